@@ -1,0 +1,1 @@
+"""Evaluation: experts and judgement: reviews, assignments and assessments."""

@@ -1,0 +1,29 @@
+"""Evaluation as a service: its settings, tables, routers, events and handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evaluation.db import Base, kit
+from evaluation.organisations import api as organisations_api
+from evaluation.organisations.handlers import handlers
+from evaluation.settings import EvaluationSettings
+from shared.service import ServiceDefinition
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+metadata = Base.metadata
+
+
+def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefinition:
+    return ServiceDefinition(
+        name="evaluation",
+        title="Evaluation service",
+        description="Experts, conflict-of-interest avoidance, assignment, reviews and assessments.",
+        settings=settings or EvaluationSettings(),  # type: ignore[call-arg]
+        metadata=metadata,
+        tables=kit,
+        migrations_dir=MIGRATIONS_DIR,
+        routers=[organisations_api.router],
+        handlers=handlers,
+        produces=[],
+    )

@@ -1,0 +1,12 @@
+from fastapi import FastAPI
+
+from gateway.definition import build_definition
+from gateway.settings import GatewaySettings
+from shared.app import create_service_app
+from shared.logging import configure_logging
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    definition = build_definition(settings)
+    configure_logging("gateway", definition.settings.log_level)
+    return create_service_app(definition)

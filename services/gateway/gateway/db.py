@@ -1,0 +1,12 @@
+"""Gateway's metadata: the kit's tables now; accounts and sessions join them later."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.db import kit_tables, make_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+kit = kit_tables(Base.metadata)

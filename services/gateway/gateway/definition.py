@@ -1,0 +1,76 @@
+"""Gateway as a service: the one door for SPAs and partners."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from gateway.db import Base, kit
+from gateway.proxy.forward import Upstreams
+from gateway.proxy.forward import router as proxy_router
+from gateway.proxy.openapi import CombinedOpenAPI
+from gateway.settings import GatewaySettings
+from gateway.tokens import build_issuer
+from gateway.tokens import router as tokens_router
+from shared.auth import TokenVerifier
+from shared.service import ServiceDefinition, ServiceRuntime
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+metadata = Base.metadata
+
+docs_router = APIRouter(include_in_schema=False)
+
+
+@docs_router.get("/openapi.json")
+async def combined_openapi(request: Request) -> JSONResponse:
+    combined: CombinedOpenAPI = request.app.state.runtime.extras["openapi"]
+    return JSONResponse(await combined.document(request.app.openapi()))
+
+
+@docs_router.get("/docs")
+async def docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="Platform API")
+
+
+async def _start(runtime: ServiceRuntime) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, GatewaySettings)
+    issuer = build_issuer(settings)
+    upstreams = Upstreams(settings)
+    runtime.extras.update(
+        issuer=issuer,
+        upstreams=upstreams,
+        openapi=CombinedOpenAPI(upstreams, settings.openapi_cache_seconds),
+    )
+    # The gateway verifies its own tokens with its own keys, not over HTTP to itself.
+    runtime.verifier = TokenVerifier(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        leeway_seconds=settings.auth_leeway_seconds,
+        jwks_json=json.dumps(issuer.jwks()),
+    )
+
+
+async def _stop(runtime: ServiceRuntime) -> None:
+    await runtime.extras["upstreams"].close()
+
+
+def build_definition(settings: GatewaySettings | None = None) -> ServiceDefinition:
+    return ServiceDefinition(
+        name="gateway",
+        title="Gateway",
+        description="Sign-in, tokens, routing to the services, one combined API document.",
+        settings=settings or GatewaySettings(),  # type: ignore[call-arg]
+        metadata=metadata,
+        tables=kit,
+        migrations_dir=MIGRATIONS_DIR,
+        routers=[tokens_router, docs_router, proxy_router],
+        startup_hooks=[_start],
+        openapi_url="/gateway/openapi.json",
+        docs_url=None,
+        shutdown_hooks=[_stop],
+    )

@@ -1,0 +1,126 @@
+"""Reverse proxy to the services: pooled clients, timeouts, streaming, clear 502/504.
+
+Retries happen only for idempotent methods without a body, and only when the connection
+could not be made (the request never reached the service).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from gateway.settings import GatewaySettings
+from shared.context import current_request_id
+from shared.http.problems import problem
+
+log = logging.getLogger(__name__)
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+}
+RETRYABLE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Operational endpoints stay inside the cluster; the gateway never exposes them.
+BLOCKED_PATHS = {"healthz", "readyz", "metrics"}
+
+
+class Upstreams:
+    def __init__(self, settings: GatewaySettings) -> None:
+        timeout = httpx.Timeout(
+            connect=settings.upstream_connect_timeout_seconds,
+            read=settings.upstream_read_timeout_seconds,
+            write=settings.upstream_read_timeout_seconds,
+            pool=settings.upstream_connect_timeout_seconds,
+        )
+        limits = httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_connections // 2,
+        )
+        self.clients = {
+            name: httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
+            for name, url in settings.upstreams().items()
+        }
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.aclose() for c in self.clients.values()))
+
+
+def _forward_headers(request: Request) -> dict[str, str]:
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    headers["x-request-id"] = current_request_id() or ""
+    client = request.client.host if request.client else ""
+    prior = request.headers.get("x-forwarded-for")
+    headers["x-forwarded-for"] = f"{prior}, {client}" if prior else client
+    headers["x-forwarded-proto"] = request.url.scheme
+    return headers
+
+
+router = APIRouter()
+
+
+@router.api_route(
+    "/api/{service}/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    include_in_schema=False,
+)
+async def forward(service: str, path: str, request: Request) -> Response:
+    upstreams: Upstreams = request.app.state.runtime.extras["upstreams"]
+    client = upstreams.clients.get(service)
+    if client is None or path.split("/", 1)[0] in BLOCKED_PATHS:
+        return problem(
+            404, "Not found", "No such service route", instance=request.url.path, title_zh="未找到"
+        )
+    method = request.method
+    has_body = method not in RETRYABLE_METHODS and method != "DELETE"
+    upstream_request = client.build_request(
+        method,
+        "/" + path,
+        params=request.query_params.multi_items(),
+        headers=_forward_headers(request),
+        content=request.stream() if has_body else None,
+    )
+    attempts = 3 if method in RETRYABLE_METHODS else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            upstream = await client.send(upstream_request, stream=True)
+            break
+        except httpx.ConnectError:
+            if attempt == attempts:
+                log.warning("upstream unreachable", extra={"service": service})
+                return problem(
+                    502,
+                    "Bad gateway",
+                    f"the {service} service is not reachable",
+                    instance=request.url.path,
+                    title_zh="上游服务不可用",
+                )
+            await asyncio.sleep(0.05 * attempt)
+        except httpx.TimeoutException:
+            log.warning("upstream timed out", extra={"service": service})
+            return problem(
+                504,
+                "Gateway timeout",
+                f"the {service} service did not answer in time",
+                instance=request.url.path,
+                title_zh="上游服务响应超时",
+            )
+    headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+    return StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        headers=headers,
+        background=BackgroundTask(upstream.aclose),
+    )

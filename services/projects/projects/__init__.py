@@ -1,0 +1,1 @@
+"""Projects: the plan system and every project's life, from call to performance evaluation."""

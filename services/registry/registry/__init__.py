@@ -1,0 +1,1 @@
+"""Registry: the department's book of record of who and what exists."""

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.organisations.models import Organisation
+
+SORTS = {
+    "name": Organisation.name.asc(),
+    "-name": Organisation.name.desc(),
+    "created_at": Organisation.created_at.asc(),
+    "-created_at": Organisation.created_at.desc(),
+    "updated_at": Organisation.updated_at.asc(),
+    "-updated_at": Organisation.updated_at.desc(),
+}
+
+
+@dataclass(frozen=True)
+class OrganisationFilter:
+    q: str | None = None
+    type: str | None = None
+    region: str | None = None
+    credit_code: str | None = None
+
+
+async def get(session: AsyncSession, org_id: UUID, *, for_update: bool = False) -> Organisation | None:
+    stmt = select(Organisation).where(Organisation.id == org_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_by_credit_code(session: AsyncSession, code: str) -> Organisation | None:
+    stmt = select(Organisation).where(Organisation.credit_code == code)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _filtered(f: OrganisationFilter) -> Select[tuple[Organisation]]:
+    stmt = select(Organisation)
+    if f.q:
+        stmt = stmt.where(Organisation.name.ilike(f"%{f.q}%"))
+    if f.type:
+        stmt = stmt.where(Organisation.type == f.type)
+    if f.region:
+        stmt = stmt.where(Organisation.region == f.region)
+    if f.credit_code:
+        stmt = stmt.where(Organisation.credit_code == f.credit_code)
+    return stmt
+
+
+async def list_page(
+    session: AsyncSession, f: OrganisationFilter, *, sort: str, offset: int, limit: int
+) -> tuple[list[Organisation], int]:
+    stmt = _filtered(f)
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    rows = await session.execute(stmt.order_by(SORTS[sort], Organisation.id).offset(offset).limit(limit))
+    return list(rows.scalars()), int(total)

@@ -1,0 +1,79 @@
+"""The command line every service shares: ``python -m <service> migrate|serve|republish``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+import uvicorn
+
+from shared.events.bus import EventBus
+from shared.events.relay import OutboxRelay
+from shared.ids import uuid7
+from shared.migrations import downgrade, upgrade
+from shared.service import ServiceDefinition
+
+
+def run_cli(
+    make_definition: Callable[[], ServiceDefinition],
+    *,
+    default_port: int,
+    argv: Sequence[str] | None = None,
+) -> int:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="upgrade the database to the newest schema (idempotent)")
+    down = sub.add_parser("downgrade", help="downgrade the database schema")
+    down.add_argument("revision", default="-1", nargs="?")
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=default_port)
+    repub = sub.add_parser("republish", help="publish a range of sent events again")
+    repub.add_argument("--type", required=True, dest="event_type")
+    repub.add_argument("--from", type=int, required=True, dest="from_sequence")
+    repub.add_argument("--to", type=int, required=True, dest="to_sequence")
+    args = parser.parse_args(argv)
+
+    definition = make_definition()
+    url = definition.settings.database_url
+    if args.command == "migrate":
+        upgrade(definition.migrations_dir, url)
+    elif args.command == "downgrade":
+        downgrade(definition.migrations_dir, url, args.revision)
+    elif args.command == "serve":
+        uvicorn.run(
+            f"{definition.name}.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            timeout_graceful_shutdown=20,
+            proxy_headers=True,
+        )
+    elif args.command == "republish":
+        count = asyncio.run(_republish(definition, args.event_type, args.from_sequence, args.to_sequence))
+        sys.stdout.write(f"re-published {count} events of {args.event_type}\n")
+    return 0
+
+
+async def _republish(definition: ServiceDefinition, event_type: str, start: int, end: int) -> int:
+    from shared.db import create_engine
+
+    engine = create_engine(definition.settings)
+    bus = EventBus(definition.settings, producer=None)
+    bus.start()
+    try:
+        await bus.wait_connected(timeout=30)
+        relay = OutboxRelay(engine, definition.tables, bus, definition.settings)
+        return await relay.republish(
+            event_type=event_type, from_sequence=start, to_sequence=end, tag=f"replay-{uuid7()}"
+        )
+    finally:
+        await bus.close()
+        await engine.dispose()
+
+
+def main_for(make_definition: Callable[[], ServiceDefinition], default_port: int) -> None:
+    sys.exit(run_cli(make_definition, default_port=default_port))

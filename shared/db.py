@@ -1,0 +1,176 @@
+"""Database plumbing: naming conventions, engines, and the tables every service carries.
+
+Each service owns its own database. Besides its domain tables, each service database has the
+kit's tables: ``outbox`` (events written in the same transaction as the change),
+``event_sequence`` (per event type counters), ``inbox`` (events already applied),
+``consumer_progress`` (gap detection), ``dead_letter`` (events a handler could not apply) and
+``audit_log`` (who changed what, when and why). They are declared on the service's own
+metadata so that its Alembic chain creates them and autogenerate keeps them in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from shared.settings import ServiceSettings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+@dataclass(frozen=True)
+class KitTables:
+    outbox: Table
+    event_sequence: Table
+    inbox: Table
+    consumer_progress: Table
+    dead_letter: Table
+    audit_log: Table
+
+
+def _ts(name: str, *, nullable: bool = False, default_now: bool = True) -> Column[object]:
+    return Column(
+        name,
+        DateTime(timezone=True),
+        nullable=nullable,
+        server_default=func.now() if default_now else None,
+    )
+
+
+def kit_tables(metadata: MetaData) -> KitTables:
+    """Declare the kit's tables on a service's metadata (call once per service)."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("id", UUID(as_uuid=True), primary_key=True, comment="event id (UUIDv7)"),
+        Column("position", BigInteger, Identity(always=True), nullable=False, unique=True),
+        Column("event_type", String(200), nullable=False),
+        Column("subject", String(300), nullable=False),
+        Column("aggregate_key", String(300), nullable=False, comment="events of one key keep order"),
+        Column("sequence", BigInteger, nullable=True, comment="per event type, set by the relay"),
+        Column("envelope", JSONB, nullable=False),
+        _ts("created_at"),
+        _ts("sent_at", nullable=True, default_now=False),
+        Column("publish_attempts", Integer, nullable=False, server_default=text("0")),
+        Index("ix_outbox_unsent", "position", postgresql_where=text("sent_at IS NULL")),
+        Index("ix_outbox_event_type_sequence", "event_type", "sequence", unique=True),
+        Index("ix_outbox_sent_at", "sent_at"),
+        comment="Transactional outbox: events written with the change, published by the relay.",
+    )
+    event_sequence = Table(
+        "event_sequence",
+        metadata,
+        Column("event_type", String(200), primary_key=True),
+        Column("last_value", BigInteger, nullable=False),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), primary_key=True, comment="which consumer applied it"),
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("source", String(100), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("sequence", BigInteger, nullable=True),
+        _ts("applied_at"),
+        Index("ix_inbox_consumer_source_type_sequence", "consumer", "source", "event_type", "sequence"),
+        Index("ix_inbox_applied_at", "applied_at"),
+        comment="Events this service has applied: a redelivered event finds its row and is skipped.",
+    )
+    consumer_progress = Table(
+        "consumer_progress",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("source", String(100), primary_key=True),
+        Column("event_type", String(200), primary_key=True),
+        Column("contiguous_upto", BigInteger, nullable=False, server_default=text("0")),
+        Column("max_seen", BigInteger, nullable=False, server_default=text("0")),
+        _ts("gap_since", nullable=True, default_now=False),
+        _ts("updated_at"),
+        comment="Per producer and event type: every sequence up to contiguous_upto was received.",
+    )
+    dead_letter = Table(
+        "dead_letter",
+        metadata,
+        Column("id", UUID(as_uuid=True), primary_key=True),
+        Column("consumer", String(100), nullable=False),
+        Column("event_id", UUID(as_uuid=True), nullable=False),
+        Column("source", String(100), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("sequence", BigInteger, nullable=True),
+        Column("envelope", JSONB, nullable=False),
+        Column("error", Text, nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("status", String(20), nullable=False, server_default=text("'parked'")),
+        _ts("parked_at"),
+        _ts("resolved_at", nullable=True, default_now=False),
+        Column("resolved_by", String(100), nullable=True),
+        Index("ix_dead_letter_status", "status"),
+        Index("ix_dead_letter_consumer_event_id", "consumer", "event_id", unique=True),
+        comment="Events a handler failed to apply after the allowed deliveries; replayable.",
+    )
+    audit_log = Table(
+        "audit_log",
+        metadata,
+        Column("id", UUID(as_uuid=True), primary_key=True),
+        _ts("occurred_at"),
+        Column("actor_id", String(100), nullable=True, comment="user id, or 'system'"),
+        Column("actor_roles", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+        Column("action", String(100), nullable=False),
+        Column("entity_type", String(100), nullable=False),
+        Column("entity_id", String(100), nullable=False),
+        Column("changes", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("reason", Text, nullable=True),
+        Column("request_id", String(100), nullable=True),
+        Column("event_id", UUID(as_uuid=True), nullable=True),
+        Index("ix_audit_log_entity", "entity_type", "entity_id", "occurred_at"),
+        Index("ix_audit_log_actor_id", "actor_id"),
+        comment="Append-only record of every state change: who, when, what, why.",
+    )
+    return KitTables(outbox, event_sequence, inbox, consumer_progress, dead_letter, audit_log)
+
+
+def create_engine(settings: ServiceSettings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": type(settings).__name__}},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    """The same database as a plain libpq/asyncpg URL (for LISTEN and admin connections)."""
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)

@@ -1,0 +1,1 @@
+"""Events between services: envelope, outbox relay, inbox consumer, streams, admin."""

@@ -1,0 +1,410 @@
+"""Inbox consumer: applies each event exactly once, parks the ones that keep failing.
+
+Per (consuming service, producing service) there is one durable pull consumer with explicit
+acks, filtered to the event types this service handles. Each event is applied in one
+database transaction together with its ``inbox`` row (keyed by event id), so a redelivered or
+re-published event finds the row and is acknowledged without being applied again. The ack is
+sent after the commit: a crash in between means a redelivery, which the inbox absorbs.
+
+A handler that fails is retried with back-off (NAK with delay, other events keep flowing);
+after ``consumer_max_deliveries`` the event is parked in ``dead_letter`` with the error and can
+be replayed (applied once) after the cause is fixed.
+
+Every event carries a sequence number per producer and type; ``consumer_progress`` keeps how
+far the sequence is complete, so a hole (events lost by the broker) is noticed and reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import func, select, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.context import request_id_var
+from shared.db import KitTables
+from shared.errors import Conflict, NotFound
+from shared.events.bus import EventBus
+from shared.events.envelope import Envelope, EventType
+from shared.ids import uuid7
+from shared.settings import ServiceSettings
+from shared.uow import Actor, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ReceivedEvent(Generic[P]):
+    envelope: Envelope
+    payload: P
+
+    @property
+    def id(self) -> UUID:
+        return self.envelope.id
+
+
+Handler = Callable[[UnitOfWork, ReceivedEvent[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Registration:
+    event_type: EventType[Any]
+    handler: Handler
+
+
+class Handlers:
+    """The event types a service consumes and the plain async function for each."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, Registration] = {}
+
+    def on(self, event_type: EventType[P]) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            if event_type.name in self._by_type:
+                raise ValueError(f"{event_type.name} already has a handler")
+            self._by_type[event_type.name] = Registration(event_type, fn)
+            return fn
+
+        return register
+
+    def get(self, type_name: str) -> Registration | None:
+        return self._by_type.get(type_name)
+
+    def sources(self) -> dict[str, list[str]]:
+        by_source: dict[str, list[str]] = {}
+        for name, reg in sorted(self._by_type.items()):
+            by_source.setdefault(reg.event_type.source, []).append(name)
+        return by_source
+
+    def __iter__(self) -> Iterable[Registration]:  # type: ignore[override]
+        return iter(self._by_type.values())
+
+
+class ApplyOutcome:
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+
+
+class InboxConsumer:
+    def __init__(
+        self,
+        service: str,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        tables: KitTables,
+        bus: EventBus,
+        settings: ServiceSettings,
+        handlers: Handlers,
+    ) -> None:
+        self.service = service
+        self.engine = engine
+        self.sessionmaker = sessionmaker
+        self.t = tables
+        self.bus = bus
+        self.settings = settings
+        self.handlers = handlers
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.applied_total = 0
+        self.parked_total = 0
+
+    def durable_name(self, source: str) -> str:
+        return f"{self.service}__{source}"
+
+    def start(self) -> None:
+        for source, types in self.handlers.sources().items():
+            self._tasks.append(asyncio.create_task(self._consume(source, types), name=f"consume-{source}"))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _ensure_consumer(self, source: str, types: list[str]) -> None:
+        config = ConsumerConfig(
+            durable_name=self.durable_name(source),
+            name=self.durable_name(source),
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.settings.consumer_ack_wait_seconds,
+            max_deliver=-1,  # parking after N failures is ours, so nothing is dropped silently
+            max_ack_pending=1000,
+            filter_subjects=[self.bus.subject_for(t) for t in types],
+            description=f"{self.service} applies {', '.join(types)}",
+        )
+        await self.bus.js.add_consumer(self.bus.stream_for(source), config)
+
+    async def _consume(self, source: str, types: list[str]) -> None:
+        await self.bus.wait_connected()
+        backoff = 0.2
+        while not self._stopping:
+            try:
+                await self._ensure_consumer(source, types)
+                sub = await self.bus.js.pull_subscribe_bind(
+                    durable=self.durable_name(source), stream=self.bus.stream_for(source)
+                )
+                backoff = 0.2
+                while not self._stopping:
+                    try:
+                        msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=1.0)
+                    except (TimeoutError, NatsTimeoutError):
+                        continue
+                    for msg in msgs:
+                        await self.handle_message(msg)
+            except asyncio.CancelledError:
+                raise
+            except NotFoundError:
+                log.info("stream of %s not there yet; waiting", source)
+            except Exception as exc:  # noqa: BLE001 - consumption resumes after any outage
+                log.warning("consumer %s interrupted", source, extra={"error": repr(exc)})
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def handle_message(self, msg: Msg) -> None:
+        try:
+            envelope = Envelope.model_validate_json(msg.data)
+        except ValidationError as exc:
+            log.error("unreadable event parked", extra={"subject": msg.subject})
+            await self._park_unreadable(msg, str(exc))
+            await msg.ack()
+            return
+        registration = self.handlers.get(envelope.type)
+        if registration is None:
+            await msg.ack()
+            return
+        token = request_id_var.set(envelope.requestid)
+        try:
+            await self.apply(envelope, registration)
+            await msg.ack()
+        except Exception as exc:  # noqa: BLE001 - a failing handler must not stop the others
+            attempts = msg.metadata.num_delivered or 1
+            if attempts >= self.settings.consumer_max_deliveries:
+                log.error(
+                    "event parked after %d deliveries",
+                    attempts,
+                    extra={"event_id": str(envelope.id), "type": envelope.type, "error": repr(exc)},
+                )
+                await self.park(envelope, repr(exc), attempts)
+                await msg.ack()
+            else:
+                log.warning(
+                    "handler failed, will retry",
+                    extra={"event_id": str(envelope.id), "type": envelope.type, "error": repr(exc)},
+                )
+                delay = self.settings.consumer_retry_base_seconds * 2 ** (attempts - 1)
+                await msg.nak(delay=delay)
+        finally:
+            request_id_var.reset(token)
+
+    async def apply(
+        self,
+        envelope: Envelope,
+        registration: Registration,
+        *,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    ) -> str:
+        """Apply one event exactly once; ``also`` runs in the same transaction (replays)."""
+        async with self.sessionmaker() as session:
+            uow = UnitOfWork(
+                session,
+                self.t,
+                actor=Actor.system(f"event:{envelope.type}"),
+                request_id=envelope.requestid,
+            )
+            inserted = (
+                await session.execute(
+                    pg_insert(self.t.inbox)
+                    .values(
+                        consumer=self.service,
+                        event_id=envelope.id,
+                        source=envelope.source,
+                        event_type=envelope.type,
+                        sequence=envelope.producerseq,
+                    )
+                    .on_conflict_do_nothing(index_elements=[self.t.inbox.c.consumer, self.t.inbox.c.event_id])
+                    .returning(self.t.inbox.c.event_id)
+                )
+            ).scalar_one_or_none()
+            if inserted is None:
+                if also is not None:
+                    await also(session)
+                await session.commit()
+                return ApplyOutcome.DUPLICATE
+            payload = envelope.payload(registration.event_type)
+            await registration.handler(uow, ReceivedEvent(envelope, payload))
+            await self._track_sequence(session, envelope)
+            if also is not None:
+                await also(session)
+            await uow.commit()
+        self.applied_total += 1
+        return ApplyOutcome.APPLIED
+
+    async def park(self, envelope: Envelope, error: str, attempts: int) -> None:
+        async with self.sessionmaker() as session:
+            await session.execute(
+                pg_insert(self.t.dead_letter)
+                .values(
+                    id=uuid7(),
+                    consumer=self.service,
+                    event_id=envelope.id,
+                    source=envelope.source,
+                    event_type=envelope.type,
+                    sequence=envelope.producerseq,
+                    envelope=envelope.model_dump(mode="json", exclude_none=True),
+                    error=error[:4000],
+                    attempts=attempts,
+                )
+                .on_conflict_do_nothing(
+                    index_elements=[self.t.dead_letter.c.consumer, self.t.dead_letter.c.event_id]
+                )
+            )
+            await self._track_sequence(session, envelope)
+            await session.commit()
+        self.parked_total += 1
+
+    async def _park_unreadable(self, msg: Msg, error: str) -> None:
+        async with self.sessionmaker() as session:
+            await session.execute(
+                pg_insert(self.t.dead_letter).values(
+                    id=uuid7(),
+                    consumer=self.service,
+                    event_id=uuid7(),
+                    source=msg.subject.split(".")[0],
+                    event_type=msg.subject,
+                    envelope={"raw": msg.data.decode("utf-8", "replace")[:100_000]},
+                    error=error[:4000],
+                    attempts=msg.metadata.num_delivered or 1,
+                )
+            )
+            await session.commit()
+
+    async def _track_sequence(self, session: AsyncSession, envelope: Envelope) -> None:
+        seq = envelope.producerseq
+        if seq is None:
+            return
+        cp = self.t.consumer_progress
+        await session.execute(
+            pg_insert(cp)
+            .values(consumer=self.service, source=envelope.source, event_type=envelope.type)
+            .on_conflict_do_nothing(index_elements=[cp.c.consumer, cp.c.source, cp.c.event_type])
+        )
+        row = (
+            await session.execute(
+                select(cp.c.contiguous_upto, cp.c.max_seen, cp.c.gap_since)
+                .where(
+                    cp.c.consumer == self.service,
+                    cp.c.source == envelope.source,
+                    cp.c.event_type == envelope.type,
+                )
+                .with_for_update()
+            )
+        ).one()
+        contiguous, max_seen = int(row.contiguous_upto), max(int(row.max_seen), seq)
+        if seq == contiguous + 1:
+            for received in await self._received_after(session, envelope.source, envelope.type, contiguous):
+                if received != contiguous + 1:
+                    break
+                contiguous = received
+        gap_since = None
+        if max_seen > contiguous:
+            gap_since = row.gap_since if row.gap_since is not None else func.now()
+        await session.execute(
+            update(cp)
+            .where(
+                cp.c.consumer == self.service,
+                cp.c.source == envelope.source,
+                cp.c.event_type == envelope.type,
+            )
+            .values(
+                contiguous_upto=contiguous,
+                max_seen=max_seen,
+                gap_since=gap_since,
+                updated_at=func.now(),
+            )
+        )
+
+    async def _received_after(
+        self, session: AsyncSession, source: str, event_type: str, after: int, limit: int = 100_000
+    ) -> list[int]:
+        i, d = self.t.inbox, self.t.dead_letter
+        received = union_all(
+            select(i.c.sequence.label("seq")).where(
+                i.c.consumer == self.service,
+                i.c.source == source,
+                i.c.event_type == event_type,
+                i.c.sequence > after,
+            ),
+            select(d.c.sequence.label("seq")).where(
+                d.c.consumer == self.service,
+                d.c.source == source,
+                d.c.event_type == event_type,
+                d.c.sequence > after,
+            ),
+        ).subquery()
+        rows = await session.execute(select(received.c.seq).distinct().order_by(received.c.seq).limit(limit))
+        return [int(r) for r in rows.scalars()]
+
+    async def replay_dead_letter(self, dead_letter_id: UUID, actor: Actor) -> str:
+        """Apply a parked event now (after its cause was fixed); at most once, as always."""
+        d = self.t.dead_letter
+        async with self.sessionmaker() as session:
+            row = (await session.execute(select(d).where(d.c.id == dead_letter_id))).one_or_none()
+        if row is None:
+            raise NotFound(f"dead letter {dead_letter_id} not found", "未找到该死信事件")
+        if row.status != "parked":
+            raise Conflict(
+                f"dead letter is {row.status}, only parked ones can be replayed",
+                "该事件已处理，不能重放",
+            )
+        envelope = Envelope.model_validate(row.envelope)
+        registration = self.handlers.get(envelope.type)
+        if registration is None:
+            raise Conflict(f"no handler for {envelope.type}", "没有处理该事件类型的程序")
+
+        async def mark_replayed(session: AsyncSession) -> None:
+            await session.execute(
+                update(d)
+                .where(d.c.id == dead_letter_id)
+                .values(status="replayed", resolved_at=func.now(), resolved_by=actor.id)
+            )
+
+        try:
+            return await self.apply(envelope, registration, also=mark_replayed)
+        except Exception as exc:
+            async with self.sessionmaker() as session:
+                await session.execute(
+                    update(d)
+                    .where(d.c.id == dead_letter_id)
+                    .values(attempts=d.c.attempts + 1, error=repr(exc)[:4000])
+                )
+                await session.commit()
+            raise Conflict(f"replay failed again: {exc!r}", "重放仍然失败", code="replay_failed") from exc
+
+    async def lag(self) -> dict[str, int]:
+        """Messages waiting per durable consumer (for metrics)."""
+        result: dict[str, int] = {}
+        for source in self.handlers.sources():
+            with contextlib.suppress(Exception):
+                info = await self.bus.js.consumer_info(
+                    self.bus.stream_for(source), self.durable_name(source), timeout=1
+                )
+                result[source] = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+        return result

@@ -1,0 +1,302 @@
+"""Outbox relay: publishes committed outbox rows to JetStream, then marks them sent.
+
+Correctness rules it keeps:
+
+* Rows are found by ``sent_at IS NULL``, never by "position greater than the last one seen":
+  a long transaction that took a position first and committed last is still published.
+* Sequence numbers (per event type) are assigned in a transaction of their own before the
+  row is published, so a crash after publishing re-publishes the row with the same number.
+* Each message carries ``Nats-Msg-Id`` = event id: JetStream drops a re-publish inside its
+  duplicate window, and the consumers' inboxes make a later one harmless.
+* A row is marked sent only after JetStream acknowledged it (stored and, with
+  ``sync_interval: always``, on disk).
+* Several relays (replicas) can run: rows are claimed ``FOR UPDATE SKIP LOCKED``, and a row
+  is held back while an earlier unsent row of the same aggregate is claimed by another
+  relay, so events of one aggregate are published in the order they were written.
+* NATS outages: the claim transaction rolls back, rows wait, the relay backs off and retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.clock import utcnow
+from shared.db import KitTables, asyncpg_dsn
+from shared.events.bus import EventBus
+from shared.settings import ServiceSettings
+from shared.uow import OUTBOX_CHANNEL
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    id: UUID
+    position: int
+    event_type: str
+    aggregate_key: str
+    sequence: int
+    envelope: dict[str, Any]
+
+
+AfterPublish = Callable[[Sequence[ClaimedRow]], Awaitable[None]]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        tables: KitTables,
+        bus: EventBus,
+        settings: ServiceSettings,
+        *,
+        after_publish: AfterPublish | None = None,
+    ) -> None:
+        self.engine = engine
+        self.t = tables
+        self.bus = bus
+        self.settings = settings
+        self.after_publish = after_publish
+        self.published_total = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._stopping = False
+        self._last_purge = 0.0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close_listener()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        await self.bus.wait_connected()
+        backoff = 0.1
+        while not self._stopping:
+            await self._ensure_listener()
+            try:
+                published = await self.run_once()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the relay must survive any outage
+                log.warning("outbox relay round failed; rows wait", extra={"error": repr(exc)})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            await self._maybe_purge()
+            if published >= self.settings.relay_batch_size:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.relay_poll_interval_seconds)
+
+    async def run_once(self) -> int:
+        """Sequence, publish and mark one batch; returns how many rows were published."""
+        await self._assign_sequences()
+        return await self._publish_batch()
+
+    async def _assign_sequences(self) -> None:
+        t = self.t.outbox
+        async with self.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.c.id, t.c.event_type)
+                    .where(t.c.sent_at.is_(None), t.c.sequence.is_(None))
+                    .order_by(t.c.position)
+                    .limit(self.settings.relay_batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return
+            by_type: dict[str, list[UUID]] = defaultdict(list)
+            for row in rows:
+                by_type[row.event_type].append(row.id)
+            assignments: list[dict[str, Any]] = []
+            for event_type in sorted(by_type):
+                ids = by_type[event_type]
+                seq = self.t.event_sequence
+                stmt = (
+                    pg_insert(seq)
+                    .values(event_type=event_type, last_value=len(ids))
+                    .on_conflict_do_update(
+                        index_elements=[seq.c.event_type],
+                        set_={"last_value": seq.c.last_value + len(ids)},
+                    )
+                    .returning(seq.c.last_value)
+                )
+                last = (await conn.execute(stmt)).scalar_one()
+                first = last - len(ids) + 1
+                assignments.extend({"b_id": event_id, "b_seq": first + i} for i, event_id in enumerate(ids))
+            await conn.execute(
+                update(t).where(t.c.id == bindparam("b_id")).values(sequence=bindparam("b_seq")),
+                assignments,
+            )
+
+    async def _publish_batch(self) -> int:
+        t = self.t.outbox
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                select(t.c.id, t.c.position, t.c.event_type, t.c.aggregate_key, t.c.sequence, t.c.envelope)
+                .where(t.c.sent_at.is_(None), t.c.sequence.is_not(None))
+                .order_by(t.c.position)
+                .limit(self.settings.relay_batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            claimed = [ClaimedRow(*r) for r in result.all()]
+            if not claimed:
+                return 0
+            claimed = await self._hold_back_foreign_predecessors(conn, claimed)
+            acked = await self._publish(claimed)
+            if self.after_publish is not None:
+                await self.after_publish(acked)
+            if acked:
+                await conn.execute(
+                    update(t)
+                    .where(t.c.id.in_([r.id for r in acked]))
+                    .values(sent_at=func.now(), publish_attempts=t.c.publish_attempts + 1)
+                )
+        self.published_total += len(acked)
+        if len(acked) < len(claimed):
+            raise ConnectionError(f"{len(claimed) - len(acked)} events not acknowledged by JetStream")
+        return len(acked)
+
+    async def _hold_back_foreign_predecessors(self, conn: Any, claimed: list[ClaimedRow]) -> list[ClaimedRow]:
+        """Drop rows whose aggregate has an earlier unsent row that this batch does not hold."""
+        t = self.t.outbox
+        keys = sorted({r.aggregate_key for r in claimed})
+        max_position = max(r.position for r in claimed)
+        earliest_foreign = dict(
+            (
+                await conn.execute(
+                    select(t.c.aggregate_key, func.min(t.c.position))
+                    .where(
+                        t.c.sent_at.is_(None),
+                        t.c.aggregate_key.in_(keys),
+                        t.c.position < max_position,
+                        t.c.id.not_in([r.id for r in claimed]),
+                    )
+                    .group_by(t.c.aggregate_key)
+                )
+            ).all()
+        )
+        if not earliest_foreign:
+            return claimed
+        return [
+            r
+            for r in claimed
+            if r.aggregate_key not in earliest_foreign or r.position < earliest_foreign[r.aggregate_key]
+        ]
+
+    async def _publish(self, rows: Sequence[ClaimedRow]) -> list[ClaimedRow]:
+        """Publish in position order (one connection keeps order); return the acknowledged."""
+        js = self.bus.js
+        futures = []
+        for row in rows:
+            envelope = dict(row.envelope)
+            envelope["producerseq"] = row.sequence
+            futures.append(
+                await js.publish_async(
+                    self.bus.subject_for(row.event_type),
+                    json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
+                    headers={"Nats-Msg-Id": str(row.id)},
+                    wait_stall=self.settings.relay_publish_timeout_seconds,
+                )
+            )
+        done, pending = await asyncio.wait(futures, timeout=self.settings.relay_publish_timeout_seconds)
+        for fut in pending:
+            fut.cancel()
+        acked = []
+        for row, fut in zip(rows, futures, strict=True):
+            if fut in done and not fut.cancelled() and fut.exception() is None:
+                acked.append(row)
+        return acked
+
+    async def republish(self, *, event_type: str, from_sequence: int, to_sequence: int, tag: str) -> int:
+        """Publish a range of sent events again (healing a consumer after broker data loss).
+
+        The message id gets a suffix so that JetStream accepts it even inside its duplicate
+        window; consumers recognise the event by its envelope id and apply it at most once.
+        """
+        t = self.t.outbox
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(t.c.id, t.c.sequence, t.c.envelope)
+                    .where(
+                        t.c.event_type == event_type,
+                        t.c.sequence >= from_sequence,
+                        t.c.sequence <= to_sequence,
+                    )
+                    .order_by(t.c.sequence)
+                )
+            ).all()
+        js = self.bus.js
+        for event_id, sequence, envelope in rows:
+            body = dict(envelope)
+            body["producerseq"] = sequence
+            await js.publish(
+                self.bus.subject_for(event_type),
+                json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+                headers={"Nats-Msg-Id": f"{event_id}:{tag}"},
+            )
+        return len(rows)
+
+    async def backlog(self) -> int:
+        t = self.t.outbox
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).where(t.c.sent_at.is_(None)))).scalar_one())
+
+    async def _maybe_purge(self) -> None:
+        """Drop sent rows past the retention period, at most once an hour."""
+        loop_time = asyncio.get_running_loop().time()
+        if loop_time - self._last_purge < 3600:
+            return
+        self._last_purge = loop_time
+        cutoff = utcnow() - timedelta(days=self.settings.outbox_retention_days)
+        inbox_cutoff = cutoff - timedelta(days=7)
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(self.t.outbox).where(self.t.outbox.c.sent_at < cutoff))
+            # Inbox ids outlive the outbox rows they could be re-published from.
+            await conn.execute(delete(self.t.inbox).where(self.t.inbox.c.applied_at < inbox_cutoff))
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(self.settings.database_url))
+            await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
+            self._listener = conn
+        except Exception as exc:  # noqa: BLE001 - polling still works without LISTEN
+            log.warning("outbox LISTEN unavailable, polling", extra={"error": repr(exc)})
+
+    async def _close_listener(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close(timeout=2)
+            self._listener = None

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every service: problems, request ids, auth, health, metrics."""

@@ -1,0 +1,117 @@
+"""Unit of work: one transaction that commits the domain change, its events and its audit.
+
+Domain services never commit. The edge (an HTTP endpoint, an event handler) opens a unit of
+work, lets the domain change things and ``emit`` events, then commits once; the outbox rows
+and the audit rows land in that same commit or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.context import current_request_id
+from shared.db import KitTables
+from shared.events.envelope import Envelope, EventType, build_envelope
+from shared.ids import uuid7
+
+OUTBOX_CHANNEL = "outbox"
+P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is doing this: a signed-in user, or the system reacting to an event."""
+
+    id: str
+    roles: Sequence[str] = field(default_factory=tuple)
+
+    @classmethod
+    def system(cls, reason: str = "system") -> Actor:
+        return cls(id=reason, roles=("system",))
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        session: AsyncSession,
+        tables: KitTables,
+        *,
+        actor: Actor,
+        request_id: str | None = None,
+    ) -> None:
+        self.session = session
+        self.tables = tables
+        self.actor = actor
+        self.request_id = request_id if request_id is not None else current_request_id()
+        self.emitted: list[Envelope] = []
+
+    async def emit(
+        self,
+        event_type: EventType[P],
+        payload: P,
+        *,
+        subject: str,
+        aggregate_key: str | None = None,
+    ) -> Envelope:
+        """Write an event to the outbox in this transaction.
+
+        ``subject`` is the CloudEvents subject (e.g. ``organisation/<id>``); events with the same
+        ``aggregate_key`` (default: the subject) are published in the order they were written.
+        """
+        if not isinstance(payload, event_type.payload):
+            raise TypeError(f"{event_type.name} takes {event_type.payload.__name__}")
+        envelope = build_envelope(event_type, payload, subject=subject, request_id=self.request_id)
+        await self.session.execute(
+            insert(self.tables.outbox).values(
+                id=envelope.id,
+                event_type=envelope.type,
+                subject=subject,
+                aggregate_key=aggregate_key or subject,
+                envelope=envelope.model_dump(mode="json", exclude_none=True),
+            )
+        )
+        self.emitted.append(envelope)
+        return envelope
+
+    async def record(
+        self,
+        action: str,
+        *,
+        entity_type: str,
+        entity_id: object,
+        changes: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+        event: Envelope | None = None,
+    ) -> None:
+        """Append who did what to which object, and why, to the audit log."""
+        await self.session.execute(
+            insert(self.tables.audit_log).values(
+                id=uuid7(),
+                actor_id=self.actor.id,
+                actor_roles=list(self.actor.roles),
+                action=action,
+                entity_type=entity_type,
+                entity_id=str(entity_id),
+                changes=dict(changes or {}),
+                reason=reason,
+                request_id=self.request_id,
+                event_id=event.id if event else None,
+            )
+        )
+
+    async def commit(self) -> None:
+        if self.emitted:
+            # Delivered by PostgreSQL only when the transaction commits; wakes the relay at once.
+            await self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+        await self.session.commit()
+        self.emitted = []
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self.emitted = []

@@ -84,9 +84,8 @@ async def start_service(
         settings = _load(SETTINGS_CLASSES[name])(**values)
         app = importlib.import_module(f"{name}.app").create_app(settings)
         if http:
-            async with serving(app) as base_url:
-                async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-                    yield RunningService(name, app, client, database, url, base_url)
+            async with serving(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+                yield RunningService(name, app, client, database, url, base_url)
         else:
             async with running(app) as client:
                 yield RunningService(name, app, client, database, url)

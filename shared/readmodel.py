@@ -15,10 +15,10 @@ async def upsert_versioned(session: AsyncSession, table: Table, values: dict[str
     Events of one aggregate normally arrive in order; after a replay or a parked event they
     may not, and the version makes the outcome the same either way. Returns whether it wrote.
     """
-    stmt = pg_insert(table).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    insert = pg_insert(table).values(**values)
+    stmt = insert.on_conflict_do_update(
         index_elements=[table.c.id],
-        set_={k: stmt.excluded[k] for k in values if k != "id"},
-        where=table.c.version < stmt.excluded.version,
+        set_={k: insert.excluded[k] for k in values if k != "id"},
+        where=table.c.version < insert.excluded.version,
     ).returning(table.c.id)
     return (await session.execute(stmt)).scalar_one_or_none() is not None

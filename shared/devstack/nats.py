@@ -6,6 +6,7 @@ sleeps) and readiness means "JetStream is serving", not merely "the port is open
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -186,6 +187,9 @@ class NatsServer:
                 cwd=self.store_dir,
                 start_new_session=True,
             )
+        # Own session means it would outlive a test process that dies of an uncaught exception
+        # without calling stop(); a normal interpreter exit stops it.
+        atexit.register(self.stop)
         try:
             self._wait_ready(timeout)
         except BaseException:
@@ -204,7 +208,7 @@ class NatsServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self._proc = None
+        self._forget()
 
     def kill(self) -> None:
         """SIGKILL at once: the crash that fault-injection tests simulate."""
@@ -213,7 +217,7 @@ class NatsServer:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             proc.wait()
-        self._proc = None
+        self._forget()
 
     def restart(self, *, graceful: bool = True, timeout: float = 30.0) -> None:
         """Stop (or, with ``graceful=False``, kill) and start again on the same port and
@@ -282,6 +286,10 @@ class NatsServer:
         self.stop()
 
     # -- internals -------------------------------------------------------------------------
+
+    def _forget(self) -> None:
+        atexit.unregister(self.stop)
+        self._proc = None
 
     def _wait_ready(self, timeout: float) -> None:
         assert self._proc is not None

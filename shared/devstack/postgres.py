@@ -8,6 +8,7 @@ binary itself, in its own session, and owns its whole lifecycle.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import functools
@@ -579,6 +580,9 @@ class EmbeddedPostgres:
                 group=group,
                 extra_groups=extra_groups,
             )
+        # The server is in its own session, so it would outlive a test process that dies of an
+        # uncaught exception without calling stop(); a normal interpreter exit stops it.
+        atexit.register(self.stop)
 
     def _wait_ready(self, timeout: float) -> None:
         """Poll ``postmaster.pid`` until *our* postmaster reports ``ready`` (the status line it
@@ -618,6 +622,7 @@ class EmbeddedPostgres:
             ) from exc
 
     def _forget(self) -> None:
+        atexit.unregister(self.stop)
         self._proc = None
         if self._temp_socket_dir and self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)

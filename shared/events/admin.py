@@ -58,7 +58,7 @@ async def find_gaps(engine: AsyncEngine, t: KitTables, *, grace_seconds: float) 
         ).all()
         for row in rows:
             lo, hi = int(row.contiguous_upto) + 1, int(row.max_seen)
-            present = set(
+            present: set[int] = set(
                 (
                     await conn.execute(
                         select(i.c.sequence).where(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from uuid import UUID
@@ -90,7 +90,7 @@ class Handlers:
             by_source.setdefault(reg.event_type.source, []).append(name)
         return by_source
 
-    def __iter__(self) -> Iterable[Registration]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Registration]:
         return iter(self._by_type.values())
 
 
@@ -360,7 +360,8 @@ class InboxConsumer:
             ),
         ).subquery()
         rows = await session.execute(select(received.c.seq).distinct().order_by(received.c.seq).limit(limit))
-        return [int(r) for r in rows.scalars()]
+        values: list[Any] = list(rows.scalars().all())
+        return [int(v) for v in values]
 
     async def replay_dead_letter(self, dead_letter_id: UUID, actor: Actor) -> str:
         """Apply a parked event now (after its cause was fixed); at most once, as always."""

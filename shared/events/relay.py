@@ -168,7 +168,10 @@ class OutboxRelay:
                 .limit(self.settings.relay_batch_size)
                 .with_for_update(skip_locked=True)
             )
-            claimed = [ClaimedRow(*r) for r in result.all()]
+            claimed = [
+                ClaimedRow(r.id, r.position, r.event_type, r.aggregate_key, r.sequence, r.envelope)
+                for r in result.all()
+            ]
             if not claimed:
                 return 0
             claimed = await self._hold_back_foreign_predecessors(conn, claimed)
@@ -257,8 +260,9 @@ class OutboxRelay:
                 )
             ).all()
         js = self.bus.js
-        for event_id, sequence, envelope in rows:
-            body = dict(envelope)
+        for row in rows:
+            event_id, sequence = row.id, row.sequence
+            body: dict[str, Any] = dict(row.envelope)
             body["producerseq"] = sequence
             await js.publish(
                 self.bus.subject_for(event_type),

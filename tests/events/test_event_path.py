@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import count_rows, ids_of, org_body
 from registry.organisations.schemas import OrganisationCreate
 from registry.organisations.service import register
 from shared.events.relay import OutboxRelay
 from shared.testing.servers import eventually
 from shared.uow import Actor, UnitOfWork
+from tests.helpers import count_rows, ids_of, org_body
 
 pytestmark = pytest.mark.asyncio
 
@@ -61,50 +61,44 @@ async def test_organisation_registered_through_gateway_reaches_both_read_models(
         start_service("registry", http=True) as registry,
         start_service("projects", http=True) as projects,
         start_service("evaluation", http=True) as evaluation,
-    ):
-        async with start_service(
+        start_service(
             "gateway",
             http=True,
             registry_url=registry.base_url,
             projects_url=projects.base_url,
             evaluation_url=evaluation.base_url,
-        ) as gateway:
-            staff = auth("department_staff")
-            response = await gateway.client.post(
-                "/api/registry/organisations", json=org_body(1), headers=staff
-            )
-            assert response.status_code == 201, response.text
-            org_id = response.json()["id"]
-            started = asyncio.get_running_loop().time()
+        ) as gateway,
+    ):
+        staff = auth("department_staff")
+        response = await gateway.client.post("/api/registry/organisations", json=org_body(1), headers=staff)
+        assert response.status_code == 201, response.text
+        org_id = response.json()["id"]
+        started = asyncio.get_running_loop().time()
 
-            async def visible_everywhere() -> bool:
-                seen = []
-                for service in ("projects", "evaluation"):
-                    r = await gateway.client.get(f"/api/{service}/organisations/{org_id}", headers=staff)
-                    seen.append(
-                        r.status_code == 200 and r.json()["credit_code"] == org_body(1)["credit_code"]
-                    )
-                return all(seen)
+        async def visible_everywhere() -> bool:
+            seen = []
+            for service in ("projects", "evaluation"):
+                r = await gateway.client.get(f"/api/{service}/organisations/{org_id}", headers=staff)
+                seen.append(r.status_code == 200 and r.json()["credit_code"] == org_body(1)["credit_code"])
+            return all(seen)
 
-            await eventually(visible_everywhere, timeout=2.0)
-            assert asyncio.get_running_loop().time() - started < 2.0
+        await eventually(visible_everywhere, timeout=2.0)
+        assert asyncio.get_running_loop().time() - started < 2.0
 
-            renamed = await gateway.client.patch(
-                f"/api/registry/organisations/{org_id}", json={"name": "改名后的单位"}, headers=staff
-            )
-            assert renamed.status_code == 200
+        renamed = await gateway.client.patch(
+            f"/api/registry/organisations/{org_id}", json={"name": "改名后的单位"}, headers=staff
+        )
+        assert renamed.status_code == 200
 
-            async def renamed_everywhere() -> bool:
-                names = [
-                    (await gateway.client.get(f"/api/{s}/organisations/{org_id}", headers=staff)).json()[
-                        "name"
-                    ]
-                    for s in ("projects", "evaluation")
-                ]
-                return names == ["改名后的单位", "改名后的单位"]
+        async def renamed_everywhere() -> bool:
+            names = [
+                (await gateway.client.get(f"/api/{s}/organisations/{org_id}", headers=staff)).json()["name"]
+                for s in ("projects", "evaluation")
+            ]
+            return names == ["改名后的单位", "改名后的单位"]
 
-            await eventually(renamed_everywhere, timeout=2.0)
-            assert response.headers["x-request-id"]
+        await eventually(renamed_everywhere, timeout=2.0)
+        assert response.headers["x-request-id"]
 
 
 async def test_writes_during_a_nats_outage_are_delivered_exactly_once_after_it(
@@ -230,9 +224,7 @@ async def test_a_long_transaction_committing_last_is_still_published(start_servi
         await eventually(lambda: _has(projects, 3), timeout=10)
         outbox = registry.runtime.tables.outbox
         async with registry.runtime.sessionmaker() as session:
-            positions = dict(
-                (await session.execute(select(outbox.c.subject, outbox.c.position))).all()
-            )
+            positions = dict((await session.execute(select(outbox.c.subject, outbox.c.position))).all())
         assert len(positions) == 3, "the long transaction's row is not visible yet"
 
         await uow.commit()

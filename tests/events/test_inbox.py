@@ -10,11 +10,11 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from tests.helpers import count_rows, org_body
 from shared.events.consumer import Handlers, InboxConsumer, ReceivedEvent
 from shared.events.envelope import EventPayload, EventType
 from shared.testing.servers import eventually
 from shared.uow import UnitOfWork
+from tests.helpers import count_rows, org_body
 
 pytestmark = pytest.mark.asyncio
 

@@ -99,7 +99,7 @@ async def test_wrong_audience_issuer_or_missing_claims_are_refused(
 
 
 async def test_an_unknown_key_id_is_refused(registry: Any, token_issuer: TokenIssuer) -> None:
-    kid, key = token_issuer._keys[-1]
+    _, key = token_issuer._keys[-1]
     token = jwt.encode(claims(), key, algorithm="EdDSA", headers={"kid": "not-a-key"})
     assert await status_with(registry, token) == 401
 

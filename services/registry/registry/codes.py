@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class Region(StrEnum):
@@ -55,5 +59,5 @@ ORGANISATION_TYPE_LABELS = {
 }
 
 
-def code_list(labels: dict[StrEnum, str]) -> list[dict[str, str]]:
+def code_list(labels: Mapping[E, str]) -> list[dict[str, str]]:
     return [{"code": code.value, "name": code.name, "zh": zh} for code, zh in labels.items()]

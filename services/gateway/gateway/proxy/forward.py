@@ -88,7 +88,7 @@ async def forward(service: str, path: str, request: Request) -> Response:
     upstream_request = client.build_request(
         method,
         "/" + path,
-        params=request.query_params.multi_items(),
+        params=httpx.QueryParams(str(request.query_params)),
         headers=_forward_headers(request),
         content=request.stream() if has_body else None,
     )

@@ -112,6 +112,6 @@ async def organisation_history(
 @codes_router.get("/codes", summary="Code lists with Chinese labels")
 async def codes(_: PrincipalDep) -> dict[str, Any]:
     return {
-        "regions": code_list(dict(REGION_LABELS)),
-        "organisation_types": code_list(dict(ORGANISATION_TYPE_LABELS)),
+        "regions": code_list(REGION_LABELS),
+        "organisation_types": code_list(ORGANISATION_TYPE_LABELS),
     }

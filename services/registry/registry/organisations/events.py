@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from shared.events.envelope import EventPayload, EventType
@@ -34,4 +35,4 @@ ORGANISATION_UPDATED = EventType(
     description="A unit's registered details changed; carries the full new state.",
 )
 
-EVENT_TYPES = [ORGANISATION_REGISTERED, ORGANISATION_UPDATED]
+EVENT_TYPES: list[EventType[Any]] = [ORGANISATION_REGISTERED, ORGANISATION_UPDATED]

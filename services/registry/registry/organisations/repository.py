@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.organisations.models import Organisation
 
-SORTS = {
+SORTS: dict[str, UnaryExpression[Any]] = {
     "name": Organisation.name.asc(),
     "-name": Organisation.name.desc(),
     "created_at": Organisation.created_at.asc(),
@@ -38,7 +39,7 @@ async def find_by_credit_code(session: AsyncSession, code: str) -> Organisation 
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _filtered(f: OrganisationFilter) -> Select[tuple[Organisation]]:
+def _filtered(f: OrganisationFilter) -> Select[Organisation]:
     stmt = select(Organisation)
     if f.q:
         stmt = stmt.where(Organisation.name.ilike(f"%{f.q}%"))

@@ -15,6 +15,7 @@ from registry.codes import (
     OrganisationType,
     Region,
 )
+from registry.organisations.models import Organisation
 
 
 def _valid_credit_code(value: str) -> str:
@@ -88,15 +89,17 @@ class OrganisationOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, org: object) -> OrganisationOut:
-        out = cls.model_validate(
-            {
-                **{k: getattr(org, k) for k in ("id", "name", "credit_code", "type", "region", "address")},
-                "version": org.version,
-                "created_at": org.created_at,
-                "updated_at": org.updated_at,
-                "type_zh": ORGANISATION_TYPE_LABELS[OrganisationType(org.type)],
-                "region_zh": REGION_LABELS[Region(org.region)],
-            }
+    def of(cls, org: Organisation) -> OrganisationOut:
+        return cls(
+            id=org.id,
+            name=org.name,
+            credit_code=org.credit_code,
+            type=OrganisationType(org.type),
+            type_zh=ORGANISATION_TYPE_LABELS[OrganisationType(org.type)],
+            region=Region(org.region),
+            region_zh=REGION_LABELS[Region(org.region)],
+            address=org.address,
+            version=org.version,
+            created_at=org.created_at,
+            updated_at=org.updated_at,
         )
-        return out

@@ -98,9 +98,13 @@ def auth(token_issuer: TokenIssuer) -> Callable[..., dict[str, str]]:
     """Headers with a token for the given roles: ``auth("department_staff")``."""
 
     def headers(
-        *roles: str, user_id: str = "user-1", unit_id: str | None = None, **scopes: Any
+        *roles: str,
+        user_id: str = "user-1",
+        unit_id: str | None = None,
+        person_id: str | None = None,
+        **scopes: Any,
     ) -> dict[str, str]:
-        token = token_issuer.issue(user_id, roles=roles, unit_id=unit_id, scopes=scopes)
+        token = token_issuer.issue(user_id, roles=roles, unit_id=unit_id, person_id=person_id, scopes=scopes)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

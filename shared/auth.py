@@ -62,6 +62,7 @@ class Principal:
     scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     name: str | None = None
     token_id: str | None = None
+    person_id: str | None = None  # the registry person this account is (experts, applicants)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -88,6 +89,7 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
         scopes={str(k): frozenset(str(x) for x in v) for k, v in scopes.items()},
         name=claims.get("name"),
         token_id=claims.get("jti"),
+        person_id=claims.get("person_id"),
     )
 
 
@@ -220,6 +222,7 @@ class TokenIssuer:
         unit_id: str | None = None,
         scopes: Mapping[str, Iterable[str]] | None = None,
         name: str | None = None,
+        person_id: str | None = None,
         ttl_seconds: int = 900,
         extra: Mapping[str, Any] | None = None,
     ) -> str:
@@ -240,5 +243,7 @@ class TokenIssuer:
             claims["unit_id"] = unit_id
         if name is not None:
             claims["name"] = name
+        if person_id is not None:
+            claims["person_id"] = person_id
         claims.update(extra or {})
         return jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": kid})

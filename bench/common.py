@@ -39,9 +39,13 @@ def _width(text: str) -> int:
 
 
 @contextlib.contextmanager
-def servers() -> Iterator[tuple[str, str]]:
-    """PostgreSQL and NATS for a benchmark: embedded, or ``DATABASE_URL`` / ``NATS_URL``."""
-    local = LocalServers()
+def servers(*, durable: bool = True) -> Iterator[tuple[str, str]]:
+    """PostgreSQL and NATS for a benchmark: embedded, or ``DATABASE_URL`` / ``NATS_URL``.
+
+    Durable by default (fsync on), as in production: figures from a PostgreSQL that does not
+    flush would flatter every write path.
+    """
+    local = LocalServers(durable=durable)
     try:
         yield local.start()
     finally:

@@ -8,6 +8,15 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+OUTBOX_NOTIFY_FUNCTION = """
+CREATE FUNCTION kit_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('outbox', '');
+    RETURN NULL;
+END;
+$$
+"""
+
 
 def upgrade_kit_v1() -> None:
     op.create_table(
@@ -120,8 +129,18 @@ def upgrade_kit_v1() -> None:
         "ix_outbox_unsent", "outbox", ["position"], unique=False, postgresql_where=sa.text("sent_at IS NULL")
     )
 
+    # Wakes the outbox relay when events are committed (delivered on commit, de-duplicated
+    # within a transaction): no round trip from the application, whatever wrote the rows.
+    op.execute(OUTBOX_NOTIFY_FUNCTION)
+    op.execute(
+        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+        "FOR EACH STATEMENT EXECUTE FUNCTION kit_outbox_notify()"
+    )
+
 
 def downgrade_kit_v1() -> None:
+    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS kit_outbox_notify()")
     op.drop_index("ix_outbox_unsent", table_name="outbox", postgresql_where=sa.text("sent_at IS NULL"))
     op.drop_index("ix_outbox_sent_at", table_name="outbox")
     op.drop_index("ix_outbox_event_type_sequence", table_name="outbox")

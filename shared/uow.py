@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.context import current_request_id
@@ -68,13 +68,14 @@ class UnitOfWork:
             raise TypeError(f"{event_type.name} takes {event_type.payload.__name__}")
         envelope = build_envelope(event_type, payload, subject=subject, request_id=self.request_id)
         await self.session.execute(
-            insert(self.tables.outbox).values(
-                id=envelope.id,
-                event_type=envelope.type,
-                subject=subject,
-                aggregate_key=aggregate_key or subject,
-                envelope=envelope.model_dump(mode="json", exclude_none=True),
-            )
+            insert(self.tables.outbox),
+            {
+                "id": envelope.id,
+                "event_type": envelope.type,
+                "subject": subject,
+                "aggregate_key": aggregate_key or subject,
+                "envelope": envelope.model_dump(mode="json", exclude_none=True),
+            },
         )
         self.emitted.append(envelope)
         return envelope
@@ -91,24 +92,24 @@ class UnitOfWork:
     ) -> None:
         """Append who did what to which object, and why, to the audit log."""
         await self.session.execute(
-            insert(self.tables.audit_log).values(
-                id=uuid7(),
-                actor_id=self.actor.id,
-                actor_roles=list(self.actor.roles),
-                action=action,
-                entity_type=entity_type,
-                entity_id=str(entity_id),
-                changes=dict(changes or {}),
-                reason=reason,
-                request_id=self.request_id,
-                event_id=event.id if event else None,
-            )
+            insert(self.tables.audit_log),
+            {
+                "id": uuid7(),
+                "actor_id": self.actor.id,
+                "actor_roles": list(self.actor.roles),
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": str(entity_id),
+                "changes": dict(changes or {}),
+                "reason": reason,
+                "request_id": self.request_id,
+                "event_id": event.id if event else None,
+            },
         )
 
     async def commit(self) -> None:
-        if self.emitted:
-            # Delivered by PostgreSQL only when the transaction commits; wakes the relay at once.
-            await self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
+        # Inserting into the outbox fires a NOTIFY (a statement trigger of the kit's migration),
+        # which PostgreSQL delivers only on commit and which wakes the relay at once.
         await self.session.commit()
         self.emitted = []
 

@@ -58,12 +58,22 @@ class ReceivedEvent(Generic[P]):
 
 
 Handler = Callable[[UnitOfWork, ReceivedEvent[Any]], Awaitable[None]]
+ManyHandler = Callable[[UnitOfWork, list[ReceivedEvent[Any]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Registration:
     event_type: EventType[Any]
-    handler: Handler
+    handler: Handler | None = None
+    many: ManyHandler | None = None
+
+    async def apply(self, uow: UnitOfWork, events: list[ReceivedEvent[Any]]) -> None:
+        if self.many is not None:
+            await self.many(uow, events)
+            return
+        assert self.handler is not None
+        for event in events:
+            await self.handler(uow, event)
 
 
 class Handlers:
@@ -73,13 +83,31 @@ class Handlers:
         self._by_type: dict[str, Registration] = {}
 
     def on(self, event_type: EventType[P]) -> Callable[[Handler], Handler]:
+        """Register a handler applied to one event at a time."""
+
         def register(fn: Handler) -> Handler:
-            if event_type.name in self._by_type:
-                raise ValueError(f"{event_type.name} already has a handler")
-            self._by_type[event_type.name] = Registration(event_type, fn)
+            self._add(Registration(event_type, handler=fn))
             return fn
 
         return register
+
+    def on_many(self, event_type: EventType[P]) -> Callable[[ManyHandler], ManyHandler]:
+        """Register a handler given runs of consecutive events of this type at once.
+
+        For high-volume read models: one multi-row statement instead of one per event. The
+        run is applied in the same transaction as the events' inbox rows, as always.
+        """
+
+        def register(fn: ManyHandler) -> ManyHandler:
+            self._add(Registration(event_type, many=fn))
+            return fn
+
+        return register
+
+    def _add(self, registration: Registration) -> None:
+        if registration.event_type.name in self._by_type:
+            raise ValueError(f"{registration.event_type.name} already has a handler")
+        self._by_type[registration.event_type.name] = registration
 
     def get(self, type_name: str) -> Registration | None:
         return self._by_type.get(type_name)
@@ -167,8 +195,7 @@ class InboxConsumer:
                         msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=1.0)
                     except (TimeoutError, NatsTimeoutError):
                         continue
-                    for msg in msgs:
-                        await self.handle_message(msg)
+                    await self.handle_batch(msgs)
             except asyncio.CancelledError:
                 raise
             except NotFoundError:
@@ -179,40 +206,155 @@ class InboxConsumer:
             backoff = min(backoff * 2, 5.0)
 
     async def handle_message(self, msg: Msg) -> None:
-        try:
-            envelope = Envelope.model_validate_json(msg.data)
-        except ValidationError as exc:
-            log.error("unreadable event parked", extra={"subject": msg.subject})
-            await self._park_unreadable(msg, str(exc))
-            await msg.ack()
-            return
-        registration = self.handlers.get(envelope.type)
-        if registration is None:
-            await msg.ack()
-            return
-        token = request_id_var.set(envelope.requestid)
-        try:
-            await self.apply(envelope, registration)
-            await msg.ack()
-        except Exception as exc:  # noqa: BLE001 - a failing handler must not stop the others
-            attempts = msg.metadata.num_delivered or 1
-            if attempts >= self.settings.consumer_max_deliveries:
-                log.error(
-                    "event parked after %d deliveries",
-                    attempts,
-                    extra={"event_id": str(envelope.id), "type": envelope.type, "error": repr(exc)},
-                )
-                await self.park(envelope, repr(exc), attempts)
+        await self.handle_batch([msg])
+
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """Apply a fetched batch in one transaction, each event in a savepoint of its own.
+
+        One commit per batch (not per event) is what keeps up with a busy producer; the
+        savepoints keep one failing event from taking the others down with it. Acks go out
+        only after the commit.
+        """
+        batch: list[tuple[Msg, Envelope, Registration]] = []
+        for msg in msgs:
+            try:
+                envelope = Envelope.model_validate_json(msg.data)
+            except ValidationError as exc:
+                log.error("unreadable event parked", extra={"subject": msg.subject})
+                await self._park_unreadable(msg, str(exc))
                 await msg.ack()
-            else:
-                log.warning(
-                    "handler failed, will retry",
-                    extra={"event_id": str(envelope.id), "type": envelope.type, "error": repr(exc)},
+                continue
+            registration = self.handlers.get(envelope.type)
+            if registration is None:
+                await msg.ack()
+                continue
+            batch.append((msg, envelope, registration))
+        if not batch:
+            return
+        try:
+            applied = await self._apply_batch_at_once(batch)
+        except Exception as exc:  # noqa: BLE001 - some event failed: isolate it, one savepoint each
+            log.info("batch of %d failed (%r); applying one by one", len(batch), exc)
+            await self._apply_batch_one_by_one(batch)
+            return
+        self.applied_total += applied
+        for msg, _, _ in batch:
+            await msg.ack()
+
+    async def _apply_batch_at_once(self, batch: list[tuple[Msg, Envelope, Registration]]) -> int:
+        """The common case: every event applies. One inbox insert, the handlers, one commit."""
+        inbox = self.t.inbox
+        async with self.sessionmaker() as session:
+            fresh = set(
+                (
+                    await session.execute(
+                        pg_insert(inbox)
+                        .values(
+                            [
+                                {
+                                    "consumer": self.service,
+                                    "event_id": envelope.id,
+                                    "source": envelope.source,
+                                    "event_type": envelope.type,
+                                    "sequence": envelope.producerseq,
+                                }
+                                for _, envelope, _ in batch
+                            ]
+                        )
+                        .on_conflict_do_nothing(index_elements=[inbox.c.consumer, inbox.c.event_id])
+                        .returning(inbox.c.event_id)
+                    )
+                ).scalars()
+            )
+            runs: list[tuple[Registration, list[Envelope]]] = []
+            for _, envelope, registration in batch:
+                if envelope.id not in fresh:
+                    continue
+                fresh.discard(envelope.id)  # the same event twice in one batch applies once
+                if runs and runs[-1][0] is registration and registration.many is not None:
+                    runs[-1][1].append(envelope)
+                else:
+                    runs.append((registration, [envelope]))
+            applied = 0
+            for registration, envelopes in runs:
+                token = request_id_var.set(envelopes[0].requestid)
+                try:
+                    await registration.apply(
+                        self._uow(session, envelopes[0]),
+                        [ReceivedEvent(e, e.payload(registration.event_type)) for e in envelopes],
+                    )
+                finally:
+                    request_id_var.reset(token)
+                applied += len(envelopes)
+            await self._track_sequences(session, [e for _, e, _ in batch])
+            await session.commit()
+        return applied
+
+    async def _apply_batch_one_by_one(self, batch: list[tuple[Msg, Envelope, Registration]]) -> None:
+        """After a failure: each event in a savepoint, so one bad event holds back no other."""
+        failures: list[tuple[Msg, Envelope, Exception]] = []
+        done: list[Msg] = []
+        applied = 0
+        async with self.sessionmaker() as session:
+            for msg, envelope, registration in batch:
+                token = request_id_var.set(envelope.requestid)
+                try:
+                    async with session.begin_nested():
+                        uow = self._uow(session, envelope)
+                        if await self._apply_in(session, uow, envelope, registration):
+                            applied += 1
+                    done.append(msg)
+                except Exception as exc:  # noqa: BLE001 - a failing handler must not stop the others
+                    failures.append((msg, envelope, exc))
+                finally:
+                    request_id_var.reset(token)
+            await self._track_sequences(session, [e for m, e, _ in batch if m in done])
+            await session.commit()
+        self.applied_total += applied
+        for msg in done:
+            await msg.ack()
+        for msg, envelope, error in failures:
+            await self._retry_or_park(msg, envelope, error)
+
+    async def _retry_or_park(self, msg: Msg, envelope: Envelope, exc: Exception) -> None:
+        attempts = msg.metadata.num_delivered or 1
+        details = {"event_id": str(envelope.id), "type": envelope.type, "error": repr(exc)}
+        if attempts >= self.settings.consumer_max_deliveries:
+            log.error("event parked after %d deliveries", attempts, extra=details)
+            await self.park(envelope, repr(exc), attempts)
+            await msg.ack()
+        else:
+            log.warning("handler failed, will retry", extra=details)
+            await msg.nak(delay=self.settings.consumer_retry_base_seconds * 2 ** (attempts - 1))
+
+    def _uow(self, session: AsyncSession, envelope: Envelope) -> UnitOfWork:
+        return UnitOfWork(
+            session, self.t, actor=Actor.system(f"event:{envelope.type}"), request_id=envelope.requestid
+        )
+
+    async def _apply_in(
+        self, session: AsyncSession, uow: UnitOfWork, envelope: Envelope, registration: Registration
+    ) -> bool:
+        """Inbox row plus handler, inside the caller's transaction; False if already applied."""
+        inserted = (
+            await session.execute(
+                pg_insert(self.t.inbox)
+                .values(
+                    consumer=self.service,
+                    event_id=envelope.id,
+                    source=envelope.source,
+                    event_type=envelope.type,
+                    sequence=envelope.producerseq,
                 )
-                delay = self.settings.consumer_retry_base_seconds * 2 ** (attempts - 1)
-                await msg.nak(delay=delay)
-        finally:
-            request_id_var.reset(token)
+                .on_conflict_do_nothing(index_elements=[self.t.inbox.c.consumer, self.t.inbox.c.event_id])
+                .returning(self.t.inbox.c.event_id)
+            )
+        ).scalar_one_or_none()
+        if inserted is None:
+            return False
+        payload = envelope.payload(registration.event_type)
+        await registration.apply(uow, [ReceivedEvent(envelope, payload)])
+        return True
 
     async def apply(
         self,
@@ -223,37 +365,15 @@ class InboxConsumer:
     ) -> str:
         """Apply one event exactly once; ``also`` runs in the same transaction (replays)."""
         async with self.sessionmaker() as session:
-            uow = UnitOfWork(
-                session,
-                self.t,
-                actor=Actor.system(f"event:{envelope.type}"),
-                request_id=envelope.requestid,
-            )
-            inserted = (
-                await session.execute(
-                    pg_insert(self.t.inbox)
-                    .values(
-                        consumer=self.service,
-                        event_id=envelope.id,
-                        source=envelope.source,
-                        event_type=envelope.type,
-                        sequence=envelope.producerseq,
-                    )
-                    .on_conflict_do_nothing(index_elements=[self.t.inbox.c.consumer, self.t.inbox.c.event_id])
-                    .returning(self.t.inbox.c.event_id)
-                )
-            ).scalar_one_or_none()
-            if inserted is None:
-                if also is not None:
-                    await also(session)
-                await session.commit()
-                return ApplyOutcome.DUPLICATE
-            payload = envelope.payload(registration.event_type)
-            await registration.handler(uow, ReceivedEvent(envelope, payload))
-            await self._track_sequence(session, envelope)
+            uow = self._uow(session, envelope)
+            fresh = await self._apply_in(session, uow, envelope, registration)
+            if fresh:
+                await self._track_sequences(session, [envelope])
             if also is not None:
                 await also(session)
             await uow.commit()
+        if not fresh:
+            return ApplyOutcome.DUPLICATE
         self.applied_total += 1
         return ApplyOutcome.APPLIED
 
@@ -276,7 +396,7 @@ class InboxConsumer:
                     index_elements=[self.t.dead_letter.c.consumer, self.t.dead_letter.c.event_id]
                 )
             )
-            await self._track_sequence(session, envelope)
+            await self._track_sequences(session, [envelope])
             await session.commit()
         self.parked_total += 1
 
@@ -296,50 +416,43 @@ class InboxConsumer:
             )
             await session.commit()
 
-    async def _track_sequence(self, session: AsyncSession, envelope: Envelope) -> None:
-        seq = envelope.producerseq
-        if seq is None:
-            return
+    async def _track_sequences(self, session: AsyncSession, envelopes: list[Envelope]) -> None:
+        """Advance ``consumer_progress`` for each producer/type these events belong to."""
+        highest: dict[tuple[str, str], int] = {}
+        for envelope in envelopes:
+            if envelope.producerseq is not None:
+                key = (envelope.source, envelope.type)
+                highest[key] = max(highest.get(key, 0), envelope.producerseq)
         cp = self.t.consumer_progress
-        await session.execute(
-            pg_insert(cp)
-            .values(consumer=self.service, source=envelope.source, event_type=envelope.type)
-            .on_conflict_do_nothing(index_elements=[cp.c.consumer, cp.c.source, cp.c.event_type])
-        )
-        row = (
+        for (source, event_type), seq in sorted(highest.items()):
+            where = (cp.c.consumer == self.service, cp.c.source == source, cp.c.event_type == event_type)
             await session.execute(
-                select(cp.c.contiguous_upto, cp.c.max_seen, cp.c.gap_since)
-                .where(
-                    cp.c.consumer == self.service,
-                    cp.c.source == envelope.source,
-                    cp.c.event_type == envelope.type,
-                )
-                .with_for_update()
+                pg_insert(cp)
+                .values(consumer=self.service, source=source, event_type=event_type)
+                .on_conflict_do_nothing(index_elements=[cp.c.consumer, cp.c.source, cp.c.event_type])
             )
-        ).one()
-        contiguous, max_seen = int(row.contiguous_upto), max(int(row.max_seen), seq)
-        if seq == contiguous + 1:
-            for received in await self._received_after(session, envelope.source, envelope.type, contiguous):
+            row = (
+                await session.execute(
+                    select(cp.c.contiguous_upto, cp.c.max_seen, cp.c.gap_since)
+                    .where(*where)
+                    .with_for_update()
+                )
+            ).one()
+            contiguous, max_seen = int(row.contiguous_upto), max(int(row.max_seen), seq)
+            for received in await self._received_after(session, source, event_type, contiguous):
                 if received != contiguous + 1:
                     break
                 contiguous = received
-        gap_since = None
-        if max_seen > contiguous:
-            gap_since = row.gap_since if row.gap_since is not None else func.now()
-        await session.execute(
-            update(cp)
-            .where(
-                cp.c.consumer == self.service,
-                cp.c.source == envelope.source,
-                cp.c.event_type == envelope.type,
+            gap_since = None
+            if max_seen > contiguous:
+                gap_since = row.gap_since if row.gap_since is not None else func.now()
+            await session.execute(
+                update(cp)
+                .where(*where)
+                .values(
+                    contiguous_upto=contiguous, max_seen=max_seen, gap_since=gap_since, updated_at=func.now()
+                )
             )
-            .values(
-                contiguous_upto=contiguous,
-                max_seen=max_seen,
-                gap_since=gap_since,
-                updated_at=func.now(),
-            )
-        )
 
     async def _received_after(
         self, session: AsyncSession, source: str, event_type: str, after: int, limit: int = 100_000

@@ -228,7 +228,10 @@ class OutboxRelay:
                     self.bus.subject_for(row.event_type),
                     json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
                     headers={"Nats-Msg-Id": str(row.id)},
-                    wait_stall=self.settings.relay_publish_timeout_seconds,
+                    # No stall timeout: asyncio.wait_for would yield to the event loop for
+                    # every message, and a busy loop then stretches a batch to seconds.
+                    # A batch never exceeds the client's pending limit.
+                    wait_stall=None,
                 )
             )
         done, pending = await asyncio.wait(futures, timeout=self.settings.relay_publish_timeout_seconds)

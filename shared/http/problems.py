@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import current_request_id
@@ -178,7 +179,23 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail_zh="发生了意外错误，已按请求编号记录。",
         )
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            log.warning("database connection lost", extra={"path": request.url.path})
+            response = problem(
+                503,
+                "Service temporarily unavailable",
+                "The database connection was lost; nothing was saved. Please retry.",
+                instance=request.url.path,
+                title_zh="服务暂时不可用",
+                detail_zh="数据库连接中断，本次操作未保存，请重试。",
+            )
+            response.headers["Retry-After"] = "1"
+            return response
+        return await on_unexpected(request, exc)
+
     app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)

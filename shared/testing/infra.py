@@ -106,7 +106,8 @@ class TestInfra:
 class LocalServers:
     """PostgreSQL and NATS started for this run (when the env names none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
         self.tmp = Path(tempfile.mkdtemp(prefix="sci-test-"))
         self.postgres: EmbeddedPostgres | None = None
         self.nats: NatsServer | None = None
@@ -115,7 +116,7 @@ class LocalServers:
         pg_url = os.environ.get("DATABASE_URL")
         nats_url = os.environ.get("NATS_URL")
         if not pg_url:
-            self.postgres = EmbeddedPostgres(self.tmp / "pg", free_port(), durable=False)
+            self.postgres = EmbeddedPostgres(self.tmp / "pg", free_port(), durable=self.durable)
             self.postgres.start()
             pg_url = self.postgres.url
         if not nats_url:

@@ -8,15 +8,15 @@ from evaluation.organisations.events import (
 from evaluation.organisations.models import OrganisationView
 from shared.clock import utcnow
 from shared.events.consumer import Handlers, ReceivedEvent
-from shared.readmodel import upsert_versioned
+from shared.readmodel import upsert_versioned_many
 from shared.uow import UnitOfWork
 
 handlers = Handlers()
 
 
-@handlers.on(ORGANISATION_REGISTERED)
-@handlers.on(ORGANISATION_UPDATED)
-async def keep_organisation(uow: UnitOfWork, event: ReceivedEvent[OrganisationSnapshot]) -> None:
-    values = event.payload.model_dump()
-    values["synced_at"] = utcnow()
-    await upsert_versioned(uow.session, OrganisationView.__table__, values)  # type: ignore[arg-type]
+@handlers.on_many(ORGANISATION_REGISTERED)
+@handlers.on_many(ORGANISATION_UPDATED)
+async def keep_organisations(uow: UnitOfWork, events: list[ReceivedEvent[OrganisationSnapshot]]) -> None:
+    now = utcnow()
+    rows = [{**event.payload.model_dump(), "synced_at": now} for event in events]
+    await upsert_versioned_many(uow.session, OrganisationView.__table__, rows)  # type: ignore[arg-type]

@@ -1,0 +1,257 @@
+"""The event path against raw JetStream, measured in the same run on the same servers.
+
+* baseline: one publisher, synchronous acks, straight to JetStream (``sync_interval: always``)
+* event path: commits with an outbox row in the registry database (registry's process: its
+  writers and its relay) → JetStream → the projects service's inbox consumer (its own
+  process) applies each event (read model + inbox row)
+* latency: commit→applied at a steady 200 events/s, p50 / p99
+
+Producer and consumer run in processes of their own, as they do when deployed; PostgreSQL
+runs durable (fsync on). Sizes: ``BENCH_EVENTS_BURST`` (default 4000 events),
+``BENCH_EVENTS_STEADY_SECONDS`` (default 10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import secrets
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+import asyncpg
+import nats
+from nats.js.api import StorageType, StreamConfig
+
+from bench.common import percentile, print_table, servers
+
+BURST = int(os.environ.get("BENCH_EVENTS_BURST", "4000"))
+STEADY_RATE = 200
+STEADY_SECONDS = int(os.environ.get("BENCH_EVENTS_STEADY_SECONDS", "10"))
+WRITERS = 32
+
+
+def _payload(n: int) -> Any:
+    from registry.organisations.events import OrganisationSnapshot
+    from shared.ids import uuid7
+
+    return OrganisationSnapshot(
+        id=uuid7(),
+        name=f"基准测试单位{n:06d}",
+        credit_code=f"91150100{n:09d}X"[:18],
+        type="enterprise",
+        region="150100",
+        address=f"呼和浩特市测试路{n}号",
+        version=1,
+    )
+
+
+async def _producer(settings: dict[str, Any], conn: Connection) -> None:
+    """Registry's process: takes commands, commits events, answers with commit times."""
+    from registry.app import create_app
+    from registry.organisations.events import ORGANISATION_REGISTERED
+    from registry.settings import RegistrySettings
+    from shared.testing.servers import running
+    from shared.uow import Actor, UnitOfWork
+
+    app = create_app(RegistrySettings(**settings))
+    async with running(app):
+        rt = app.state.runtime
+        await rt.bus.wait_connected(timeout=30)
+        loop = asyncio.get_running_loop()
+
+        async def emit(n: int, committed: dict[str, float]) -> None:
+            async with rt.sessionmaker() as session:
+                uow = UnitOfWork(session, rt.tables, actor=Actor("bench"))
+                payload = _payload(n)
+                envelope = await uow.emit(
+                    ORGANISATION_REGISTERED, payload, subject=f"organisation/{payload.id}"
+                )
+                await uow.commit()
+            committed[str(envelope.id)] = time.time()
+
+        conn.send("ready")
+        while True:
+            command = await loop.run_in_executor(None, conn.recv)
+            committed: dict[str, float] = {}
+            if command[0] == "burst":
+                _, start, n = command
+                await _write_burst(emit, iter(range(start, start + n)), committed)
+            elif command[0] == "steady":
+                _, start, rate, seconds = command
+                began = time.perf_counter()
+                tasks = []
+                for i in range(rate * seconds):
+                    delay = began + i / rate - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tasks.append(asyncio.create_task(emit(start + i, committed)))
+                await asyncio.gather(*tasks)
+            else:
+                return
+            conn.send(committed)
+
+
+async def _consumer(settings: dict[str, Any], conn: Connection) -> None:
+    """Projects' process: its inbox consumer applies registry's events until told to stop."""
+    from projects.app import create_app
+    from projects.settings import ProjectsSettings
+    from shared.testing.servers import running
+
+    app = create_app(ProjectsSettings(**settings))
+    async with running(app):
+        conn.send("ready")
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+
+
+async def _write_burst(emit: Any, numbers: Any, committed: dict[str, float]) -> None:
+    async def writer() -> None:
+        for i in numbers:
+            await emit(i, committed)
+
+    await asyncio.gather(*(writer() for _ in range(WRITERS)))
+
+
+def _run_producer(settings: dict[str, Any], conn: Connection) -> None:
+    asyncio.run(_producer(settings, conn))
+
+
+def _run_consumer(settings: dict[str, Any], conn: Connection) -> None:
+    asyncio.run(_consumer(settings, conn))
+
+
+async def raw_publish_rate(nats_url: str, n: int) -> float:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    name = f"RAWBENCH{secrets.token_hex(3).upper()}"
+    await js.add_stream(StreamConfig(name=name, subjects=[f"{name.lower()}.>"], storage=StorageType.FILE))
+    body = json.dumps({"specversion": "1.0", "data": _payload(0).model_dump(mode="json")}).encode()
+    started = time.perf_counter()
+    for i in range(n):
+        await js.publish(f"{name.lower()}.x", body, headers={"Nats-Msg-Id": f"{i}"})
+    elapsed = time.perf_counter() - started
+    await js.delete_stream(name)
+    await nc.close()
+    return n / elapsed
+
+
+class Inbox:
+    """Reads the consumer's inbox directly: how many applied, and when."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+
+    async def count(self) -> int:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM inbox"))
+        finally:
+            await conn.close()
+
+    async def wait_for(self, n: int, timeout: float = 600) -> float:
+        deadline = time.monotonic() + timeout
+        while (have := await self.count()) < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"only {have} of {n} events applied")
+            await asyncio.sleep(0.01)
+        return time.perf_counter()
+
+    async def applied_at(self) -> dict[str, float]:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            rows = await conn.fetch("SELECT event_id, applied_at FROM inbox")
+        finally:
+            await conn.close()
+        return {str(r["event_id"]): r["applied_at"].timestamp() for r in rows}
+
+
+async def _ask(conn: Connection, command: tuple[Any, ...]) -> dict[str, float]:
+    conn.send(command)
+    answer: dict[str, float] = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    return answer
+
+
+async def run(pg_url: str, nats_url: str) -> None:
+    import projects.definition
+    import registry.definition
+    from shared.testing.infra import TestInfra
+
+    infra = TestInfra(pg_server_url=pg_url, nats_url=nats_url)
+    ctx = mp.get_context("spawn")
+    try:
+        _, registry_url = await infra.fresh_database("registry", registry.definition.MIGRATIONS_DIR)
+        projects_db, projects_url = await infra.fresh_database("projects", projects.definition.MIGRATIONS_DIR)
+        common = {
+            "nats_url": nats_url,
+            "events_namespace": f"bench{secrets.token_hex(3)}",
+            "environment": "test",
+            "log_level": "WARNING",
+            "db_pool_size": WRITERS,
+        }
+        producer_end, producer_conn = ctx.Pipe()
+        consumer_end, consumer_conn = ctx.Pipe()
+        producer = ctx.Process(
+            target=_run_producer, args=({**common, "database_url": registry_url}, producer_conn)
+        )
+        consumer = ctx.Process(
+            target=_run_consumer, args=({**common, "database_url": projects_url}, consumer_conn)
+        )
+        producer.start()
+        consumer.start()
+        loop = asyncio.get_running_loop()
+        for end in (producer_end, consumer_end):
+            assert await loop.run_in_executor(None, end.recv) == "ready"
+        inbox = Inbox(infra.libpq_url(projects_db))
+
+        await _ask(producer_end, ("burst", 0, 300))  # warm-up: pools, stream, consumer
+        await inbox.wait_for(300)
+
+        raw = await raw_publish_rate(nats_url, BURST)
+
+        started = time.perf_counter()
+        await _ask(producer_end, ("burst", 10_000, BURST))
+        finished = await inbox.wait_for(300 + BURST)
+        end_to_end = BURST / (finished - started)
+
+        committed = await _ask(producer_end, ("steady", 100_000, STEADY_RATE, STEADY_SECONDS))
+        await inbox.wait_for(300 + BURST + len(committed))
+        applied = await inbox.applied_at()
+        latencies = [(applied[i] - t) * 1000 for i, t in committed.items()]
+
+        producer_end.send(("stop",))
+        consumer_end.send(("stop",))
+        producer.join(30)
+        consumer.join(30)
+    finally:
+        await infra.cleanup()
+
+    print_table(
+        ["measure", "value", "target"],
+        [
+            ["raw JetStream publish, 1 publisher, sync acks (events/s)", raw, "baseline"],
+            [f"event path, {WRITERS} writers, commit → applied (events/s)", end_to_end, "≥ 50 % of raw"],
+            ["event path / raw", f"{end_to_end / raw:.0%}", "≥ 50 %"],
+            [
+                f"commit → applied at {STEADY_RATE}/s for {STEADY_SECONDS}s, p50 (ms)",
+                percentile(latencies, 50),
+                "",
+            ],
+            [
+                f"commit → applied at {STEADY_RATE}/s for {STEADY_SECONDS}s, p99 (ms)",
+                percentile(latencies, 99),
+                "< 200",
+            ],
+        ],
+    )
+
+
+def main() -> None:
+    with servers(durable=True) as (pg_url, nats_url):
+        asyncio.run(run(pg_url, nats_url))
+
+
+if __name__ == "__main__":
+    main()

@@ -88,6 +88,14 @@ class EventBus:
     async def wait_connected(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._ready.wait(), timeout)
 
+    async def connected_within(self, seconds: float) -> bool:
+        """Wait a little for the connection; lets loops notice they are asked to stop."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
     @property
     def is_connected(self) -> bool:
         return self._nc is not None and self._nc.is_connected

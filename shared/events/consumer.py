@@ -157,13 +157,16 @@ class InboxConsumer:
         for source, types in self.handlers.sources().items():
             self._tasks.append(asyncio.create_task(self._consume(source, types), name=f"consume-{source}"))
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Finish the batch in hand (so its acks go out), then stop; cancel after the grace."""
         self._stopping = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._tasks.clear()
 
     async def _ensure_consumer(self, source: str, types: list[str]) -> None:
@@ -181,7 +184,9 @@ class InboxConsumer:
         await self.bus.js.add_consumer(self.bus.stream_for(source), config)
 
     async def _consume(self, source: str, types: list[str]) -> None:
-        await self.bus.wait_connected()
+        while not await self.bus.connected_within(0.5):
+            if self._stopping:
+                return
         backoff = 0.2
         while not self._stopping:
             try:
@@ -202,7 +207,10 @@ class InboxConsumer:
                 log.info("stream of %s not there yet; waiting", source)
             except Exception as exc:  # noqa: BLE001 - consumption resumes after any outage
                 log.warning("consumer %s interrupted", source, extra={"error": repr(exc)})
-            await asyncio.sleep(backoff)
+            for _ in range(int(backoff / 0.1)):
+                if self._stopping:
+                    return
+                await asyncio.sleep(0.1)
             backoff = min(backoff * 2, 5.0)
 
     async def handle_message(self, msg: Msg) -> None:

@@ -73,6 +73,7 @@ class OutboxRelay:
         self.after_publish = after_publish
         self.published_total = 0
         self._wake = asyncio.Event()
+        self._stop_requested = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncpg.Connection | None = None
         self._stopping = False
@@ -81,20 +82,26 @@ class OutboxRelay:
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Let the round in hand finish (rows published are marked sent), then stop."""
         self._stopping = True
+        self._stop_requested.set()
         self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            _, pending = await asyncio.wait({self._task}, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._close_listener()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        await self.bus.wait_connected()
+        while not await self.bus.connected_within(0.5):
+            if self._stopping:
+                return
         backoff = 0.1
         while not self._stopping:
             await self._ensure_listener()
@@ -105,7 +112,8 @@ class OutboxRelay:
                 raise
             except Exception as exc:  # noqa: BLE001 - the relay must survive any outage
                 log.warning("outbox relay round failed; rows wait", extra={"error": repr(exc)})
-                await asyncio.sleep(backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_requested.wait(), backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
             await self._maybe_purge()

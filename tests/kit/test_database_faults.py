@@ -18,7 +18,9 @@ async def test_requests_after_the_database_dropped_every_connection_succeed(
 ) -> None:
     async with start_service("registry") as registry:
         staff = auth("department_staff")
-        assert (await registry.client.post("/organisations", json=org_body(1), headers=staff)).status_code == 201
+        assert (
+            await registry.client.post("/organisations", json=org_body(1), headers=staff)
+        ).status_code == 201
         admin = await asyncpg.connect(infra.libpq_url("postgres"))
         try:
             killed = await admin.fetchval(

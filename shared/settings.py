@@ -43,6 +43,11 @@ class ServiceSettings(BaseSettings):
         default=30,
         description="Sent outbox rows are kept this long so any range can be re-published.",
     )
+    inbox_retention_days: int = Field(
+        default=37,
+        description="Applied event ids are kept this long; longer than any producer's outbox "
+        "retention, so that a re-published event is still recognised.",
+    )
     relay_poll_interval_seconds: float = 1.0
     relay_batch_size: int = 500
     relay_publish_timeout_seconds: float = 5.0

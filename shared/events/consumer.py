@@ -21,6 +21,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -29,10 +30,11 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import delete, func, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.clock import utcnow
 from shared.context import request_id_var
 from shared.db import KitTables
 from shared.errors import Conflict, NotFound
@@ -153,7 +155,28 @@ class InboxConsumer:
     def durable_name(self, source: str) -> str:
         return f"{self.service}__{source}"
 
+    async def purge_expired(self) -> int:
+        """Forget applied event ids past ``inbox_retention_days``; returns how many."""
+        cutoff = utcnow() - timedelta(days=self.settings.inbox_retention_days)
+        inbox = self.t.inbox
+        async with self.sessionmaker() as session:
+            result = await session.execute(delete(inbox).where(inbox.c.applied_at < cutoff))
+            await session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _purge_hourly(self) -> None:
+        while not self._stopping:
+            try:
+                await self.purge_expired()
+            except Exception as exc:  # noqa: BLE001 - housekeeping retries next hour
+                log.warning("inbox purge failed", extra={"error": repr(exc)})
+            for _ in range(36_000):
+                if self._stopping:
+                    return
+                await asyncio.sleep(0.1)
+
     def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._purge_hourly(), name="inbox-purge"))
         for source, types in self.handlers.sources().items():
             self._tasks.append(asyncio.create_task(self._consume(source, types), name=f"consume-{source}"))
 

@@ -77,7 +77,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncpg.Connection | None = None
         self._stopping = False
-        self._last_purge = 0.0
+        self._last_purge = float("-inf")
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
@@ -288,17 +288,19 @@ class OutboxRelay:
             return int((await conn.execute(select(func.count()).where(t.c.sent_at.is_(None)))).scalar_one())
 
     async def _maybe_purge(self) -> None:
-        """Drop sent rows past the retention period, at most once an hour."""
+        """Drop expired rows at most once an hour (and on the first round)."""
         loop_time = asyncio.get_running_loop().time()
         if loop_time - self._last_purge < 3600:
             return
         self._last_purge = loop_time
+        await self.purge_expired()
+
+    async def purge_expired(self) -> int:
+        """Delete sent outbox rows older than the retention period; returns how many."""
         cutoff = utcnow() - timedelta(days=self.settings.outbox_retention_days)
-        inbox_cutoff = cutoff - timedelta(days=7)
         async with self.engine.begin() as conn:
-            await conn.execute(delete(self.t.outbox).where(self.t.outbox.c.sent_at < cutoff))
-            # Inbox ids outlive the outbox rows they could be re-published from.
-            await conn.execute(delete(self.t.inbox).where(self.t.inbox.c.applied_at < inbox_cutoff))
+            result = await conn.execute(delete(self.t.outbox).where(self.t.outbox.c.sent_at < cutoff))
+        return int(result.rowcount or 0)
 
     async def _ensure_listener(self) -> None:
         if self._listener is not None and not self._listener.is_closed():

@@ -84,7 +84,9 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("publish_attempts", Integer, nullable=False, server_default=text("0")),
         Index("ix_outbox_unsent", "position", postgresql_where=text("sent_at IS NULL")),
         Index("ix_outbox_event_type_sequence", "event_type", "sequence", unique=True),
-        Index("ix_outbox_sent_at", "sent_at"),
+        # Purging goes by created_at, which never changes: an index on sent_at would be
+        # rewritten by every "mark sent" update on the hot path.
+        Index("ix_outbox_created_at", "created_at"),
         comment="Transactional outbox: events written with the change, published by the relay.",
     )
     event_sequence = Table(

@@ -124,7 +124,7 @@ def upgrade_kit_v1() -> None:
         comment="Transactional outbox: events written with the change, published by the relay.",
     )
     op.create_index("ix_outbox_event_type_sequence", "outbox", ["event_type", "sequence"], unique=True)
-    op.create_index("ix_outbox_sent_at", "outbox", ["sent_at"], unique=False)
+    op.create_index("ix_outbox_created_at", "outbox", ["created_at"], unique=False)
     op.create_index(
         "ix_outbox_unsent", "outbox", ["position"], unique=False, postgresql_where=sa.text("sent_at IS NULL")
     )
@@ -142,7 +142,7 @@ def downgrade_kit_v1() -> None:
     op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
     op.execute("DROP FUNCTION IF EXISTS kit_outbox_notify()")
     op.drop_index("ix_outbox_unsent", table_name="outbox", postgresql_where=sa.text("sent_at IS NULL"))
-    op.drop_index("ix_outbox_sent_at", table_name="outbox")
+    op.drop_index("ix_outbox_created_at", table_name="outbox")
     op.drop_index("ix_outbox_event_type_sequence", table_name="outbox")
     op.drop_table("outbox")
     op.drop_index("ix_inbox_consumer_source_type_sequence", table_name="inbox")

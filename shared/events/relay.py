@@ -299,7 +299,10 @@ class OutboxRelay:
         """Delete sent outbox rows older than the retention period; returns how many."""
         cutoff = utcnow() - timedelta(days=self.settings.outbox_retention_days)
         async with self.engine.begin() as conn:
-            result = await conn.execute(delete(self.t.outbox).where(self.t.outbox.c.sent_at < cutoff))
+            outbox = self.t.outbox
+            result = await conn.execute(
+                delete(outbox).where(outbox.c.created_at < cutoff, outbox.c.sent_at < cutoff)
+            )
         return int(result.rowcount or 0)
 
     async def _ensure_listener(self) -> None:

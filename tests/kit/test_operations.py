@@ -97,7 +97,9 @@ async def test_expired_outbox_and_inbox_rows_are_purged_and_recent_ones_kept(
         long_ago = utcnow() - timedelta(days=40)
         async with registry.runtime.sessionmaker() as session:
             ids = (await session.execute(select(outbox.c.id).order_by(outbox.c.position))).scalars().all()
-            await session.execute(update(outbox).where(outbox.c.id.in_(ids[:2])).values(sent_at=long_ago))
+            await session.execute(
+                update(outbox).where(outbox.c.id.in_(ids[:2])).values(created_at=long_ago, sent_at=long_ago)
+            )
             await session.commit()
         async with projects.runtime.sessionmaker() as session:
             await session.execute(

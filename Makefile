@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev run test lint format bench clean-data
+.PHONY: dev run test lint format bench clean-data demo-data
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -33,6 +33,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+demo-data: $(STAMP)
+	@echo "demo data is loaded by 'make run' into empty databases (DEV_DEMO_DATA=0 turns it off)"
+	$(PY) -m shared.devstack.run --demo-data-only
 
 bench: $(STAMP)
 	$(PY) -m bench

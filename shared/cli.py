@@ -30,6 +30,8 @@ def run_cli(
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=default_port)
+    demo = sub.add_parser("demo-data", help="load the demo data set (through the domain rules)")
+    demo.add_argument("--if-empty", action="store_true", help="only if the database has none yet")
     repub = sub.add_parser("republish", help="publish a range of sent events again")
     repub.add_argument("--type", required=True, dest="event_type")
     repub.add_argument("--from", type=int, required=True, dest="from_sequence")
@@ -52,6 +54,12 @@ def run_cli(
             timeout_graceful_shutdown=20,
             proxy_headers=True,
         )
+    elif args.command == "demo-data":
+        if definition.demo_data is None:
+            sys.stdout.write(f"{definition.name}: no demo data set\n")
+        else:
+            summary = asyncio.run(definition.demo_data(definition.settings, args.if_empty))
+            sys.stdout.write(f"{definition.name}: {summary}\n")
     elif args.command == "republish":
         count = asyncio.run(_republish(definition, args.event_type, args.from_sequence, args.to_sequence))
         sys.stdout.write(f"re-published {count} events of {args.event_type}\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ class ServiceDefinition:
     startup_hooks: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
     shutdown_hooks: Sequence[Callable[[ServiceRuntime], Awaitable[None]]] = ()
     openapi_tags: Sequence[dict[str, Any]] = field(default_factory=list)
+    demo_data: Callable[[ServiceSettings, bool], Coroutine[Any, Any, str]] | None = None
+    """Loads the service's demo data set; the flag means "only into an empty database"."""
     openapi_url: str = "/openapi.json"
     docs_url: str | None = "/docs"
 

@@ -143,7 +143,7 @@ class _Console:
     def __init__(self) -> None:
         # Re-entrant: the signal handler may print while the main thread is inside write().
         self._lock = threading.RLock()
-        self.width = max(len(s.name) for s in SERVICES) + len(" migrate")
+        self.width = max(len(s.name) for s in SERVICES) + len(" demo-data")
 
     def say(self, text: str) -> None:
         self.write("devstack", text)
@@ -197,7 +197,8 @@ class DevStack:
 
     # -- entry point -----------------------------------------------------------------------
 
-    def run(self) -> int:
+    def run(self, *, prepare_only: bool = False) -> int:
+        """Start everything and wait; ``prepare_only``: databases, migrations, demo data, stop."""
         previous = {sig: signal.signal(sig, self._on_signal) for sig in _STOP_SIGNALS}
         code = 1
         try:
@@ -205,6 +206,8 @@ class DevStack:
                 self._configure()
                 self._start_infrastructure()
                 self._prepare_databases()
+                if prepare_only:
+                    return 0
                 self._start_services()
                 self._wait_ready()
                 self._watch()
@@ -435,6 +438,22 @@ class DevStack:
                 raise _Failure(f"migrations not finished after {MIGRATE_TIMEOUT:g}s: {pending}")
             time.sleep(0.1)
         self.console.say("migrations done")
+        if self.env.get("DEV_DEMO_DATA", "1") != "0":
+            self._load_demo_data()
+
+    def _load_demo_data(self) -> None:
+        """Each service's demo data set, into databases that have none yet (DEV_DEMO_DATA=0: off)."""
+        for s in SERVICES:
+            label = f"{s.name} demo-data"
+            self._spawn(label, [sys.executable, "-m", s.name, "demo-data", "--if-empty"], s.name)
+            deadline = time.monotonic() + MIGRATE_TIMEOUT
+            while (code := self.children[label].proc.poll()) is None:
+                if time.monotonic() > deadline:
+                    raise _Failure(f"demo data of {s.name} not loaded after {MIGRATE_TIMEOUT:g}s")
+                time.sleep(0.1)
+            self.children.pop(label).pump.join(timeout=2)
+            if code != 0:
+                raise _Failure(f"`python -m {label}` failed with exit code {code}")
 
     async def _ensure_databases(self) -> list[str]:
         return [s.name for s in SERVICES if await ensure_database(self.db_server_url, s.name)]
@@ -598,8 +617,9 @@ def _port_holder(port: int) -> str:
     return ""
 
 
-def main() -> int:
-    return DevStack(os.environ, Path.cwd()).run()
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    return DevStack(os.environ, Path.cwd()).run(prepare_only="--demo-data-only" in args)
 
 
 if __name__ == "__main__":

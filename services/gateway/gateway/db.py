@@ -1,4 +1,4 @@
-"""Gateway's metadata: the kit's tables now; accounts and sessions join them later."""
+"""Gateway's metadata: the kit's tables, accounts, role grants and refresh tokens."""
 
 from sqlalchemy.orm import DeclarativeBase
 

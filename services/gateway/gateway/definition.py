@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from gateway.accounts import service as account_service
+from gateway.accounts.api import router as accounts_router
 from gateway.db import Base, kit
+from gateway.deps import Identity
 from gateway.proxy.forward import Upstreams
 from gateway.proxy.forward import router as proxy_router
 from gateway.proxy.openapi import CombinedOpenAPI
+from gateway.sessions.api import router as sessions_router
 from gateway.settings import GatewaySettings
 from gateway.tokens import build_issuer
 from gateway.tokens import router as tokens_router
 from shared.auth import TokenVerifier
 from shared.service import ServiceDefinition, ServiceRuntime
+from shared.uow import Actor, UnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
 
+log = logging.getLogger(__name__)
 docs_router = APIRouter(include_in_schema=False)
 
 
@@ -41,8 +48,10 @@ async def _start(runtime: ServiceRuntime) -> None:
     assert isinstance(settings, GatewaySettings)
     issuer = build_issuer(settings)
     upstreams = Upstreams(settings)
+    identity = Identity.from_settings(settings, issuer)
     runtime.extras.update(
         issuer=issuer,
+        identity=identity,
         upstreams=upstreams,
         openapi=CombinedOpenAPI(upstreams, settings.openapi_cache_seconds),
     )
@@ -53,6 +62,25 @@ async def _start(runtime: ServiceRuntime) -> None:
         leeway_seconds=settings.auth_leeway_seconds,
         jwks_json=json.dumps(issuer.jwks()),
     )
+    await _bootstrap_admin(runtime, identity)
+
+
+async def _bootstrap_admin(runtime: ServiceRuntime, identity: Identity) -> None:
+    settings = identity.settings
+    if not (settings.bootstrap_admin_username and settings.bootstrap_admin_password):
+        return
+    async with runtime.sessionmaker() as session:
+        uow = UnitOfWork(session, runtime.tables, actor=Actor.system("bootstrap"))
+        created = await account_service.ensure_bootstrap_admin(
+            uow,
+            username=settings.bootstrap_admin_username,
+            password=settings.bootstrap_admin_password,
+            passwords=identity.passwords,
+            policy=identity.policy,
+        )
+        await uow.commit()
+    if created is not None:
+        log.warning("bootstrap administrator created", extra={"username": created.username})
 
 
 async def _stop(runtime: ServiceRuntime) -> None:
@@ -68,7 +96,7 @@ def build_definition(settings: GatewaySettings | None = None) -> ServiceDefiniti
         metadata=metadata,
         tables=kit,
         migrations_dir=MIGRATIONS_DIR,
-        routers=[tokens_router, docs_router, proxy_router],
+        routers=[tokens_router, sessions_router, accounts_router, docs_router, proxy_router],
         startup_hooks=[_start],
         openapi_url="/gateway/openapi.json",
         docs_url=None,

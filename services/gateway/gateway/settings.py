@@ -23,7 +23,33 @@ class GatewaySettings(ServiceSettings):
         description="Ed25519 private key (PEM) that signs access tokens; required outside "
         "local/test, where an ephemeral key is generated at start.",
     )
+    previous_signing_keys_pem: list[str] = Field(
+        default_factory=list,
+        description="Earlier Ed25519 keys (PEM), still published in the JWKS so that tokens they "
+        "signed keep verifying until they expire; drop one after access_token_ttl_seconds.",
+    )
     access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = Field(default=8 * 3600, description="idle lifetime of a refresh token")
+    session_max_seconds: int = Field(default=24 * 3600, description="absolute lifetime of a sign-in")
+
+    password_min_length: int = 10
+    password_min_classes: int = Field(default=3, description="of lower, upper, digit, symbol")
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    password_hash_parallelism: int = 4
+    lockout_threshold: int = Field(default=5, description="consecutive failures before a lockout")
+    lockout_base_seconds: int = Field(default=60, description="first lockout; doubles each further failure")
+    lockout_max_seconds: int = 3600
+    sign_in_limit_per_ip: int = Field(default=30, description="sign-in attempts per IP per window")
+    sign_in_limit_per_account: int = Field(default=10, description="per submitted identifier per window")
+    sign_in_window_seconds: int = 300
+
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, description="requests above are refused (413)")
+    cors_origins: list[str] = Field(default_factory=list, description="SPA origins allowed by CORS")
+    bootstrap_admin_username: str | None = Field(
+        default=None, description="creates this administrator at start if no administrator exists"
+    )
+    bootstrap_admin_password: str | None = None
 
     @model_validator(mode="after")
     def _signing_key_required_in_production(self) -> Self:

@@ -1,15 +1,16 @@
 """The gateway is the token issuer: its keys, the JWKS it publishes, local dev tokens.
 
-Accounts and sign-in come with the gateway's own issue; until then, a local (or test)
-environment can mint a token for any role so that the platform can be tried end to end.
+Besides real sign-in (``/auth/token``), a local (or test) environment can mint a token for
+any role so that the platform can be tried end to end without accounts.
 """
 
 from __future__ import annotations
 
+from hashlib import sha256
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,17 +21,22 @@ from shared.errors import NotFound
 router = APIRouter(tags=["auth"])
 
 
+def _key(pem: str) -> tuple[str, Ed25519PrivateKey]:
+    key = load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("signing keys must be Ed25519 private keys")
+    # The kid is derived from the public key: stable across restarts and replicas.
+    kid = sha256(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
+    return kid, key
+
+
 def build_issuer(settings: GatewaySettings) -> TokenIssuer:
+    """Keys come from settings (a secret store in production): the current key signs, previous
+    keys are only published so that the tokens they signed verify until they expire."""
     if settings.signing_key_pem:
-        key = load_pem_private_key(settings.signing_key_pem.encode(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError("signing_key_pem must be an Ed25519 private key")
-        from hashlib import sha256
-
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-        kid = sha256(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
-        return TokenIssuer(issuer=settings.auth_issuer, audience=settings.auth_audience, keys=[(kid, key)])
+        keys = [_key(pem) for pem in settings.previous_signing_keys_pem]
+        keys.append(_key(settings.signing_key_pem))
+        return TokenIssuer(issuer=settings.auth_issuer, audience=settings.auth_audience, keys=keys)
     return TokenIssuer.generate(issuer=settings.auth_issuer, audience=settings.auth_audience)
 
 

@@ -1,5 +1,9 @@
 """Reverse proxy to the services: pooled clients, timeouts, streaming, clear 502/504.
 
+Before anything is forwarded the route must be in the route table (``routes.py``) and the
+caller's token must hold one of its roles: 404 for a route not listed, 401 without a valid
+token, 403 for a role the line does not name. The services check the token again.
+
 Retries happen only for idempotent methods without a body, and only when the connection
 could not be made (the request never reached the service).
 """
@@ -14,8 +18,11 @@ from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from gateway.proxy.routes import TABLE
 from gateway.settings import GatewaySettings
+from shared.auth import TokenVerifier
 from shared.context import current_request_id
+from shared.errors import Forbidden, Unauthenticated
 from shared.http.problems import problem
 
 log = logging.getLogger(__name__)
@@ -31,6 +38,7 @@ HOP_BY_HOP = {
     "upgrade",
     "host",
     "content-length",
+    "cookie",
 }
 RETRYABLE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Operational endpoints stay inside the cluster; the gateway never exposes them.
@@ -68,6 +76,19 @@ def _forward_headers(request: Request) -> dict[str, str]:
     return headers
 
 
+async def _authorise(verifier: TokenVerifier, request: Request, roles: frozenset[str]) -> None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("a bearer token is required", "请先登录")
+    principal = await verifier.verify(token.strip())
+    if not principal.has_role(*roles):
+        raise Forbidden(
+            "your roles may not call this route",
+            "当前角色无权访问该接口",
+            extra={"required_roles": sorted(roles)},
+        )
+
+
 router = APIRouter()
 
 
@@ -77,12 +98,15 @@ router = APIRouter()
     include_in_schema=False,
 )
 async def forward(service: str, path: str, request: Request) -> Response:
-    upstreams: Upstreams = request.app.state.runtime.extras["upstreams"]
+    runtime = request.app.state.runtime
+    upstreams: Upstreams = runtime.extras["upstreams"]
     client = upstreams.clients.get(service)
-    if client is None or path.split("/", 1)[0] in BLOCKED_PATHS:
+    route = TABLE.match(service, request.method, "/" + path)
+    if client is None or route is None or path.split("/", 1)[0] in BLOCKED_PATHS:
         return problem(
             404, "Not found", "No such service route", instance=request.url.path, title_zh="未找到"
         )
+    await _authorise(runtime.verifier, request, route.roles)
     method = request.method
     has_body = method not in RETRYABLE_METHODS and method != "DELETE"
     upstream_request = client.build_request(

@@ -1,0 +1,166 @@
+"""Signing in with a password, refresh-token rotation, lockout, logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from gateway.accounts.models import Account, RefreshToken
+
+from .conftest import ADMIN_PASSWORD, admin_headers, sign_in
+
+pytestmark = pytest.mark.asyncio
+
+PASSWORD = "Strong-Pass-42"
+
+
+async def make_account(gw: Any, username: str = "zhang.wei", **body: Any) -> dict[str, Any]:
+    """An active account with the given roles, whose password is PASSWORD."""
+    admin = await admin_headers(gw)
+    created = await gw.client.post(
+        "/accounts",
+        json={"username": username, "display_name": "张伟", **body},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    first = await sign_in(gw, username, created.json()["one_time_password"])
+    assert first.json()["must_change_password"] is True
+    change = await gw.client.post(
+        "/auth/password",
+        json={"current_password": created.json()["one_time_password"], "new_password": PASSWORD},
+        headers={"Authorization": f"Bearer {first.json()['access_token']}"},
+    )
+    assert change.status_code == 204, change.text
+    return dict(created.json()["account"])
+
+
+async def test_bootstrap_administrator_signs_in_and_token_carries_claims(gateway: Any) -> None:
+    response = await sign_in(gateway, "root-admin", ADMIN_PASSWORD)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert response.headers["cache-control"] == "no-store"
+    header = jwt.get_unverified_header(body["access_token"])
+    assert header["alg"] == "EdDSA" and header["kid"]
+    principal = await gateway.runtime.verifier.verify(body["access_token"])
+    assert principal.roles == {"administrator"}
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert {"iss", "aud", "exp", "iat", "jti", "sub", "roles", "scopes"} <= claims.keys()
+
+
+async def test_scoped_roles_become_the_claims_the_services_read(gateway: Any) -> None:
+    await make_account(
+        gateway,
+        "lab.director",
+        unit_id="unit-1",
+        person_id="person-9",
+        roles=[
+            {"role": "lab_director", "scope_ids": ["lab-1", "lab-2"]},
+            {"role": "host_unit_admin"},
+            {"role": "department_staff", "scope_ids": ["basic_research"]},
+        ],
+    )
+    token = (await sign_in(gateway, "lab.director", PASSWORD)).json()["access_token"]
+    principal = await gateway.runtime.verifier.verify(token)
+    assert principal.roles == {"lab_director", "host_unit_admin", "department_staff"}
+    assert principal.unit_id == "unit-1" and principal.person_id == "person-9"
+    assert principal.scope("platforms") == {"lab-1", "lab-2"}
+    assert principal.scope("units") == {"unit-1"}  # a unit admin acts for the own unit by default
+    assert principal.scope("plan_categories") == {"basic_research"}
+
+
+async def test_unknown_user_and_wrong_password_get_the_same_answer(gateway: Any) -> None:
+    await make_account(gateway)
+    unknown = await sign_in(gateway, "nobody", PASSWORD)
+    wrong = await sign_in(gateway, "zhang.wei", "Wrong-Pass-42")
+    assert unknown.status_code == wrong.status_code == 401
+    strip = ("request_id", "instance")
+    assert {k: v for k, v in unknown.json().items() if k not in strip} == {
+        k: v for k, v in wrong.json().items() if k not in strip
+    }
+
+
+async def test_repeated_failures_lock_the_account_even_for_the_right_password(start_gateway: Any) -> None:
+    async with start_gateway(lockout_threshold=3, lockout_base_seconds=60) as gw:
+        await make_account(gw)
+        for _ in range(3):
+            assert (await sign_in(gw, "zhang.wei", "Wrong-Pass-42")).status_code == 401
+        locked = await sign_in(gw, "zhang.wei", PASSWORD)
+        assert locked.status_code == 401
+        assert locked.json()["code"] == "invalid_credentials"  # a lock is not disclosed either
+        async with gw.runtime.sessionmaker() as session:
+            account = (
+                await session.execute(select(Account).where(Account.username == "zhang.wei"))
+            ).scalar_one()
+        assert account.failed_sign_ins == 3 and account.locked_until is not None
+        # the administrator sees it and unlocks by a reset
+        admin = await admin_headers(gw)
+        shown = await gw.client.get(f"/accounts/{account.id}", headers=admin)
+        assert shown.json()["locked"] is True
+        reset = await gw.client.post(f"/accounts/{account.id}/password-reset", headers=admin)
+        assert (await sign_in(gw, "zhang.wei", reset.json()["one_time_password"])).status_code == 200
+
+
+async def test_brute_force_from_one_address_gets_429_with_retry_after(start_gateway: Any) -> None:
+    async with start_gateway(sign_in_limit_per_ip=5, sign_in_limit_per_account=100) as gw:
+        statuses = [(await sign_in(gw, f"guess{i}", "Wrong-Pass-42")).status_code for i in range(7)]
+        assert statuses[:5] == [401] * 5
+        limited = await sign_in(gw, "root-admin", ADMIN_PASSWORD)
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_guessing_one_account_from_many_addresses_is_limited_per_account(start_gateway: Any) -> None:
+    async with start_gateway(sign_in_limit_per_ip=100, sign_in_limit_per_account=3) as gw:
+        for _ in range(3):
+            await sign_in(gw, "someone", "Wrong-Pass-42")
+        assert (await sign_in(gw, "SOMEONE", "Wrong-Pass-42")).status_code == 429
+        assert (await sign_in(gw, "root-admin", ADMIN_PASSWORD)).status_code == 200
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_whole_family(gateway: Any) -> None:
+    first = (await sign_in(gateway, "root-admin", ADMIN_PASSWORD)).json()
+    second = await gateway.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200
+    assert second.json()["refresh_token"] != first["refresh_token"]
+    # the old token is presented again: it leaked, so every token of the sign-in dies
+    reused = await gateway.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reused.status_code == 401
+    latest = await gateway.client.post(
+        "/auth/refresh", json={"refresh_token": second.json()["refresh_token"]}
+    )
+    assert latest.status_code == 401
+    async with gateway.runtime.sessionmaker() as session:
+        reasons = set((await session.execute(select(RefreshToken.revoked_reason))).scalars())
+    assert reasons == {"reuse_detected"}
+
+
+async def test_refresh_tokens_are_stored_only_as_hashes(gateway: Any) -> None:
+    token = (await sign_in(gateway, "root-admin", ADMIN_PASSWORD)).json()["refresh_token"]
+    async with gateway.runtime.sessionmaker() as session:
+        stored = list((await session.execute(select(RefreshToken.token_hash))).scalars())
+    assert token not in stored and len(stored[0]) == 64
+
+
+async def test_logout_revokes_the_sign_in(gateway: Any) -> None:
+    tokens = (await sign_in(gateway, "root-admin", ADMIN_PASSWORD)).json()
+    out = await gateway.client.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert out.status_code == 204
+    again = await gateway.client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert again.status_code == 401
+
+
+async def test_sign_ins_and_failures_are_audited_with_the_address(gateway: Any) -> None:
+    account = await make_account(gateway)
+    await sign_in(gateway, "zhang.wei", "Wrong-Pass-42")
+    await sign_in(gateway, "zhang.wei", PASSWORD)
+    history = await gateway.client.get(
+        f"/accounts/{account['id']}/audit", headers=await admin_headers(gateway)
+    )
+    actions = [e["action"] for e in history.json()["items"]]
+    assert actions[:3] == ["signed_in", "sign_in_failed", "password_changed"]
+    assert all(e["changes"]["ip"] == "127.0.0.1" for e in history.json()["items"][:3])
+    assert "password" not in str(history.json()["items"][0]["changes"]).replace("password_", "")

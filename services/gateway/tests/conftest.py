@@ -94,7 +94,7 @@ async def start_gateway(
     @contextlib.asynccontextmanager
     async def start(**overrides: Any) -> AsyncIterator[Any]:
         async with start_service(
-            "gateway", signing_key_pem=gateway_key_pem, **gateway_settings(**overrides)
+            "gateway", **gateway_settings(**{"signing_key_pem": gateway_key_pem, **overrides})
         ) as gw:
             yield gw
 
@@ -120,3 +120,22 @@ async def admin_headers(gw: Any) -> dict[str, str]:
     response = await sign_in(gw, "root-admin", ADMIN_PASSWORD)
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def platform(
+    start_service: Any, start_gateway: Any, gateway_jwks: str
+) -> AsyncIterator[dict[str, Any]]:
+    """Registry, projects and evaluation on real ports (trusting the gateway's keys), and the
+    gateway in front of them: ``platform["gateway"]``, ``platform["registry"]``…"""
+    async with (
+        start_service("registry", http=True, auth_jwks_json=gateway_jwks) as registry,
+        start_service("projects", http=True, auth_jwks_json=gateway_jwks) as projects,
+        start_service("evaluation", http=True, auth_jwks_json=gateway_jwks) as evaluation,
+        start_gateway(
+            registry_url=registry.base_url,
+            projects_url=projects.base_url,
+            evaluation_url=evaluation.base_url,
+        ) as gw,
+    ):
+        yield {"gateway": gw, "registry": registry, "projects": projects, "evaluation": evaluation}

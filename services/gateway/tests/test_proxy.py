@@ -1,0 +1,228 @@
+"""The gateway as the one door: tokens, problems when a service fails, limits, headers, CORS."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from shared.auth import TokenIssuer
+from shared.testing.servers import serving
+
+from .conftest import new_key_pem
+
+pytestmark = pytest.mark.asyncio
+
+
+class Upstream:
+    """A stand-in service on a real port that records what reaches it."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.received: list[dict[str, Any]] = []
+
+        async def organisation(request: Request) -> JSONResponse:
+            body = await request.body()
+            self.received.append(
+                {"method": request.method, "headers": dict(request.headers), "size": len(body)}
+            )
+            await asyncio.sleep(self.delay)
+            return JSONResponse(
+                {"id": request.path_params.get("org_id", "new")}, headers={"x-upstream": "yes"}
+            )
+
+        self.app = Starlette(
+            routes=[
+                Route("/organisations/{org_id}", organisation, methods=["GET", "PATCH"]),
+                Route("/organisations", organisation, methods=["POST"]),
+            ]
+        )
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
+    stub = Upstream()
+    async with serving(stub.app) as url:  # type: ignore[arg-type]
+        yield stub, url
+
+
+async def test_request_id_is_forwarded_and_returned(start_gateway: Any, upstream: Any, gw_auth: Any) -> None:
+    stub, url = upstream
+    async with start_gateway(registry_url=url) as gw:
+        response = await gw.client.get(
+            "/api/registry/organisations/abc", headers={**gw_auth("applicant"), "X-Request-ID": "req-42"}
+        )
+    assert response.status_code == 200 and response.json() == {"id": "abc"}
+    assert response.headers["x-request-id"] == "req-42"
+    assert stub.received[0]["headers"]["x-request-id"] == "req-42"
+    assert "cookie" not in stub.received[0]["headers"]
+
+
+async def test_a_service_that_is_down_is_a_502_problem(gateway: Any, gw_auth: Any) -> None:
+    for method in ("GET", "PATCH"):
+        response = await gateway.client.request(
+            method, "/api/registry/organisations/abc", json={}, headers=gw_auth("administrator")
+        )
+        assert response.status_code == 502
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["title_zh"] == "上游服务不可用"
+        assert "127.0.0.1" not in response.text  # no internal address leaks
+
+
+async def test_a_slow_service_is_a_504_problem_and_a_write_is_not_retried(
+    start_gateway: Any, gw_auth: Any
+) -> None:
+    stub = Upstream(delay=2.0)
+    async with (
+        serving(stub.app) as url,
+        start_gateway(registry_url=url, upstream_read_timeout_seconds=0.3) as gw,
+    ):  # type: ignore[arg-type]
+        response = await gw.client.patch(
+            "/api/registry/organisations/abc", json={"address": "x"}, headers=gw_auth("administrator")
+        )
+    assert response.status_code == 504
+    assert response.json()["title_zh"] == "上游服务响应超时"
+    assert [r["method"] for r in stub.received] == ["PATCH"]
+
+
+async def test_an_oversized_body_is_a_413_and_never_reaches_the_service(
+    start_gateway: Any, upstream: Any, gw_auth: Any
+) -> None:
+    stub, url = upstream
+    async with start_gateway(registry_url=url, max_body_bytes=1024) as gw:
+        declared = await gw.client.post(
+            "/api/registry/organisations", content=b"x" * 2048, headers=gw_auth("administrator")
+        )
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(4):
+                yield b"y" * 512
+
+        streamed = await gw.client.post(
+            "/api/registry/organisations", content=chunks(), headers=gw_auth("administrator")
+        )
+        own_endpoint = await gw.client.post("/auth/token", content=b"{" + b" " * 4096 + b"}")
+        fits = await gw.client.post(
+            "/api/registry/organisations", content=b"z" * 512, headers=gw_auth("administrator")
+        )
+    assert declared.status_code == streamed.status_code == own_endpoint.status_code == 413
+    assert declared.json()["title_zh"] == "请求内容过大"
+    assert fits.status_code == 200
+    assert [r["size"] for r in stub.received] == [512]  # only the body that fits arrived whole
+
+
+async def test_security_headers_on_every_answer(gateway: Any, gw_auth: Any) -> None:
+    for response in (
+        await gateway.client.get("/.well-known/jwks.json"),
+        await gateway.client.get("/api/registry/organisations/x"),
+        await gateway.client.post("/auth/token", json={}),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "max-age" in response.headers["strict-transport-security"]
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+async def test_cors_admits_only_the_configured_spa_origins(start_gateway: Any) -> None:
+    async with start_gateway(cors_origins=["https://kjt.nmg.gov.cn"]) as gw:
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        }
+        allowed = await gw.client.options(
+            "/auth/token", headers={"Origin": "https://kjt.nmg.gov.cn", **preflight}
+        )
+        refused = await gw.client.options(
+            "/auth/token", headers={"Origin": "https://evil.example", **preflight}
+        )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://kjt.nmg.gov.cn"
+    assert "access-control-allow-credentials" not in allowed.headers  # bearer tokens, no cookies
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "iss": "sci-platform-gateway",
+        "aud": "sci-platform",
+        "sub": "intruder",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "j",
+        "roles": ["administrator"],
+    }
+    claims.update(overrides)
+    return claims
+
+
+async def test_forged_expired_and_foreign_tokens_are_401_at_the_gateway(
+    gateway: Any, gateway_issuer: TokenIssuer
+) -> None:
+    jwks = gateway_issuer.jwks()["keys"][0]
+    kid = jwks["kid"]
+    public_raw = base64.urlsafe_b64decode(jwks["x"] + "==")
+    stranger = Ed25519PrivateKey.generate()
+    now = int(time.time())
+    tokens = {
+        "expired": gateway_issuer.issue("u", roles=["administrator"], ttl_seconds=-120),
+        "wrong audience": gateway_issuer.issue("u", roles=["administrator"], extra={"aud": "another-system"}),
+        "wrong issuer": gateway_issuer.issue(
+            "u", roles=["administrator"], extra={"iss": "https://evil.example"}
+        ),
+        "alg none": f"{_b64({'alg': 'none', 'kid': kid, 'typ': 'JWT'})}.{_b64(_claims())}.",
+        "HS256 with the public key": jwt.encode(
+            _claims(), public_raw, algorithm="HS256", headers={"kid": kid}
+        ),
+        "unknown kid": jwt.encode(_claims(), stranger, algorithm="EdDSA", headers={"kid": "not-ours"}),
+        "known kid, other key": jwt.encode(_claims(), stranger, algorithm="EdDSA", headers={"kid": kid}),
+        "not yet valid": jwt.encode(
+            _claims(iat=now + 3600, nbf=now + 3600), stranger, algorithm="EdDSA", headers={"kid": kid}
+        ),
+        "garbage": "not.a.token",
+    }
+    for name, token in tokens.items():
+        for path in ("/api/registry/organisations/x", "/auth/me"):
+            response = await gateway.client.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 401, (name, path, response.text)
+            assert "Traceback" not in response.text
+
+
+async def test_rotated_key_keeps_verifying_tokens_it_signed(start_gateway: Any, gateway_key_pem: str) -> None:
+    async with start_gateway() as before:
+        old = await before.client.post(
+            "/auth/token", json={"username": "root-admin", "password": "Admin-Pass-2026!"}
+        )
+        old_token = old.json()["access_token"]
+        database = before.database
+    async with start_gateway(
+        database=database, signing_key_pem=new_key_pem(), previous_signing_keys_pem=[gateway_key_pem]
+    ) as after:
+        jwks = (await after.client.get("/.well-known/jwks.json")).json()
+        assert len(jwks["keys"]) == 2
+        assert (
+            await after.client.get("/auth/me", headers={"Authorization": f"Bearer {old_token}"})
+        ).status_code == 200
+        fresh = await after.client.post(
+            "/auth/token", json={"username": "root-admin", "password": "Admin-Pass-2026!"}
+        )
+        new_kid = jwt.get_unverified_header(fresh.json()["access_token"])["kid"]
+        assert new_kid != jwt.get_unverified_header(old_token)["kid"]
+        assert new_kid == jwks["keys"][-1]["kid"]
+    assert PublicFormat and Encoding  # imported for readers comparing raw key bytes above

@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -14,6 +15,9 @@ from gateway.accounts import service as account_service
 from gateway.accounts.api import router as accounts_router
 from gateway.db import Base, kit
 from gateway.deps import Identity
+from gateway.events import handlers
+from gateway.opendata.api import router as opendata_router
+from gateway.partners.api import router as partners_router
 from gateway.proxy.forward import Upstreams
 from gateway.proxy.forward import router as proxy_router
 from gateway.proxy.openapi import CombinedOpenAPI
@@ -21,6 +25,10 @@ from gateway.sessions.api import router as sessions_router
 from gateway.settings import GatewaySettings
 from gateway.tokens import build_issuer
 from gateway.tokens import router as tokens_router
+from gateway.webhooks import targets
+from gateway.webhooks.api import router as webhooks_router
+from gateway.webhooks.service import DeliveryPolicy
+from gateway.webhooks.worker import DeliveryWorker
 from shared.auth import TokenVerifier
 from shared.service import ServiceDefinition, ServiceRuntime
 from shared.uow import Actor, UnitOfWork
@@ -62,7 +70,30 @@ async def _start(runtime: ServiceRuntime) -> None:
         leeway_seconds=settings.auth_leeway_seconds,
         jwks_json=json.dumps(issuer.jwks()),
     )
+    runtime.extras["partner_verifier"] = TokenVerifier(
+        issuer=settings.auth_issuer,
+        audience=settings.partner_audience,
+        leeway_seconds=settings.auth_leeway_seconds,
+        jwks_json=json.dumps(issuer.jwks()),
+    )
     await _bootstrap_admin(runtime, identity)
+    fernet = Fernet(settings.webhook_secret_key or Fernet.generate_key())
+    policy = DeliveryPolicy(
+        max_attempts=settings.webhook_max_attempts,
+        base_seconds=settings.webhook_backoff_base_seconds,
+        max_backoff_seconds=settings.webhook_backoff_max_seconds,
+        allow=targets.networks(settings.webhook_allowed_networks),
+        require_https=settings.webhook_require_https,
+    )
+    worker = DeliveryWorker(
+        runtime.sessionmaker,
+        fernet,
+        policy,
+        poll_seconds=settings.webhook_poll_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+    )
+    runtime.extras.update(fernet=fernet, delivery_policy=policy, webhooks=worker)
+    worker.start()
 
 
 async def _bootstrap_admin(runtime: ServiceRuntime, identity: Identity) -> None:
@@ -84,6 +115,7 @@ async def _bootstrap_admin(runtime: ServiceRuntime, identity: Identity) -> None:
 
 
 async def _stop(runtime: ServiceRuntime) -> None:
+    await runtime.extras["webhooks"].stop()
     await runtime.extras["upstreams"].close()
 
 
@@ -96,7 +128,17 @@ def build_definition(settings: GatewaySettings | None = None) -> ServiceDefiniti
         metadata=metadata,
         tables=kit,
         migrations_dir=MIGRATIONS_DIR,
-        routers=[tokens_router, sessions_router, accounts_router, docs_router, proxy_router],
+        routers=[
+            tokens_router,
+            sessions_router,
+            accounts_router,
+            partners_router,
+            opendata_router,
+            webhooks_router,
+            docs_router,
+            proxy_router,
+        ],
+        handlers=handlers,
         startup_hooks=[_start],
         openapi_url="/gateway/openapi.json",
         docs_url=None,

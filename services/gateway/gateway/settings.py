@@ -51,10 +51,41 @@ class GatewaySettings(ServiceSettings):
     )
     bootstrap_admin_password: str | None = None
 
+    partner_audience: str = Field(
+        default="sci-platform-partners",
+        description="audience of partner (client-credentials) tokens: never accepted by the services",
+    )
+    partner_token_ttl_seconds: int = 600
+    webhook_secret_key: str | None = Field(
+        default=None,
+        description="Fernet key that encrypts webhook signing secrets at rest; required outside "
+        "local/test (generated at start there).",
+    )
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs an operator allows as webhook targets although not public (SSRF guard)",
+    )
+    webhook_require_https: bool = True
+    webhook_max_attempts: int = 8
+    webhook_backoff_base_seconds: float = 10.0
+    webhook_backoff_max_seconds: float = 3600.0
+    webhook_poll_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
+
     @model_validator(mode="after")
     def _signing_key_required_in_production(self) -> Self:
-        if self.environment in ("staging", "production") and not self.signing_key_pem:
-            raise ValueError("signing_key_pem is required outside local/test")
+        if self.environment in ("staging", "production"):
+            if not self.signing_key_pem:
+                raise ValueError("signing_key_pem is required outside local/test")
+            if not self.webhook_secret_key:
+                raise ValueError("webhook_secret_key is required outside local/test")
+            if self.bootstrap_admin_password and self.bootstrap_admin_password.lower() in {
+                "changeme",
+                "change-me",
+                "admin",
+                "password",
+            }:
+                raise ValueError("bootstrap_admin_password is a placeholder")
         return self
 
     def upstreams(self) -> dict[str, str]:

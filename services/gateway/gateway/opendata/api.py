@@ -1,0 +1,74 @@
+"""Read-only open data for partner platforms (开放数据接口): paging and ``updated_since``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import func, select
+
+from gateway.opendata.models import OpenDataRecord
+from gateway.opendata.projections import PROJECTIONS
+from gateway.partners.api import require_scope
+from gateway.partners.models import PartnerClient
+from gateway.partners.service import PartnerScope
+from shared.http.deps import PageDep, SessionDep
+from shared.http.schemas import Page
+
+router = APIRouter(prefix="/open-data", tags=["open data"])
+ReaderDep = Annotated[PartnerClient, Depends(require_scope(PartnerScope.open_data_read))]
+Kind = Literal["organisations", "platforms", "calls", "projects"]
+assert set(Kind.__args__) == {p.kind for p in PROJECTIONS}  # type: ignore[attr-defined]
+
+
+class Collection(BaseModel):
+    kind: str
+    label_zh: str
+    fields: list[str]
+
+
+class OpenRecord(BaseModel):
+    id: str
+    version: int
+    updated_at: datetime
+    data: dict[str, Any]
+
+
+@router.get("", response_model=list[Collection], summary="Collections a partner can sync")
+async def collections(_: ReaderDep) -> list[Collection]:
+    return [Collection(kind=p.kind, label_zh=p.label_zh, fields=list(p.public_fields)) for p in PROJECTIONS]
+
+
+@router.get("/{kind}", response_model=Page[OpenRecord])
+async def records(
+    kind: Kind,
+    session: SessionDep,
+    _: ReaderDep,
+    page: PageDep,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(description="only records changed at or after this instant (ISO 8601 with zone)"),
+    ] = None,
+) -> Page[OpenRecord]:
+    """Oldest change first, so that a partner pages forward and keeps the last ``updated_at``
+    as its next ``updated_since`` (records changed at that same instant come again: harmless,
+    each carries its ``version``)."""
+    where = [OpenDataRecord.kind == kind]
+    if updated_since is not None:
+        where.append(OpenDataRecord.updated_at >= updated_since)
+    total = (
+        await session.execute(select(func.count()).select_from(OpenDataRecord).where(*where))
+    ).scalar_one()
+    rows = await session.execute(
+        select(OpenDataRecord)
+        .where(*where)
+        .order_by(OpenDataRecord.updated_at, OpenDataRecord.id)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    items = [
+        OpenRecord(id=r.id, version=r.version, updated_at=r.updated_at, data=r.data) for r in rows.scalars()
+    ]
+    return Page(items=items, total=total, page=page.page, size=page.size)

@@ -6,13 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
 
-from registry.codes import (
-    ORGANISATION_TYPE_LABELS,
-    REGION_LABELS,
-    OrganisationType,
-    Region,
-    code_list,
-)
+from registry.codes import OrganisationType, Region
 from registry.organisations import repository, service
 from registry.organisations.models import Organisation
 from registry.organisations.schemas import (
@@ -27,7 +21,6 @@ from shared.http.deps import PageDep, RuntimeDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
-codes_router = APIRouter(prefix="/metadata", tags=["metadata"])
 
 StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
 Sort = Literal["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"]
@@ -107,11 +100,3 @@ async def organisation_history(
         )
     ).mappings()
     return {"items": [dict(r) for r in rows]}
-
-
-@codes_router.get("/codes", summary="Code lists with Chinese labels")
-async def codes(_: PrincipalDep) -> dict[str, Any]:
-    return {
-        "regions": code_list(REGION_LABELS),
-        "organisation_types": code_list(ORGANISATION_TYPE_LABELS),
-    }

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, status
+from sqlalchemy import func, select
+
+from registry.clusters import service
+from registry.clusters.machine import CLUSTER_MACHINE
+from registry.clusters.models import Cluster, ClusterAssessment
+from registry.clusters.schemas import AssessmentIn, ClusterAction, ClusterCreate, ClusterOut, ClusterUpdate, GuidelineIn
+from registry.platforms.schemas import FieldCode
+from shared.auth import Principal, Role
+from shared.clock import utcnow
+from shared.errors import NotFound
+from shared.http.auth import PrincipalDep, require_roles
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
+
+router = APIRouter(prefix="/clusters", tags=["clusters"])
+StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
+Action = Literal[
+    "define_structure", "open_recruitment", "submit_plan", "establish", "open_rectification",
+    "close_rectification", "require_restructure", "reorganise", "revoke",
+]
+
+
+async def locked(uow: UnitOfWorkDep, cluster_id: UUID) -> Cluster:
+    c = await uow.session.get(Cluster, cluster_id, with_for_update=True)
+    if c is None:
+        raise NotFound("no such cluster", "未找到该实验室群")
+    return c
+
+
+@router.get("/lifecycle")
+async def lifecycle(_: PrincipalDep) -> dict[str, object]:
+    return CLUSTER_MACHINE.describe()
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ClusterOut)
+async def propose(body: ClusterCreate, uow: UnitOfWorkDep, _: StaffDep) -> ClusterOut:
+    c = await service.propose(uow, body)
+    await uow.commit()
+    return ClusterOut.of(c)
+
+
+@router.get("", response_model=Page[ClusterOut])
+async def list_clusters(session: SessionDep, _: PrincipalDep, page: PageDep, field: FieldCode | None = None,
+                        state: str | None = None, sort: Literal["name", "-updated_at"] = "name") -> Page[ClusterOut]:
+    stmt = select(Cluster)
+    if field:
+        stmt = stmt.where(Cluster.field == field)
+    if state:
+        stmt = stmt.where(Cluster.state == state)
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    order = Cluster.name.asc() if sort == "name" else Cluster.updated_at.desc()
+    rows = await session.execute(stmt.order_by(order, Cluster.id).offset(page.offset).limit(page.size))
+    return Page(items=[ClusterOut.of(c) for c in rows.scalars()], total=total, page=page.page, size=page.size)
+
+
+@router.get("/{cluster_id}", response_model=ClusterOut)
+async def get_cluster(cluster_id: UUID, session: SessionDep, _: PrincipalDep) -> ClusterOut:
+    c = await session.get(Cluster, cluster_id)
+    if c is None:
+        raise NotFound("no such cluster", "未找到该实验室群")
+    return ClusterOut.of(c)
+
+
+@router.patch("/{cluster_id}", response_model=ClusterOut)
+async def update_cluster(cluster_id: UUID, body: ClusterUpdate, uow: UnitOfWorkDep, principal: PrincipalDep) -> ClusterOut:
+    c = await service.update(uow, principal, await locked(uow, cluster_id), body)
+    await uow.commit()
+    return ClusterOut.of(c)
+
+
+@router.post("/{cluster_id}/actions/{action}", response_model=ClusterOut)
+async def cluster_action(cluster_id: UUID, action: Action, body: ClusterAction, uow: UnitOfWorkDep,
+                         principal: PrincipalDep) -> ClusterOut:
+    c = await service.act(uow, principal, await locked(uow, cluster_id), action, body.reason)
+    await uow.commit()
+    return ClusterOut.of(c)
+
+
+@router.post("/{cluster_id}/assessments", response_model=ClusterOut, summary="Record an annual outcome (until evaluation sends it)")
+async def record_assessment(cluster_id: UUID, body: AssessmentIn, uow: UnitOfWorkDep, _: StaffDep) -> ClusterOut:
+    c = await service.assess(uow, await locked(uow, cluster_id), body, finalized_at=utcnow(), source="staff")
+    await uow.commit()
+    return ClusterOut.of(c)
+
+
+@router.get("/{cluster_id}/assessments")
+async def list_assessments(cluster_id: UUID, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
+    rows = await session.execute(
+        select(ClusterAssessment).where(ClusterAssessment.cluster_id == cluster_id).order_by(ClusterAssessment.year)
+    )
+    return {"items": [{"year": a.year, "result": a.result, "score": a.score, "required_measures": a.required_measures,
+                       "source": a.source} for a in rows.scalars()]}
+
+
+@router.post("/{cluster_id}/guideline-suggestions", status_code=status.HTTP_201_CREATED)
+async def suggest_guideline(cluster_id: UUID, body: GuidelineIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> dict[str, Any]:
+    s = await service.suggest_guideline(uow, principal, await locked(uow, cluster_id), body)
+    await uow.commit()
+    return {"id": s.id, "cluster_id": s.cluster_id, "year": s.year, "title": s.title}

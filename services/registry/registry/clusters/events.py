@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from registry.clusters.machine import EVENT_VERBS
+from shared.events.envelope import EventPayload, EventType
+
+
+class ClusterEventPayload(EventPayload):
+    id: UUID
+    name: str
+    state: str
+    action: str
+    reason: str | None
+    version: int
+
+
+class GuidelineSuggestedPayload(EventPayload):
+    suggestion_id: UUID
+    cluster_id: UUID
+    cluster_name: str
+    year: int
+    title: str
+    directions: list[str]
+    field: str
+    rationale: str
+
+
+CLUSTER_EVENTS: dict[str, EventType[ClusterEventPayload]] = {
+    action: EventType(f"registry.cluster.{verb}", ClusterEventPayload, description=f"Cluster step '{action}'.")
+    for action, verb in EVENT_VERBS.items()
+}
+GUIDELINE_SUGGESTED = EventType(
+    "registry.cluster.guideline_suggested",
+    GuidelineSuggestedPayload,
+    description="A cluster proposed a guideline direction for projects' calls.",
+)
+
+EVENT_TYPES: list[EventType[Any]] = [*CLUSTER_EVENTS.values(), GUIDELINE_SUGGESTED]
+
+
+class ClusterAssessmentFinalized(EventPayload):
+    """Registry's copy of evaluation.cluster_assessment.finalized."""
+
+    assessment_id: UUID
+    cluster_id: UUID
+    year: int
+    result: str
+    score: float | None = None
+    finalized_at: datetime
+    required_measures: list[str] = []
+
+
+CLUSTER_ASSESSMENT_FINALIZED = EventType(
+    "evaluation.cluster_assessment.finalized",
+    ClusterAssessmentFinalized,
+    description="Evaluation finalized a cluster's annual assessment.",
+)

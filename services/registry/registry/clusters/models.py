@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.db import Base
+from shared.clock import utcnow
+from shared.ids import uuid7
+
+
+class Cluster(Base):
+    """A laboratory cluster (实验室群). People and units may be from outside the province, so
+    roles are kept as small documents ({name, unit, person_id?, province?}) rather than links."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    field: Mapped[str] = mapped_column(String(30))
+    direction: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(30))
+    lead_platform_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    director: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    vice_directors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    expert_committee: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    member_units: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    secretariat: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    service_organisations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    industry_cluster: Mapped[str | None] = mapped_column(String(200))
+    plan_document: Mapped[str | None] = mapped_column(String(200))
+    approval_document: Mapped[str | None] = mapped_column(String(200))
+    rectification_until: Mapped[date | None] = mapped_column(Date)
+    required_measures: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ClusterAssessment(Base):
+    """One annual assessment outcome (年度考核), from evaluation or entered by staff."""
+
+    __tablename__ = "cluster_assessments"
+    __table_args__ = (UniqueConstraint("cluster_id", "year"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    cluster_id: Mapped[UUID] = mapped_column(ForeignKey("clusters.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(String(10))
+    score: Mapped[float | None] = mapped_column()
+    required_measures: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    source: Mapped[str] = mapped_column(String(100))
+    finalized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GuidelineSuggestion(Base):
+    """A guideline suggestion a cluster proposes for next year's calls (指南建议)."""
+
+    __tablename__ = "guideline_suggestions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    cluster_id: Mapped[UUID] = mapped_column(ForeignKey("clusters.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    directions: Mapped[list[str]] = mapped_column(JSONB)
+    field: Mapped[str] = mapped_column(String(30))
+    rationale: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from registry.clusters.machine import CLUSTER_MACHINE, STATE_LABELS
+from registry.clusters.models import Cluster
+from registry.platforms.schemas import FieldCode
+from registry.reference import FIELD_LABELS
+
+
+class RoleHolder(BaseModel):
+    """Someone holding a cluster role; ``person_id`` when they are in the register."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=100)
+    unit: str | None = Field(default=None, max_length=200)
+    person_id: UUID | None = None
+    province: str = Field(default="内蒙古", max_length=20, description="区外人员填所在省份")
+
+
+class MemberUnit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=200)
+    unit_id: UUID | None = None
+    kind: str | None = Field(default=None, max_length=40, description="高校/院所/企业/医院…")
+    province: str = Field(default="内蒙古", max_length=20)
+
+
+class Committee(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chair: RoleHolder | None = None
+    members: list[RoleHolder] = Field(default_factory=list, max_length=60)
+
+
+class Secretariat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    secretary_general: RoleHolder | None = None
+    deputies: list[RoleHolder] = Field(default_factory=list, max_length=10)
+    liaisons: list[RoleHolder] = Field(default_factory=list, max_length=40)
+
+
+class ClusterFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lead_platform_ids: list[UUID] | None = Field(default=None, max_length=10)
+    director: RoleHolder | None = None
+    vice_directors: list[RoleHolder] | None = Field(default=None, max_length=10)
+    expert_committee: Committee | None = None
+    member_units: list[MemberUnit] | None = Field(default=None, max_length=200)
+    secretariat: Secretariat | None = None
+    service_organisations: list[MemberUnit] | None = Field(default=None, max_length=20)
+    industry_cluster: str | None = Field(default=None, max_length=200)
+    plan_document: str | None = Field(default=None, max_length=200)
+    approval_document: str | None = Field(default=None, max_length=200)
+
+
+class ClusterCreate(ClusterFields):
+    name: str = Field(min_length=4, max_length=200, description="实验室群名称")
+    field: FieldCode = Field(description="领域方向")
+    direction: str = Field(min_length=4, max_length=2000, description="研究方向")
+
+
+class ClusterUpdate(ClusterFields):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ClusterAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=2000)
+    document_number: str | None = Field(default=None, max_length=100)
+
+
+class AssessmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100)
+    result: Literal["pass", "fail"]
+    score: float | None = Field(default=None, ge=0, le=100)
+    required_measures: list[str] = Field(default_factory=list, max_length=20, description="整改措施，如更换群主任、更换服务机构")
+
+
+class GuidelineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100)
+    title: str = Field(min_length=4, max_length=300)
+    directions: list[str] = Field(min_length=1, max_length=20)
+    field: FieldCode
+    rationale: str = Field(min_length=4, max_length=4000)
+
+
+class ClusterOut(BaseModel):
+    id: UUID
+    name: str
+    field: str
+    field_zh: str
+    direction: str
+    state: str
+    state_zh: str
+    allowed_actions: list[str]
+    lead_platform_ids: list[str]
+    director: dict[str, Any] | None
+    vice_directors: list[dict[str, Any]]
+    expert_committee: dict[str, Any]
+    member_units: list[dict[str, Any]]
+    secretariat: dict[str, Any]
+    service_organisations: list[dict[str, Any]]
+    industry_cluster: str | None
+    plan_document: str | None
+    approval_document: str | None
+    rectification_until: date | None
+    required_measures: list[str]
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, c: Cluster) -> ClusterOut:
+        return cls(
+            id=c.id, name=c.name, field=c.field, field_zh=FIELD_LABELS[c.field], direction=c.direction,
+            state=c.state, state_zh=STATE_LABELS[c.state], allowed_actions=CLUSTER_MACHINE.allowed_actions(c.state),
+            lead_platform_ids=list(c.lead_platform_ids), director=c.director, vice_directors=list(c.vice_directors),
+            expert_committee=dict(c.expert_committee), member_units=list(c.member_units), secretariat=dict(c.secretariat),
+            service_organisations=list(c.service_organisations), industry_cluster=c.industry_cluster,
+            plan_document=c.plan_document, approval_document=c.approval_document,
+            rectification_until=c.rectification_until, required_measures=list(c.required_measures),
+            version=c.version, updated_at=c.updated_at,
+        )

@@ -1,0 +1,205 @@
+"""Cluster rules: build steps with their artefacts, annual assessments and the two-strike rule."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from registry.access import is_staff, require
+from registry.clusters.events import (
+    CLUSTER_EVENTS,
+    GUIDELINE_SUGGESTED,
+    ClusterEventPayload,
+    GuidelineSuggestedPayload,
+)
+from registry.clusters.machine import CLUSTER_MACHINE, REQUIRED_ARTEFACTS
+from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSuggestion
+from registry.clusters.schemas import AssessmentIn, ClusterCreate, ClusterUpdate, GuidelineIn
+from registry.policy.service import current as current_policy
+from shared.auth import Principal, Role
+from shared.errors import Conflict, DuplicateValue, FieldIssue, ValidationFailed
+from shared.ids import uuid7
+from shared.uow import UnitOfWork
+
+DOCUMENT_FIELDS = (
+    "lead_platform_ids", "director", "vice_directors", "expert_committee", "member_units", "secretariat",
+    "service_organisations", "industry_cluster", "plan_document", "approval_document",
+)
+
+
+def may_run_cluster(principal: Principal, cluster: Cluster) -> bool:
+    return is_staff(principal) or (
+        principal.has_role(Role.cluster_secretariat) and str(cluster.id) in principal.scope("clusters")
+    )
+
+
+async def _step(uow: UnitOfWork, c: Cluster, action: str, *, from_state: str | None, reason: str | None,
+                changes: dict[str, Any] | None = None) -> None:
+    event = await uow.emit(
+        CLUSTER_EVENTS[action],
+        ClusterEventPayload(id=c.id, name=c.name, state=c.state, action=action, reason=reason, version=c.version),
+        subject=f"cluster/{c.id}",
+    )
+    await uow.record(
+        f"cluster.{action}", entity_type="cluster", entity_id=c.id,
+        changes={"state": [from_state, c.state], **(changes or {})}, reason=reason, event=event,
+    )
+
+
+def _apply_fields(c: Cluster, data: ClusterCreate | ClusterUpdate) -> dict[str, Any]:
+    given = data.model_dump(mode="json", exclude_unset=True)
+    changed = {}
+    for name in DOCUMENT_FIELDS:
+        if name in given and getattr(c, name) != given[name]:
+            changed[name] = [getattr(c, name), given[name]]
+            setattr(c, name, given[name])
+    return changed
+
+
+async def propose(uow: UnitOfWork, data: ClusterCreate) -> Cluster:
+    c = Cluster(
+        id=uuid7(), name=data.name, field=data.field, direction=data.direction, state="intent", version=1,
+        lead_platform_ids=[], vice_directors=[], expert_committee={}, member_units=[], secretariat={},
+        service_organisations=[], required_measures=[],
+    )
+    _apply_fields(c, data)
+    uow.session.add(c)
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.flush()
+    except IntegrityError as exc:
+        raise DuplicateValue("name", data.name) from exc
+    await _step(uow, c, "propose", from_state=None, reason="组建意向")
+    return c
+
+
+async def update(uow: UnitOfWork, principal: Principal, c: Cluster, data: ClusterUpdate) -> Cluster:
+    require(may_run_cluster(principal, c), "edit this cluster", "修改该实验室群")
+    changed = _apply_fields(c, data)
+    if changed:
+        c.version += 1
+        await uow.session.flush()
+        await _step(uow, c, "update", from_state=c.state, reason=data.reason, changes=changed)
+    return c
+
+
+def _missing_artefacts(c: Cluster, action: str) -> list[FieldIssue]:
+    issues = []
+    for path, zh in REQUIRED_ARTEFACTS.get(action, {}).items():
+        value: Any = c
+        for part in path.split("."):
+            value = getattr(value, part, None) if not isinstance(value, dict) else value.get(part)
+        if not value:
+            issues.append(FieldIssue(path, "artefact_missing", f"'{action}' needs {path}", f"缺少{zh}"))
+    return issues
+
+
+async def act(uow: UnitOfWork, principal: Principal, c: Cluster, action: str, reason: str) -> Cluster:
+    transition = CLUSTER_MACHINE.apply(c.state, action, principal.roles)
+    if not is_staff(principal):
+        require(may_run_cluster(principal, c), "act for this cluster", "办理该实验室群事项")
+    missing = _missing_artefacts(c, action)
+    if missing:
+        raise ValidationFailed(missing)
+    before = c.state
+    c.state = transition.target
+    if action == "close_rectification":
+        c.rectification_until = None
+        c.required_measures = []
+    c.version += 1
+    await uow.session.flush()
+    await _step(uow, c, action, from_state=before, reason=reason)
+    return c
+
+
+def _one_year_later(d: date) -> date:
+    try:
+        return d.replace(year=d.year + 1)
+    except ValueError:
+        return d.replace(year=d.year + 1, day=28)
+
+
+async def assess(uow: UnitOfWork, c: Cluster, data: AssessmentIn, *, finalized_at: datetime, source: str) -> Cluster:
+    """Fail → one-year rectification with the required measures; N consecutive fails
+    (policy ``cluster_consecutive_fails``, default 2) → restructure or revoke."""
+    if c.state not in ("established", "under_rectification"):
+        raise Conflict(
+            "only an established cluster is assessed", "仅已成立的实验室群参加年度考核",
+            extra={"current_state": c.state, "allowed_actions": CLUSTER_MACHINE.allowed_actions(c.state)},
+        )
+    existing = (
+        await uow.session.execute(
+            select(ClusterAssessment).where(ClusterAssessment.cluster_id == c.id, ClusterAssessment.year == data.year)
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise DuplicateValue("year", str(data.year), existing_id=str(existing.id))
+    uow.session.add(
+        ClusterAssessment(
+            id=uuid7(), cluster_id=c.id, year=data.year, result=data.result, score=data.score,
+            required_measures=data.required_measures, source=source, finalized_at=finalized_at,
+        )
+    )
+    results = dict(
+        (
+            await uow.session.execute(
+                select(ClusterAssessment.year, ClusterAssessment.result).where(ClusterAssessment.cluster_id == c.id)
+            )
+        ).all()
+    )
+    results[data.year] = data.result
+    strikes = 0
+    year = data.year
+    while results.get(year) == "fail":
+        strikes += 1
+        year -= 1
+    limit = int((await current_policy(uow.session))["cluster_consecutive_fails"])
+    before = c.state
+    reason = f"{data.year}年度考核{'合格' if data.result == 'pass' else '不合格'}"
+    details = {"year": data.year, "result": data.result, "consecutive_fails": strikes}
+    if data.result == "fail" and strikes >= limit:
+        action = "require_restructure"
+        c.required_measures = data.required_measures or ["重组", "撤销"]
+    elif data.result == "fail":
+        action = "open_rectification" if c.state == "established" else "assess"
+        c.rectification_until = _one_year_later(finalized_at.date())
+        c.required_measures = data.required_measures
+    elif c.state == "under_rectification":
+        action = "close_rectification"
+        c.rectification_until = None
+        c.required_measures = []
+    else:
+        action = "assess"
+    if action != "assess":
+        c.state = CLUSTER_MACHINE.apply(c.state, action).target
+    c.version += 1
+    await uow.session.flush()
+    await _step(uow, c, action, from_state=before, reason=reason, changes=details)
+    return c
+
+
+async def suggest_guideline(uow: UnitOfWork, principal: Principal, c: Cluster, data: GuidelineIn) -> GuidelineSuggestion:
+    require(may_run_cluster(principal, c), "suggest guidelines for this cluster", "代表该实验室群提出指南建议")
+    if c.state not in ("established", "under_rectification"):
+        raise Conflict("only an established cluster suggests guidelines", "实验室群成立后方可提出指南建议",
+                       extra={"current_state": c.state})
+    s = GuidelineSuggestion(
+        id=uuid7(), cluster_id=c.id, year=data.year, title=data.title, directions=list(data.directions),
+        field=data.field, rationale=data.rationale, created_by=uow.actor.id,
+    )
+    uow.session.add(s)
+    await uow.session.flush()
+    event = await uow.emit(
+        GUIDELINE_SUGGESTED,
+        GuidelineSuggestedPayload(
+            suggestion_id=s.id, cluster_id=c.id, cluster_name=c.name, year=s.year, title=s.title,
+            directions=list(s.directions), field=s.field, rationale=s.rationale,
+        ),
+        subject=f"cluster/{c.id}",
+    )
+    await uow.record("cluster.guideline_suggested", entity_type="cluster", entity_id=c.id,
+                     changes=data.model_dump(mode="json"), event=event)
+    return s

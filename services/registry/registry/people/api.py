@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, status
+
+from registry.access import is_staff
+from registry.people import identity, repository, service
+from registry.people.models import Person
+from registry.people.schemas import PersonCreate, PersonOut, PersonUpdate
+from registry.reference import TITLES
+from shared.errors import Forbidden, NotFound
+from shared.http.auth import PrincipalDep
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
+
+router = APIRouter(prefix="/people", tags=["people"])
+Sort = Literal["name", "-name", "birth_date", "-birth_date", "created_at", "-created_at"]
+TitleCode = Literal[tuple(TITLES)]  # type: ignore[valid-type]
+
+
+async def load_person(person_id: UUID, session: SessionDep, _: PrincipalDep) -> Person:
+    person = await repository.get(session, person_id)
+    if person is None:
+        raise NotFound(f"person {person_id} not found", "未找到该人员")
+    return person
+
+
+PersonDep = Annotated[Person, Depends(load_person)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PersonOut)
+async def register_person(body: PersonCreate, uow: UnitOfWorkDep, principal: PrincipalDep) -> PersonOut:
+    """Staff register anyone; a host-unit admin registers people of the units they act for."""
+    person = await service.register(uow, principal, body)
+    await uow.commit()
+    return PersonOut.of(person, reveal=is_staff(principal))
+
+
+@router.get("", response_model=Page[PersonOut])
+async def list_people(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
+    unit_id: UUID | None = None,
+    title: TitleCode | None = None,
+    full_time: bool | None = None,
+    id_number: Annotated[str | None, Query(max_length=30, description="staff only: exact ID number")] = None,
+    sort: Sort = "name",
+) -> Page[PersonOut]:
+    if id_number is not None and not is_staff(principal):
+        raise Forbidden("only department staff may search by ID number", "仅科技厅业务处室可按身份证号码查询")
+    items, total = await repository.list_page(
+        session,
+        repository.PersonFilter(
+            q=q,
+            unit_id=unit_id,
+            title=title,
+            full_time=full_time,
+            id_number_digest=identity.digest(id_number) if id_number else None,
+        ),
+        sort=sort,
+        offset=page.offset,
+        limit=page.size,
+    )
+    reveal = is_staff(principal)
+    return Page(items=[PersonOut.of(p, reveal=reveal) for p in items], total=total, page=page.page, size=page.size)
+
+
+@router.get("/{person_id}", response_model=PersonOut)
+async def get_person(person: PersonDep, principal: PrincipalDep) -> PersonOut:
+    return PersonOut.of(person, reveal=is_staff(principal))
+
+
+@router.patch("/{person_id}", response_model=PersonOut)
+async def update_person(
+    person_id: UUID, body: PersonUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> PersonOut:
+    person = await repository.get(uow.session, person_id, for_update=True)
+    if person is None:
+        raise NotFound(f"person {person_id} not found", "未找到该人员")
+    person = await service.update(uow, principal, person, body)
+    await uow.commit()
+    return PersonOut.of(person, reveal=is_staff(principal))

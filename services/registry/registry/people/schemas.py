@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from registry.people import identity
+from registry.people.models import Person
+from registry.reference import GENDERS, TITLES
+
+
+def _valid_id_number(value: str) -> str:
+    number, issue = identity.check(value)
+    if issue is not None:
+        raise PydanticCustomError(issue.code, issue.message, {"message_zh": issue.message_zh})
+    return number
+
+
+IdNumber = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=30),
+    AfterValidator(_valid_id_number),
+]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+Gender = Literal["male", "female"]
+Title = Literal[tuple(TITLES)]  # type: ignore[valid-type]
+
+
+class PersonCreate(BaseModel):
+    """Gender and birth date may be left out: they are read from the ID number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName = Field(description="姓名")
+    id_number: IdNumber = Field(description="居民身份证号码")
+    gender: Gender | None = Field(default=None, description="性别")
+    birth_date: date | None = Field(default=None, description="出生日期")
+    title: Title | None = Field(default=None, description="职称")
+    discipline: str | None = Field(default=None, max_length=100, description="学科")
+    unit_id: UUID | None = Field(default=None, description="工作单位")
+    full_time: bool = Field(default=True, description="全职/兼职")
+    phone: str | None = Field(default=None, max_length=30, description="联系电话")
+    email: str | None = Field(default=None, max_length=200, description="电子邮箱")
+
+
+class PersonUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName | None = None
+    title: Title | None = None
+    discipline: str | None = Field(default=None, max_length=100)
+    unit_id: UUID | None = None
+    full_time: bool | None = None
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, max_length=500, description="why (kept in history)")
+
+
+class PersonOut(BaseModel):
+    id: UUID
+    name: str
+    gender: str
+    gender_zh: str
+    birth_date: date
+    id_number: str = Field(description="masked (1501**********1234) except for department staff")
+    id_number_masked: bool
+    title: str | None
+    title_zh: str | None
+    discipline: str | None
+    unit_id: UUID | None
+    full_time: bool
+    phone: str | None
+    email: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, person: Person, *, reveal: bool) -> PersonOut:
+        return cls(
+            id=person.id,
+            name=person.name,
+            gender=person.gender,
+            gender_zh=GENDERS[person.gender],
+            birth_date=person.birth_date,
+            id_number=person.id_number if reveal else identity.mask(person.id_number),
+            id_number_masked=not reveal,
+            title=person.title,
+            title_zh=TITLES.get(person.title) if person.title else None,
+            discipline=person.discipline,
+            unit_id=person.unit_id,
+            full_time=person.full_time,
+            phone=person.phone if reveal else None,
+            email=person.email,
+            version=person.version,
+            created_at=person.created_at,
+            updated_at=person.updated_at,
+        )

@@ -1,0 +1,127 @@
+"""Registering people and changing their details. Never commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from registry.access import may_manage_unit, require
+from registry.people import identity, repository
+from registry.people.events import PERSON_REGISTERED, PERSON_UPDATED, PersonSnapshot, PersonUpdatedPayload
+from registry.people.models import Person
+from registry.people.schemas import PersonCreate, PersonUpdate
+from shared.auth import Principal
+from shared.errors import DuplicateValue, FieldIssue, ValidationFailed
+from shared.ids import uuid7
+from shared.uow import UnitOfWork
+
+AUDITED = ("name", "gender", "birth_date", "title", "discipline", "unit_id", "full_time", "phone", "email")
+
+
+def snapshot(person: Person) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "id_number_digest": person.id_number_digest,
+        "unit_id": person.unit_id,
+        "title": person.title,
+        "discipline": person.discipline,
+        "full_time": person.full_time,
+        "version": person.version,
+    }
+
+
+def _consistent_with_id(data: PersonCreate) -> tuple[str, Any]:
+    born = identity.birth_date_of(data.id_number)
+    gender = identity.gender_of(data.id_number)
+    issues = []
+    if data.birth_date is not None and data.birth_date != born:
+        issues.append(
+            FieldIssue("birth_date", "id_mismatch", "differs from the birth date in the ID number", "与身份证号码中的出生日期不一致")
+        )
+    if data.gender is not None and data.gender != gender:
+        issues.append(FieldIssue("gender", "id_mismatch", "differs from the gender in the ID number", "与身份证号码中的性别不一致"))
+    if issues:
+        raise ValidationFailed(issues)
+    return gender, born
+
+
+async def register(uow: UnitOfWork, principal: Principal, data: PersonCreate) -> Person:
+    require(
+        may_manage_unit(principal, data.unit_id),
+        "register people outside the units you act for",
+        "登记非本单位人员",
+    )
+    gender, born = _consistent_with_id(data)
+    digest = identity.digest(data.id_number)
+    existing = await repository.find_by_digest(uow.session, digest)
+    if existing is not None:
+        raise DuplicateValue("id_number", identity.mask(data.id_number), existing_id=str(existing.id))
+    person = Person(
+        id=uuid7(),
+        name=data.name,
+        gender=gender,
+        birth_date=born,
+        id_number=data.id_number,
+        id_number_digest=digest,
+        title=data.title,
+        discipline=data.discipline,
+        unit_id=data.unit_id,
+        full_time=data.full_time,
+        phone=data.phone,
+        email=data.email,
+        version=1,
+        created_by=uow.actor.id,
+        updated_by=uow.actor.id,
+    )
+    uow.session.add(person)
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        raise DuplicateValue("id_number", identity.mask(data.id_number)) from exc
+    event = await uow.emit(PERSON_REGISTERED, PersonSnapshot(**snapshot(person)), subject=f"person/{person.id}")
+    await uow.record(
+        "person.registered",
+        entity_type="person",
+        entity_id=person.id,
+        changes={k: str(v) if v is not None else None for k, v in snapshot(person).items() if k in AUDITED},
+        event=event,
+    )
+    return person
+
+
+async def update(uow: UnitOfWork, principal: Principal, person: Person, patch: PersonUpdate) -> Person:
+    require(may_manage_unit(principal, person.unit_id), "edit this person", "修改该人员信息")
+    requested = patch.model_dump(exclude_unset=True, exclude={"reason"})
+    if "unit_id" in requested:
+        require(may_manage_unit(principal, requested["unit_id"]), "move a person to that unit", "将人员调入该单位")
+    changes: dict[str, list[Any]] = {}
+    for name, value in requested.items():
+        if value is None and name in ("name", "full_time"):
+            continue
+        if getattr(person, name) != value:
+            changes[name] = [getattr(person, name), value]
+    if not changes:
+        return person
+    for name, (_, new) in changes.items():
+        setattr(person, name, new)
+    person.version += 1
+    person.updated_by = uow.actor.id
+    await uow.session.flush()
+    event = await uow.emit(
+        PERSON_UPDATED,
+        PersonUpdatedPayload(**snapshot(person), changed_fields=sorted(changes)),
+        subject=f"person/{person.id}",
+    )
+    await uow.record(
+        "person.updated",
+        entity_type="person",
+        entity_id=person.id,
+        changes={k: [str(a) if a is not None else None, str(b) if b is not None else None] for k, (a, b) in changes.items()},
+        reason=patch.reason,
+        event=event,
+    )
+    return person

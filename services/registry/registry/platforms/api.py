@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from registry.access import acting_units, directed_platforms
+from registry.codes import Region
+from registry.platforms import repository, service
+from registry.platforms.machine import ACTION_LABELS, PLATFORM_MACHINE
+from registry.platforms.models import Platform
+from registry.platforms.schemas import (
+    ActionRequest,
+    FieldCode,
+    IndustryChain,
+    Kind,
+    LabType,
+    MemberIn,
+    OutputIn,
+    OutputOut,
+    PlatformCreate,
+    PlatformOut,
+    PlatformUpdate,
+    StateCode,
+    SubFieldCode,
+)
+from shared.auth import Principal
+from shared.errors import NotFound
+from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
+from shared.http.auth import PrincipalDep
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
+
+router = APIRouter(prefix="/platforms", tags=["platforms"])
+Sort = Literal["code", "-code", "name", "-name", "approved_on", "-approved_on", "updated_at", "-updated_at"]
+Action = Literal[
+    "start_construction", "accept", "open_rectification", "close_rectification", "revoke", "strengthen", "adjust", "merge"
+]
+EXPORT_LIMIT = 20_000
+
+
+async def load_platform(platform_id: UUID, session: SessionDep, _: PrincipalDep) -> Platform:
+    p = await repository.get(session, platform_id)
+    if p is None:
+        raise NotFound(f"platform {platform_id} not found", "未找到该平台")
+    return p
+
+
+PlatformDep = Annotated[Platform, Depends(load_platform)]
+
+
+async def locked(uow: UnitOfWorkDep, platform_id: UUID) -> Platform:
+    p = await repository.get(uow.session, platform_id, for_update=True)
+    if p is None:
+        raise NotFound(f"platform {platform_id} not found", "未找到该平台")
+    return p
+
+
+class Filters:
+    """The columns officials filter by; ``mine`` narrows to the platforms the caller acts for."""
+
+    def __init__(
+        self,
+        q: Annotated[str | None, Query(max_length=100, description="name, code or research directions")] = None,
+        kind: Kind | None = None,
+        state: StateCode | None = None,
+        field: FieldCode | None = None,
+        sub_field: SubFieldCode | None = None,
+        region: Region | None = None,
+        host_unit_id: UUID | None = None,
+        lab_type: LabType | None = None,
+        industry_chain: IndustryChain | None = None,
+        mine: bool = False,
+        sort: Sort = "code",
+    ) -> None:
+        self.sort = sort
+        self.mine = mine
+        self.values = dict(
+            q=q, kind=kind, state=state, field=field, sub_field=sub_field,
+            region=region.value if region else None, host_unit_id=host_unit_id, lab_type=lab_type,
+            industry_chain=industry_chain,
+        )
+
+    def to_filter(self, principal: Principal) -> repository.PlatformFilter:
+        if not self.mine:
+            return repository.PlatformFilter(**self.values)
+        units, platforms = acting_units(principal), directed_platforms(principal)
+        if platforms and not units:
+            return repository.PlatformFilter(**self.values, ids=platforms)
+        return repository.PlatformFilter(**self.values, host_unit_ids=units)
+
+
+FiltersDep = Annotated[Filters, Depends()]
+
+
+@router.get("/lifecycle", summary="The lifecycle state machine with Chinese labels")
+async def lifecycle(_: PrincipalDep) -> dict[str, object]:
+    return PLATFORM_MACHINE.describe() | {"action_labels": ACTION_LABELS}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PlatformOut)
+async def register_platform(body: PlatformCreate, uow: UnitOfWorkDep, principal: PrincipalDep) -> PlatformOut:
+    p = await service.register(uow, principal, body)
+    await uow.commit()
+    return PlatformOut.of(p)
+
+
+@router.get("", response_model=Page[PlatformOut])
+async def list_platforms(session: SessionDep, principal: PrincipalDep, page: PageDep, filters: FiltersDep) -> Page[PlatformOut]:
+    items, total = await repository.list_page(
+        session, filters.to_filter(principal), sort=filters.sort, offset=page.offset, limit=page.size
+    )
+    return Page(items=[PlatformOut.of(p) for p in items], total=total, page=page.page, size=page.size)
+
+
+EXPORT_COLUMNS = [
+    Column("code", "平台编号", 16),
+    Column("name", "平台名称", 40),
+    Column("kind_zh", "平台类别", 20),
+    Column("state_zh", "状态", 10),
+    Column("field_zh", "领域", 10),
+    Column("sub_field_zh", "细分领域", 16),
+    Column("region_zh", "所在盟市", 12),
+    Column("lab_type_zh", "实验室类型", 10),
+    Column("host_unit_id", "依托单位ID", 38),
+    Column("research_directions", "研究方向", 60),
+    Column("approved_on", "批准日期", 12),
+    Column("approval_document", "批准文号", 20),
+    Column("staff_count", "固定人员数", 10),
+]
+
+
+@router.get("/export", summary="The filtered list as an Excel file with Chinese headers")
+async def export_platforms(session: SessionDep, principal: PrincipalDep, filters: FiltersDep) -> Response:
+    items = await repository.all_matching(session, filters.to_filter(principal), sort=filters.sort, limit=EXPORT_LIMIT)
+    rows = (PlatformOut.of(p).model_dump(mode="json") for p in items)
+    return Response(
+        export_xlsx(EXPORT_COLUMNS, rows, sheet="创新平台"),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''platforms.xlsx"},
+    )
+
+
+@router.get("/{platform_id}", response_model=PlatformOut)
+async def get_platform(p: PlatformDep) -> PlatformOut:
+    return PlatformOut.of(p)
+
+
+@router.patch("/{platform_id}", response_model=PlatformOut)
+async def update_platform(platform_id: UUID, body: PlatformUpdate, uow: UnitOfWorkDep, principal: PrincipalDep) -> PlatformOut:
+    p = await service.update(uow, principal, await locked(uow, platform_id), body)
+    await uow.commit()
+    return PlatformOut.of(p)
+
+
+@router.post("/{platform_id}/actions/{action}", response_model=PlatformOut, summary="Lifecycle step or 充实/调整/整合/撤销")
+async def platform_action(
+    platform_id: UUID, action: Action, body: ActionRequest, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> PlatformOut:
+    if action == "merge":
+        absorbed, _ = await service.merge(uow, principal, platform_id, body)
+        await uow.commit()
+        return PlatformOut.of(absorbed)
+    p = await service.act(uow, principal, await locked(uow, platform_id), action, body)
+    await uow.commit()
+    return PlatformOut.of(p)
+
+
+@router.get("/{platform_id}/history", summary="Append-only history: who, when, what, why, documents")
+async def platform_history(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
+    rows = await repository.history(session, p.id)
+    return {
+        "items": [
+            {
+                "occurred_at": h.occurred_at,
+                "actor_id": h.actor_id,
+                "action": h.action,
+                "action_zh": ACTION_LABELS.get(h.action, h.action),
+                "from_state": h.from_state,
+                "to_state": h.to_state,
+                "reason": h.reason,
+                "document_number": h.document_number,
+                "attachments": h.attachments,
+                "details": h.details,
+                "related_platform_id": h.related_platform_id,
+            }
+            for h in rows
+        ]
+    }
+
+
+@router.get("/{platform_id}/members")
+async def list_members(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
+    return {
+        "items": [
+            {"person_id": m.person_id, "role": m.role, "joined_on": m.joined_on}
+            for m in await repository.members(session, p.id)
+        ]
+    }
+
+
+@router.post("/{platform_id}/members", status_code=status.HTTP_201_CREATED)
+async def add_member(platform_id: UUID, body: MemberIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> dict[str, Any]:
+    member = await service.add_member(uow, principal, await locked(uow, platform_id), body)
+    await uow.commit()
+    return {"person_id": member.person_id, "role": member.role, "joined_on": member.joined_on}
+
+
+@router.delete("/{platform_id}/members/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_member(platform_id: UUID, person_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDep) -> Response:
+    await service.remove_member(uow, principal, await locked(uow, platform_id), person_id)
+    await uow.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{platform_id}/outputs", response_model=list[OutputOut])
+async def list_outputs(p: PlatformDep, session: SessionDep) -> list[OutputOut]:
+    return [OutputOut.of(o) for o in (await repository.outputs(session, [p.id]))[p.id]]
+
+
+@router.put("/{platform_id}/outputs/{year}", response_model=OutputOut)
+async def report_output(
+    platform_id: UUID, year: int, body: OutputIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> OutputOut:
+    row = await service.report_output(uow, principal, await locked(uow, platform_id), year, body)
+    await uow.commit()
+    return OutputOut.of(row)
+
+

@@ -1,0 +1,40 @@
+"""registry.platform.<verb>: one event type per lifecycle transition and reorganisation action."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from registry.platforms.machine import EVENT_VERBS
+from shared.events.envelope import EventPayload, EventType
+
+
+class PlatformEventPayload(EventPayload):
+    id: UUID
+    code: str
+    name: str
+    kind: str
+    state: str
+    host_unit_id: UUID
+    co_builder_unit_ids: list[UUID]
+    field: str
+    sub_field: str
+    region: str
+    director_person_id: UUID | None
+    action: str
+    reason: str | None
+    document_number: str | None
+    merged_into_id: UUID | None
+    version: int
+
+
+PLATFORM_EVENTS: dict[str, EventType[PlatformEventPayload]] = {
+    action: EventType(
+        f"registry.platform.{verb}",
+        PlatformEventPayload,
+        description=f"Platform lifecycle or reorganisation step '{action}' (full new state).",
+    )
+    for action, verb in EVENT_VERBS.items()
+}
+
+EVENT_TYPES: list[EventType[Any]] = list(PLATFORM_EVENTS.values())

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.db import Base
+from registry.reference import FIELDS, LAB_TYPES, PLATFORM_KINDS
+from shared.clock import utcnow
+from shared.ids import uuid7
+
+
+def _in(column: str, values: list[str]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Platform(Base):
+    """An innovation platform (创新平台): key lab, technology innovation centre, … (8 kinds)."""
+
+    __tablename__ = "platforms"
+    __table_args__ = (
+        CheckConstraint(_in("kind", list(PLATFORM_KINDS)), name="kind"),
+        CheckConstraint(_in("field", list(FIELDS)), name="field"),
+        CheckConstraint(_in("lab_type", list(LAB_TYPES)), name="lab_type"),
+        Index("ix_platforms_kind_state_region", "kind", "state", "region"),
+        Index("ix_platforms_field_sub_field", "field", "sub_field"),
+        Index("ix_platforms_host_unit_id", "host_unit_id"),
+        Index("ix_platforms_name", "name"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(30))
+    host_unit_id: Mapped[UUID] = mapped_column(ForeignKey("organisations.id"))
+    co_builder_unit_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    lab_type: Mapped[str] = mapped_column(String(30))
+    field: Mapped[str] = mapped_column(String(30))
+    sub_field: Mapped[str] = mapped_column(String(40))
+    industry_chain: Mapped[str | None] = mapped_column(String(40))
+    research_directions: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    region: Mapped[str] = mapped_column(String(6))
+    approved_on: Mapped[date | None] = mapped_column(Date)
+    approval_document: Mapped[str | None] = mapped_column(String(100))
+    director_person_id: Mapped[UUID | None] = mapped_column(ForeignKey("people.id"))
+    director_term_start: Mapped[date | None] = mapped_column(Date)
+    director_term_end: Mapped[date | None] = mapped_column(Date)
+    director_full_time: Mapped[bool] = mapped_column(Boolean, default=True)
+    director_terms_served: Mapped[int] = mapped_column(Integer, default=1)
+    # [{person_id, term_start, term_end, full_time}]
+    deputy_directors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    # {chair_person_id, member_person_ids: [...]}
+    academic_committee: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    staff_count: Mapped[int] = mapped_column(Integer, default=0)
+    annual_funding_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    kind_attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("platforms.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class PlatformOutput(Base):
+    """What a platform produced in one year (年度产出)."""
+
+    __tablename__ = "platform_outputs"
+
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    papers: Mapped[int] = mapped_column(Integer, default=0)
+    patents: Mapped[int] = mapped_column(Integer, default=0)
+    standards: Mapped[int] = mapped_column(Integer, default=0)
+    awards: Mapped[int] = mapped_column(Integer, default=0)
+    transferred_results: Mapped[int] = mapped_column(Integer, default=0)
+    national_projects: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def total(self) -> int:
+        return (
+            self.papers + self.patents + self.standards + self.awards + self.transferred_results + self.national_projects
+        )
+
+
+class PlatformMember(Base):
+    """A person on a platform's team (团队成员)."""
+
+    __tablename__ = "platform_members"
+    __table_args__ = (UniqueConstraint("platform_id", "person_id"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"), index=True)
+    person_id: Mapped[UUID] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    joined_on: Mapped[date | None] = mapped_column(Date)
+
+
+class PlatformHistory(Base):
+    """Append-only record of every transition and action on a platform (沿革)."""
+
+    __tablename__ = "platform_history"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    document_number: Mapped[str | None] = mapped_column(String(100))
+    attachments: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    related_platform_id: Mapped[UUID | None] = mapped_column(ForeignKey("platforms.id"))
+
+
+class PlatformAssessment(Base):
+    """A finalized assessment of a platform, as evaluation announced it (评估结果)."""
+
+    __tablename__ = "platform_assessments"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    grade: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column()
+    finalized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    remarks: Mapped[str | None] = mapped_column(Text)

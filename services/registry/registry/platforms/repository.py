@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, String, UnaryExpression, cast, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.platforms.models import Platform, PlatformHistory, PlatformMember, PlatformOutput
+from registry.sharing.models import Instrument, OpenTopic
+
+SORTS: dict[str, UnaryExpression[Any]] = {
+    "code": Platform.code.asc(),
+    "-code": Platform.code.desc(),
+    "name": Platform.name.asc(),
+    "-name": Platform.name.desc(),
+    "approved_on": Platform.approved_on.asc().nulls_last(),
+    "-approved_on": Platform.approved_on.desc().nulls_last(),
+    "updated_at": Platform.updated_at.asc(),
+    "-updated_at": Platform.updated_at.desc(),
+}
+
+
+@dataclass(frozen=True)
+class PlatformFilter:
+    q: str | None = None
+    kind: str | None = None
+    state: str | None = None
+    field: str | None = None
+    sub_field: str | None = None
+    region: str | None = None
+    host_unit_id: UUID | None = None
+    lab_type: str | None = None
+    industry_chain: str | None = None
+    host_unit_ids: frozenset[str] | None = None  # a host-unit admin's own list
+    ids: frozenset[str] | None = None
+
+
+async def get(session: AsyncSession, platform_id: UUID, *, for_update: bool = False) -> Platform | None:
+    stmt = select(Platform).where(Platform.id == platform_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_pair(session: AsyncSession, a: UUID, b: UUID) -> dict[UUID, Platform]:
+    """Both rows locked in id order, so two merges touching the same pair cannot deadlock."""
+    rows = await session.execute(
+        select(Platform).where(Platform.id.in_([a, b])).order_by(Platform.id).with_for_update()
+    )
+    return {p.id: p for p in rows.scalars()}
+
+
+async def next_code(session: AsyncSession, prefix: str, year: int) -> str:
+    stem = f"{prefix}-{year}-"
+    last = (
+        await session.execute(select(func.max(Platform.code)).where(Platform.code.like(f"{stem}%")))
+    ).scalar_one_or_none()
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{stem}{number:03d}"
+
+
+def filtered(f: PlatformFilter) -> Select[tuple[Platform]]:
+    stmt = select(Platform)
+    if f.q:
+        pattern = f"%{f.q}%"
+        stmt = stmt.where(
+            or_(Platform.name.ilike(pattern), Platform.code.ilike(pattern), cast(Platform.research_directions, String).ilike(pattern))
+        )
+    for column, value in (
+        (Platform.kind, f.kind),
+        (Platform.state, f.state),
+        (Platform.field, f.field),
+        (Platform.sub_field, f.sub_field),
+        (Platform.region, f.region),
+        (Platform.host_unit_id, f.host_unit_id),
+        (Platform.lab_type, f.lab_type),
+        (Platform.industry_chain, f.industry_chain),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if f.host_unit_ids is not None:
+        stmt = stmt.where(Platform.host_unit_id.in_([UUID(u) for u in f.host_unit_ids]))
+    if f.ids is not None:
+        stmt = stmt.where(Platform.id.in_([UUID(i) for i in f.ids]))
+    return stmt
+
+
+async def list_page(
+    session: AsyncSession, f: PlatformFilter, *, sort: str, offset: int, limit: int
+) -> tuple[list[Platform], int]:
+    stmt = filtered(f)
+    total = (await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
+    rows = await session.execute(stmt.order_by(SORTS[sort], Platform.id).offset(offset).limit(limit))
+    return list(rows.scalars()), int(total)
+
+
+async def all_matching(session: AsyncSession, f: PlatformFilter, *, sort: str, limit: int) -> list[Platform]:
+    rows = await session.execute(filtered(f).order_by(SORTS[sort], Platform.id).limit(limit))
+    return list(rows.scalars())
+
+
+async def history(session: AsyncSession, platform_id: UUID) -> list[PlatformHistory]:
+    rows = await session.execute(
+        select(PlatformHistory)
+        .where(PlatformHistory.platform_id == platform_id)
+        .order_by(PlatformHistory.occurred_at, PlatformHistory.id)
+    )
+    return list(rows.scalars())
+
+
+async def members(session: AsyncSession, platform_id: UUID) -> list[PlatformMember]:
+    rows = await session.execute(
+        select(PlatformMember).where(PlatformMember.platform_id == platform_id).order_by(PlatformMember.id)
+    )
+    return list(rows.scalars())
+
+
+async def outputs(session: AsyncSession, platform_ids: Sequence[UUID]) -> dict[UUID, list[PlatformOutput]]:
+    result: dict[UUID, list[PlatformOutput]] = {i: [] for i in platform_ids}
+    if not platform_ids:
+        return result
+    rows = await session.execute(
+        select(PlatformOutput).where(PlatformOutput.platform_id.in_(platform_ids)).order_by(PlatformOutput.year)
+    )
+    for o in rows.scalars():
+        result[o.platform_id].append(o)
+    return result
+
+
+async def move_members(session: AsyncSession, source: UUID, target: UUID) -> list[str]:
+    """Members of ``source`` join ``target`` (keeping their role); those already there stay once."""
+    moving = await members(session, source)
+    if moving:
+        await session.execute(
+            pg_insert(PlatformMember)
+            .values(
+                [
+                    {"platform_id": target, "person_id": m.person_id, "role": m.role, "joined_on": m.joined_on}
+                    for m in moving
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["platform_id", "person_id"])
+        )
+        await session.execute(PlatformMember.__table__.delete().where(PlatformMember.platform_id == source))
+    return [str(m.person_id) for m in moving]
+
+
+async def move_instruments(session: AsyncSession, source: UUID, target: UUID) -> list[str]:
+    rows = await session.execute(
+        update(Instrument).where(Instrument.platform_id == source).values(platform_id=target).returning(Instrument.id)
+    )
+    return [str(i) for i in rows.scalars()]
+
+
+async def move_open_topics(session: AsyncSession, source: UUID, target: UUID) -> list[str]:
+    rows = await session.execute(
+        update(OpenTopic)
+        .where(OpenTopic.platform_id == source, OpenTopic.status == "open")
+        .values(platform_id=target)
+        .returning(OpenTopic.id)
+    )
+    return [str(i) for i in rows.scalars()]

@@ -1,0 +1,257 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from registry.codes import REGION_LABELS, Region
+from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
+from registry.platforms.models import Platform, PlatformOutput
+from registry.reference import (
+    FIELD_LABELS,
+    FIELDS,
+    INDUSTRY_CHAINS,
+    LAB_TYPES,
+    MEMBER_ROLES,
+    PLATFORM_KINDS,
+    SUB_FIELD_LABELS,
+    SUB_FIELD_PARENT,
+)
+from shared.errors import FieldIssue, ValidationFailed
+
+Kind = Literal[tuple(PLATFORM_KINDS)]  # type: ignore[valid-type]
+FieldCode = Literal[tuple(FIELDS)]  # type: ignore[valid-type]
+SubFieldCode = Literal[tuple(SUB_FIELD_LABELS)]  # type: ignore[valid-type]
+LabType = Literal[tuple(LAB_TYPES)]  # type: ignore[valid-type]
+IndustryChain = Literal[tuple(INDUSTRY_CHAINS)]  # type: ignore[valid-type]
+MemberRole = Literal[tuple(MEMBER_ROLES)]  # type: ignore[valid-type]
+StateCode = Literal[tuple(STATE_LABELS)]  # type: ignore[valid-type]
+Direction = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+PlatformName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=200)]
+
+
+class DirectorIn(BaseModel):
+    """A director or deputy with their term (任期)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: UUID
+    term_start: date
+    term_end: date
+    full_time: bool = True
+    terms_served: int = Field(default=1, ge=1, le=10, description="consecutive terms including this one")
+
+    @model_validator(mode="after")
+    def _term_order(self) -> Self:
+        if self.term_end <= self.term_start:
+            raise ValidationFailed(
+                [FieldIssue("term_end", "term_order", "the term must end after it starts", "任期结束日期应晚于开始日期")]
+            )
+        return self
+
+
+class Committee(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chair_person_id: UUID | None = None
+    member_person_ids: list[UUID] = Field(default_factory=list, max_length=60)
+
+
+def _check_sub_field(field: str | None, sub_field: str | None) -> None:
+    if field and sub_field and SUB_FIELD_PARENT.get(sub_field) != field:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "sub_field",
+                    "sub_field_of_other_field",
+                    f"'{sub_field}' is not a sub-field of '{field}'",
+                    f"「{SUB_FIELD_LABELS.get(sub_field, sub_field)}」不属于「{FIELD_LABELS.get(field, field)}」领域",
+                )
+            ]
+        )
+
+
+class PlatformCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: PlatformName = Field(description="平台名称")
+    kind: Kind = Field(description="平台类别")
+    host_unit_id: UUID = Field(description="依托单位")
+    co_builder_unit_ids: list[UUID] = Field(default_factory=list, max_length=20, description="共建单位")
+    lab_type: LabType = Field(description="实验室类型")
+    field: FieldCode = Field(description="领域")
+    sub_field: SubFieldCode = Field(description="细分领域")
+    industry_chain: IndustryChain | None = Field(default=None, description="产业链")
+    research_directions: list[Direction] = Field(min_length=1, max_length=12, description="研究方向")
+    region: Region = Field(description="所在盟市")
+    approved_on: date | None = Field(default=None, description="批准日期")
+    approval_document: str | None = Field(default=None, max_length=100, description="批准文号")
+    director: DirectorIn | None = Field(default=None, description="主任")
+    deputy_directors: list[DirectorIn] = Field(default_factory=list, max_length=6, description="副主任")
+    academic_committee: Committee = Field(default_factory=Committee, description="学术委员会")
+    staff_count: int = Field(default=0, ge=0, le=100_000, description="固定人员数")
+    annual_funding_fen: int = Field(default=0, ge=0, description="年度经费（分）")
+    kind_attributes: dict[str, Any] = Field(default_factory=dict, description="类别特有属性")
+    initial_state: Literal["proposed", "under_construction", "operating"] = Field(
+        default="proposed", description="registering an existing platform: its present state"
+    )
+    code: str | None = Field(default=None, pattern=r"^[A-Z]{3}-\d{4}-\d{3,4}$", description="readable code; generated if absent")
+
+    @model_validator(mode="after")
+    def _sub_field_belongs(self) -> Self:
+        _check_sub_field(self.field, self.sub_field)
+        return self
+
+
+class PlatformUpdate(BaseModel):
+    """Registered details; directions and director change through 充实/调整 actions instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PlatformName | None = None
+    co_builder_unit_ids: list[UUID] | None = Field(default=None, max_length=20)
+    lab_type: LabType | None = None
+    industry_chain: IndustryChain | None = None
+    approved_on: date | None = None
+    approval_document: str | None = Field(default=None, max_length=100)
+    academic_committee: Committee | None = None
+    staff_count: int | None = Field(default=None, ge=0, le=100_000)
+    annual_funding_fen: int | None = Field(default=None, ge=0)
+    kind_attributes: dict[str, Any] | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ActionRequest(BaseModel):
+    """One lifecycle step or reorganisation action, with its justification (依据)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=2000, description="理由")
+    document_number: str | None = Field(default=None, max_length=100, description="文件文号")
+    attachments: list[str] = Field(default_factory=list, max_length=20, description="附件引用")
+    into_id: UUID | None = Field(default=None, description="整合: the surviving platform")
+    research_directions: list[Direction] | None = Field(default=None, min_length=1, max_length=12)
+    director: DirectorIn | None = None
+    deputy_directors: list[DirectorIn] | None = Field(default=None, max_length=6)
+    sub_field: SubFieldCode | None = None
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: UUID
+    role: MemberRole = "core_member"
+    joined_on: date | None = None
+
+
+class OutputIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    papers: int = Field(default=0, ge=0, le=100_000)
+    patents: int = Field(default=0, ge=0, le=100_000)
+    standards: int = Field(default=0, ge=0, le=100_000)
+    awards: int = Field(default=0, ge=0, le=100_000)
+    transferred_results: int = Field(default=0, ge=0, le=100_000)
+    national_projects: int = Field(default=0, ge=0, le=100_000)
+
+
+class OutputOut(OutputIn):
+    year: int
+    total: int
+
+    @classmethod
+    def of(cls, o: PlatformOutput) -> OutputOut:
+        return cls(
+            year=o.year,
+            papers=o.papers,
+            patents=o.patents,
+            standards=o.standards,
+            awards=o.awards,
+            transferred_results=o.transferred_results,
+            national_projects=o.national_projects,
+            total=o.total,
+        )
+
+
+class PlatformOut(BaseModel):
+    id: UUID
+    code: str
+    name: str
+    kind: str
+    kind_zh: str
+    state: str
+    state_zh: str
+    allowed_actions: list[str]
+    host_unit_id: UUID
+    co_builder_unit_ids: list[str]
+    lab_type: str
+    lab_type_zh: str
+    field: str
+    field_zh: str
+    sub_field: str
+    sub_field_zh: str
+    industry_chain: str | None
+    industry_chain_zh: str | None
+    research_directions: list[str]
+    region: str
+    region_zh: str
+    approved_on: date | None
+    approval_document: str | None
+    director_person_id: UUID | None
+    director_term_start: date | None
+    director_term_end: date | None
+    director_full_time: bool
+    director_terms_served: int
+    deputy_directors: list[dict[str, Any]]
+    academic_committee: dict[str, Any]
+    staff_count: int
+    annual_funding_fen: int
+    kind_attributes: dict[str, Any]
+    merged_into_id: UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, p: Platform) -> PlatformOut:
+        return cls(
+            id=p.id,
+            code=p.code,
+            name=p.name,
+            kind=p.kind,
+            kind_zh=PLATFORM_KINDS[p.kind],
+            state=p.state,
+            state_zh=STATE_LABELS[p.state],
+            allowed_actions=PLATFORM_MACHINE.allowed_actions(p.state),
+            host_unit_id=p.host_unit_id,
+            co_builder_unit_ids=list(p.co_builder_unit_ids),
+            lab_type=p.lab_type,
+            lab_type_zh=LAB_TYPES[p.lab_type],
+            field=p.field,
+            field_zh=FIELD_LABELS[p.field],
+            sub_field=p.sub_field,
+            sub_field_zh=SUB_FIELD_LABELS.get(p.sub_field, p.sub_field),
+            industry_chain=p.industry_chain,
+            industry_chain_zh=INDUSTRY_CHAINS.get(p.industry_chain) if p.industry_chain else None,
+            research_directions=list(p.research_directions),
+            region=p.region,
+            region_zh=REGION_LABELS[Region(p.region)],
+            approved_on=p.approved_on,
+            approval_document=p.approval_document,
+            director_person_id=p.director_person_id,
+            director_term_start=p.director_term_start,
+            director_term_end=p.director_term_end,
+            director_full_time=p.director_full_time,
+            director_terms_served=p.director_terms_served,
+            deputy_directors=list(p.deputy_directors),
+            academic_committee=dict(p.academic_committee),
+            staff_count=p.staff_count,
+            annual_funding_fen=p.annual_funding_fen,
+            kind_attributes=dict(p.kind_attributes),
+            merged_into_id=p.merged_into_id,
+            version=p.version,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+        )

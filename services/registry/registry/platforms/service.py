@@ -1,0 +1,340 @@
+"""Platform rules: registration, lifecycle transitions, reorganisation (充实/调整/整合/撤销).
+
+Every step writes an append-only history row, an audit row and its ``registry.platform.<verb>``
+event in the caller's unit of work. Never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+
+from registry.access import is_staff, may_manage_unit, may_run_platform, require
+from registry.organisations import repository as organisations
+from registry.people import repository as people
+from registry.platforms import repository
+from registry.platforms.events import PLATFORM_EVENTS, PlatformEventPayload
+from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
+from registry.platforms.models import Platform, PlatformHistory, PlatformMember, PlatformOutput
+from registry.platforms.schemas import ActionRequest, DirectorIn, MemberIn, OutputIn, PlatformCreate, PlatformUpdate
+from registry.reference import KIND_CODE_PREFIX, SUB_FIELD_PARENT
+from shared.auth import Principal
+from shared.clock import utcnow
+from shared.errors import Conflict, DuplicateValue, FieldIssue, NotFound, ValidationFailed
+from shared.ids import uuid7
+from shared.uow import UnitOfWork
+
+SURVIVOR_STATES = ("operating", "under_rectification")
+
+
+def payload(p: Platform, action: str, reason: str | None, document_number: str | None) -> PlatformEventPayload:
+    return PlatformEventPayload(
+        id=p.id,
+        code=p.code,
+        name=p.name,
+        kind=p.kind,
+        state=p.state,
+        host_unit_id=p.host_unit_id,
+        co_builder_unit_ids=[UUID(u) for u in p.co_builder_unit_ids],
+        field=p.field,
+        sub_field=p.sub_field,
+        region=p.region,
+        director_person_id=p.director_person_id,
+        action=action,
+        reason=reason,
+        document_number=document_number,
+        merged_into_id=p.merged_into_id,
+        version=p.version,
+    )
+
+
+async def _step(
+    uow: UnitOfWork,
+    p: Platform,
+    action: str,
+    *,
+    from_state: str | None,
+    reason: str | None = None,
+    document_number: str | None = None,
+    attachments: list[str] | None = None,
+    details: dict[str, Any] | None = None,
+    related: UUID | None = None,
+) -> None:
+    """History row + event + audit row for one step the platform took."""
+    uow.session.add(
+        PlatformHistory(
+            id=uuid7(),
+            platform_id=p.id,
+            occurred_at=utcnow(),
+            actor_id=uow.actor.id,
+            action=action,
+            from_state=from_state,
+            to_state=p.state,
+            reason=reason,
+            document_number=document_number,
+            attachments=list(attachments or []),
+            details=details or {},
+            related_platform_id=related,
+        )
+    )
+    event = await uow.emit(
+        PLATFORM_EVENTS[action], payload(p, action, reason, document_number), subject=f"platform/{p.id}"
+    )
+    await uow.record(
+        f"platform.{action}",
+        entity_type="platform",
+        entity_id=p.id,
+        changes={"state": [from_state, p.state], **(details or {})},
+        reason=reason,
+        event=event,
+    )
+
+
+async def _known_people(uow: UnitOfWork, ids: set[UUID], field: str) -> None:
+    found = await people.get_many(uow.session, ids)
+    missing = sorted(str(i) for i in ids - set(found))
+    if missing:
+        raise ValidationFailed(
+            [FieldIssue(field, "unknown_person", f"no such person: {', '.join(missing)}", "人员未在库中登记")]
+        )
+
+
+def _director_fields(d: DirectorIn | None) -> dict[str, Any]:
+    if d is None:
+        return {
+            "director_person_id": None,
+            "director_term_start": None,
+            "director_term_end": None,
+            "director_full_time": True,
+            "director_terms_served": 1,
+        }
+    return {
+        "director_person_id": d.person_id,
+        "director_term_start": d.term_start,
+        "director_term_end": d.term_end,
+        "director_full_time": d.full_time,
+        "director_terms_served": d.terms_served,
+    }
+
+
+def _deputies(ds: list[DirectorIn]) -> list[dict[str, Any]]:
+    return [d.model_dump(mode="json") for d in ds]
+
+
+async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) -> Platform:
+    """Staff register any platform; a host-unit admin proposes one for their own unit."""
+    require(may_manage_unit(principal, data.host_unit_id), "register platforms for that unit", "为该单位登记平台")
+    if not is_staff(principal) and data.initial_state != "proposed":
+        require(False, "register a platform as already approved", "登记已批准的平台")
+    if await organisations.get(uow.session, data.host_unit_id) is None:
+        raise ValidationFailed([FieldIssue("host_unit_id", "unknown_unit", "no such unit", "依托单位未登记")])
+    person_ids = {d.person_id for d in [*([data.director] if data.director else []), *data.deputy_directors]}
+    await _known_people(uow, person_ids, "director")
+    year = data.approved_on.year if data.approved_on else utcnow().year
+    code = data.code or await repository.next_code(uow.session, KIND_CODE_PREFIX[data.kind], year)
+    p = Platform(
+        id=uuid7(),
+        code=code,
+        name=data.name,
+        kind=data.kind,
+        state=data.initial_state,
+        host_unit_id=data.host_unit_id,
+        co_builder_unit_ids=[str(u) for u in data.co_builder_unit_ids],
+        lab_type=data.lab_type,
+        field=data.field,
+        sub_field=data.sub_field,
+        industry_chain=data.industry_chain,
+        research_directions=list(data.research_directions),
+        region=data.region.value,
+        approved_on=data.approved_on,
+        approval_document=data.approval_document,
+        deputy_directors=_deputies(data.deputy_directors),
+        academic_committee=data.academic_committee.model_dump(mode="json"),
+        staff_count=data.staff_count,
+        annual_funding_fen=data.annual_funding_fen,
+        kind_attributes=data.kind_attributes,
+        version=1,
+        **_director_fields(data.director),
+    )
+    uow.session.add(p)
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.flush()
+    except IntegrityError as exc:
+        raise DuplicateValue("code", code) from exc
+    await _step(uow, p, "propose", from_state=None, reason="登记", document_number=data.approval_document)
+    return p
+
+
+async def update(uow: UnitOfWork, principal: Principal, p: Platform, patch: PlatformUpdate) -> Platform:
+    require(may_manage_unit(principal, p.host_unit_id), "edit this platform", "修改该平台信息")
+    _refuse_if_closed(p)
+    requested = patch.model_dump(mode="json", exclude_unset=True, exclude={"reason"})
+    changes = {k: [getattr(p, k), v] for k, v in requested.items() if _plain(getattr(p, k)) != v}
+    if not changes:
+        return p
+    for k, (_, v) in changes.items():
+        setattr(p, k, date.fromisoformat(v) if k == "approved_on" and v else v)
+    p.version += 1
+    await uow.session.flush()
+    await _step(
+        uow, p, "update", from_state=p.state, reason=patch.reason, details={"changed": {k: [_plain(a), b] for k, (a, b) in changes.items()}}
+    )
+    return p
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, UUID)):
+        return str(value)
+    return value
+
+
+def _refuse_if_closed(p: Platform) -> None:
+    if p.state in PLATFORM_MACHINE.terminal:
+        raise Conflict(
+            f"platform is {p.state}; its record is kept read-only",
+            f"平台已{STATE_LABELS[p.state]}，档案只读",
+            extra={"current_state": p.state, "allowed_actions": []},
+        )
+
+
+async def act(uow: UnitOfWork, principal: Principal, p: Platform, action: str, req: ActionRequest) -> Platform:
+    """Apply one lifecycle transition or reorganisation action (not 整合: see ``merge``)."""
+    transition = PLATFORM_MACHINE.apply(p.state, action, principal.roles)
+    before = p.state
+    details: dict[str, Any] = {}
+    if action in ("strengthen", "adjust"):
+        details = await _reshape(uow, p, req)
+    p.state = transition.target
+    p.version += 1
+    await uow.session.flush()
+    await _step(
+        uow, p, action, from_state=before, reason=req.reason, document_number=req.document_number,
+        attachments=req.attachments, details=details,
+    )
+    return p
+
+
+async def _reshape(uow: UnitOfWork, p: Platform, req: ActionRequest) -> dict[str, Any]:
+    """充实/调整: directions, director, deputies or sub-field change, each kept in the history."""
+    changed: dict[str, Any] = {}
+    if req.research_directions is not None and req.research_directions != p.research_directions:
+        changed["research_directions"] = [p.research_directions, req.research_directions]
+        p.research_directions = list(req.research_directions)
+    if req.sub_field is not None and req.sub_field != p.sub_field:
+        if SUB_FIELD_PARENT[req.sub_field] != p.field:
+            raise ValidationFailed(
+                [FieldIssue("sub_field", "sub_field_of_other_field", "not a sub-field of this platform's field", "不属于本平台所在领域")]
+            )
+        changed["sub_field"] = [p.sub_field, req.sub_field]
+        p.sub_field = req.sub_field
+    if req.director is not None:
+        await _known_people(uow, {req.director.person_id}, "director.person_id")
+        old = {k: _plain(v) for k, v in _director_fields_of(p).items()}
+        for k, v in _director_fields(req.director).items():
+            setattr(p, k, v)
+        changed["director"] = [old, req.director.model_dump(mode="json")]
+    if req.deputy_directors is not None:
+        await _known_people(uow, {d.person_id for d in req.deputy_directors}, "deputy_directors")
+        changed["deputy_directors"] = [p.deputy_directors, _deputies(req.deputy_directors)]
+        p.deputy_directors = _deputies(req.deputy_directors)
+    return changed
+
+
+def _director_fields_of(p: Platform) -> dict[str, Any]:
+    return {k: getattr(p, k) for k in _director_fields(None)}
+
+
+async def merge(uow: UnitOfWork, principal: Principal, absorbed_id: UUID, req: ActionRequest) -> tuple[Platform, Platform]:
+    """整合: the absorbed platform's members, instruments and open topics move to the survivor.
+
+    Both rows are locked; everything happens in the caller's one transaction, so a failure at
+    any point leaves both platforms exactly as they were.
+    """
+    if req.into_id is None:
+        raise ValidationFailed([FieldIssue("into_id", "missing", "name the surviving platform", "请指定整合后保留的平台")])
+    if req.into_id == absorbed_id:
+        raise ValidationFailed([FieldIssue("into_id", "self_merge", "a platform cannot merge into itself", "不能整合到自身")])
+    pair = await repository.lock_pair(uow.session, absorbed_id, req.into_id)
+    absorbed, survivor = pair.get(absorbed_id), pair.get(req.into_id)
+    if absorbed is None:
+        raise NotFound(f"platform {absorbed_id} not found", "未找到该平台")
+    if survivor is None:
+        raise ValidationFailed([FieldIssue("into_id", "unknown_platform", "no such platform", "保留平台不存在")])
+    transition = PLATFORM_MACHINE.apply(absorbed.state, "merge", principal.roles)
+    if survivor.state not in SURVIVOR_STATES:
+        raise Conflict(
+            f"the surviving platform is {survivor.state}; it must be operating or under rectification",
+            f"保留平台状态为「{STATE_LABELS[survivor.state]}」，须为运行或整改中",
+            extra={"current_state": survivor.state},
+        )
+    members = await repository.move_members(uow.session, absorbed.id, survivor.id)
+    instruments = await repository.move_instruments(uow.session, absorbed.id, survivor.id)
+    topics = await repository.move_open_topics(uow.session, absorbed.id, survivor.id)
+    moved = {"members": members, "instruments": instruments, "open_topics": topics}
+    before = absorbed.state
+    absorbed.state = transition.target
+    absorbed.merged_into_id = survivor.id
+    absorbed.version += 1
+    survivor.version += 1
+    await uow.session.flush()
+    common = {"reason": req.reason, "document_number": req.document_number, "attachments": req.attachments}
+    await _step(uow, absorbed, "merge", from_state=before, details={"moved": moved}, related=survivor.id, **common)  # type: ignore[arg-type]
+    await _step(
+        uow, survivor, "absorb", from_state=survivor.state,
+        details={"absorbed": str(absorbed.id), "absorbed_code": absorbed.code, "moved": moved},
+        related=absorbed.id, **common,  # type: ignore[arg-type]
+    )
+    return absorbed, survivor
+
+
+async def add_member(uow: UnitOfWork, principal: Principal, p: Platform, data: MemberIn) -> PlatformMember:
+    require(may_run_platform(principal, p.id, p.host_unit_id), "change this platform's team", "调整该平台团队")
+    _refuse_if_closed(p)
+    await _known_people(uow, {data.person_id}, "person_id")
+    member = PlatformMember(id=uuid7(), platform_id=p.id, person_id=data.person_id, role=data.role, joined_on=data.joined_on)
+    uow.session.add(member)
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.flush()
+    except IntegrityError as exc:
+        raise DuplicateValue("person_id", str(data.person_id)) from exc
+    p.version += 1
+    await _step(uow, p, "update", from_state=p.state, reason="团队成员加入", details={"member_added": str(data.person_id), "role": data.role})
+    return member
+
+
+async def remove_member(uow: UnitOfWork, principal: Principal, p: Platform, person_id: UUID) -> None:
+    require(may_run_platform(principal, p.id, p.host_unit_id), "change this platform's team", "调整该平台团队")
+    _refuse_if_closed(p)
+    member = next((m for m in await repository.members(uow.session, p.id) if m.person_id == person_id), None)
+    if member is None:
+        raise NotFound("this person is not on the team", "该人员不在团队中")
+    await uow.session.delete(member)
+    p.version += 1
+    await _step(uow, p, "update", from_state=p.state, reason="团队成员退出", details={"member_removed": str(person_id)})
+
+
+async def report_output(uow: UnitOfWork, principal: Principal, p: Platform, year: int, data: OutputIn) -> PlatformOutput:
+    require(may_run_platform(principal, p.id, p.host_unit_id), "report this platform's outputs", "填报该平台产出")
+    _refuse_if_closed(p)
+    if year > utcnow().year or year < 1950:
+        raise ValidationFailed([FieldIssue("year", "year_range", "a past or the current year", "应为以往年度或本年度")])
+    row = await uow.session.get(PlatformOutput, (p.id, year), with_for_update=True)
+    before = None
+    if row is None:
+        row = PlatformOutput(platform_id=p.id, year=year, **data.model_dump())
+        uow.session.add(row)
+    else:
+        before = {k: getattr(row, k) for k in data.model_dump()}
+        if before == data.model_dump():
+            return row
+        for k, v in data.model_dump().items():
+            setattr(row, k, v)
+    p.version += 1
+    await uow.session.flush()
+    await _step(uow, p, "update", from_state=p.state, reason=f"{year}年度产出填报", details={"outputs": {str(year): [before, data.model_dump()]}})
+    return row

@@ -1,0 +1,94 @@
+"""Policy values as data: the numbers behind the seeds' rules, editable by department staff.
+
+The seeds name the rules (超龄超届, 主任全职, 连续无产出撤销, 每个细分领域保留一家, 两次不合格)
+but not the numbers; these are the defaults, and every change is kept in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.policy.models import PolicyValue
+from shared.errors import FieldIssue, NotFound, ValidationFailed
+from shared.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PolicyDefinition:
+    key: str
+    default: int | float | bool
+    minimum: float | None
+    maximum: float | None
+    unit: str
+    zh: str
+    description: str
+
+
+DEFINITIONS: dict[str, PolicyDefinition] = {
+    d.key: d
+    for d in [
+        PolicyDefinition("director_max_age", 60, 40, 80, "years", "实验室主任年龄上限", "A director older than this on the review date is 超龄."),
+        PolicyDefinition("director_term_years", 5, 1, 10, "years", "主任任期（年）", "Length of one director term."),
+        PolicyDefinition("director_max_terms", 2, 1, 5, "terms", "主任最多连任届数", "More consecutive terms than this is 超届."),
+        PolicyDefinition("director_must_be_full_time", True, None, None, "flag", "主任须全职", "A part-time director is a finding."),
+        PolicyDefinition("years_without_output", 3, 1, 10, "years", "连续无产出年数（撤销候选）", "So many complete years with no output make a lab a 撤销 candidate."),
+        PolicyDefinition("assessment_window_years", 5, 1, 10, "years", "评估有效期（年）", "No finalized assessment within this many years is a finding."),
+        PolicyDefinition("merge_similarity_threshold", 0.45, 0.05, 1.0, "ratio", "研究方向相似度阈值（整合候选）", "Dice similarity of research directions (character bigrams) at or above which two labs of one sub-field are merge candidates."),
+        PolicyDefinition("integrity_default_bar_years", 3, 1, 10, "years", "失信默认限制年限", "Bar length for misconduct reported by projects without a period of its own."),
+        PolicyDefinition("cluster_consecutive_fails", 2, 1, 5, "years", "实验室群连续不合格次数（重组或撤销）", "Consecutive failed annual assessments after which a cluster must be restructured or revoked."),
+    ]
+}
+
+
+async def current(session: AsyncSession) -> dict[str, Any]:
+    values: dict[str, Any] = {k: d.default for k, d in DEFINITIONS.items()}
+    for row in (await session.execute(select(PolicyValue))).scalars():
+        if row.key in values:
+            values[row.key] = row.value
+    return values
+
+
+def _check(definition: PolicyDefinition, value: Any) -> Any:
+    def refuse(message: str, message_zh: str) -> ValidationFailed:
+        return ValidationFailed([FieldIssue("value", "policy_value", message, message_zh)])
+
+    if isinstance(definition.default, bool):
+        if not isinstance(value, bool):
+            raise refuse("must be true or false", "应为是或否")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise refuse("must be a number", "应为数字")
+    if isinstance(definition.default, int) and not float(value).is_integer():
+        raise refuse("must be a whole number", "应为整数")
+    if definition.minimum is not None and value < definition.minimum or (
+        definition.maximum is not None and value > definition.maximum
+    ):
+        raise refuse(
+            f"must be between {definition.minimum} and {definition.maximum}",
+            f"应在 {definition.minimum} 与 {definition.maximum} 之间",
+        )
+    return int(value) if isinstance(definition.default, int) else float(value)
+
+
+async def change(uow: UnitOfWork, key: str, value: Any, reason: str | None) -> Any:
+    definition = DEFINITIONS.get(key)
+    if definition is None:
+        raise NotFound(f"no policy value '{key}'", "未找到该政策参数")
+    value = _check(definition, value)
+    row = await uow.session.get(PolicyValue, key, with_for_update=True)
+    before = row.value if row is not None else definition.default
+    if before == value:
+        return value
+    if row is None:
+        uow.session.add(PolicyValue(key=key, value=value, version=1, updated_by=uow.actor.id))
+    else:
+        row.value = value
+        row.version += 1
+        row.updated_by = uow.actor.id
+    await uow.session.flush()
+    await uow.record("policy.changed", entity_type="policy", entity_id=key, changes={key: [before, value]}, reason=reason)
+    return value

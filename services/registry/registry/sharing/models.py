@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.db import Base
+from shared.clock import utcnow
+from shared.ids import uuid7
+
+
+class Instrument(Base):
+    """A large research instrument open for sharing (大型科研仪器, seed 001)."""
+
+    __tablename__ = "instruments"
+    __table_args__ = (Index("ix_instruments_owner_unit_id", "owner_unit_id"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    platform_id: Mapped[UUID | None] = mapped_column(ForeignKey("platforms.id"), index=True)
+    owner_unit_id: Mapped[UUID] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(30))
+    model: Mapped[str | None] = mapped_column(String(100))
+    value_fen: Mapped[int] = mapped_column(BigInteger)
+    location: Mapped[str | None] = mapped_column(String(200))
+    open_for_sharing: Mapped[bool] = mapped_column(Boolean, default=True)
+    booking_contact: Mapped[str | None] = mapped_column(String(100))
+    annual_service_hours: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OpenTopic(Base):
+    """An open research topic a platform funds in a year (开放课题)."""
+
+    __tablename__ = "open_topics"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    principal_name: Mapped[str | None] = mapped_column(String(100))
+    principal_unit: Mapped[str | None] = mapped_column(String(200))
+    funding_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,118 @@
+"""People: resident ID validation, masking per role, duplicates, events with the ID digest."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import Any
+
+import pytest
+from stdnum.cn import ric
+
+from registry.people.models import Person
+
+pytestmark = pytest.mark.asyncio
+
+
+def _id(n: int, born: date = date(1975, 3, 14)) -> str:
+    base = f"150121{born:%Y%m%d}{n:03d}"
+    return base + ric.calc_check_digit(base + "0")
+
+
+async def test_staff_registers_a_person_and_sees_the_full_id_number(reg: Any) -> None:
+    number = _id(11)
+    response = await reg.client.post("/people", json={"name": "张明", "id_number": number}, headers=reg.staff)
+    assert response.status_code == 201, response.text
+    person = response.json()
+    assert person["id_number"] == number and person["id_number_masked"] is False
+    assert person["birth_date"] == "1975-03-14"  # read from the number
+    assert person["gender"] == "male" and person["gender_zh"] == "男"
+
+
+async def test_others_see_the_id_number_masked(reg: Any) -> None:
+    number = _id(11)
+    person = await reg.person(11, name="张明")
+    for role in ("applicant", "host_unit_admin", "lab_director", "expert"):
+        seen = (await reg.client.get(f"/people/{person['id']}", headers=reg.auth(role))).json()
+        assert seen["id_number"] == f"{number[:4]}**********{number[-4:]}", role
+        assert seen["id_number_masked"] is True
+    listed = (await reg.client.get("/people", headers=reg.auth("applicant"))).json()
+    assert listed["items"][0]["id_number"].count("*") == 10
+
+
+async def test_person_event_carries_the_digest_and_never_the_number(reg: Any) -> None:
+    number = _id(12)
+    await reg.person(12)
+    [event] = await reg.events("registry.person.")
+    assert event["type"] == "registry.person.registered"
+    assert event["data"]["id_number_digest"] == hashlib.sha256(number.encode()).hexdigest()
+    assert number not in str(event)
+
+
+async def test_duplicate_id_number_is_409_and_nothing_is_written(reg: Any) -> None:
+    first = await reg.person(13)
+    again = await reg.client.post("/people", json={"name": "李四", "id_number": _id(13)}, headers=reg.staff)
+    assert again.status_code == 409
+    assert again.json()["existing_id"] == first["id"]
+    assert await reg.count(Person) == 1
+    assert len(await reg.events("registry.person.")) == 1
+
+
+@pytest.mark.parametrize(
+    ("number", "code"),
+    [
+        (_id(14)[:-1] + ("0" if _id(14)[-1] != "0" else "1"), "ric_checksum"),
+        ("15012119750314", "ric_length"),
+        ("15012119751314001" + ric.calc_check_digit("150121197513140010"), "ric_component"),
+    ],
+)
+async def test_invalid_id_numbers_are_refused_by_field(reg: Any, number: str, code: str) -> None:
+    response = await reg.client.post("/people", json={"name": "王五", "id_number": number}, headers=reg.staff)
+    assert response.status_code == 422
+    issue = response.json()["errors"][0]
+    assert issue["field"] == "id_number" and issue["code"] == code and issue["message_zh"]
+    assert await reg.count(Person) == 0
+
+
+async def test_birth_date_that_contradicts_the_id_number_is_refused(reg: Any) -> None:
+    response = await reg.client.post(
+        "/people", json={"name": "赵六", "id_number": _id(15), "birth_date": "1980-01-01"}, headers=reg.staff
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "birth_date"
+
+
+async def test_host_unit_admin_registers_and_edits_only_their_units_people(reg: Any) -> None:
+    mine, other = await reg.org(1), await reg.org(2)
+    admin = reg.auth("host_unit_admin", unit_id=mine["id"])
+    ok = await reg.client.post("/people", json={"name": "本单位人员", "id_number": _id(16), "unit_id": mine["id"]}, headers=admin)
+    assert ok.status_code == 201 and ok.json()["id_number_masked"] is True
+    refused = await reg.client.post(
+        "/people", json={"name": "外单位人员", "id_number": _id(17), "unit_id": other["id"]}, headers=admin
+    )
+    assert refused.status_code == 403
+    outsider = await reg.person(18, unit_id=other["id"])
+    edit = await reg.client.patch(f"/people/{outsider['id']}", json={"title": "lecturer"}, headers=admin)
+    assert edit.status_code == 403
+    unchanged = (await reg.client.get(f"/people/{outsider['id']}", headers=reg.staff)).json()
+    assert unchanged["title"] == "professor" and unchanged["version"] == 1
+
+
+async def test_update_bumps_version_and_emits_updated_once(reg: Any) -> None:
+    person = await reg.person(19)
+    response = await reg.client.patch(
+        f"/people/{person['id']}", json={"full_time": False, "reason": "转为兼职"}, headers=reg.staff
+    )
+    assert response.json()["version"] == 2 and response.json()["full_time"] is False
+    same = await reg.client.patch(f"/people/{person['id']}", json={"full_time": False}, headers=reg.staff)
+    assert same.json()["version"] == 2
+    types = [e["type"] for e in await reg.events("registry.person.")]
+    assert types == ["registry.person.registered", "registry.person.updated"]
+
+
+async def test_only_staff_search_by_id_number(reg: Any) -> None:
+    await reg.person(20)
+    found = (await reg.client.get("/people", params={"id_number": _id(20)}, headers=reg.staff)).json()
+    assert found["total"] == 1
+    refused = await reg.client.get("/people", params={"id_number": _id(20)}, headers=reg.auth("applicant"))
+    assert refused.status_code == 403

@@ -136,6 +136,7 @@ async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> int:
         .join(PartnerClient, PartnerClient.id == WebhookSubscription.partner_id)
         .where(WebhookSubscription.status == "active", PartnerClient.status == "active")
     )
+    wanted: list[tuple[WebhookSubscription, list[str]]] = [(row[0], row[1]) for row in rows]
     values = [
         {
             "subscription_id": sub.id,
@@ -143,7 +144,7 @@ async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> int:
             "event_type": event_type,
             "envelope": envelope,
         }
-        for sub, allowed in rows.all()
+        for sub, allowed in wanted
         if matches(event_type, sub.event_types) and matches(event_type, allowed)
     ]
     if values:

@@ -93,7 +93,8 @@ async def _start(runtime: ServiceRuntime) -> None:
         timeout_seconds=settings.webhook_timeout_seconds,
     )
     runtime.extras.update(fernet=fernet, delivery_policy=policy, webhooks=worker)
-    worker.start()
+    if settings.background_work:
+        worker.start()
 
 
 async def _bootstrap_admin(runtime: ServiceRuntime, identity: Identity) -> None:
@@ -120,11 +121,12 @@ async def _stop(runtime: ServiceRuntime) -> None:
 
 
 def build_definition(settings: GatewaySettings | None = None) -> ServiceDefinition:
+    settings = settings or GatewaySettings()
     return ServiceDefinition(
         name="gateway",
         title="Gateway",
         description="Sign-in, tokens, routing to the services, one combined API document.",
-        settings=settings or GatewaySettings(),
+        settings=settings,
         metadata=metadata,
         tables=kit,
         migrations_dir=MIGRATIONS_DIR,
@@ -138,7 +140,7 @@ def build_definition(settings: GatewaySettings | None = None) -> ServiceDefiniti
             docs_router,
             proxy_router,
         ],
-        handlers=handlers,
+        handlers=handlers if settings.background_work else None,
         startup_hooks=[_start],
         openapi_url="/gateway/openapi.json",
         docs_url=None,

@@ -51,6 +51,11 @@ class GatewaySettings(ServiceSettings):
     )
     bootstrap_admin_password: str | None = None
 
+    background_work: bool = Field(
+        default=True,
+        description="consume events (open data, webhooks) and send webhook deliveries in this "
+        "replica; an operator may run API-only replicas next to a few that do this work",
+    )
     partner_audience: str = Field(
         default="sci-platform-partners",
         description="audience of partner (client-credentials) tokens: never accepted by the services",

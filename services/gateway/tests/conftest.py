@@ -48,6 +48,7 @@ def gateway_settings(**overrides: Any) -> dict[str, Any]:
         "evaluation_url": unreachable(),
         "bootstrap_admin_username": "root-admin",
         "bootstrap_admin_password": ADMIN_PASSWORD,
+        "background_work": False,  # tests of events and webhooks turn it on
         **FAST_HASHING,
     }
     values.update(overrides)

@@ -99,8 +99,8 @@ async def test_every_route_refuses_roles_it_does_not_name_and_callers_without_a_
     assert mismatches == []
 
 
-async def test_routes_not_in_the_table_are_closed(platform: dict[str, Any], gw_auth: Any) -> None:
-    gw = platform["gateway"]
+async def test_routes_not_in_the_table_are_closed(gateway: Any, gw_auth: Any) -> None:
+    gw = gateway
     admin = gw_auth("administrator")
     for method, path in (
         ("DELETE", "/api/registry/organisations/x"),

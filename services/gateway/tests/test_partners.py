@@ -19,6 +19,12 @@ from .conftest import admin_headers
 pytestmark = pytest.mark.asyncio
 
 
+@pytest.fixture
+async def gateway(start_gateway: Any) -> Any:
+    async with start_gateway(background_work=True) as gw:
+        yield gw
+
+
 class Data(BaseModel):
     model_config = ConfigDict(extra="allow")
 

@@ -1,0 +1,247 @@
+"""Outbound webhooks to a real local HTTP receiver: signatures, retries, log, replay, SSRF."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from shared.testing.servers import eventually, serving
+
+from .conftest import admin_headers
+from .test_partners import organisation, partner_token, publish, register_partner
+
+pytestmark = pytest.mark.asyncio
+
+LOOPBACK_ALLOWED = {
+    "background_work": True,
+    "webhook_allowed_networks": ["127.0.0.0/8"],
+    "webhook_require_https": False,
+    "webhook_poll_seconds": 0.05,
+    "webhook_backoff_base_seconds": 0.05,
+    "webhook_max_attempts": 3,
+}
+
+
+class Receiver:
+    """A partner's endpoint: fails the first ``failures`` calls, records every request."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.received: list[dict[str, Any]] = []
+        self.redirect_target_hits = 0
+
+        async def hook(request: Request) -> Response:
+            body = await request.body()
+            self.received.append({"headers": dict(request.headers), "body": body})
+            if self.failures > 0:
+                self.failures -= 1
+                return JSONResponse({"error": "busy"}, status_code=503)
+            return Response(status_code=204)
+
+        async def moved(request: Request) -> Response:
+            self.received.append({"headers": dict(request.headers), "body": await request.body()})
+            return RedirectResponse("/elsewhere", status_code=307)
+
+        async def elsewhere(request: Request) -> Response:
+            self.redirect_target_hits += 1
+            return Response(status_code=204)
+
+        self.app = Starlette(
+            routes=[
+                Route("/hook", hook, methods=["POST"]),
+                Route("/moved", moved, methods=["POST"]),
+                Route("/elsewhere", elsewhere, methods=["POST"]),
+            ]
+        )
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
+    stub = Receiver()
+    async with serving(stub.app) as url:  # type: ignore[arg-type]
+        yield stub, url
+
+
+@pytest.fixture
+async def gw(start_gateway: Any) -> AsyncIterator[Any]:
+    async with start_gateway(**LOOPBACK_ALLOWED) as gateway:
+        yield gateway
+
+
+async def webhook_partner(gw: Any) -> dict[str, str]:
+    partner = await register_partner(
+        gw, scopes=["webhooks:manage"], allowed_event_types=["registry.*", "projects.call.*"]
+    )
+    return await partner_token(gw, partner)
+
+
+async def subscribe(gw: Any, headers: dict[str, str], url: str, *types: str) -> Any:
+    return await gw.client.post(
+        "/partner/webhooks", json={"url": url, "event_types": list(types)}, headers=headers
+    )
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    timestamp = headers["webhook-timestamp"]
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    fresh = abs(time.time() - int(timestamp)) < 300
+    return fresh and hmac.compare_digest(headers["webhook-signature"], f"v1={expected}")
+
+
+async def test_subscribed_events_arrive_signed_and_others_do_not(gw: Any, receiver: Any) -> None:
+    stub, url = receiver
+    headers = await webhook_partner(gw)
+    created = await subscribe(gw, headers, f"{url}/hook", "registry.platform.*")
+    assert created.status_code == 201, created.text
+    secret = created.json()["secret"]
+    await publish(gw, "registry.organisation.registered", "organisation/1", **organisation(1))
+    await publish(gw, "registry.platform.accepted", "platform/1", id="p1", name="重点实验室", version=2)
+
+    async def arrived() -> int:
+        return len(stub.received)
+
+    await eventually(arrived, timeout=10)
+    delivery = stub.received[0]
+    assert verify(secret, delivery["headers"], delivery["body"])
+    assert not verify("whsec_wrong", delivery["headers"], delivery["body"])
+    assert b'"type":"registry.platform.accepted"' in delivery["body"]
+    assert delivery["headers"]["content-type"].startswith("application/cloudevents+json")
+    sub_id = created.json()["subscription"]["id"]
+    log = (await gw.client.get(f"/partner/webhooks/{sub_id}/deliveries", headers=headers)).json()
+    assert [(d["event_type"], d["status"], d["status_zh"]) for d in log["items"]] == [
+        ("registry.platform.accepted", "delivered", "已送达")
+    ]
+    assert len(stub.received) == 1  # the organisation event was not subscribed
+
+
+async def test_failed_delivery_is_retried_with_back_off_until_it_succeeds(gw: Any, receiver: Any) -> None:
+    stub, url = receiver
+    stub.failures = 2
+    headers = await webhook_partner(gw)
+    sub_id = (await subscribe(gw, headers, f"{url}/hook", "registry.platform.*")).json()["subscription"]["id"]
+    await publish(gw, "registry.platform.revoked", "platform/2", id="p2", version=5)
+
+    async def delivered() -> Any:
+        items = (await gw.client.get(f"/partner/webhooks/{sub_id}/deliveries", headers=headers)).json()[
+            "items"
+        ]
+        return items and items[0]["status"] == "delivered" and items[0]
+
+    await eventually(delivered, timeout=10)
+    assert (await delivered())["attempts"] == 3
+    ids = {r["headers"]["webhook-id"] for r in stub.received}
+    assert len(stub.received) == 3 and len(ids) == 1  # the same delivery id: receivers deduplicate
+
+
+async def test_a_delivery_that_keeps_failing_is_logged_and_can_be_replayed(gw: Any, receiver: Any) -> None:
+    stub, url = receiver
+    stub.failures = 100
+    headers = await webhook_partner(gw)
+    sub_id = (await subscribe(gw, headers, f"{url}/hook", "projects.call.published")).json()["subscription"][
+        "id"
+    ]
+    await publish(gw, "projects.call.published", "call/1", id="c1", title="2027年度自然科学基金", version=1)
+
+    async def failed() -> Any:
+        items = (
+            await gw.client.get(
+                f"/partner/webhooks/{sub_id}/deliveries", params={"status": "failed"}, headers=headers
+            )
+        ).json()["items"]
+        return items and items[0]
+
+    await eventually(failed, timeout=10)
+    delivery = await failed()
+    assert (
+        delivery["attempts"] == 3
+        and delivery["last_status_code"] == 503
+        and delivery["last_error"] == "HTTP 503"
+    )
+    operators = (
+        await gw.client.get(
+            "/admin/webhooks/deliveries", params={"status": "failed"}, headers=await admin_headers(gw)
+        )
+    ).json()
+    assert operators["total"] == 1
+
+    stub.failures = 0
+    replay = await gw.client.post(f"/partner/webhooks/deliveries/{delivery['id']}/replay", headers=headers)
+    assert replay.status_code == 200 and replay.json()["status"] == "pending"
+
+    async def delivered() -> bool:
+        items = (await gw.client.get(f"/partner/webhooks/{sub_id}/deliveries", headers=headers)).json()[
+            "items"
+        ]
+        return bool(items[0]["status"] == "delivered")
+
+    await eventually(delivered, timeout=10)
+    other = await webhook_partner(gw)
+    stolen = await gw.client.post(f"/partner/webhooks/deliveries/{delivery['id']}/replay", headers=other)
+    assert stolen.status_code == 404
+    assert (await gw.client.get(f"/partner/webhooks/{sub_id}/deliveries", headers=other)).status_code == 404
+
+
+async def test_redirects_are_not_followed(gw: Any, receiver: Any) -> None:
+    stub, url = receiver
+    headers = await webhook_partner(gw)
+    sub_id = (await subscribe(gw, headers, f"{url}/moved", "registry.*")).json()["subscription"]["id"]
+    await publish(gw, "registry.cluster.formed", "cluster/1", id="cl1", version=1)
+
+    async def settled() -> Any:
+        items = (await gw.client.get(f"/partner/webhooks/{sub_id}/deliveries", headers=headers)).json()[
+            "items"
+        ]
+        return items and items[0]["status"] == "failed" and items[0]
+
+    await eventually(settled, timeout=10)
+    assert (await settled())["last_status_code"] == 307
+    assert stub.redirect_target_hits == 0
+
+
+REFUSED_TARGETS = [
+    "http://127.0.0.1:9/hook",
+    "http://localhost/hook",
+    "http://10.0.0.8/hook",
+    "http://192.168.1.1/hook",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::1]/hook",
+    "http://0.0.0.0/hook",
+    "https://user:pw@example.org/hook",
+    "ftp://example.org/hook",
+    "file:///etc/passwd",
+]
+
+
+async def test_private_loopback_and_link_local_targets_are_refused(start_gateway: Any) -> None:
+    async with start_gateway(webhook_require_https=False) as gateway:
+        headers = await webhook_partner(gateway)
+        for url in REFUSED_TARGETS:
+            response = await subscribe(gateway, headers, url, "registry.*")
+            assert response.status_code == 422, url
+            assert response.json()["errors"][0]["field"] == "url"
+
+
+async def test_plain_http_is_refused_by_default(gateway: Any) -> None:
+    headers = await webhook_partner(gateway)
+    response = await subscribe(gateway, headers, "http://example.org/hook", "registry.*")
+    assert (
+        response.status_code == 422 and response.json()["errors"][0]["message_zh"] == "回调地址必须使用 https"
+    )
+
+
+async def test_partners_subscribe_only_to_event_types_granted_to_them(gw: Any, receiver: Any) -> None:
+    _, url = receiver
+    headers = await webhook_partner(gw)
+    for pattern in ("projects.application.*", "evaluation.review.completed", "*", "registry"):
+        response = await subscribe(gw, headers, f"{url}/hook", pattern)
+        assert response.status_code == 422, pattern
+        assert response.json()["errors"][0]["field"] == "event_types.0"

@@ -16,6 +16,8 @@ from gateway.accounts.api import router as accounts_router
 from gateway.db import Base, kit
 from gateway.deps import Identity
 from gateway.events import handlers
+from gateway.oidc.api import router as oidc_router
+from gateway.oidc.provider import OidcProvider, ProviderConfig
 from gateway.opendata.api import router as opendata_router
 from gateway.partners.api import router as partners_router
 from gateway.proxy.forward import Upstreams
@@ -77,6 +79,16 @@ async def _start(runtime: ServiceRuntime) -> None:
         jwks_json=json.dumps(issuer.jwks()),
     )
     await _bootstrap_admin(runtime, identity)
+    if settings.oidc_issuer and settings.oidc_client_id and settings.oidc_redirect_uri:
+        runtime.extras["oidc"] = OidcProvider(
+            ProviderConfig(
+                issuer=settings.oidc_issuer,
+                client_id=settings.oidc_client_id,
+                client_secret=settings.oidc_client_secret or "",
+                redirect_uri=settings.oidc_redirect_uri,
+                scopes=settings.oidc_scopes,
+            )
+        )
     fernet = Fernet(settings.webhook_secret_key or Fernet.generate_key())
     policy = DeliveryPolicy(
         max_attempts=settings.webhook_max_attempts,
@@ -116,6 +128,8 @@ async def _bootstrap_admin(runtime: ServiceRuntime, identity: Identity) -> None:
 
 
 async def _stop(runtime: ServiceRuntime) -> None:
+    if "oidc" in runtime.extras:
+        await runtime.extras["oidc"].close()
     await runtime.extras["webhooks"].stop()
     await runtime.extras["upstreams"].close()
 
@@ -133,6 +147,7 @@ def build_definition(settings: GatewaySettings | None = None) -> ServiceDefiniti
         routers=[
             tokens_router,
             sessions_router,
+            oidc_router,
             accounts_router,
             partners_router,
             opendata_router,

@@ -56,6 +56,11 @@ class GatewaySettings(ServiceSettings):
         description="consume events (open data, webhooks) and send webhook deliveries in this "
         "replica; an operator may run API-only replicas next to a few that do this work",
     )
+    oidc_issuer: str | None = Field(default=None, description="the regional platform's OpenID issuer URL")
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_redirect_uri: str | None = Field(default=None, description="the SPA page the provider returns to")
+    oidc_scopes: str = "openid profile email phone"
     partner_audience: str = Field(
         default="sci-platform-partners",
         description="audience of partner (client-credentials) tokens: never accepted by the services",

@@ -32,7 +32,7 @@ BAD_CREDENTIALS = Unauthenticated(
 )
 
 
-async def _tokens(uow: UnitOfWork, identity: Any, account: Any, refresh_token: str) -> TokenResponse:
+async def issue_tokens(uow: UnitOfWork, identity: Any, account: Any, refresh_token: str) -> TokenResponse:
     grants = await repository.grants(uow.session, account.id)
     return TokenResponse(
         access_token=identity.access_token(account, grants),
@@ -75,7 +75,7 @@ async def sign_in(
         await uow.commit()
         raise result.refusal or BAD_CREDENTIALS
     refresh_token = await service.open_session(uow, result.account, identity.sessions)
-    tokens = await _tokens(uow, identity, result.account, refresh_token)
+    tokens = await issue_tokens(uow, identity, result.account, refresh_token)
     await uow.commit()
     response.headers.update(NO_STORE)
     return tokens
@@ -90,7 +90,7 @@ async def refresh(
         await uow.commit()
         raise Unauthenticated("refresh token is invalid, expired or revoked", "刷新令牌无效或已失效")
     account, refresh_token = rotated
-    tokens = await _tokens(uow, identity, account, refresh_token)
+    tokens = await issue_tokens(uow, identity, account, refresh_token)
     await uow.commit()
     response.headers.update(NO_STORE)
     return tokens

@@ -1,0 +1,73 @@
+"""SSO endpoints for the SPA: start a sign-in, then hand back the provider's code and state.
+
+No cookies: the SPA keeps ``state`` in memory, receives ``code`` and ``state`` on its own
+redirect URI, and posts both here; the gateway checks the state it stored, exchanges the code
+with PKCE and answers with the platform's own tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from gateway.accounts.schemas import TokenResponse
+from gateway.deps import AnonymousUowDep, IdentityDep, OriginDep
+from gateway.oidc import service
+from gateway.oidc.provider import OidcProvider
+from gateway.sessions import service as sessions
+from gateway.sessions.api import NO_STORE, issue_tokens
+from shared.errors import NotFound
+from shared.http.deps import RuntimeDep
+
+router = APIRouter(prefix="/auth/oidc", tags=["auth"])
+
+
+class AuthorizationOut(BaseModel):
+    authorization_url: str
+    state: str
+
+
+class CallbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    state: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def _provider(runtime: RuntimeDep) -> OidcProvider:
+    provider: OidcProvider | None = runtime.extras.get("oidc")
+    if provider is None:
+        raise NotFound("single sign-on is not configured", "未配置统一身份认证")
+    return provider
+
+
+@router.post(
+    "/authorize", response_model=AuthorizationOut, summary="Start a sign-in at the regional platform"
+)
+async def authorize(uow: AnonymousUowDep, runtime: RuntimeDep) -> AuthorizationOut:
+    url, state = await service.begin(uow, _provider(runtime))
+    await uow.commit()
+    return AuthorizationOut(authorization_url=url, state=state)
+
+
+@router.post("/callback", response_model=TokenResponse, summary="Finish it: the platform's tokens")
+async def callback(
+    body: CallbackIn,
+    uow: AnonymousUowDep,
+    runtime: RuntimeDep,
+    identity: IdentityDep,
+    origin: OriginDep,
+    response: Response,
+) -> TokenResponse:
+    result = await service.complete(uow, _provider(runtime), code=body.code, state=body.state, origin=origin)
+    if result.account is None:
+        await uow.commit()
+        assert result.refusal is not None
+        raise result.refusal
+    refresh_token = await sessions.open_session(uow, result.account, identity.sessions)
+    tokens = await issue_tokens(uow, identity, result.account, refresh_token)
+    await uow.commit()
+    response.headers.update(NO_STORE)
+    return tokens

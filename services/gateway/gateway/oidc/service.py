@@ -1,0 +1,111 @@
+"""Sign-in through the regional platform (统一身份认证): state, nonce and PKCE kept server-side,
+first sign-in linked to an account by a *verified* e-mail or phone, or a pending applicant."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.accounts import repository
+from gateway.accounts.models import Account, RoleGrant
+from gateway.accounts.service import Origin
+from gateway.oidc.models import OidcIdentity, OidcLoginState
+from gateway.oidc.provider import OidcProvider, pkce_pair
+from gateway.sessions.service import SignInResult
+from shared.clock import utcnow
+from shared.errors import Forbidden, Unauthenticated
+from shared.uow import Actor, UnitOfWork
+
+STATE_TTL = timedelta(minutes=10)
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+async def begin(uow: UnitOfWork, provider: OidcProvider) -> tuple[str, str]:
+    """The provider URL to send the browser to, and the state the SPA keeps to match the answer."""
+    state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    verifier, challenge = pkce_pair()
+    uow.session.add(
+        OidcLoginState(
+            state_hash=_hash(state), nonce=nonce, code_verifier=verifier, expires_at=utcnow() + STATE_TTL
+        )
+    )
+    url = await provider.authorization_url(state=state, nonce=nonce, code_challenge=challenge)
+    return url, state
+
+
+async def _link(uow: UnitOfWork, claims: dict[str, Any]) -> tuple[Account, str]:
+    """The account for these claims and how it was found."""
+    issuer, subject = str(claims["iss"]), str(claims["sub"])
+    identity = await uow.session.get(OidcIdentity, (issuer, subject))
+    if identity is not None:
+        account = await repository.get(uow.session, identity.account_id, for_update=True)
+        assert account is not None
+        return account, "linked"
+    account = None
+    email = str(claims.get("email", "")).lower() or None
+    phone = str(claims.get("phone_number", "")).removeprefix("+86") or None
+    if email and claims.get("email_verified") is True:
+        account = await repository.by_identifier(uow.session, email, for_update=True)
+    if account is None and phone and claims.get("phone_number_verified") is True:
+        account = await repository.by_identifier(uow.session, phone, for_update=True)
+    how = "verified_identifier"
+    if account is None:
+        how = "created_pending"
+        taken = await repository.taken(uow.session, username="", email=email, phone=phone)
+        verified_email = email if claims.get("email_verified") is True and taken != "email" else None
+        verified_phone = phone if claims.get("phone_number_verified") is True and taken != "phone" else None
+        account = Account(
+            username="sso_" + _hash(f"{issuer}|{subject}")[:16],
+            email=verified_email,
+            phone=verified_phone if verified_phone and len(verified_phone) <= 20 else None,
+            display_name=str(claims.get("name") or "统一认证用户")[:100],
+            status="pending",
+        )
+        uow.session.add(account)
+        await uow.session.flush()
+        uow.session.add(RoleGrant(account_id=account.id, role="applicant", scope_ids=[], status="pending"))
+    uow.session.add(OidcIdentity(issuer=issuer, subject=subject, account_id=account.id))
+    await uow.session.flush()
+    return account, how
+
+
+async def complete(
+    uow: UnitOfWork, provider: OidcProvider, *, code: str, state: str, origin: Origin
+) -> SignInResult:
+    row = (
+        await uow.session.execute(
+            select(OidcLoginState).where(OidcLoginState.state_hash == _hash(state)).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        raise Unauthenticated("unknown, used or expired sign-in request", "登录请求无效或已过期")
+    row.used_at = utcnow()
+    id_token = await provider.exchange(code, row.code_verifier)
+    claims = await provider.validate(id_token, nonce=row.nonce)
+    account, how = await _link(uow, claims)
+    uow.actor = Actor(id=str(account.id))
+    await uow.record(
+        "signed_in_sso" if account.status == "active" else "sso_sign_in_refused",
+        entity_type="account",
+        entity_id=account.id,
+        changes={"issuer": claims["iss"], "link": how, "status": account.status, **origin.as_dict()},
+    )
+    if account.status != "active":
+        detail_zh = {"pending": "账号尚待审核", "disabled": "账号已停用", "rejected": "注册申请未获通过"}
+        return SignInResult(
+            refusal=Forbidden(
+                f"the account is {account.status}",
+                detail_zh.get(account.status, "账号不可用"),
+                code=f"account_{account.status}",
+                extra={"account_id": str(account.id)},
+            )
+        )
+    account.last_sign_in_at = utcnow()
+    return SignInResult(account=account)

@@ -7,9 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from registry.advisor.service import RULES
-from registry.clusters.machine import CLUSTER_MACHINE, MEMBER_ROLES_ZH
+from registry.clusters.machine import MEMBER_ROLES_ZH
+from registry.clusters.machine import STATE_LABELS as CLUSTER_STATE_LABELS
 from registry.codes import ORGANISATION_TYPE_LABELS, REGION_LABELS, code_list
-from registry.platforms.machine import ACTION_LABELS, PLATFORM_MACHINE
+from registry.platforms.machine import ACTION_LABELS
+from registry.platforms.machine import STATE_LABELS as PLATFORM_STATE_LABELS
 from registry.reference import (
     ASSESSMENT_GRADES,
     EMPLOYMENT,
@@ -38,9 +40,9 @@ async def codes(_: PrincipalDep) -> dict[str, Any]:
         "fields": fields_with_sub_fields(),
         "platform_kinds": labelled(PLATFORM_KINDS),
         "lab_types": labelled(LAB_TYPES),
-        "platform_states": [{"code": s["code"], "zh": s["zh"]} for s in PLATFORM_MACHINE.describe()["states"]],  # type: ignore[index, union-attr]
+        "platform_states": labelled(PLATFORM_STATE_LABELS),
         "platform_actions": labelled(ACTION_LABELS),
-        "cluster_states": [{"code": s["code"], "zh": s["zh"]} for s in CLUSTER_MACHINE.describe()["states"]],  # type: ignore[index, union-attr]
+        "cluster_states": labelled(CLUSTER_STATE_LABELS),
         "cluster_roles": labelled(MEMBER_ROLES_ZH),
         "industry_chains": labelled(INDUSTRY_CHAINS),
         "misconduct_types": labelled(MISCONDUCT_TYPES),

@@ -7,14 +7,24 @@ hard-coded in a front end. Codes are stable English slugs; labels are the policy
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 # The 13 fields of seed 000 (数理、化学、天文与空间 … 能源), each with the sub-fields the
 # department uses to apply "每个细分领域保留一家".
 FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     "math_physics": ("数理", {"mathematics": "数学", "physics": "物理学", "mechanics": "力学"}),
-    "chemistry": ("化学", {"chemical_engineering": "化学工程", "catalysis": "催化化学", "analytical": "分析化学"}),
+    "chemistry": (
+        "化学",
+        {"chemical_engineering": "化学工程", "catalysis": "催化化学", "analytical": "分析化学"},
+    ),
     "astronomy_space": ("天文与空间", {"astronomy": "天文学", "space_science": "空间科学"}),
-    "earth_science": ("地球科学", {"geology": "地质学", "mineral_resources": "矿产资源", "hydrology": "水文水资源"}),
+    "earth_science": (
+        "地球科学",
+        {"geology": "地质学", "mineral_resources": "矿产资源", "hydrology": "水文水资源"},
+    ),
     "environment": (
         "环境",
         {"ecology": "生态保护与修复", "pollution_control": "污染防治", "desertification": "荒漠化防治"},
@@ -22,19 +32,39 @@ FIELDS: dict[str, tuple[str, dict[str, str]]] = {
     "biology": ("生物", {"breeding": "生物育种", "microbiology": "微生物学", "biotechnology": "生物技术"}),
     "medicine": (
         "医药",
-        {"mongolian_medicine": "蒙医药", "clinical": "临床医学", "pharmaceutics": "药物研发", "public_health": "公共卫生"},
+        {
+            "mongolian_medicine": "蒙医药",
+            "clinical": "临床医学",
+            "pharmaceutics": "药物研发",
+            "public_health": "公共卫生",
+        },
     ),
     "agriculture": (
         "农牧业",
-        {"dairy": "乳业", "livestock": "畜牧", "grassland": "草原草业", "crops": "作物栽培", "veterinary": "兽医"},
+        {
+            "dairy": "乳业",
+            "livestock": "畜牧",
+            "grassland": "草原草业",
+            "crops": "作物栽培",
+            "veterinary": "兽医",
+        },
     ),
-    "information": ("信息", {"ai": "人工智能", "big_data": "大数据与云计算", "cyber_security": "网络空间安全"}),
+    "information": (
+        "信息",
+        {"ai": "人工智能", "big_data": "大数据与云计算", "cyber_security": "网络空间安全"},
+    ),
     "materials": ("材料", {"rare_earth": "稀土新材料", "metals": "金属材料", "graphite": "石墨（烯）材料"}),
     "manufacturing": ("制造", {"intelligent_manufacturing": "智能制造", "equipment": "高端装备"}),
     "engineering": ("工程", {"civil": "土木与水利工程", "mining": "采矿工程", "safety": "安全应急"}),
     "energy": (
         "能源",
-        {"coal": "煤炭清洁高效利用", "wind_solar": "风光新能源", "hydrogen": "氢能", "storage": "大规模储能", "carbon": "碳达峰碳中和"},
+        {
+            "coal": "煤炭清洁高效利用",
+            "wind_solar": "风光新能源",
+            "hydrogen": "氢能",
+            "storage": "大规模储能",
+            "carbon": "碳达峰碳中和",
+        },
     ),
 }
 
@@ -164,6 +194,30 @@ def labelled(labels: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 def fields_with_sub_fields() -> list[dict[str, object]]:
-    return [
-        {"code": code, "zh": zh, "sub_fields": labelled(subs)} for code, (zh, subs) in FIELDS.items()
-    ]
+    return [{"code": code, "zh": zh, "sub_fields": labelled(subs)} for code, (zh, subs) in FIELDS.items()]
+
+
+def one_of(labels: Mapping[str, str], what: str) -> AfterValidator:
+    """A validator admitting only the codes of one code list (422 naming the field otherwise)."""
+
+    def check(value: str) -> str:
+        if value not in labels:
+            raise PydanticCustomError(
+                "code_unknown",
+                f"not a {what} code; see GET /metadata/codes",
+                {"message_zh": "代码无效，请参见代码表"},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+KindCode = Annotated[str, one_of(PLATFORM_KINDS, "platform kind")]
+FieldCode = Annotated[str, one_of(FIELD_LABELS, "field")]
+SubFieldCode = Annotated[str, one_of(SUB_FIELD_LABELS, "sub-field")]
+LabTypeCode = Annotated[str, one_of(LAB_TYPES, "lab type")]
+IndustryChainCode = Annotated[str, one_of(INDUSTRY_CHAINS, "industry chain")]
+MemberRoleCode = Annotated[str, one_of(MEMBER_ROLES, "member role")]
+TitleCode = Annotated[str, one_of(TITLES, "title")]
+MisconductCode = Annotated[str, one_of(MISCONDUCT_TYPES, "misconduct type")]
+InstrumentCategoryCode = Annotated[str, one_of(INSTRUMENT_CATEGORIES, "instrument category")]

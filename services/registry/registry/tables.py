@@ -4,7 +4,13 @@ from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSugges
 from registry.integrity.models import IntegrityRecord
 from registry.organisations.models import Organisation
 from registry.people.models import Person
-from registry.platforms.models import Platform, PlatformAssessment, PlatformHistory, PlatformMember, PlatformOutput
+from registry.platforms.models import (
+    Platform,
+    PlatformAssessment,
+    PlatformHistory,
+    PlatformMember,
+    PlatformOutput,
+)
 from registry.policy.models import PolicyValue
 from registry.sharing.models import Instrument, OpenTopic
 

@@ -72,13 +72,17 @@ class Register:
         } | overrides
 
     async def platform(self, unit_id: str, **overrides: Any) -> dict[str, Any]:
-        response = await self.client.post("/platforms", json=self.platform_body(unit_id, **overrides), headers=self.staff)
+        response = await self.client.post(
+            "/platforms", json=self.platform_body(unit_id, **overrides), headers=self.staff
+        )
         assert response.status_code == 201, response.text
         return dict(response.json())
 
     async def act(self, platform_id: str, action: str, **body: Any) -> Any:
         return await self.client.post(
-            f"/platforms/{platform_id}/actions/{action}", json={"reason": "依据评估结果"} | body, headers=self.staff
+            f"/platforms/{platform_id}/actions/{action}",
+            json={"reason": "依据评估结果"} | body,
+            headers=self.staff,
         )
 
     async def count(self, table: Any, *where: Any) -> int:

@@ -85,7 +85,9 @@ async def test_birth_date_that_contradicts_the_id_number_is_refused(reg: Any) ->
 async def test_host_unit_admin_registers_and_edits_only_their_units_people(reg: Any) -> None:
     mine, other = await reg.org(1), await reg.org(2)
     admin = reg.auth("host_unit_admin", unit_id=mine["id"])
-    ok = await reg.client.post("/people", json={"name": "本单位人员", "id_number": _id(16), "unit_id": mine["id"]}, headers=admin)
+    ok = await reg.client.post(
+        "/people", json={"name": "本单位人员", "id_number": _id(16), "unit_id": mine["id"]}, headers=admin
+    )
     assert ok.status_code == 201 and ok.json()["id_number_masked"] is True
     refused = await reg.client.post(
         "/people", json={"name": "外单位人员", "id_number": _id(17), "unit_id": other["id"]}, headers=admin

@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from registry.advisor.service import RULES, AdviceFilter, advise
 from registry.codes import REGION_LABELS, Region
 from registry.platforms.models import Platform
-from registry.platforms.schemas import FieldCode
-from registry.reference import FIELD_LABELS, PLATFORM_KINDS, TARGETS_2025
+from registry.reference import FIELD_LABELS, PLATFORM_KINDS, TARGETS_2025, FieldCode
 from shared.clock import utcnow
 from shared.http.auth import PrincipalDep
 from shared.http.deps import SessionDep
@@ -31,7 +30,9 @@ async def advice(
     rule: Annotated[str | None, Query(description="only labs with this finding")] = None,
     on: Annotated[date | None, Query(description="review date (default today)")] = None,
 ) -> dict[str, Any]:
-    result = await advise(session, AdviceFilter(field, region.value if region else None, host_unit_id), on or utcnow().date())
+    result = await advise(
+        session, AdviceFilter(field, region.value if region else None, host_unit_id), on or utcnow().date()
+    )
     if rule is not None and rule in RULES:
         result["labs"] = [lab for lab in result["labs"] if any(f["rule"] == rule for f in lab["findings"])]
     return result
@@ -68,7 +69,11 @@ async def targets(session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
                 "gap": max(target - current, 0) if target is not None else None,
                 "attainment": round(current / target, 3) if target else None,
                 "by_region": [
-                    {"region": r.value, "region_zh": REGION_LABELS[r], "count": per_region.get(kind, {}).get(r.value, 0)}
+                    {
+                        "region": r.value,
+                        "region_zh": REGION_LABELS[r],
+                        "count": per_region.get(kind, {}).get(r.value, 0),
+                    }
                     for r in Region
                 ],
                 "by_field": [

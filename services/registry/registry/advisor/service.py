@@ -7,8 +7,9 @@ queries and computed in memory, so the whole register is reviewed in one pass.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -53,8 +54,8 @@ class Lab:
     director_term_end: date | None
     director_full_time: bool
     director_terms_served: int
-    outputs: dict[int, int] = field(default_factory=dict)
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[int, int] = dataclasses.field(default_factory=dict)
+    findings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def recent_output(self, on: date, years: int) -> int:
         return sum(self.outputs.get(y, 0) for y in range(on.year - years, on.year))
@@ -77,15 +78,31 @@ def _age(born: date, on: date) -> int:
 def _finding(lab: Lab, rule: str, evidence: dict[str, Any]) -> None:
     zh, action = RULES[rule]
     lab.findings.append(
-        {"rule": rule, "rule_zh": zh, "suggested_action": action, "suggested_action_zh": ACTIONS_ZH[action], "evidence": evidence}
+        {
+            "rule": rule,
+            "rule_zh": zh,
+            "suggested_action": action,
+            "suggested_action_zh": ACTIONS_ZH[action],
+            "evidence": evidence,
+        }
     )
 
 
 async def _labs(session: AsyncSession, f: AdviceFilter) -> list[Lab]:
     stmt = select(
-        Platform.id, Platform.code, Platform.name, Platform.field, Platform.sub_field, Platform.region,
-        Platform.host_unit_id, Platform.approved_on, Platform.research_directions, Platform.director_person_id,
-        Platform.director_term_end, Platform.director_full_time, Platform.director_terms_served,
+        Platform.id,
+        Platform.code,
+        Platform.name,
+        Platform.field,
+        Platform.sub_field,
+        Platform.region,
+        Platform.host_unit_id,
+        Platform.approved_on,
+        Platform.research_directions,
+        Platform.director_person_id,
+        Platform.director_term_end,
+        Platform.director_full_time,
+        Platform.director_terms_served,
     ).where(Platform.kind.in_(LAB_KINDS), Platform.state.in_(REVIEWED_STATES))
     if f.field:
         stmt = stmt.where(Platform.field == f.field)
@@ -93,9 +110,25 @@ async def _labs(session: AsyncSession, f: AdviceFilter) -> list[Lab]:
         stmt = stmt.where(Platform.region == f.region)
     if f.host_unit_id:
         stmt = stmt.where(Platform.host_unit_id == f.host_unit_id)
-    rows = (await session.execute(stmt.order_by(Platform.code))).all()
-    return [Lab(*row[:8], directions=list(row[8]), director_person_id=row[9], director_term_end=row[10],
-                director_full_time=row[11], director_terms_served=row[12]) for row in rows]
+    rows: list[Any] = list((await session.execute(stmt.order_by(Platform.code))).all())
+    return [
+        Lab(
+            id=row[0],
+            code=row[1],
+            name=row[2],
+            field=row[3],
+            sub_field=row[4],
+            region=row[5],
+            host_unit_id=row[6],
+            approved_on=row[7],
+            directions=list(row[8]),
+            director_person_id=row[9],
+            director_term_end=row[10],
+            director_full_time=row[11],
+            director_terms_served=row[12],
+        )
+        for row in rows
+    ]
 
 
 async def advise(session: AsyncSession, f: AdviceFilter, on: date) -> dict[str, Any]:
@@ -110,8 +143,12 @@ async def advise(session: AsyncSession, f: AdviceFilter, on: date) -> dict[str, 
                 select(
                     PlatformOutput.platform_id,
                     PlatformOutput.year,
-                    PlatformOutput.papers + PlatformOutput.patents + PlatformOutput.standards + PlatformOutput.awards
-                    + PlatformOutput.transferred_results + PlatformOutput.national_projects,
+                    PlatformOutput.papers
+                    + PlatformOutput.patents
+                    + PlatformOutput.standards
+                    + PlatformOutput.awards
+                    + PlatformOutput.transferred_results
+                    + PlatformOutput.national_projects,
                 ).where(PlatformOutput.platform_id.in_(ids), PlatformOutput.year >= oldest_year)
             )
         ).all():
@@ -120,14 +157,21 @@ async def advise(session: AsyncSession, f: AdviceFilter, on: date) -> dict[str, 
     directors: dict[UUID, tuple[str, date]] = {}
     if director_ids:
         for pid, name, born in (
-            await session.execute(select(Person.id, Person.name, Person.birth_date).where(Person.id.in_(director_ids)))
+            await session.execute(
+                select(Person.id, Person.name, Person.birth_date).where(Person.id.in_(director_ids))
+            )
         ).all():
             directors[pid] = (name, born)
     latest: dict[UUID, tuple[str, str, Any]] = {}
     if ids:
         for pid, period, grade, finalized in (
             await session.execute(
-                select(PlatformAssessment.platform_id, PlatformAssessment.period, PlatformAssessment.grade, PlatformAssessment.finalized_at)
+                select(
+                    PlatformAssessment.platform_id,
+                    PlatformAssessment.period,
+                    PlatformAssessment.grade,
+                    PlatformAssessment.finalized_at,
+                )
                 .where(PlatformAssessment.platform_id.in_(ids))
                 .order_by(PlatformAssessment.finalized_at)
             )
@@ -151,15 +195,23 @@ async def advise(session: AsyncSession, f: AdviceFilter, on: date) -> dict[str, 
         "labs_reviewed": len(labs),
         "summary": [{"rule": r, "rule_zh": RULES[r][0], "labs": summary[r]} for r in RULES if summary.get(r)],
         "labs": [
-            lab.ref() | {"field": lab.field, "sub_field": lab.sub_field, "region": lab.region,
-                         "host_unit_id": str(lab.host_unit_id), "findings": lab.findings}
+            lab.ref()
+            | {
+                "field": lab.field,
+                "sub_field": lab.sub_field,
+                "region": lab.region,
+                "host_unit_id": str(lab.host_unit_id),
+                "findings": lab.findings,
+            }
             for lab in flagged
         ],
         "merge_groups": groups,
     }
 
 
-def _director_rules(lab: Lab, directors: dict[UUID, tuple[str, date]], policy: dict[str, Any], on: date) -> None:
+def _director_rules(
+    lab: Lab, directors: dict[UUID, tuple[str, date]], policy: dict[str, Any], on: date
+) -> None:
     if lab.director_person_id is None or lab.director_person_id not in directors:
         _finding(lab, "director_missing", {"director_person_id": None})
         return
@@ -167,7 +219,11 @@ def _director_rules(lab: Lab, directors: dict[UUID, tuple[str, date]], policy: d
     who = {"director_person_id": str(lab.director_person_id), "director_name": name}
     age = _age(born, on)
     if age > int(policy["director_max_age"]):
-        _finding(lab, "director_over_age", who | {"birth_date": born.isoformat(), "age": age, "limit": policy["director_max_age"]})
+        _finding(
+            lab,
+            "director_over_age",
+            who | {"birth_date": born.isoformat(), "age": age, "limit": policy["director_max_age"]},
+        )
     expired = lab.director_term_end is not None and lab.director_term_end < on
     too_many = lab.director_terms_served > int(policy["director_max_terms"])
     if expired or too_many:
@@ -199,10 +255,16 @@ def _output_rule(lab: Lab, policy: dict[str, Any], on: date) -> None:
         )
 
 
-def _assessment_rules(lab: Lab, latest: tuple[str, str, Any] | None, policy: dict[str, Any], on: date) -> None:
+def _assessment_rules(
+    lab: Lab, latest: tuple[str, str, Any] | None, policy: dict[str, Any], on: date
+) -> None:
     window = int(policy["assessment_window_years"])
     if latest is not None and latest[1] == "unqualified":
-        _finding(lab, "failed_assessment", {"period": latest[0], "grade": latest[1], "grade_zh": ASSESSMENT_GRADES[latest[1]]})
+        _finding(
+            lab,
+            "failed_assessment",
+            {"period": latest[0], "grade": latest[1], "grade_zh": ASSESSMENT_GRADES[latest[1]]},
+        )
         return
     if lab.approved_on is not None and lab.approved_on.year > on.year - window:
         return
@@ -212,6 +274,13 @@ def _assessment_rules(lab: Lab, latest: tuple[str, str, Any] | None, policy: dic
             "missing_assessment",
             {"last_period": latest[0] if latest else None, "window_years": window},
         )
+
+
+def _root(parent: dict[UUID, UUID], x: UUID) -> UUID:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
 
 
 def _merge_groups(labs: list[Lab], threshold: float, on: date) -> list[dict[str, Any]]:
@@ -225,12 +294,6 @@ def _merge_groups(labs: list[Lab], threshold: float, on: date) -> list[dict[str,
             continue
         grams = {lab.id: bigrams(lab.directions) for lab in members}
         parent = {lab.id: lab.id for lab in members}
-
-        def root(x: UUID) -> UUID:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
 
         pairs: list[tuple[Lab, Lab, float]] = []
         # Only labs sharing at least one bigram can score above zero: index by bigram.
@@ -248,17 +311,17 @@ def _merge_groups(labs: list[Lab], threshold: float, on: date) -> list[dict[str,
             score = dice(grams[a.id], grams[b.id])
             if score >= threshold:
                 pairs.append((a, b, score))
-                parent[root(a.id)] = root(b.id)
+                parent[_root(parent, a.id)] = _root(parent, b.id)
         if not pairs:
             continue
         clusters: dict[UUID, list[Lab]] = defaultdict(list)
         for lab in members:
-            clusters[root(lab.id)].append(lab)
+            clusters[_root(parent, lab.id)].append(lab)
         for group in clusters.values():
             if len(group) < 2:
                 continue
             in_group = {lab.id for lab in group}
-            group_pairs = [
+            group_pairs: list[dict[str, Any]] = [
                 {
                     "a": a.ref(),
                     "b": b.ref(),
@@ -268,12 +331,18 @@ def _merge_groups(labs: list[Lab], threshold: float, on: date) -> list[dict[str,
                 for a, b, score in pairs
                 if a.id in in_group
             ]
-            survivor = max(group, key=lambda lab: (lab.recent_output(on, 3), -(lab.approved_on or on).toordinal(), lab.code))
+            survivor = max(
+                group,
+                key=lambda lab: (lab.recent_output(on, 3), -(lab.approved_on or on).toordinal(), lab.code),
+            )
             entry = {
                 "field": field_code,
                 "sub_field": sub_field,
                 "sub_field_zh": SUB_FIELD_LABELS.get(sub_field, sub_field),
-                "platforms": [lab.ref() | {"output_last_3_years": lab.recent_output(on, 3)} for lab in sorted(group, key=lambda x: x.code)],
+                "platforms": [
+                    lab.ref() | {"output_last_3_years": lab.recent_output(on, 3)}
+                    for lab in sorted(group, key=lambda x: x.code)
+                ],
                 "pairs": group_pairs,
                 "suggested_survivor": survivor.ref()
                 | {

@@ -9,8 +9,15 @@ from sqlalchemy import func, select
 from registry.clusters import service
 from registry.clusters.machine import CLUSTER_MACHINE
 from registry.clusters.models import Cluster, ClusterAssessment
-from registry.clusters.schemas import AssessmentIn, ClusterAction, ClusterCreate, ClusterOut, ClusterUpdate, GuidelineIn
-from registry.platforms.schemas import FieldCode
+from registry.clusters.schemas import (
+    AssessmentIn,
+    ClusterAction,
+    ClusterCreate,
+    ClusterOut,
+    ClusterUpdate,
+    GuidelineIn,
+)
+from registry.reference import FieldCode
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import NotFound
@@ -21,8 +28,15 @@ from shared.http.schemas import Page
 router = APIRouter(prefix="/clusters", tags=["clusters"])
 StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
 Action = Literal[
-    "define_structure", "open_recruitment", "submit_plan", "establish", "open_rectification",
-    "close_rectification", "require_restructure", "reorganise", "revoke",
+    "define_structure",
+    "open_recruitment",
+    "submit_plan",
+    "establish",
+    "open_rectification",
+    "close_rectification",
+    "require_restructure",
+    "reorganise",
+    "revoke",
 ]
 
 
@@ -46,8 +60,14 @@ async def propose(body: ClusterCreate, uow: UnitOfWorkDep, _: StaffDep) -> Clust
 
 
 @router.get("", response_model=Page[ClusterOut])
-async def list_clusters(session: SessionDep, _: PrincipalDep, page: PageDep, field: FieldCode | None = None,
-                        state: str | None = None, sort: Literal["name", "-updated_at"] = "name") -> Page[ClusterOut]:
+async def list_clusters(
+    session: SessionDep,
+    _: PrincipalDep,
+    page: PageDep,
+    field: FieldCode | None = None,
+    state: str | None = None,
+    sort: Literal["name", "-updated_at"] = "name",
+) -> Page[ClusterOut]:
     stmt = select(Cluster)
     if field:
         stmt = stmt.where(Cluster.field == field)
@@ -68,22 +88,31 @@ async def get_cluster(cluster_id: UUID, session: SessionDep, _: PrincipalDep) ->
 
 
 @router.patch("/{cluster_id}", response_model=ClusterOut)
-async def update_cluster(cluster_id: UUID, body: ClusterUpdate, uow: UnitOfWorkDep, principal: PrincipalDep) -> ClusterOut:
+async def update_cluster(
+    cluster_id: UUID, body: ClusterUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> ClusterOut:
     c = await service.update(uow, principal, await locked(uow, cluster_id), body)
     await uow.commit()
     return ClusterOut.of(c)
 
 
 @router.post("/{cluster_id}/actions/{action}", response_model=ClusterOut)
-async def cluster_action(cluster_id: UUID, action: Action, body: ClusterAction, uow: UnitOfWorkDep,
-                         principal: PrincipalDep) -> ClusterOut:
+async def cluster_action(
+    cluster_id: UUID, action: Action, body: ClusterAction, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> ClusterOut:
     c = await service.act(uow, principal, await locked(uow, cluster_id), action, body.reason)
     await uow.commit()
     return ClusterOut.of(c)
 
 
-@router.post("/{cluster_id}/assessments", response_model=ClusterOut, summary="Record an annual outcome (until evaluation sends it)")
-async def record_assessment(cluster_id: UUID, body: AssessmentIn, uow: UnitOfWorkDep, _: StaffDep) -> ClusterOut:
+@router.post(
+    "/{cluster_id}/assessments",
+    response_model=ClusterOut,
+    summary="Record an annual outcome (until evaluation sends it)",
+)
+async def record_assessment(
+    cluster_id: UUID, body: AssessmentIn, uow: UnitOfWorkDep, _: StaffDep
+) -> ClusterOut:
     c = await service.assess(uow, await locked(uow, cluster_id), body, finalized_at=utcnow(), source="staff")
     await uow.commit()
     return ClusterOut.of(c)
@@ -92,14 +121,28 @@ async def record_assessment(cluster_id: UUID, body: AssessmentIn, uow: UnitOfWor
 @router.get("/{cluster_id}/assessments")
 async def list_assessments(cluster_id: UUID, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
     rows = await session.execute(
-        select(ClusterAssessment).where(ClusterAssessment.cluster_id == cluster_id).order_by(ClusterAssessment.year)
+        select(ClusterAssessment)
+        .where(ClusterAssessment.cluster_id == cluster_id)
+        .order_by(ClusterAssessment.year)
     )
-    return {"items": [{"year": a.year, "result": a.result, "score": a.score, "required_measures": a.required_measures,
-                       "source": a.source} for a in rows.scalars()]}
+    return {
+        "items": [
+            {
+                "year": a.year,
+                "result": a.result,
+                "score": a.score,
+                "required_measures": a.required_measures,
+                "source": a.source,
+            }
+            for a in rows.scalars()
+        ]
+    }
 
 
 @router.post("/{cluster_id}/guideline-suggestions", status_code=status.HTTP_201_CREATED)
-async def suggest_guideline(cluster_id: UUID, body: GuidelineIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> dict[str, Any]:
+async def suggest_guideline(
+    cluster_id: UUID, body: GuidelineIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
     s = await service.suggest_guideline(uow, principal, await locked(uow, cluster_id), body)
     await uow.commit()
     return {"id": s.id, "cluster_id": s.cluster_id, "year": s.year, "title": s.title}

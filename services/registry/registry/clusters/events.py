@@ -4,6 +4,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import Field
+
 from registry.clusters.machine import EVENT_VERBS
 from shared.events.envelope import EventPayload, EventType
 
@@ -29,7 +31,9 @@ class GuidelineSuggestedPayload(EventPayload):
 
 
 CLUSTER_EVENTS: dict[str, EventType[ClusterEventPayload]] = {
-    action: EventType(f"registry.cluster.{verb}", ClusterEventPayload, description=f"Cluster step '{action}'.")
+    action: EventType(
+        f"registry.cluster.{verb}", ClusterEventPayload, description=f"Cluster step '{action}'."
+    )
     for action, verb in EVENT_VERBS.items()
 }
 GUIDELINE_SUGGESTED = EventType(
@@ -50,7 +54,7 @@ class ClusterAssessmentFinalized(EventPayload):
     result: str
     score: float | None = None
     finalized_at: datetime
-    required_measures: list[str] = []
+    required_measures: list[str] = Field(default_factory=list)
 
 
 CLUSTER_ASSESSMENT_FINALIZED = EventType(

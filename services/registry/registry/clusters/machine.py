@@ -26,9 +26,17 @@ CLUSTER_MACHINE = StateMachine(
         Transition.of("open_recruitment", ["structure"], "recruitment", "开展成员征集", SECRETARIAT),
         Transition.of("submit_plan", ["recruitment"], "plan", "提交组建方案", SECRETARIAT),
         Transition.of("establish", ["plan"], "established", "批准成立", STAFF),
-        Transition.of("open_rectification", ["established"], "under_rectification", "考核不合格，整改一年", STAFF),
+        Transition.of(
+            "open_rectification", ["established"], "under_rectification", "考核不合格，整改一年", STAFF
+        ),
         Transition.of("close_rectification", ["under_rectification"], "established", "整改通过", STAFF),
-        Transition.of("require_restructure", ["under_rectification", "established"], "restructuring", "连续不合格，责令重组或撤销", STAFF),
+        Transition.of(
+            "require_restructure",
+            ["under_rectification", "established"],
+            "restructuring",
+            "连续不合格，责令重组或撤销",
+            STAFF,
+        ),
         Transition.of("reorganise", ["restructuring"], "structure", "重组（重新确定组织架构）", STAFF),
         Transition.of("revoke", LIVE, "revoked", "撤销", STAFF),
     ),
@@ -53,7 +61,11 @@ EVENT_VERBS = {
 
 # What a step needs before the cluster may take it (the artefacts of seed 002).
 REQUIRED_ARTEFACTS: dict[str, dict[str, str]] = {
-    "define_structure": {"director": "群主任", "secretariat.secretary_general": "秘书长", "lead_platform_ids": "牵头实验室"},
+    "define_structure": {
+        "director": "群主任",
+        "secretariat.secretary_general": "秘书长",
+        "lead_platform_ids": "牵头实验室",
+    },
     "open_recruitment": {"expert_committee.chair": "专家委员会主任"},
     "submit_plan": {"member_units": "成员单位", "plan_document": "组建方案"},
     "establish": {"approval_document": "批复文件"},

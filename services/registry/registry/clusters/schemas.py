@@ -8,8 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from registry.clusters.machine import CLUSTER_MACHINE, STATE_LABELS
 from registry.clusters.models import Cluster
-from registry.platforms.schemas import FieldCode
-from registry.reference import FIELD_LABELS
+from registry.reference import FIELD_LABELS, FieldCode
 
 
 class RoleHolder(BaseModel):
@@ -85,7 +84,9 @@ class AssessmentIn(BaseModel):
     year: int = Field(ge=2000, le=2100)
     result: Literal["pass", "fail"]
     score: float | None = Field(default=None, ge=0, le=100)
-    required_measures: list[str] = Field(default_factory=list, max_length=20, description="整改措施，如更换群主任、更换服务机构")
+    required_measures: list[str] = Field(
+        default_factory=list, max_length=20, description="整改措施，如更换群主任、更换服务机构"
+    )
 
 
 class GuidelineIn(BaseModel):
@@ -125,12 +126,26 @@ class ClusterOut(BaseModel):
     @classmethod
     def of(cls, c: Cluster) -> ClusterOut:
         return cls(
-            id=c.id, name=c.name, field=c.field, field_zh=FIELD_LABELS[c.field], direction=c.direction,
-            state=c.state, state_zh=STATE_LABELS[c.state], allowed_actions=CLUSTER_MACHINE.allowed_actions(c.state),
-            lead_platform_ids=list(c.lead_platform_ids), director=c.director, vice_directors=list(c.vice_directors),
-            expert_committee=dict(c.expert_committee), member_units=list(c.member_units), secretariat=dict(c.secretariat),
-            service_organisations=list(c.service_organisations), industry_cluster=c.industry_cluster,
-            plan_document=c.plan_document, approval_document=c.approval_document,
-            rectification_until=c.rectification_until, required_measures=list(c.required_measures),
-            version=c.version, updated_at=c.updated_at,
+            id=c.id,
+            name=c.name,
+            field=c.field,
+            field_zh=FIELD_LABELS[c.field],
+            direction=c.direction,
+            state=c.state,
+            state_zh=STATE_LABELS[c.state],
+            allowed_actions=CLUSTER_MACHINE.allowed_actions(c.state),
+            lead_platform_ids=list(c.lead_platform_ids),
+            director=c.director,
+            vice_directors=list(c.vice_directors),
+            expert_committee=dict(c.expert_committee),
+            member_units=list(c.member_units),
+            secretariat=dict(c.secretariat),
+            service_organisations=list(c.service_organisations),
+            industry_cluster=c.industry_cluster,
+            plan_document=c.plan_document,
+            approval_document=c.approval_document,
+            rectification_until=c.rectification_until,
+            required_measures=list(c.required_measures),
+            version=c.version,
+            updated_at=c.updated_at,
         )

@@ -25,8 +25,16 @@ from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
 DOCUMENT_FIELDS = (
-    "lead_platform_ids", "director", "vice_directors", "expert_committee", "member_units", "secretariat",
-    "service_organisations", "industry_cluster", "plan_document", "approval_document",
+    "lead_platform_ids",
+    "director",
+    "vice_directors",
+    "expert_committee",
+    "member_units",
+    "secretariat",
+    "service_organisations",
+    "industry_cluster",
+    "plan_document",
+    "approval_document",
 )
 
 
@@ -36,16 +44,29 @@ def may_run_cluster(principal: Principal, cluster: Cluster) -> bool:
     )
 
 
-async def _step(uow: UnitOfWork, c: Cluster, action: str, *, from_state: str | None, reason: str | None,
-                changes: dict[str, Any] | None = None) -> None:
+async def _step(
+    uow: UnitOfWork,
+    c: Cluster,
+    action: str,
+    *,
+    from_state: str | None,
+    reason: str | None,
+    changes: dict[str, Any] | None = None,
+) -> None:
     event = await uow.emit(
         CLUSTER_EVENTS[action],
-        ClusterEventPayload(id=c.id, name=c.name, state=c.state, action=action, reason=reason, version=c.version),
+        ClusterEventPayload(
+            id=c.id, name=c.name, state=c.state, action=action, reason=reason, version=c.version
+        ),
         subject=f"cluster/{c.id}",
     )
     await uow.record(
-        f"cluster.{action}", entity_type="cluster", entity_id=c.id,
-        changes={"state": [from_state, c.state], **(changes or {})}, reason=reason, event=event,
+        f"cluster.{action}",
+        entity_type="cluster",
+        entity_id=c.id,
+        changes={"state": [from_state, c.state], **(changes or {})},
+        reason=reason,
+        event=event,
     )
 
 
@@ -61,9 +82,19 @@ def _apply_fields(c: Cluster, data: ClusterCreate | ClusterUpdate) -> dict[str, 
 
 async def propose(uow: UnitOfWork, data: ClusterCreate) -> Cluster:
     c = Cluster(
-        id=uuid7(), name=data.name, field=data.field, direction=data.direction, state="intent", version=1,
-        lead_platform_ids=[], vice_directors=[], expert_committee={}, member_units=[], secretariat={},
-        service_organisations=[], required_measures=[],
+        id=uuid7(),
+        name=data.name,
+        field=data.field,
+        direction=data.direction,
+        state="intent",
+        version=1,
+        lead_platform_ids=[],
+        vice_directors=[],
+        expert_committee={},
+        member_units=[],
+        secretariat={},
+        service_organisations=[],
+        required_measures=[],
     )
     _apply_fields(c, data)
     uow.session.add(c)
@@ -122,31 +153,44 @@ def _one_year_later(d: date) -> date:
         return d.replace(year=d.year + 1, day=28)
 
 
-async def assess(uow: UnitOfWork, c: Cluster, data: AssessmentIn, *, finalized_at: datetime, source: str) -> Cluster:
+async def assess(
+    uow: UnitOfWork, c: Cluster, data: AssessmentIn, *, finalized_at: datetime, source: str
+) -> Cluster:
     """Fail → one-year rectification with the required measures; N consecutive fails
     (policy ``cluster_consecutive_fails``, default 2) → restructure or revoke."""
     if c.state not in ("established", "under_rectification"):
         raise Conflict(
-            "only an established cluster is assessed", "仅已成立的实验室群参加年度考核",
+            "only an established cluster is assessed",
+            "仅已成立的实验室群参加年度考核",
             extra={"current_state": c.state, "allowed_actions": CLUSTER_MACHINE.allowed_actions(c.state)},
         )
     existing = (
         await uow.session.execute(
-            select(ClusterAssessment).where(ClusterAssessment.cluster_id == c.id, ClusterAssessment.year == data.year)
+            select(ClusterAssessment).where(
+                ClusterAssessment.cluster_id == c.id, ClusterAssessment.year == data.year
+            )
         )
     ).scalar_one_or_none()
     if existing is not None:
         raise DuplicateValue("year", str(data.year), existing_id=str(existing.id))
     uow.session.add(
         ClusterAssessment(
-            id=uuid7(), cluster_id=c.id, year=data.year, result=data.result, score=data.score,
-            required_measures=data.required_measures, source=source, finalized_at=finalized_at,
+            id=uuid7(),
+            cluster_id=c.id,
+            year=data.year,
+            result=data.result,
+            score=data.score,
+            required_measures=data.required_measures,
+            source=source,
+            finalized_at=finalized_at,
         )
     )
     results = dict(
         (
             await uow.session.execute(
-                select(ClusterAssessment.year, ClusterAssessment.result).where(ClusterAssessment.cluster_id == c.id)
+                select(ClusterAssessment.year, ClusterAssessment.result).where(
+                    ClusterAssessment.cluster_id == c.id
+                )
             )
         ).all()
     )
@@ -181,25 +225,49 @@ async def assess(uow: UnitOfWork, c: Cluster, data: AssessmentIn, *, finalized_a
     return c
 
 
-async def suggest_guideline(uow: UnitOfWork, principal: Principal, c: Cluster, data: GuidelineIn) -> GuidelineSuggestion:
-    require(may_run_cluster(principal, c), "suggest guidelines for this cluster", "代表该实验室群提出指南建议")
+async def suggest_guideline(
+    uow: UnitOfWork, principal: Principal, c: Cluster, data: GuidelineIn
+) -> GuidelineSuggestion:
+    require(
+        may_run_cluster(principal, c), "suggest guidelines for this cluster", "代表该实验室群提出指南建议"
+    )
     if c.state not in ("established", "under_rectification"):
-        raise Conflict("only an established cluster suggests guidelines", "实验室群成立后方可提出指南建议",
-                       extra={"current_state": c.state})
+        raise Conflict(
+            "only an established cluster suggests guidelines",
+            "实验室群成立后方可提出指南建议",
+            extra={"current_state": c.state},
+        )
     s = GuidelineSuggestion(
-        id=uuid7(), cluster_id=c.id, year=data.year, title=data.title, directions=list(data.directions),
-        field=data.field, rationale=data.rationale, created_by=uow.actor.id,
+        id=uuid7(),
+        cluster_id=c.id,
+        year=data.year,
+        title=data.title,
+        directions=list(data.directions),
+        field=data.field,
+        rationale=data.rationale,
+        created_by=uow.actor.id,
     )
     uow.session.add(s)
     await uow.session.flush()
     event = await uow.emit(
         GUIDELINE_SUGGESTED,
         GuidelineSuggestedPayload(
-            suggestion_id=s.id, cluster_id=c.id, cluster_name=c.name, year=s.year, title=s.title,
-            directions=list(s.directions), field=s.field, rationale=s.rationale,
+            suggestion_id=s.id,
+            cluster_id=c.id,
+            cluster_name=c.name,
+            year=s.year,
+            title=s.title,
+            directions=list(s.directions),
+            field=s.field,
+            rationale=s.rationale,
         ),
         subject=f"cluster/{c.id}",
     )
-    await uow.record("cluster.guideline_suggested", entity_type="cluster", entity_id=c.id,
-                     changes=data.model_dump(mode="json"), event=event)
+    await uow.record(
+        "cluster.guideline_suggested",
+        entity_type="cluster",
+        entity_id=c.id,
+        changes=data.model_dump(mode="json"),
+        event=event,
+    )
     return s

@@ -37,7 +37,9 @@ async def check(
     scope: Literal["applying", "reviewing"] | None = None,
 ) -> dict[str, object]:
     if person is None and organisation is None:
-        raise ValidationFailed([FieldIssue("person", "missing", "name a person or an organisation", "请指定人员或单位")])
+        raise ValidationFailed(
+            [FieldIssue("person", "missing", "name a person or an organisation", "请指定人员或单位")]
+        )
     return await service.check(session, person_id=person, organisation_id=organisation, on=on, scope=scope)
 
 
@@ -66,9 +68,13 @@ async def list_records(
         )
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = await session.execute(
-        stmt.order_by(IntegrityRecord.barred_from.desc(), IntegrityRecord.id).offset(page.offset).limit(page.size)
+        stmt.order_by(IntegrityRecord.barred_from.desc(), IntegrityRecord.id)
+        .offset(page.offset)
+        .limit(page.size)
     )
-    return Page(items=[IntegrityOut.of(r) for r in rows.scalars()], total=total, page=page.page, size=page.size)
+    return Page(
+        items=[IntegrityOut.of(r) for r in rows.scalars()], total=total, page=page.page, size=page.size
+    )
 
 
 @router.post("/{record_id}/lift", response_model=IntegrityOut)

@@ -4,6 +4,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import Field
+
 from shared.events.envelope import EventPayload, EventType
 
 
@@ -35,7 +37,7 @@ class MisconductFoundPayload(EventPayload):
     """Registry's copy of projects.project.misconduct_found (the fields it uses)."""
 
     project_id: UUID
-    person_ids: list[UUID] = []
+    person_ids: list[UUID] = Field(default_factory=list)
     organisation_id: UUID | None = None
     misconduct_type: str
     description: str | None = None

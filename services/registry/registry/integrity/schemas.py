@@ -7,10 +7,10 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from registry.integrity.models import IntegrityRecord
-from registry.reference import INTEGRITY_SCOPES, MISCONDUCT_TYPES
+from registry.reference import INTEGRITY_SCOPES, MISCONDUCT_TYPES, MisconductCode
 from shared.errors import FieldIssue, ValidationFailed
 
-MisconductType = Literal[tuple(MISCONDUCT_TYPES)]  # type: ignore[valid-type]
+MisconductType = MisconductCode
 Scope = Literal["applying", "reviewing", "all"]
 
 
@@ -36,7 +36,9 @@ class IntegrityCreate(BaseModel):
         if self.subject_type == "organisation" and self.organisation_id is None:
             issues.append(FieldIssue("organisation_id", "missing", "name the unit", "请指定单位"))
         if self.barred_until is not None and self.barred_until < self.barred_from:
-            issues.append(FieldIssue("barred_until", "period", "ends before it starts", "结束日期早于开始日期"))
+            issues.append(
+                FieldIssue("barred_until", "period", "ends before it starts", "结束日期早于开始日期")
+            )
         if issues:
             raise ValidationFailed(issues)
         return self

@@ -9,7 +9,12 @@ from uuid import UUID
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.integrity.events import INTEGRITY_LIFTED, INTEGRITY_RECORDED, IntegrityPayload, MisconductFoundPayload
+from registry.integrity.events import (
+    INTEGRITY_LIFTED,
+    INTEGRITY_RECORDED,
+    IntegrityPayload,
+    MisconductFoundPayload,
+)
 from registry.integrity.models import IntegrityRecord
 from registry.integrity.schemas import IntegrityCreate
 from registry.policy.service import current as current_policy
@@ -69,13 +74,22 @@ async def record(uow: UnitOfWork, data: IntegrityCreate, *, source: str = "manua
 
 async def lift(uow: UnitOfWork, r: IntegrityRecord, reason: str) -> IntegrityRecord:
     if r.lifted_at is not None:
-        raise Conflict("this bar was already lifted", "该限制已解除", extra={"lifted_at": r.lifted_at.isoformat()})
+        raise Conflict(
+            "this bar was already lifted", "该限制已解除", extra={"lifted_at": r.lifted_at.isoformat()}
+        )
     r.lifted_at = utcnow()
     r.lift_reason = reason
     r.version += 1
     await uow.session.flush()
     event = await uow.emit(INTEGRITY_LIFTED, _payload(r), subject=f"integrity/{r.id}")
-    await uow.record("integrity.lifted", entity_type="integrity", entity_id=r.id, changes={"lifted_at": r.lifted_at.isoformat()}, reason=reason, event=event)
+    await uow.record(
+        "integrity.lifted",
+        entity_type="integrity",
+        entity_id=r.id,
+        changes={"lifted_at": r.lifted_at.isoformat()},
+        reason=reason,
+        event=event,
+    )
     return r
 
 
@@ -89,7 +103,12 @@ def bars_on(r: IntegrityRecord, on: date) -> bool:
 
 
 async def check(
-    session: AsyncSession, *, person_id: UUID | None, organisation_id: UUID | None, on: date, scope: str | None
+    session: AsyncSession,
+    *,
+    person_id: UUID | None,
+    organisation_id: UUID | None,
+    on: date,
+    scope: str | None,
 ) -> dict[str, Any]:
     stmt = select(IntegrityRecord)
     subjects = []
@@ -155,7 +174,9 @@ async def record_misconduct(uow: UnitOfWork, found: MisconductFoundPayload) -> l
     if found.organisation_id is not None:
         created.append(
             await record(
-                uow, IntegrityCreate(subject_type="organisation", organisation_id=found.organisation_id, **common), source=source
+                uow,
+                IntegrityCreate(subject_type="organisation", organisation_id=found.organisation_id, **common),
+                source=source,
             )
         )
     return created

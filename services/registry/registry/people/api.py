@@ -9,7 +9,7 @@ from registry.access import is_staff
 from registry.people import identity, repository, service
 from registry.people.models import Person
 from registry.people.schemas import PersonCreate, PersonOut, PersonUpdate
-from registry.reference import TITLES
+from registry.reference import TitleCode
 from shared.errors import Forbidden, NotFound
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
@@ -17,7 +17,6 @@ from shared.http.schemas import Page
 
 router = APIRouter(prefix="/people", tags=["people"])
 Sort = Literal["name", "-name", "birth_date", "-birth_date", "created_at", "-created_at"]
-TitleCode = Literal[tuple(TITLES)]  # type: ignore[valid-type]
 
 
 async def load_person(person_id: UUID, session: SessionDep, _: PrincipalDep) -> Person:
@@ -66,7 +65,9 @@ async def list_people(
         limit=page.size,
     )
     reveal = is_staff(principal)
-    return Page(items=[PersonOut.of(p, reveal=reveal) for p in items], total=total, page=page.page, size=page.size)
+    return Page(
+        items=[PersonOut.of(p, reveal=reveal) for p in items], total=total, page=page.page, size=page.size
+    )
 
 
 @router.get("/{person_id}", response_model=PersonOut)

@@ -30,7 +30,9 @@ PERSON_REGISTERED = EventType(
     "registry.person.registered", PersonSnapshot, description="A person was entered in the register."
 )
 PERSON_UPDATED = EventType(
-    "registry.person.updated", PersonUpdatedPayload, description="A person's details changed (full new state)."
+    "registry.person.updated",
+    PersonUpdatedPayload,
+    description="A person's details changed (full new state).",
 )
 
 EVENT_TYPES: list[EventType[Any]] = [PERSON_REGISTERED, PERSON_UPDATED]

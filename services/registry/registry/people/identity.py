@@ -22,13 +22,20 @@ def check(value: str, field: str = "id_number") -> tuple[str, FieldIssue | None]
     except stdnum_errors.InvalidChecksum:
         return value, FieldIssue(field, "ric_checksum", "the check digit is wrong", "身份证号码校验位错误")
     except stdnum_errors.InvalidLength:
-        return value, FieldIssue(field, "ric_length", "a resident ID number has 18 characters", "身份证号码应为18位")
+        return value, FieldIssue(
+            field, "ric_length", "a resident ID number has 18 characters", "身份证号码应为18位"
+        )
     except stdnum_errors.InvalidComponent:
         return value, FieldIssue(
-            field, "ric_component", "the birth date or region inside the number is impossible", "身份证号码中的出生日期或地区码无效"
+            field,
+            "ric_component",
+            "the birth date or region inside the number is impossible",
+            "身份证号码中的出生日期或地区码无效",
         )
     except stdnum_errors.ValidationError:
-        return value, FieldIssue(field, "ric_invalid", "not a valid resident ID number", "身份证号码格式不正确")
+        return value, FieldIssue(
+            field, "ric_invalid", "not a valid resident ID number", "身份证号码格式不正确"
+        )
 
 
 def digest(number: str) -> str:
@@ -41,7 +48,7 @@ def mask(number: str) -> str:
 
 
 def birth_date_of(number: str) -> date:
-    return ric.get_birth_date(number)  # type: ignore[no-any-return]
+    return ric.get_birth_date(number)
 
 
 def gender_of(number: str) -> str:

@@ -36,7 +36,9 @@ async def get(session: AsyncSession, person_id: UUID, *, for_update: bool = Fals
 
 
 async def find_by_digest(session: AsyncSession, digest: str) -> Person | None:
-    return (await session.execute(select(Person).where(Person.id_number_digest == digest))).scalar_one_or_none()
+    return (
+        await session.execute(select(Person).where(Person.id_number_digest == digest))
+    ).scalar_one_or_none()
 
 
 async def get_many(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Person]:
@@ -45,7 +47,7 @@ async def get_many(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Person]:
     return {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(ids)))).scalars()}
 
 
-def _filtered(f: PersonFilter) -> Select[tuple[Person]]:
+def _filtered(f: PersonFilter) -> Select[Person]:
     stmt = select(Person)
     if f.q:
         stmt = stmt.where(Person.name.ilike(f"%{f.q}%"))

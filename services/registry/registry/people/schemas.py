@@ -9,7 +9,7 @@ from pydantic_core import PydanticCustomError
 
 from registry.people import identity
 from registry.people.models import Person
-from registry.reference import GENDERS, TITLES
+from registry.reference import GENDERS, TITLES, TitleCode
 
 
 def _valid_id_number(value: str) -> str:
@@ -26,7 +26,7 @@ IdNumber = Annotated[
 ]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
 Gender = Literal["male", "female"]
-Title = Literal[tuple(TITLES)]  # type: ignore[valid-type]
+Title = TitleCode
 
 
 class PersonCreate(BaseModel):

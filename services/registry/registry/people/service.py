@@ -40,10 +40,22 @@ def _consistent_with_id(data: PersonCreate) -> tuple[str, Any]:
     issues = []
     if data.birth_date is not None and data.birth_date != born:
         issues.append(
-            FieldIssue("birth_date", "id_mismatch", "differs from the birth date in the ID number", "与身份证号码中的出生日期不一致")
+            FieldIssue(
+                "birth_date",
+                "id_mismatch",
+                "differs from the birth date in the ID number",
+                "与身份证号码中的出生日期不一致",
+            )
         )
     if data.gender is not None and data.gender != gender:
-        issues.append(FieldIssue("gender", "id_mismatch", "differs from the gender in the ID number", "与身份证号码中的性别不一致"))
+        issues.append(
+            FieldIssue(
+                "gender",
+                "id_mismatch",
+                "differs from the gender in the ID number",
+                "与身份证号码中的性别不一致",
+            )
+        )
     if issues:
         raise ValidationFailed(issues)
     return gender, born
@@ -82,7 +94,9 @@ async def register(uow: UnitOfWork, principal: Principal, data: PersonCreate) ->
         await uow.session.flush()
     except IntegrityError as exc:
         raise DuplicateValue("id_number", identity.mask(data.id_number)) from exc
-    event = await uow.emit(PERSON_REGISTERED, PersonSnapshot(**snapshot(person)), subject=f"person/{person.id}")
+    event = await uow.emit(
+        PERSON_REGISTERED, PersonSnapshot(**snapshot(person)), subject=f"person/{person.id}"
+    )
     await uow.record(
         "person.registered",
         entity_type="person",
@@ -97,7 +111,9 @@ async def update(uow: UnitOfWork, principal: Principal, person: Person, patch: P
     require(may_manage_unit(principal, person.unit_id), "edit this person", "修改该人员信息")
     requested = patch.model_dump(exclude_unset=True, exclude={"reason"})
     if "unit_id" in requested:
-        require(may_manage_unit(principal, requested["unit_id"]), "move a person to that unit", "将人员调入该单位")
+        require(
+            may_manage_unit(principal, requested["unit_id"]), "move a person to that unit", "将人员调入该单位"
+        )
     changes: dict[str, list[Any]] = {}
     for name, value in requested.items():
         if value is None and name in ("name", "full_time"):
@@ -120,7 +136,10 @@ async def update(uow: UnitOfWork, principal: Principal, person: Person, patch: P
         "person.updated",
         entity_type="person",
         entity_id=person.id,
-        changes={k: [str(a) if a is not None else None, str(b) if b is not None else None] for k, (a, b) in changes.items()},
+        changes={
+            k: [str(a) if a is not None else None, str(b) if b is not None else None]
+            for k, (a, b) in changes.items()
+        },
         reason=patch.reason,
         event=event,
     )

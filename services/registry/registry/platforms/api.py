@@ -12,7 +12,6 @@ from registry.platforms.machine import ACTION_LABELS, PLATFORM_MACHINE
 from registry.platforms.models import Platform
 from registry.platforms.schemas import (
     ActionRequest,
-    FieldCode,
     IndustryChain,
     Kind,
     LabType,
@@ -23,8 +22,8 @@ from registry.platforms.schemas import (
     PlatformOut,
     PlatformUpdate,
     StateCode,
-    SubFieldCode,
 )
+from registry.reference import FieldCode, SubFieldCode
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
@@ -35,7 +34,14 @@ from shared.http.schemas import Page
 router = APIRouter(prefix="/platforms", tags=["platforms"])
 Sort = Literal["code", "-code", "name", "-name", "approved_on", "-approved_on", "updated_at", "-updated_at"]
 Action = Literal[
-    "start_construction", "accept", "open_rectification", "close_rectification", "revoke", "strengthen", "adjust", "merge"
+    "start_construction",
+    "accept",
+    "open_rectification",
+    "close_rectification",
+    "revoke",
+    "strengthen",
+    "adjust",
+    "merge",
 ]
 EXPORT_LIMIT = 20_000
 
@@ -62,7 +68,9 @@ class Filters:
 
     def __init__(
         self,
-        q: Annotated[str | None, Query(max_length=100, description="name, code or research directions")] = None,
+        q: Annotated[
+            str | None, Query(max_length=100, description="name, code or research directions")
+        ] = None,
         kind: Kind | None = None,
         state: StateCode | None = None,
         field: FieldCode | None = None,
@@ -76,9 +84,15 @@ class Filters:
     ) -> None:
         self.sort = sort
         self.mine = mine
-        self.values = dict(
-            q=q, kind=kind, state=state, field=field, sub_field=sub_field,
-            region=region.value if region else None, host_unit_id=host_unit_id, lab_type=lab_type,
+        self.values: dict[str, Any] = dict(
+            q=q,
+            kind=kind,
+            state=state,
+            field=field,
+            sub_field=sub_field,
+            region=region.value if region else None,
+            host_unit_id=host_unit_id,
+            lab_type=lab_type,
             industry_chain=industry_chain,
         )
 
@@ -107,7 +121,9 @@ async def register_platform(body: PlatformCreate, uow: UnitOfWorkDep, principal:
 
 
 @router.get("", response_model=Page[PlatformOut])
-async def list_platforms(session: SessionDep, principal: PrincipalDep, page: PageDep, filters: FiltersDep) -> Page[PlatformOut]:
+async def list_platforms(
+    session: SessionDep, principal: PrincipalDep, page: PageDep, filters: FiltersDep
+) -> Page[PlatformOut]:
     items, total = await repository.list_page(
         session, filters.to_filter(principal), sort=filters.sort, offset=page.offset, limit=page.size
     )
@@ -133,7 +149,9 @@ EXPORT_COLUMNS = [
 
 @router.get("/export", summary="The filtered list as an Excel file with Chinese headers")
 async def export_platforms(session: SessionDep, principal: PrincipalDep, filters: FiltersDep) -> Response:
-    items = await repository.all_matching(session, filters.to_filter(principal), sort=filters.sort, limit=EXPORT_LIMIT)
+    items = await repository.all_matching(
+        session, filters.to_filter(principal), sort=filters.sort, limit=EXPORT_LIMIT
+    )
     rows = (PlatformOut.of(p).model_dump(mode="json") for p in items)
     return Response(
         export_xlsx(EXPORT_COLUMNS, rows, sheet="创新平台"),
@@ -148,13 +166,19 @@ async def get_platform(p: PlatformDep) -> PlatformOut:
 
 
 @router.patch("/{platform_id}", response_model=PlatformOut)
-async def update_platform(platform_id: UUID, body: PlatformUpdate, uow: UnitOfWorkDep, principal: PrincipalDep) -> PlatformOut:
+async def update_platform(
+    platform_id: UUID, body: PlatformUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> PlatformOut:
     p = await service.update(uow, principal, await locked(uow, platform_id), body)
     await uow.commit()
     return PlatformOut.of(p)
 
 
-@router.post("/{platform_id}/actions/{action}", response_model=PlatformOut, summary="Lifecycle step or 充实/调整/整合/撤销")
+@router.post(
+    "/{platform_id}/actions/{action}",
+    response_model=PlatformOut,
+    summary="Lifecycle step or 充实/调整/整合/撤销",
+)
 async def platform_action(
     platform_id: UUID, action: Action, body: ActionRequest, uow: UnitOfWorkDep, principal: PrincipalDep
 ) -> PlatformOut:
@@ -201,14 +225,18 @@ async def list_members(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
 
 
 @router.post("/{platform_id}/members", status_code=status.HTTP_201_CREATED)
-async def add_member(platform_id: UUID, body: MemberIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> dict[str, Any]:
+async def add_member(
+    platform_id: UUID, body: MemberIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
     member = await service.add_member(uow, principal, await locked(uow, platform_id), body)
     await uow.commit()
     return {"person_id": member.person_id, "role": member.role, "joined_on": member.joined_on}
 
 
 @router.delete("/{platform_id}/members/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_member(platform_id: UUID, person_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDep) -> Response:
+async def remove_member(
+    platform_id: UUID, person_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> Response:
     await service.remove_member(uow, principal, await locked(uow, platform_id), person_id)
     await uow.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -226,5 +254,3 @@ async def report_output(
     row = await service.report_output(uow, principal, await locked(uow, platform_id), year, body)
     await uow.commit()
     return OutputOut.of(row)
-
-

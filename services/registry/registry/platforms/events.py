@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -38,3 +39,22 @@ PLATFORM_EVENTS: dict[str, EventType[PlatformEventPayload]] = {
 }
 
 EVENT_TYPES: list[EventType[Any]] = list(PLATFORM_EVENTS.values())
+
+
+class LabAssessmentFinalized(EventPayload):
+    """Registry's copy of evaluation.lab_assessment.finalized."""
+
+    assessment_id: UUID
+    platform_id: UUID
+    period: str
+    grade: str  # excellent, good, qualified, unqualified
+    score: float | None = None
+    finalized_at: datetime
+    remarks: str | None = None
+
+
+LAB_ASSESSMENT_FINALIZED = EventType(
+    "evaluation.lab_assessment.finalized",
+    LabAssessmentFinalized,
+    description="Evaluation finalized a laboratory's periodic assessment.",
+)

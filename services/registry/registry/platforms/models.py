@@ -94,7 +94,12 @@ class PlatformOutput(Base):
     @property
     def total(self) -> int:
         return (
-            self.papers + self.patents + self.standards + self.awards + self.transferred_results + self.national_projects
+            self.papers
+            + self.patents
+            + self.standards
+            + self.awards
+            + self.transferred_results
+            + self.national_projects
         )
 
 

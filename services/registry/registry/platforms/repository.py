@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, String, UnaryExpression, cast, func, or_, select, update
+from sqlalchemy import Select, String, UnaryExpression, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,12 +63,16 @@ async def next_code(session: AsyncSession, prefix: str, year: int) -> str:
     return f"{stem}{number:03d}"
 
 
-def filtered(f: PlatformFilter) -> Select[tuple[Platform]]:
+def filtered(f: PlatformFilter) -> Select[Platform]:
     stmt = select(Platform)
     if f.q:
         pattern = f"%{f.q}%"
         stmt = stmt.where(
-            or_(Platform.name.ilike(pattern), Platform.code.ilike(pattern), cast(Platform.research_directions, String).ilike(pattern))
+            or_(
+                Platform.name.ilike(pattern),
+                Platform.code.ilike(pattern),
+                cast(Platform.research_directions, String).ilike(pattern),
+            )
         )
     for column, value in (
         (Platform.kind, f.kind),
@@ -93,7 +97,9 @@ async def list_page(
     session: AsyncSession, f: PlatformFilter, *, sort: str, offset: int, limit: int
 ) -> tuple[list[Platform], int]:
     stmt = filtered(f)
-    total = (await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ).scalar_one()
     rows = await session.execute(stmt.order_by(SORTS[sort], Platform.id).offset(offset).limit(limit))
     return list(rows.scalars()), int(total)
 
@@ -124,7 +130,9 @@ async def outputs(session: AsyncSession, platform_ids: Sequence[UUID]) -> dict[U
     if not platform_ids:
         return result
     rows = await session.execute(
-        select(PlatformOutput).where(PlatformOutput.platform_id.in_(platform_ids)).order_by(PlatformOutput.year)
+        select(PlatformOutput)
+        .where(PlatformOutput.platform_id.in_(platform_ids))
+        .order_by(PlatformOutput.year)
     )
     for o in rows.scalars():
         result[o.platform_id].append(o)
@@ -139,19 +147,27 @@ async def move_members(session: AsyncSession, source: UUID, target: UUID) -> lis
             pg_insert(PlatformMember)
             .values(
                 [
-                    {"platform_id": target, "person_id": m.person_id, "role": m.role, "joined_on": m.joined_on}
+                    {
+                        "platform_id": target,
+                        "person_id": m.person_id,
+                        "role": m.role,
+                        "joined_on": m.joined_on,
+                    }
                     for m in moving
                 ]
             )
             .on_conflict_do_nothing(index_elements=["platform_id", "person_id"])
         )
-        await session.execute(PlatformMember.__table__.delete().where(PlatformMember.platform_id == source))
+        await session.execute(delete(PlatformMember).where(PlatformMember.platform_id == source))
     return [str(m.person_id) for m in moving]
 
 
 async def move_instruments(session: AsyncSession, source: UUID, target: UUID) -> list[str]:
     rows = await session.execute(
-        update(Instrument).where(Instrument.platform_id == source).values(platform_id=target).returning(Instrument.id)
+        update(Instrument)
+        .where(Instrument.platform_id == source)
+        .values(platform_id=target)
+        .returning(Instrument.id)
     )
     return [str(i) for i in rows.scalars()]
 

@@ -11,23 +11,25 @@ from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import Platform, PlatformOutput
 from registry.reference import (
     FIELD_LABELS,
-    FIELDS,
     INDUSTRY_CHAINS,
     LAB_TYPES,
-    MEMBER_ROLES,
     PLATFORM_KINDS,
     SUB_FIELD_LABELS,
     SUB_FIELD_PARENT,
+    FieldCode,
+    IndustryChainCode,
+    KindCode,
+    LabTypeCode,
+    MemberRoleCode,
+    SubFieldCode,
 )
 from shared.errors import FieldIssue, ValidationFailed
 
-Kind = Literal[tuple(PLATFORM_KINDS)]  # type: ignore[valid-type]
-FieldCode = Literal[tuple(FIELDS)]  # type: ignore[valid-type]
-SubFieldCode = Literal[tuple(SUB_FIELD_LABELS)]  # type: ignore[valid-type]
-LabType = Literal[tuple(LAB_TYPES)]  # type: ignore[valid-type]
-IndustryChain = Literal[tuple(INDUSTRY_CHAINS)]  # type: ignore[valid-type]
-MemberRole = Literal[tuple(MEMBER_ROLES)]  # type: ignore[valid-type]
-StateCode = Literal[tuple(STATE_LABELS)]  # type: ignore[valid-type]
+Kind = KindCode
+LabType = LabTypeCode
+IndustryChain = IndustryChainCode
+MemberRole = MemberRoleCode
+StateCode = Literal["proposed", "under_construction", "operating", "under_rectification", "revoked", "merged"]
 Direction = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 PlatformName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=200)]
 
@@ -47,7 +49,14 @@ class DirectorIn(BaseModel):
     def _term_order(self) -> Self:
         if self.term_end <= self.term_start:
             raise ValidationFailed(
-                [FieldIssue("term_end", "term_order", "the term must end after it starts", "任期结束日期应晚于开始日期")]
+                [
+                    FieldIssue(
+                        "term_end",
+                        "term_order",
+                        "the term must end after it starts",
+                        "任期结束日期应晚于开始日期",
+                    )
+                ]
             )
         return self
 
@@ -67,7 +76,8 @@ def _check_sub_field(field: str | None, sub_field: str | None) -> None:
                     "sub_field",
                     "sub_field_of_other_field",
                     f"'{sub_field}' is not a sub-field of '{field}'",
-                    f"「{SUB_FIELD_LABELS.get(sub_field, sub_field)}」不属于「{FIELD_LABELS.get(field, field)}」领域",
+                    f"「{SUB_FIELD_LABELS.get(sub_field, sub_field)}」"
+                    f"不属于「{FIELD_LABELS.get(field, field)}」领域",
                 )
             ]
         )
@@ -97,7 +107,9 @@ class PlatformCreate(BaseModel):
     initial_state: Literal["proposed", "under_construction", "operating"] = Field(
         default="proposed", description="registering an existing platform: its present state"
     )
-    code: str | None = Field(default=None, pattern=r"^[A-Z]{3}-\d{4}-\d{3,4}$", description="readable code; generated if absent")
+    code: str | None = Field(
+        default=None, pattern=r"^[A-Z]{3}-\d{4}-\d{3,4}$", description="readable code; generated if absent"
+    )
 
     @model_validator(mode="after")
     def _sub_field_belongs(self) -> Self:

@@ -6,6 +6,7 @@ event in the caller's unit of work. Never commits.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -16,10 +17,23 @@ from registry.access import is_staff, may_manage_unit, may_run_platform, require
 from registry.organisations import repository as organisations
 from registry.people import repository as people
 from registry.platforms import repository
-from registry.platforms.events import PLATFORM_EVENTS, PlatformEventPayload
+from registry.platforms.events import PLATFORM_EVENTS, LabAssessmentFinalized, PlatformEventPayload
 from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
-from registry.platforms.models import Platform, PlatformHistory, PlatformMember, PlatformOutput
-from registry.platforms.schemas import ActionRequest, DirectorIn, MemberIn, OutputIn, PlatformCreate, PlatformUpdate
+from registry.platforms.models import (
+    Platform,
+    PlatformAssessment,
+    PlatformHistory,
+    PlatformMember,
+    PlatformOutput,
+)
+from registry.platforms.schemas import (
+    ActionRequest,
+    DirectorIn,
+    MemberIn,
+    OutputIn,
+    PlatformCreate,
+    PlatformUpdate,
+)
 from registry.reference import KIND_CODE_PREFIX, SUB_FIELD_PARENT
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -27,10 +41,13 @@ from shared.errors import Conflict, DuplicateValue, FieldIssue, NotFound, Valida
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 SURVIVOR_STATES = ("operating", "under_rectification")
 
 
-def payload(p: Platform, action: str, reason: str | None, document_number: str | None) -> PlatformEventPayload:
+def payload(
+    p: Platform, action: str, reason: str | None, document_number: str | None
+) -> PlatformEventPayload:
     return PlatformEventPayload(
         id=p.id,
         code=p.code,
@@ -126,7 +143,9 @@ def _deputies(ds: list[DirectorIn]) -> list[dict[str, Any]]:
 
 async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) -> Platform:
     """Staff register any platform; a host-unit admin proposes one for their own unit."""
-    require(may_manage_unit(principal, data.host_unit_id), "register platforms for that unit", "为该单位登记平台")
+    require(
+        may_manage_unit(principal, data.host_unit_id), "register platforms for that unit", "为该单位登记平台"
+    )
     if not is_staff(principal) and data.initial_state != "proposed":
         require(False, "register a platform as already approved", "登记已批准的平台")
     if await organisations.get(uow.session, data.host_unit_id) is None:
@@ -181,7 +200,12 @@ async def update(uow: UnitOfWork, principal: Principal, p: Platform, patch: Plat
     p.version += 1
     await uow.session.flush()
     await _step(
-        uow, p, "update", from_state=p.state, reason=patch.reason, details={"changed": {k: [_plain(a), b] for k, (a, b) in changes.items()}}
+        uow,
+        p,
+        "update",
+        from_state=p.state,
+        reason=patch.reason,
+        details={"changed": {k: [_plain(a), b] for k, (a, b) in changes.items()}},
     )
     return p
 
@@ -201,7 +225,9 @@ def _refuse_if_closed(p: Platform) -> None:
         )
 
 
-async def act(uow: UnitOfWork, principal: Principal, p: Platform, action: str, req: ActionRequest) -> Platform:
+async def act(
+    uow: UnitOfWork, principal: Principal, p: Platform, action: str, req: ActionRequest
+) -> Platform:
     """Apply one lifecycle transition or reorganisation action (not 整合: see ``merge``)."""
     transition = PLATFORM_MACHINE.apply(p.state, action, principal.roles)
     before = p.state
@@ -212,8 +238,14 @@ async def act(uow: UnitOfWork, principal: Principal, p: Platform, action: str, r
     p.version += 1
     await uow.session.flush()
     await _step(
-        uow, p, action, from_state=before, reason=req.reason, document_number=req.document_number,
-        attachments=req.attachments, details=details,
+        uow,
+        p,
+        action,
+        from_state=before,
+        reason=req.reason,
+        document_number=req.document_number,
+        attachments=req.attachments,
+        details=details,
     )
     return p
 
@@ -227,7 +259,14 @@ async def _reshape(uow: UnitOfWork, p: Platform, req: ActionRequest) -> dict[str
     if req.sub_field is not None and req.sub_field != p.sub_field:
         if SUB_FIELD_PARENT[req.sub_field] != p.field:
             raise ValidationFailed(
-                [FieldIssue("sub_field", "sub_field_of_other_field", "not a sub-field of this platform's field", "不属于本平台所在领域")]
+                [
+                    FieldIssue(
+                        "sub_field",
+                        "sub_field_of_other_field",
+                        "not a sub-field of this platform's field",
+                        "不属于本平台所在领域",
+                    )
+                ]
             )
         changed["sub_field"] = [p.sub_field, req.sub_field]
         p.sub_field = req.sub_field
@@ -248,22 +287,30 @@ def _director_fields_of(p: Platform) -> dict[str, Any]:
     return {k: getattr(p, k) for k in _director_fields(None)}
 
 
-async def merge(uow: UnitOfWork, principal: Principal, absorbed_id: UUID, req: ActionRequest) -> tuple[Platform, Platform]:
+async def merge(
+    uow: UnitOfWork, principal: Principal, absorbed_id: UUID, req: ActionRequest
+) -> tuple[Platform, Platform]:
     """整合: the absorbed platform's members, instruments and open topics move to the survivor.
 
     Both rows are locked; everything happens in the caller's one transaction, so a failure at
     any point leaves both platforms exactly as they were.
     """
     if req.into_id is None:
-        raise ValidationFailed([FieldIssue("into_id", "missing", "name the surviving platform", "请指定整合后保留的平台")])
+        raise ValidationFailed(
+            [FieldIssue("into_id", "missing", "name the surviving platform", "请指定整合后保留的平台")]
+        )
     if req.into_id == absorbed_id:
-        raise ValidationFailed([FieldIssue("into_id", "self_merge", "a platform cannot merge into itself", "不能整合到自身")])
+        raise ValidationFailed(
+            [FieldIssue("into_id", "self_merge", "a platform cannot merge into itself", "不能整合到自身")]
+        )
     pair = await repository.lock_pair(uow.session, absorbed_id, req.into_id)
     absorbed, survivor = pair.get(absorbed_id), pair.get(req.into_id)
     if absorbed is None:
         raise NotFound(f"platform {absorbed_id} not found", "未找到该平台")
     if survivor is None:
-        raise ValidationFailed([FieldIssue("into_id", "unknown_platform", "no such platform", "保留平台不存在")])
+        raise ValidationFailed(
+            [FieldIssue("into_id", "unknown_platform", "no such platform", "保留平台不存在")]
+        )
     transition = PLATFORM_MACHINE.apply(absorbed.state, "merge", principal.roles)
     if survivor.state not in SURVIVOR_STATES:
         raise Conflict(
@@ -281,21 +328,35 @@ async def merge(uow: UnitOfWork, principal: Principal, absorbed_id: UUID, req: A
     absorbed.version += 1
     survivor.version += 1
     await uow.session.flush()
-    common = {"reason": req.reason, "document_number": req.document_number, "attachments": req.attachments}
-    await _step(uow, absorbed, "merge", from_state=before, details={"moved": moved}, related=survivor.id, **common)  # type: ignore[arg-type]
+    common: dict[str, Any] = {
+        "reason": req.reason,
+        "document_number": req.document_number,
+        "attachments": req.attachments,
+    }
     await _step(
-        uow, survivor, "absorb", from_state=survivor.state,
+        uow, absorbed, "merge", from_state=before, details={"moved": moved}, related=survivor.id, **common
+    )
+    await _step(
+        uow,
+        survivor,
+        "absorb",
+        from_state=survivor.state,
         details={"absorbed": str(absorbed.id), "absorbed_code": absorbed.code, "moved": moved},
-        related=absorbed.id, **common,  # type: ignore[arg-type]
+        related=absorbed.id,
+        **common,
     )
     return absorbed, survivor
 
 
 async def add_member(uow: UnitOfWork, principal: Principal, p: Platform, data: MemberIn) -> PlatformMember:
-    require(may_run_platform(principal, p.id, p.host_unit_id), "change this platform's team", "调整该平台团队")
+    require(
+        may_run_platform(principal, p.id, p.host_unit_id), "change this platform's team", "调整该平台团队"
+    )
     _refuse_if_closed(p)
     await _known_people(uow, {data.person_id}, "person_id")
-    member = PlatformMember(id=uuid7(), platform_id=p.id, person_id=data.person_id, role=data.role, joined_on=data.joined_on)
+    member = PlatformMember(
+        id=uuid7(), platform_id=p.id, person_id=data.person_id, role=data.role, joined_on=data.joined_on
+    )
     uow.session.add(member)
     try:
         async with uow.session.begin_nested():
@@ -303,38 +364,131 @@ async def add_member(uow: UnitOfWork, principal: Principal, p: Platform, data: M
     except IntegrityError as exc:
         raise DuplicateValue("person_id", str(data.person_id)) from exc
     p.version += 1
-    await _step(uow, p, "update", from_state=p.state, reason="团队成员加入", details={"member_added": str(data.person_id), "role": data.role})
+    await _step(
+        uow,
+        p,
+        "update",
+        from_state=p.state,
+        reason="团队成员加入",
+        details={"member_added": str(data.person_id), "role": data.role},
+    )
     return member
 
 
 async def remove_member(uow: UnitOfWork, principal: Principal, p: Platform, person_id: UUID) -> None:
-    require(may_run_platform(principal, p.id, p.host_unit_id), "change this platform's team", "调整该平台团队")
+    require(
+        may_run_platform(principal, p.id, p.host_unit_id), "change this platform's team", "调整该平台团队"
+    )
     _refuse_if_closed(p)
     member = next((m for m in await repository.members(uow.session, p.id) if m.person_id == person_id), None)
     if member is None:
         raise NotFound("this person is not on the team", "该人员不在团队中")
     await uow.session.delete(member)
     p.version += 1
-    await _step(uow, p, "update", from_state=p.state, reason="团队成员退出", details={"member_removed": str(person_id)})
+    await _step(
+        uow,
+        p,
+        "update",
+        from_state=p.state,
+        reason="团队成员退出",
+        details={"member_removed": str(person_id)},
+    )
 
 
-async def report_output(uow: UnitOfWork, principal: Principal, p: Platform, year: int, data: OutputIn) -> PlatformOutput:
-    require(may_run_platform(principal, p.id, p.host_unit_id), "report this platform's outputs", "填报该平台产出")
+async def report_output(
+    uow: UnitOfWork, principal: Principal, p: Platform, year: int, data: OutputIn
+) -> PlatformOutput:
+    return (await report_outputs(uow, principal, p, {year: data}))[year]
+
+
+async def report_outputs(
+    uow: UnitOfWork, principal: Principal, p: Platform, by_year: dict[int, OutputIn]
+) -> dict[int, PlatformOutput]:
+    """Annual outputs (年度产出) for one or more years, recorded as one step."""
+    require(
+        may_run_platform(principal, p.id, p.host_unit_id), "report this platform's outputs", "填报该平台产出"
+    )
     _refuse_if_closed(p)
-    if year > utcnow().year or year < 1950:
-        raise ValidationFailed([FieldIssue("year", "year_range", "a past or the current year", "应为以往年度或本年度")])
-    row = await uow.session.get(PlatformOutput, (p.id, year), with_for_update=True)
-    before = None
-    if row is None:
-        row = PlatformOutput(platform_id=p.id, year=year, **data.model_dump())
-        uow.session.add(row)
-    else:
-        before = {k: getattr(row, k) for k in data.model_dump()}
-        if before == data.model_dump():
-            return row
-        for k, v in data.model_dump().items():
-            setattr(row, k, v)
+    this_year = utcnow().year
+    for year in by_year:
+        if year > this_year or year < 1950:
+            raise ValidationFailed(
+                [FieldIssue("year", "year_range", "a past or the current year", "应为以往年度或本年度")]
+            )
+    rows: dict[int, PlatformOutput] = {}
+    changed: dict[str, Any] = {}
+    for year, data in sorted(by_year.items()):
+        values = data.model_dump()
+        row = await uow.session.get(PlatformOutput, (p.id, year), with_for_update=True)
+        if row is None:
+            row = PlatformOutput(platform_id=p.id, year=year, **values)
+            uow.session.add(row)
+            changed[str(year)] = [None, values]
+        else:
+            before = {k: getattr(row, k) for k in values}
+            if before != values:
+                for k, v in values.items():
+                    setattr(row, k, v)
+                changed[str(year)] = [before, values]
+        rows[year] = row
+    if changed:
+        p.version += 1
+        await uow.session.flush()
+        years = "、".join(sorted(changed))
+        await _step(
+            uow, p, "update", from_state=p.state, reason=f"{years}年度产出填报", details={"outputs": changed}
+        )
+    return rows
+
+
+PASSING = ("excellent", "good", "qualified")
+
+
+async def record_assessment(uow: UnitOfWork, a: LabAssessmentFinalized) -> Platform | None:
+    """A finalized assessment: unqualified → 整改; a passing grade ends a rectification in course."""
+    p = await repository.get(uow.session, a.platform_id, for_update=True)
+    if p is None:
+        log.warning("assessment %s names unknown platform %s; ignored", a.assessment_id, a.platform_id)
+        return None
+    if await uow.session.get(PlatformAssessment, a.assessment_id) is not None:
+        return p
+    uow.session.add(
+        PlatformAssessment(
+            id=a.assessment_id,
+            platform_id=p.id,
+            period=a.period,
+            grade=a.grade,
+            score=a.score,
+            finalized_at=a.finalized_at,
+            remarks=a.remarks,
+        )
+    )
+    action = None
+    if a.grade == "unqualified" and p.state == "operating":
+        action = "open_rectification"
+    elif a.grade in PASSING and p.state == "under_rectification":
+        action = "close_rectification"
+    reason = f"评估结果：{a.period} {a.grade}"
+    if action is None:
+        await uow.session.flush()
+        await uow.record(
+            "platform.assessed",
+            entity_type="platform",
+            entity_id=p.id,
+            changes={"assessment": [None, {"period": a.period, "grade": a.grade}]},
+            reason=reason,
+        )
+        return p
+    before = p.state
+    p.state = PLATFORM_MACHINE.apply(p.state, action).target
     p.version += 1
     await uow.session.flush()
-    await _step(uow, p, "update", from_state=p.state, reason=f"{year}年度产出填报", details={"outputs": {str(year): [before, data.model_dump()]}})
-    return row
+    await _step(
+        uow,
+        p,
+        action,
+        from_state=before,
+        reason=reason,
+        details={"assessment_id": str(a.assessment_id), "grade": a.grade, "period": a.period},
+    )
+    return p

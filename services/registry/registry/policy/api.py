@@ -50,7 +50,9 @@ async def change_policy(key: str, body: PolicyChange, uow: UnitOfWorkDep, _: Sta
 
 
 @router.get("/{key}/history", summary="Who changed this value, when and why")
-async def policy_history(key: str, session: SessionDep, runtime: RuntimeDep, _: PrincipalDep) -> dict[str, Any]:
+async def policy_history(
+    key: str, session: SessionDep, runtime: RuntimeDep, _: PrincipalDep
+) -> dict[str, Any]:
     a = runtime.tables.audit_log
     rows = (
         await session.execute(

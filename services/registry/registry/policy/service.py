@@ -31,15 +31,82 @@ class PolicyDefinition:
 DEFINITIONS: dict[str, PolicyDefinition] = {
     d.key: d
     for d in [
-        PolicyDefinition("director_max_age", 60, 40, 80, "years", "实验室主任年龄上限", "A director older than this on the review date is 超龄."),
-        PolicyDefinition("director_term_years", 5, 1, 10, "years", "主任任期（年）", "Length of one director term."),
-        PolicyDefinition("director_max_terms", 2, 1, 5, "terms", "主任最多连任届数", "More consecutive terms than this is 超届."),
-        PolicyDefinition("director_must_be_full_time", True, None, None, "flag", "主任须全职", "A part-time director is a finding."),
-        PolicyDefinition("years_without_output", 3, 1, 10, "years", "连续无产出年数（撤销候选）", "So many complete years with no output make a lab a 撤销 candidate."),
-        PolicyDefinition("assessment_window_years", 5, 1, 10, "years", "评估有效期（年）", "No finalized assessment within this many years is a finding."),
-        PolicyDefinition("merge_similarity_threshold", 0.45, 0.05, 1.0, "ratio", "研究方向相似度阈值（整合候选）", "Dice similarity of research directions (character bigrams) at or above which two labs of one sub-field are merge candidates."),
-        PolicyDefinition("integrity_default_bar_years", 3, 1, 10, "years", "失信默认限制年限", "Bar length for misconduct reported by projects without a period of its own."),
-        PolicyDefinition("cluster_consecutive_fails", 2, 1, 5, "years", "实验室群连续不合格次数（重组或撤销）", "Consecutive failed annual assessments after which a cluster must be restructured or revoked."),
+        PolicyDefinition(
+            "director_max_age",
+            60,
+            40,
+            80,
+            "years",
+            "实验室主任年龄上限",
+            "A director older than this on the review date is 超龄.",
+        ),
+        PolicyDefinition(
+            "director_term_years", 5, 1, 10, "years", "主任任期（年）", "Length of one director term."
+        ),
+        PolicyDefinition(
+            "director_max_terms",
+            2,
+            1,
+            5,
+            "terms",
+            "主任最多连任届数",
+            "More consecutive terms than this is 超届.",
+        ),
+        PolicyDefinition(
+            "director_must_be_full_time",
+            True,
+            None,
+            None,
+            "flag",
+            "主任须全职",
+            "A part-time director is a finding.",
+        ),
+        PolicyDefinition(
+            "years_without_output",
+            3,
+            1,
+            10,
+            "years",
+            "连续无产出年数（撤销候选）",
+            "So many complete years with no output make a lab a 撤销 candidate.",
+        ),
+        PolicyDefinition(
+            "assessment_window_years",
+            5,
+            1,
+            10,
+            "years",
+            "评估有效期（年）",
+            "No finalized assessment within this many years is a finding.",
+        ),
+        PolicyDefinition(
+            "merge_similarity_threshold",
+            0.45,
+            0.05,
+            1.0,
+            "ratio",
+            "研究方向相似度阈值（整合候选）",
+            "Dice similarity of research directions (character bigrams) at or above which two labs "
+            "of one sub-field are merge candidates.",
+        ),
+        PolicyDefinition(
+            "integrity_default_bar_years",
+            3,
+            1,
+            10,
+            "years",
+            "失信默认限制年限",
+            "Bar length for misconduct reported by projects without a period of its own.",
+        ),
+        PolicyDefinition(
+            "cluster_consecutive_fails",
+            2,
+            1,
+            5,
+            "years",
+            "实验室群连续不合格次数（重组或撤销）",
+            "Consecutive failed annual assessments after which a cluster must be restructured or revoked.",
+        ),
     ]
 }
 
@@ -64,7 +131,7 @@ def _check(definition: PolicyDefinition, value: Any) -> Any:
         raise refuse("must be a number", "应为数字")
     if isinstance(definition.default, int) and not float(value).is_integer():
         raise refuse("must be a whole number", "应为整数")
-    if definition.minimum is not None and value < definition.minimum or (
+    if (definition.minimum is not None and value < definition.minimum) or (
         definition.maximum is not None and value > definition.maximum
     ):
         raise refuse(
@@ -90,5 +157,7 @@ async def change(uow: UnitOfWork, key: str, value: Any, reason: str | None) -> A
         row.version += 1
         row.updated_by = uow.actor.id
     await uow.session.flush()
-    await uow.record("policy.changed", entity_type="policy", entity_id=key, changes={key: [before, value]}, reason=reason)
+    await uow.record(
+        "policy.changed", entity_type="policy", entity_id=key, changes={key: [before, value]}, reason=reason
+    )
     return value

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import UnaryExpression, func, select
 
 from registry.access import may_manage_unit, may_run_platform, require
 from registry.platforms import repository as platforms
-from registry.reference import INSTRUMENT_CATEGORIES
+from registry.reference import INSTRUMENT_CATEGORIES, InstrumentCategoryCode
 from registry.sharing.models import Instrument, OpenTopic
 from shared.errors import FieldIssue, NotFound, ValidationFailed
 from shared.http.auth import PrincipalDep
@@ -20,7 +20,7 @@ from shared.http.schemas import Page
 
 instruments_router = APIRouter(prefix="/instruments", tags=["instruments"])
 topics_router = APIRouter(prefix="/topics", tags=["topics"])
-Category = Literal[tuple(INSTRUMENT_CATEGORIES)]  # type: ignore[valid-type]
+Category = InstrumentCategoryCode
 
 
 class InstrumentIn(BaseModel):
@@ -68,8 +68,14 @@ class TopicOut(TopicIn):
 async def _check_platform(session: SessionDep, principal: PrincipalDep, platform_id: UUID) -> None:
     p = await platforms.get(session, platform_id)
     if p is None:
-        raise ValidationFailed([FieldIssue("platform_id", "unknown_platform", "no such platform", "平台不存在")])
-    require(may_run_platform(principal, p.id, p.host_unit_id), "manage this platform's sharing", "管理该平台的仪器与开放课题")
+        raise ValidationFailed(
+            [FieldIssue("platform_id", "unknown_platform", "no such platform", "平台不存在")]
+        )
+    require(
+        may_run_platform(principal, p.id, p.host_unit_id),
+        "manage this platform's sharing",
+        "管理该平台的仪器与开放课题",
+    )
 
 
 def _instrument_out(i: Instrument) -> InstrumentOut:
@@ -82,11 +88,20 @@ async def add_instrument(body: InstrumentIn, uow: UnitOfWorkDep, principal: Prin
     if body.platform_id is not None:
         await _check_platform(uow.session, principal, body.platform_id)
     else:
-        require(may_manage_unit(principal, body.owner_unit_id), "register instruments of that unit", "登记该单位仪器")
+        require(
+            may_manage_unit(principal, body.owner_unit_id),
+            "register instruments of that unit",
+            "登记该单位仪器",
+        )
     i = Instrument(**body.model_dump(), version=1)
     uow.session.add(i)
     await uow.session.flush()
-    await uow.record("instrument.registered", entity_type="instrument", entity_id=i.id, changes=body.model_dump(mode="json"))
+    await uow.record(
+        "instrument.registered",
+        entity_type="instrument",
+        entity_id=i.id,
+        changes=body.model_dump(mode="json"),
+    )
     await uow.commit()
     return _instrument_out(i)
 
@@ -114,14 +129,18 @@ async def list_instruments(
             stmt = stmt.where(column == value)
     if q:
         stmt = stmt.where(Instrument.name.ilike(f"%{q}%"))
-    order = {
+    order: dict[str, UnaryExpression[Any]] = {
         "name": Instrument.name.asc(),
         "-value_fen": Instrument.value_fen.desc(),
         "-annual_service_hours": Instrument.annual_service_hours.desc(),
-    }[sort]
+    }
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    rows = await session.execute(stmt.order_by(order, Instrument.id).offset(page.offset).limit(page.size))
-    return Page(items=[_instrument_out(i) for i in rows.scalars()], total=total, page=page.page, size=page.size)
+    rows = await session.execute(
+        stmt.order_by(order[sort], Instrument.id).offset(page.offset).limit(page.size)
+    )
+    return Page(
+        items=[_instrument_out(i) for i in rows.scalars()], total=total, page=page.page, size=page.size
+    )
 
 
 @topics_router.post("", status_code=status.HTTP_201_CREATED, response_model=TopicOut)
@@ -130,7 +149,9 @@ async def add_topic(body: TopicIn, uow: UnitOfWorkDep, principal: PrincipalDep) 
     t = OpenTopic(**body.model_dump(), status="open")
     uow.session.add(t)
     await uow.session.flush()
-    await uow.record("topic.opened", entity_type="open_topic", entity_id=t.id, changes=body.model_dump(mode="json"))
+    await uow.record(
+        "topic.opened", entity_type="open_topic", entity_id=t.id, changes=body.model_dump(mode="json")
+    )
     await uow.commit()
     return TopicOut.model_validate(t)
 
@@ -143,7 +164,9 @@ async def close_topic(topic_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDe
     await _check_platform(uow.session, principal, t.platform_id)
     if t.status != "closed":
         t.status = "closed"
-        await uow.record("topic.closed", entity_type="open_topic", entity_id=t.id, changes={"status": ["open", "closed"]})
+        await uow.record(
+            "topic.closed", entity_type="open_topic", entity_id=t.id, changes={"status": ["open", "closed"]}
+        )
         await uow.commit()
     return TopicOut.model_validate(t)
 
@@ -165,5 +188,12 @@ async def list_topics(
     if status_:
         stmt = stmt.where(OpenTopic.status == status_)
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    rows = await session.execute(stmt.order_by(OpenTopic.year.desc(), OpenTopic.id).offset(page.offset).limit(page.size))
-    return Page(items=[TopicOut.model_validate(t) for t in rows.scalars()], total=total, page=page.page, size=page.size)
+    rows = await session.execute(
+        stmt.order_by(OpenTopic.year.desc(), OpenTopic.id).offset(page.offset).limit(page.size)
+    )
+    return Page(
+        items=[TopicOut.model_validate(t) for t in rows.scalars()],
+        total=total,
+        page=page.page,
+        size=page.size,
+    )

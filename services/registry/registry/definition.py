@@ -10,6 +10,7 @@ from registry.advisor import api as advisor_api
 from registry.clusters import api as clusters_api
 from registry.clusters.events import EVENT_TYPES as CLUSTER_EVENTS
 from registry.db import Base, kit
+from registry.imports import api as imports_api
 from registry.integrity import api as integrity_api
 from registry.integrity.events import EVENT_TYPES as INTEGRITY_EVENTS
 from registry.metadata import router as metadata_router
@@ -50,6 +51,7 @@ def build_definition(settings: RegistrySettings | None = None) -> ServiceDefinit
         migrations_dir=MIGRATIONS_DIR,
         routers=[
             organisations_api.router,
+            imports_api.router,
             people_api.router,
             platforms_api.router,
             sharing_api.instruments_router,

@@ -5,8 +5,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from registry.access import acting_units, directed_platforms
+from registry.access import acting_units, directed_platforms, is_staff
 from registry.codes import Region
+from registry.imports import service as imports
 from registry.platforms import repository, service
 from registry.platforms.machine import ACTION_LABELS, PLATFORM_MACHINE
 from registry.platforms.models import Platform
@@ -26,7 +27,7 @@ from registry.platforms.schemas import (
 from registry.reference import FieldCode, SubFieldCode
 from shared.auth import Principal
 from shared.errors import NotFound
-from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
+from shared.excel import XLSX_MEDIA_TYPE, export_xlsx
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
@@ -130,31 +131,14 @@ async def list_platforms(
     return Page(items=[PlatformOut.of(p) for p in items], total=total, page=page.page, size=page.size)
 
 
-EXPORT_COLUMNS = [
-    Column("code", "平台编号", 16),
-    Column("name", "平台名称", 40),
-    Column("kind_zh", "平台类别", 20),
-    Column("state_zh", "状态", 10),
-    Column("field_zh", "领域", 10),
-    Column("sub_field_zh", "细分领域", 16),
-    Column("region_zh", "所在盟市", 12),
-    Column("lab_type_zh", "实验室类型", 10),
-    Column("host_unit_id", "依托单位ID", 38),
-    Column("research_directions", "研究方向", 60),
-    Column("approved_on", "批准日期", 12),
-    Column("approval_document", "批准文号", 20),
-    Column("staff_count", "固定人员数", 10),
-]
-
-
 @router.get("/export", summary="The filtered list as an Excel file with Chinese headers")
 async def export_platforms(session: SessionDep, principal: PrincipalDep, filters: FiltersDep) -> Response:
     items = await repository.all_matching(
         session, filters.to_filter(principal), sort=filters.sort, limit=EXPORT_LIMIT
     )
-    rows = (PlatformOut.of(p).model_dump(mode="json") for p in items)
+    rows = await imports.platform_rows(session, items, reveal_ids=is_staff(principal))
     return Response(
-        export_xlsx(EXPORT_COLUMNS, rows, sheet="创新平台"),
+        export_xlsx([*imports.PLATFORM_COLUMNS, *imports.EXPORT_EXTRA], rows, sheet="创新平台"),
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": "attachment; filename*=UTF-8''platforms.xlsx"},
     )

@@ -56,7 +56,7 @@ def _load(path: str) -> Any:
 
 @pytest.fixture
 async def start_service(
-    infra: TestInfra, namespace: str, jwks_json: str
+    infra: TestInfra, namespace: str, jwks_json: str, signing_key_pem: str
 ) -> AsyncIterator[Callable[..., contextlib.AbstractAsyncContextManager[RunningService]]]:
     """Start a service on a fresh database: ``async with start_service("registry") as svc``.
 
@@ -79,6 +79,7 @@ async def start_service(
             "nats_url": infra.nats_url,
             "events_namespace": namespace,
             "auth_jwks_json": jwks_json,
+            **({"signing_key_pem": signing_key_pem} if name == "gateway" else {}),
             **overrides,
         }
         settings = _load(SETTINGS_CLASSES[name])(**values)

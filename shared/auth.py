@@ -10,6 +10,7 @@ how key rotation reaches the services without a restart.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,13 @@ from typing import Any
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
 from jwt.algorithms import OKPAlgorithm
 
 from shared.errors import Unauthenticated
@@ -180,6 +188,25 @@ class TokenVerifier:
         return principal_from_claims(claims)
 
 
+def key_id(private_key: Ed25519PrivateKey) -> str:
+    """A stable ``kid`` derived from the public key: the same across restarts and replicas."""
+    raw = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_signing_key(pem: str) -> tuple[str, Ed25519PrivateKey]:
+    key = load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("signing keys must be Ed25519 private keys")
+    return key_id(key), key
+
+
+def new_signing_key_pem() -> str:
+    return (
+        Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    )
+
+
 class TokenIssuer:
     """Signs access tokens with Ed25519 keys; the newest key signs, all keys verify."""
 
@@ -189,6 +216,15 @@ class TokenIssuer:
         self._keys = list(keys)
         if not self._keys:
             raise ValueError("at least one signing key is required")
+
+    @classmethod
+    def from_pems(
+        cls, current: str, *, previous: Iterable[str] = (), issuer: str, audience: str
+    ) -> TokenIssuer:
+        """The current key signs; previous keys stay published until their tokens expire."""
+        keys = [load_signing_key(pem) for pem in previous]
+        keys.append(load_signing_key(current))
+        return cls(issuer=issuer, audience=audience, keys=keys)
 
     @classmethod
     def generate(cls, *, issuer: str, audience: str) -> TokenIssuer:

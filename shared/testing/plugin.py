@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.auth import TokenIssuer
+from shared.auth import TokenIssuer, new_signing_key_pem
 from shared.devstack.nats import NatsServer
 from shared.devstack.ports import free_port
 from shared.testing.infra import LocalServers, TestInfra
@@ -44,8 +44,14 @@ def namespace() -> str:
 
 
 @pytest.fixture(scope="session")
-def token_issuer() -> TokenIssuer:
-    return TokenIssuer.generate(issuer=TEST_ISSUER, audience=TEST_AUDIENCE)
+def signing_key_pem() -> str:
+    """The key the gateway under test signs with, and the tests' own tokens too."""
+    return new_signing_key_pem()
+
+
+@pytest.fixture(scope="session")
+def token_issuer(signing_key_pem: str) -> TokenIssuer:
+    return TokenIssuer.from_pems(signing_key_pem, issuer=TEST_ISSUER, audience=TEST_AUDIENCE)
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,8 @@ class RepublishRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
     event_type: str = Field(min_length=3, max_length=200)
-    from_sequence: int = Field(ge=1)
-    to_sequence: int = Field(ge=1)
+    from_sequence: int = Field(ge=1, le=2**63 - 1)  # a PostgreSQL bigint: larger is a 422, not a 500
+    to_sequence: int = Field(ge=1, le=2**63 - 1)
 
 
 def _ops_router(definition: ServiceDefinition, metrics: ServiceMetrics) -> APIRouter:

@@ -93,9 +93,9 @@ async def start_gateway(
     start_service: Any, gateway_key_pem: str
 ) -> AsyncIterator[Callable[..., contextlib.AbstractAsyncContextManager[Any]]]:
     @contextlib.asynccontextmanager
-    async def start(**overrides: Any) -> AsyncIterator[Any]:
+    async def start(*, http: bool = False, **overrides: Any) -> AsyncIterator[Any]:
         async with start_service(
-            "gateway", **gateway_settings(**{"signing_key_pem": gateway_key_pem, **overrides})
+            "gateway", http=http, **gateway_settings(**{"signing_key_pem": gateway_key_pem, **overrides})
         ) as gw:
             yield gw
 
@@ -134,6 +134,7 @@ async def platform(
         start_service("projects", http=True, auth_jwks_json=gateway_jwks) as projects,
         start_service("evaluation", http=True, auth_jwks_json=gateway_jwks) as evaluation,
         start_gateway(
+            http=True,
             registry_url=registry.base_url,
             projects_url=projects.base_url,
             evaluation_url=evaluation.base_url,

@@ -15,7 +15,10 @@ from shared.auth import ROLE_LABELS_ZH, Role
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,64}$")]
 Email = Annotated[
-    str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,185}\.[A-Za-z]{2,}$", max_length=254)
+    str,
+    StringConstraints(
+        pattern=r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$", max_length=254
+    ),
 ]
 Phone = Annotated[str, StringConstraints(pattern=r"^1[3-9]\d{9}$")]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=128)]

@@ -198,6 +198,7 @@ async def create_account(
     policy: PasswordPolicy | None = None,
 ) -> tuple[Account, str | None]:
     """An administrator opens an account; without a password a one-time one is generated."""
+    _check_distinct(grants)
     account = Account(
         username=username.lower(),
         email=email.lower() if email else None,
@@ -229,6 +230,11 @@ async def create_account(
     return account, temporary
 
 
+def _check_distinct(grants: Sequence[GrantSpec]) -> None:
+    if len({g.role for g in grants}) != len(grants):
+        raise ValidationFailed([FieldIssue("roles", "duplicate_role", "a role is listed twice", "角色重复")])
+
+
 def _grant(account: Account, spec: GrantSpec, by: str) -> RoleGrant:
     scope = list(spec.scope_ids)
     if spec.role == Role.host_unit_admin and not scope and account.unit_id:
@@ -249,8 +255,7 @@ async def set_roles(
     uow: UnitOfWork, account: Account, grants: Sequence[GrantSpec], *, reason: str | None, origin: Origin
 ) -> list[RoleGrant]:
     """Replace the account's roles (角色变更); the change shows in the next access token."""
-    if len({g.role for g in grants}) != len(grants):
-        raise ValidationFailed([FieldIssue("roles", "duplicate_role", "a role is listed twice", "角色重复")])
+    _check_distinct(grants)
     current = await repository.grants(uow.session, account.id)
     before = [{"role": g.role, "scope_ids": list(g.scope_ids), "status": g.status} for g in current]
     for grant in current:

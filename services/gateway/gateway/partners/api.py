@@ -192,7 +192,10 @@ async def client_token(
     response: Response,
 ) -> ClientTokenResponse:
     raw = (await request.body()).decode("utf-8", "replace")
-    form = {k: v[0] for k, v in parse_qs(raw, max_num_fields=10).items()}
+    try:
+        form = {k: v[0] for k, v in parse_qs(raw, max_num_fields=10).items()}
+    except ValueError as exc:
+        raise OAuthError(400, "invalid_request", "too many form fields", "请求参数过多") from exc
     if form.get("grant_type") != "client_credentials":
         raise OAuthError(
             400, "unsupported_grant_type", "only client_credentials is supported", "仅支持客户端凭据模式"

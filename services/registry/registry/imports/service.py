@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
+from registry.access import may_manage_unit
 from registry.codes import REGION_LABELS
 from registry.organisations.models import Organisation
 from registry.people import identity
@@ -335,10 +336,12 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
 
 
 async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, mode: Mode) -> ImportReport:
+    """People are checked row by row first, then written in one batch (see ``register_many``)."""
     report = ImportReport(mode)
     headers = {c.key: c.header_zh for c in PEOPLE_COLUMNS} | {
         "unit_id": "工作单位统一社会信用代码",
         "birth_date": "身份证号码",
+        "gender": "身份证号码",
     }
     try:
         rows = read_xlsx(content, PEOPLE_COLUMNS, required=PEOPLE_REQUIRED, max_rows=MAX_ROWS)
@@ -347,7 +350,10 @@ async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, m
         return report
     report.rows = len(rows)
     units = await _units_by_code(uow, {str(r.values.get("unit_credit_code") or "").upper() for r in rows})
-    parsed: list[tuple[int, BaseModel | None]] = []
+    registered = await people.existing_digests(
+        uow.session, {identity.digest(str(r.values["id_number"])) for r in rows if r.values.get("id_number")}
+    )
+    to_create: list[PersonCreate] = []
     seen: dict[str, int] = {}
     for r in rows:
         v = r.values
@@ -393,20 +399,27 @@ async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, m
                         f"与第{first}行身份证号码重复",
                     )
                 )
-                model = None
+            elif not may_manage_unit(principal, model.unit_id):
+                row_issues.append(
+                    RowIssue(
+                        r.number,
+                        headers["unit_credit_code"],
+                        "not a unit you act for",
+                        "无权登记非本单位人员",
+                    )
+                )
         if row_issues:
             report.issues.extend(row_issues)
             report.rejected_rows.append(r.number)
-        parsed.append((r.number, model))
-
-    async def write(model: BaseModel) -> bool:
-        assert isinstance(model, PersonCreate)
-        if await people.find_by_digest(uow.session, identity.digest(model.id_number)) is not None:
-            return False
-        await people_service.register(uow, principal, model)
-        return True
-
-    await _apply(uow, report, parsed, write, headers)
+        elif model is not None and identity.digest(model.id_number) in registered:
+            report.unchanged += 1
+        elif model is not None:
+            to_create.append(model)
+    if mode == "all_or_nothing" and report.rejected_rows:
+        report.unchanged = 0
+        return report
+    created = await people_service.register_many(uow, principal, to_create, reason="Excel导入")
+    report.created = len(created)
     return await _finish(uow, report)
 
 

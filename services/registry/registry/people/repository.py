@@ -69,3 +69,14 @@ async def list_page(
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = await session.execute(stmt.order_by(SORTS[sort], Person.id).offset(offset).limit(limit))
     return list(rows.scalars()), int(total)
+
+
+async def existing_digests(session: AsyncSession, digests: set[str]) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(digests)
+    for start in range(0, len(ordered), 5000):
+        rows = await session.execute(
+            select(Person.id_number_digest).where(Person.id_number_digest.in_(ordered[start : start + 5000]))
+        )
+        found.update(rows.scalars())
+    return found

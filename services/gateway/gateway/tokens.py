@@ -6,36 +6,24 @@ any role so that the platform can be tried end to end without accounts.
 
 from __future__ import annotations
 
-from hashlib import sha256
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.settings import GatewaySettings
-from shared.auth import Role, TokenIssuer
+from shared.auth import Role, TokenIssuer, load_signing_key
 from shared.errors import NotFound
 
 router = APIRouter(tags=["auth"])
-
-
-def _key(pem: str) -> tuple[str, Ed25519PrivateKey]:
-    key = load_pem_private_key(pem.encode(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError("signing keys must be Ed25519 private keys")
-    # The kid is derived from the public key: stable across restarts and replicas.
-    kid = sha256(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
-    return kid, key
 
 
 def build_issuer(settings: GatewaySettings) -> TokenIssuer:
     """Keys come from settings (a secret store in production): the current key signs, previous
     keys are only published so that the tokens they signed verify until they expire."""
     if settings.signing_key_pem:
-        keys = [_key(pem) for pem in settings.previous_signing_keys_pem]
-        keys.append(_key(settings.signing_key_pem))
+        keys = [load_signing_key(pem) for pem in settings.previous_signing_keys_pem]
+        keys.append(load_signing_key(settings.signing_key_pem))
         return TokenIssuer(issuer=settings.auth_issuer, audience=settings.auth_audience, keys=keys)
     return TokenIssuer.generate(issuer=settings.auth_issuer, audience=settings.auth_audience)
 

@@ -8,12 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from gateway.settings import GatewaySettings
 from gateway.tokens import build_issuer
-from shared.auth import TokenIssuer
+from shared.auth import TokenIssuer, new_signing_key_pem
 from shared.devstack.ports import free_port
 
 # Argon2id at RFC 9106's parameters costs ~50 ms per hash; tests use the cheapest setting,
@@ -26,15 +24,13 @@ FAST_HASHING = {
 ADMIN_PASSWORD = "Admin-Pass-2026!"
 
 
-def new_key_pem() -> str:
-    return (
-        Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
-    )
+new_key_pem = new_signing_key_pem
 
 
 @pytest.fixture(scope="session")
-def gateway_key_pem() -> str:
-    return new_key_pem()
+def gateway_key_pem(signing_key_pem: str) -> str:
+    """The kit's test signing key: the ``auth`` fixture's tokens are the gateway's too."""
+    return signing_key_pem
 
 
 def unreachable() -> str:

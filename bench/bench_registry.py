@@ -271,7 +271,7 @@ async def _run(pg_url: str, nats_url: str) -> None:
             assert response.status_code == 200, response.text
             return response
 
-        lists = [
+        lists: list[tuple[str, str, dict[str, Any]]] = [
             ("platforms, no filter (baseline)", "/platforms", {}),
             (
                 "platforms, field+region+state, sort -approved_on",
@@ -308,9 +308,8 @@ async def _run(pg_url: str, nats_url: str) -> None:
             ("advisor, one field (baseline)", {"field": "materials"}),
             ("advisor, all labs", {}),
         ]:
-            samples = await _timed(
-                lambda q=params: get("/reorganisation/advice", q | {"on": "2026-11-23"}), 3
-            )
+            query = params | {"on": "2026-11-23"}
+            samples = await _timed(functools.partial(get, "/reorganisation/advice", query), 3)
             body = (await get("/reorganisation/advice", params | {"on": "2026-11-23"})).json()
             advice_rows.append(
                 [

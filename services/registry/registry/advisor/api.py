@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from registry.advisor.service import RULES, AdviceFilter, advise
@@ -29,13 +30,14 @@ async def advice(
     host_unit_id: UUID | None = None,
     rule: Annotated[str | None, Query(description="only labs with this finding")] = None,
     on: Annotated[date | None, Query(description="review date (default today)")] = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     result = await advise(
         session, AdviceFilter(field, region.value if region else None, host_unit_id), on or utcnow().date()
     )
     if rule is not None and rule in RULES:
         result["labs"] = [lab for lab in result["labs"] if any(f["rule"] == rule for f in lab["findings"])]
-    return result
+    # Already plain JSON values: skip FastAPI's per-value encoder, which dominates on large registers.
+    return JSONResponse(result)
 
 
 @targets_router.get("", summary="2025 targets (seed 004) against current counts per kind, 盟市 and field")

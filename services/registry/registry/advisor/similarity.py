@@ -31,12 +31,6 @@ def bigrams(directions: Sequence[str]) -> frozenset[str]:
     return frozenset(grams)
 
 
-def dice(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return 2 * len(a & b) / (len(a) + len(b))
-
-
 def shared_phrases(a: Sequence[str], b: Sequence[str], *, limit: int = 6) -> list[str]:
     """The longest runs of two or more characters found in a direction of each lab."""
     found: set[str] = set()

@@ -20,7 +20,7 @@ from gateway.oidc.api import router as oidc_router
 from gateway.oidc.provider import OidcProvider, ProviderConfig
 from gateway.opendata.api import router as opendata_router
 from gateway.partners.api import router as partners_router
-from gateway.proxy.forward import Upstreams
+from gateway.proxy.forward import Upstreams, VerifiedTokens
 from gateway.proxy.forward import router as proxy_router
 from gateway.proxy.openapi import CombinedOpenAPI
 from gateway.sessions.api import router as sessions_router
@@ -72,6 +72,7 @@ async def _start(runtime: ServiceRuntime) -> None:
         leeway_seconds=settings.auth_leeway_seconds,
         jwks_json=json.dumps(issuer.jwks()),
     )
+    runtime.extras["verified_tokens"] = VerifiedTokens(runtime.verifier)
     runtime.extras["partner_verifier"] = TokenVerifier(
         issuer=settings.auth_issuer,
         audience=settings.partner_audience,

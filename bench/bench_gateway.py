@@ -1,0 +1,206 @@
+"""The gateway's cost: the same endpoint called directly on the registry and through the
+gateway, in the same run, with authentication on both ways.
+
+Registry and gateway each run in a process of their own under uvicorn, as deployed; the load
+comes from this process over keep-alive connections. The request is a signed-in read of one
+organisation (``GET /organisations/{id}`` vs ``GET /api/registry/organisations/{id}``): the
+gateway checks the route table and the token, then the registry checks the token again.
+
+* latency: one request at a time (``BENCH_GATEWAY_SERIAL``, default 1000), p50 / p99
+* throughput: ``BENCH_GATEWAY_CONCURRENCY`` (default 16) clients for
+  ``BENCH_GATEWAY_SECONDS`` (default 5) seconds, requests/s
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.common import percentile, print_table, servers
+
+SERIAL = int(os.environ.get("BENCH_GATEWAY_SERIAL", "1000"))
+CONCURRENCY = int(os.environ.get("BENCH_GATEWAY_CONCURRENCY", "16"))
+SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "5"))
+
+
+def _serve(name: str, settings: dict[str, Any], port: int) -> None:
+    import uvicorn
+
+    if name == "registry":
+        from registry.app import create_app
+        from registry.settings import RegistrySettings
+
+        app = create_app(RegistrySettings(**settings))
+    else:
+        from gateway.app import create_app as create_gateway
+        from gateway.settings import GatewaySettings
+
+        app = create_gateway(GatewaySettings(**settings))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
+
+
+async def _database(pg_url: str, name: str, migrations_dir: Any) -> str:
+    from shared.devstack.postgres import database_url
+    from shared.migrations import upgrade
+
+    conn = await asyncpg.connect(database_url(pg_url, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = database_url(pg_url, name, scheme="postgresql+asyncpg")
+    await asyncio.to_thread(upgrade, migrations_dir, url)
+    return url
+
+
+async def _wait_ready(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            try:
+                if (await client.get(f"{url}/readyz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{url} did not become ready")
+
+
+async def _serial(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> list[float]:
+    for _ in range(50):  # warm the connection pools and caches
+        (await client.get(url, headers=headers)).raise_for_status()
+    latencies = []
+    for _ in range(SERIAL):
+        started = time.perf_counter()
+        response = await client.get(url, headers=headers)
+        latencies.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return latencies
+
+
+async def _throughput(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> float:
+    done = 0
+    deadline = time.perf_counter() + SECONDS
+
+    async def worker() -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            (await client.get(url, headers=headers)).raise_for_status()
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return done / (time.perf_counter() - started)
+
+
+async def _run(pg_url: str, nats_url: str) -> None:
+    from gateway.definition import MIGRATIONS_DIR as GATEWAY_MIGRATIONS
+    from registry.definition import MIGRATIONS_DIR as REGISTRY_MIGRATIONS
+    from shared.auth import TokenIssuer, new_signing_key_pem
+    from shared.devstack.ports import free_port
+
+    key = new_signing_key_pem()
+    issuer = TokenIssuer.from_pems(key, issuer="sci-platform-gateway", audience="sci-platform")
+    registry_port, gateway_port = free_port(), free_port()
+    registry_url, gateway_url = f"http://127.0.0.1:{registry_port}", f"http://127.0.0.1:{gateway_port}"
+    common = {
+        "environment": "local",
+        "nats_url": nats_url,
+        "events_namespace": "benchgw",
+        "log_level": "WARNING",
+    }
+    registry_settings = {
+        **common,
+        "database_url": await _database(pg_url, "bench_gw_registry", REGISTRY_MIGRATIONS),
+        "auth_jwks_json": json.dumps(issuer.jwks()),
+    }
+    gateway_settings = {
+        **common,
+        "database_url": await _database(pg_url, "bench_gw_gateway", GATEWAY_MIGRATIONS),
+        "signing_key_pem": key,
+        "registry_url": registry_url,
+        "projects_url": "http://127.0.0.1:9",
+        "evaluation_url": "http://127.0.0.1:9",
+        "background_work": False,
+    }
+    ctx = mp.get_context("spawn")
+    processes = [
+        ctx.Process(target=_serve, args=("registry", registry_settings, registry_port), daemon=True),
+        ctx.Process(target=_serve, args=("gateway", gateway_settings, gateway_port), daemon=True),
+    ]
+    for process in processes:
+        process.start()
+    try:
+        await asyncio.gather(_wait_ready(registry_url), _wait_ready(gateway_url))
+        staff = {
+            "Authorization": f"Bearer {issuer.issue('bench', roles=['department_staff'], ttl_seconds=3600)}"
+        }
+        reader = {"Authorization": f"Bearer {issuer.issue('bench', roles=['applicant'], ttl_seconds=3600)}"}
+        body = {
+            "name": "内蒙古大学",
+            "credit_code": "91150100MA0N0G2A1C",
+            "type": "university",
+            "region": "150100",
+            "address": "呼和浩特市赛罕区大学西街235号",
+        }
+        limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            created = await client.post(f"{registry_url}/organisations", json=body, headers=staff)
+            created.raise_for_status()
+            org_id = created.json()["id"]
+            targets = {
+                "direct to registry": f"{registry_url}/organisations/{org_id}",
+                "through the gateway": f"{gateway_url}/api/registry/organisations/{org_id}",
+            }
+            rows = []
+            figures: dict[str, tuple[float, float, float]] = {}
+            for name, url in targets.items():
+                latencies = await _serial(client, url, reader)
+                rps = await _throughput(client, url, reader)
+                figures[name] = (percentile(latencies, 50), percentile(latencies, 99), rps)
+            direct, gateway = figures["direct to registry"], figures["through the gateway"]
+            for name, (p50, p99, rps) in figures.items():
+                rows.append((name, SERIAL, p50, p99, CONCURRENCY, rps))
+            rows.append(
+                (
+                    "gateway adds",
+                    "",
+                    gateway[0] - direct[0],
+                    gateway[1] - direct[1],
+                    "",
+                    gateway[2] - direct[2],
+                )
+            )
+            print_table(
+                [
+                    "path (GET one organisation, token checked)",
+                    "serial n",
+                    "p50 ms",
+                    "p99 ms",
+                    "clients",
+                    "req/s",
+                ],
+                rows,
+            )
+            print(f"gateway keeps {gateway[2] / direct[2] * 100:.0f} % of direct throughput")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=15)
+
+
+def main() -> None:
+    with servers() as (pg_url, nats_url):
+        asyncio.run(_run(pg_url, nats_url))
+
+
+if __name__ == "__main__":
+    main()

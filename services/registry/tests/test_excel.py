@@ -135,3 +135,13 @@ async def test_a_file_that_is_not_the_template_is_refused_without_writing(reg: A
     template = await reg.client.get("/people/import/template", headers=reg.staff)
     headers = next(load_workbook(io.BytesIO(template.content)).worksheets[0].iter_rows(values_only=True))
     assert headers[:2] == ("姓名", "身份证号码")
+
+
+async def test_people_export_masks_id_numbers_for_non_staff(reg: Any) -> None:
+    await reg.person(1, name="张明")
+    for headers, masked in ((reg.staff, False), (reg.auth("host_unit_admin"), True)):
+        exported = await reg.client.get("/people/export", headers=headers)
+        assert exported.status_code == 200
+        rows = list(load_workbook(io.BytesIO(exported.content)).worksheets[0].iter_rows(values_only=True))
+        assert rows[0][:2] == ("姓名", "身份证号码")
+        assert rows[1][0] == "张明" and ("*" in rows[1][1]) is masked

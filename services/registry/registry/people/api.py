@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from registry.access import is_staff
 from registry.people import identity, repository, service
@@ -11,6 +11,7 @@ from registry.people.models import Person
 from registry.people.schemas import PersonCreate, PersonOut, PersonUpdate
 from registry.reference import TitleCode
 from shared.errors import Forbidden, NotFound
+from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
@@ -67,6 +68,50 @@ async def list_people(
     reveal = is_staff(principal)
     return Page(
         items=[PersonOut.of(p, reveal=reveal) for p in items], total=total, page=page.page, size=page.size
+    )
+
+
+EXPORT_COLUMNS = [
+    Column("name", "姓名", 12),
+    Column("id_number", "身份证号码", 22),
+    Column("gender_zh", "性别", 6),
+    Column("birth_date", "出生日期", 12),
+    Column("title_zh", "职称", 12),
+    Column("discipline", "学科", 16),
+    Column("unit_id", "工作单位ID", 38),
+    Column("employment", "全职/兼职", 10),
+    Column("email", "电子邮箱", 24),
+]
+EXPORT_LIMIT = 50_000
+
+
+@router.get("/export", summary="The filtered list as an Excel file (ID numbers masked except for staff)")
+async def export_people(
+    session: SessionDep,
+    principal: PrincipalDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    unit_id: UUID | None = None,
+    title: TitleCode | None = None,
+    full_time: bool | None = None,
+    sort: Sort = "name",
+) -> Response:
+    items, _ = await repository.list_page(
+        session,
+        repository.PersonFilter(q=q, unit_id=unit_id, title=title, full_time=full_time),
+        sort=sort,
+        offset=0,
+        limit=EXPORT_LIMIT,
+    )
+    reveal = is_staff(principal)
+    rows = (
+        PersonOut.of(p, reveal=reveal).model_dump(mode="json")
+        | {"employment": "全职" if p.full_time else "兼职"}
+        for p in items
+    )
+    return Response(
+        export_xlsx(EXPORT_COLUMNS, rows, sheet="人员"),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": "attachment; filename*=UTF-8''people.xlsx"},
     )
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway.accounts import service as account_service
 from gateway.accounts.api import router as accounts_router
+from gateway.audit import router as audit_router
 from gateway.db import Base, kit
 from gateway.deps import Identity
 from gateway.events import handlers
@@ -153,6 +154,7 @@ def build_definition(settings: GatewaySettings | None = None) -> ServiceDefiniti
             partners_router,
             opendata_router,
             webhooks_router,
+            audit_router,
             docs_router,
             proxy_router,
         ],

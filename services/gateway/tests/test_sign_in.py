@@ -164,3 +164,22 @@ async def test_sign_ins_and_failures_are_audited_with_the_address(gateway: Any) 
     assert actions[:3] == ["signed_in", "sign_in_failed", "password_changed"]
     assert all(e["changes"]["ip"] == "127.0.0.1" for e in history.json()["items"][:3])
     assert "password" not in str(history.json()["items"][0]["changes"]).replace("password_", "")
+
+
+async def test_operators_see_failed_sign_ins_for_any_identifier_in_the_audit_log(gateway: Any) -> None:
+    await sign_in(gateway, "no-such-user", "Wrong-Pass-42")
+    admin = await admin_headers(gateway)
+    log = await gateway.client.get("/admin/audit", params={"action": "sign_in_failed"}, headers=admin)
+    assert log.status_code == 200
+    [entry] = log.json()["items"]
+    assert entry["changes"]["outcome"] == "unknown_identifier" and entry["changes"]["ip"] == "127.0.0.1"
+    assert "no-such-user" not in log.text  # the identifier is kept as a digest only
+    signed_in = await gateway.client.get("/admin/audit", params={"action": "signed_in"}, headers=admin)
+    assert signed_in.json()["total"] == 1
+    applicant = await gateway.client.get(
+        "/admin/audit",
+        headers={
+            "Authorization": f"Bearer {gateway.runtime.extras['issuer'].issue('x', roles=['applicant'])}"
+        },
+    )
+    assert applicant.status_code == 403

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shared.auth import TokenIssuer
@@ -24,6 +24,9 @@ from shared.testing.servers import serving
 from .conftest import new_key_pem
 
 pytestmark = pytest.mark.asyncio
+
+
+BIG_EXPORT = bytes(range(256)) * 16 * 1024  # 4 MiB, like a large Excel export
 
 
 class Upstream:
@@ -39,6 +42,10 @@ class Upstream:
                 {"method": request.method, "headers": dict(request.headers), "size": len(body)}
             )
             await asyncio.sleep(self.delay)
+            if request.path_params.get("org_id") == "export":
+                return Response(
+                    BIG_EXPORT, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                )
             return JSONResponse(
                 {"id": request.path_params.get("org_id", "new")}, headers={"x-upstream": "yes"}
             )
@@ -68,6 +75,17 @@ async def test_request_id_is_forwarded_and_returned(start_gateway: Any, upstream
     assert response.headers["x-request-id"] == "req-42"
     assert stub.received[0]["headers"]["x-request-id"] == "req-42"
     assert "cookie" not in stub.received[0]["headers"]
+
+
+async def test_a_large_answer_streams_through_intact(start_gateway: Any, upstream: Any, gw_auth: Any) -> None:
+    _, url = upstream
+    async with start_gateway(registry_url=url) as gw, gw.client.stream(
+        "GET", "/api/registry/organisations/export", headers=gw_auth("applicant")
+    ) as response:
+        chunks = [chunk async for chunk in response.aiter_raw()]
+    assert response.status_code == 200
+    assert b"".join(chunks) == BIG_EXPORT
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
 
 
 async def test_a_service_that_is_down_is_a_502_problem(gateway: Any, gw_auth: Any) -> None:

@@ -10,6 +10,7 @@ from registry.advisor import api as advisor_api
 from registry.clusters import api as clusters_api
 from registry.clusters.events import EVENT_TYPES as CLUSTER_EVENTS
 from registry.db import Base, kit
+from registry.demo import load_for_settings as load_demo_data
 from registry.imports import api as imports_api
 from registry.integrity import api as integrity_api
 from registry.integrity.events import EVENT_TYPES as INTEGRITY_EVENTS
@@ -65,4 +66,5 @@ def build_definition(settings: RegistrySettings | None = None) -> ServiceDefinit
         ],
         handlers=registry_handlers.handlers,
         produces=PRODUCES,
+        demo_data=load_demo_data,
     )

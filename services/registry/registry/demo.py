@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -50,7 +51,9 @@ from registry.platforms.schemas import DirectorIn, MemberIn, OutputIn, PlatformC
 from registry.reference import SUB_FIELD_PARENT
 from registry.sharing.models import Instrument
 from shared.auth import Principal
+from shared.db import create_engine, create_sessionmaker
 from shared.ids import uuid7
+from shared.settings import ServiceSettings
 from shared.uow import UnitOfWork
 
 REVIEW_DATE = date(2026, 11, 23)
@@ -541,13 +544,28 @@ async def load(sessionmaker: async_sessionmaker[AsyncSession], *, if_empty: bool
     return loader.summary
 
 
-async def _main(if_empty: bool) -> None:
-    url = os.environ["REGISTRY_DATABASE_URL"]
-    engine = create_async_engine(url)
+async def load_for_settings(settings: ServiceSettings, if_empty: bool) -> str:
+    """The kit's ``demo-data`` command (``python -m registry demo-data [--if-empty]``)."""
+    engine = create_engine(settings)
     try:
-        await load(async_sessionmaker(engine, expire_on_commit=False), if_empty=if_empty)
+        summary = await load(create_sessionmaker(engine), if_empty=if_empty)
     finally:
         await engine.dispose()
+    return (
+        f"{summary.organisations} units, {summary.people} people, {summary.platforms} platforms, "
+        f"{summary.clusters} clusters, {summary.instruments} instruments, "
+        f"{summary.integrity_records} integrity records ({summary.skipped} platforms already present)"
+    )
+
+
+async def _main(if_empty: bool) -> None:
+    # Only the database is needed here, not the service's other settings (NATS, auth).
+    engine = create_async_engine(os.environ["REGISTRY_DATABASE_URL"])
+    try:
+        summary = await load(create_sessionmaker(engine), if_empty=if_empty)
+    finally:
+        await engine.dispose()
+    sys.stdout.write(f"registry demo: {summary.platforms} platforms, {summary.people} people loaded\n")
 
 
 def main() -> None:

@@ -53,6 +53,9 @@ class Identity:
 
     def access_token(self, account: Account, grants: list[RoleGrant]) -> str:
         claims = claims_for(account, grants)
+        if account.must_change_password:
+            # A one-time password opens nothing but the password change itself.
+            claims.update(roles=[], scopes={})
         return self.issuer.issue(
             str(account.id),
             roles=claims["roles"],

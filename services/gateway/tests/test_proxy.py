@@ -79,9 +79,12 @@ async def test_request_id_is_forwarded_and_returned(start_gateway: Any, upstream
 
 async def test_a_large_answer_streams_through_intact(start_gateway: Any, upstream: Any, gw_auth: Any) -> None:
     _, url = upstream
-    async with start_gateway(registry_url=url) as gw, gw.client.stream(
-        "GET", "/api/registry/organisations/export", headers=gw_auth("applicant")
-    ) as response:
+    async with (
+        start_gateway(registry_url=url) as gw,
+        gw.client.stream(
+            "GET", "/api/registry/organisations/export", headers=gw_auth("applicant")
+        ) as response,
+    ):
         chunks = [chunk async for chunk in response.aiter_raw()]
     assert response.status_code == 200
     assert b"".join(chunks) == BIG_EXPORT

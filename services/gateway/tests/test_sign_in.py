@@ -28,6 +28,8 @@ async def make_account(gw: Any, username: str = "zhang.wei", **body: Any) -> dic
     assert created.status_code == 201, created.text
     first = await sign_in(gw, username, created.json()["one_time_password"])
     assert first.json()["must_change_password"] is True
+    # a one-time password opens nothing but the password change
+    assert (await gw.runtime.verifier.verify(first.json()["access_token"])).roles == frozenset()
     change = await gw.client.post(
         "/auth/password",
         json={"current_password": created.json()["one_time_password"], "new_password": PASSWORD},

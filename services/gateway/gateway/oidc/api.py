@@ -12,12 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from gateway import ratelimit
 from gateway.accounts.schemas import TokenResponse
 from gateway.deps import AnonymousUowDep, IdentityDep, OriginDep
 from gateway.oidc import service
 from gateway.oidc.provider import OidcProvider
 from gateway.sessions import service as sessions
 from gateway.sessions.api import NO_STORE, issue_tokens
+from gateway.settings import GatewaySettings
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
 
@@ -46,8 +48,19 @@ def _provider(runtime: RuntimeDep) -> OidcProvider:
 @router.post(
     "/authorize", response_model=AuthorizationOut, summary="Start a sign-in at the regional platform"
 )
-async def authorize(uow: AnonymousUowDep, runtime: RuntimeDep) -> AuthorizationOut:
-    url, state = await service.begin(uow, _provider(runtime))
+async def authorize(uow: AnonymousUowDep, runtime: RuntimeDep, origin: OriginDep) -> AuthorizationOut:
+    provider = _provider(runtime)
+    settings = runtime.settings
+    assert isinstance(settings, GatewaySettings)
+    wait = await ratelimit.hit(
+        runtime.sessionmaker,
+        f"oidc:ip:{origin.ip}",
+        limit=settings.sign_in_limit_per_ip,
+        window_seconds=settings.sign_in_window_seconds,
+    )
+    if wait is not None:
+        raise ratelimit.too_many(wait, "sign-in attempts")
+    url, state = await service.begin(uow, provider)
     await uow.commit()
     return AuthorizationOut(authorization_url=url, state=state)
 

@@ -8,7 +8,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from gateway.accounts import repository
 from gateway.accounts.models import Account, RoleGrant
@@ -29,6 +29,7 @@ def _hash(value: str) -> str:
 
 async def begin(uow: UnitOfWork, provider: OidcProvider) -> tuple[str, str]:
     """The provider URL to send the browser to, and the state the SPA keeps to match the answer."""
+    await uow.session.execute(delete(OidcLoginState).where(OidcLoginState.expires_at < utcnow() - STATE_TTL))
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier, challenge = pkce_pair()
     uow.session.add(

@@ -245,3 +245,33 @@ async def test_history_is_append_only_and_kept_per_platform(reg: Any) -> None:
         "registry.platform.rectification_opened",
         "registry.platform.rectification_closed",
     ]
+
+
+async def test_staff_edit_is_recorded_with_its_reason_and_emits_updated(reg: Any) -> None:
+    org = await reg.org(1)
+    p = await reg.platform(org["id"])
+    response = await reg.client.patch(
+        f"/platforms/{p['id']}",
+        json={"staff_count": 42, "approved_on": "2015-07-01", "reason": "年报更正"},
+        headers=reg.staff,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["staff_count"] == 42 and response.json()["version"] == 2
+    last = (await reg.client.get(f"/platforms/{p['id']}/history", headers=reg.staff)).json()["items"][-1]
+    assert last["reason"] == "年报更正"
+    assert last["details"]["changed"] == {"staff_count": [0, 42], "approved_on": ["2015-06-01", "2015-07-01"]}
+    assert [e["type"] for e in await reg.events("registry.platform.updated")] == ["registry.platform.updated"]
+
+
+async def test_history_rows_cannot_be_edited_or_deleted(reg: Any) -> None:
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    org = await reg.org(1)
+    await reg.platform(org["id"])
+    async with reg.svc.runtime.sessionmaker() as session:
+        with pytest.raises(DBAPIError, match="append-only"):
+            await session.execute(update(PlatformHistory).values(reason="改写历史"))
+        await session.rollback()
+        with pytest.raises(DBAPIError, match="append-only"):
+            await session.execute(delete(PlatformHistory))

@@ -295,6 +295,19 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_platform_history_platform_id"), "platform_history", ["platform_id"], unique=False
     )
+    # A platform's history is append-only: corrections are new entries, never edits.
+    op.execute(
+        """
+        CREATE FUNCTION platform_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'platform_history is append-only';
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER platform_history_append_only BEFORE UPDATE OR DELETE ON platform_history "
+        "FOR EACH ROW EXECUTE FUNCTION platform_history_append_only()"
+    )
     op.create_table(
         "platform_members",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -341,6 +354,7 @@ def downgrade() -> None:
     op.drop_table("platform_members")
     op.drop_index(op.f("ix_platform_history_platform_id"), table_name="platform_history")
     op.drop_table("platform_history")
+    op.execute("DROP FUNCTION platform_history_append_only()")
     op.drop_index(op.f("ix_platform_assessments_platform_id"), table_name="platform_assessments")
     op.drop_table("platform_assessments")
     op.drop_index(op.f("ix_open_topics_platform_id"), table_name="open_topics")

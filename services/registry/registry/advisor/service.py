@@ -302,15 +302,16 @@ def _merge_groups(labs: list[Lab], threshold: float, on: date) -> list[dict[str,
         for i, gs in enumerate(grams):
             for g in gs:
                 index[g].append(i)
+        sizes = [len(gs) for gs in grams]
         for i, gs in enumerate(grams):
             shared: Counter[int] = Counter()
             for g in gs:
                 postings = index[g]
                 shared.update(postings[bisect_right(postings, i) :])
+            size = sizes[i]
             for j, count in shared.items():
-                score = 2 * count / (len(gs) + len(grams[j]))
-                if score >= threshold:
-                    pairs.append((i, j, score))
+                if 2 * count >= threshold * (size + sizes[j]):
+                    pairs.append((i, j, 2 * count / (size + sizes[j])))
                     parent[_root(parent, i)] = _root(parent, j)
         if not pairs:
             continue

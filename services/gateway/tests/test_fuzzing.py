@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 pytestmark = pytest.mark.asyncio
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 5
 
 
 def fuzz(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -67,5 +67,5 @@ async def test_fuzzing_the_combined_document_finds_no_server_error_and_no_schema
     calls, failures = await asyncio.to_thread(fuzz, document, gw.base_url, headers)
     assert failures == [], "\n\n".join(failures)
     operations = {c.rsplit(" ", 1)[0] for c in calls}
-    assert len(operations) >= 40 and len(calls) > 200
+    assert len(operations) >= 40 and len(calls) > 150
     assert any(c.endswith((" 200", " 201")) for c in calls)  # the fuzzer got past authorisation too

@@ -146,8 +146,11 @@ async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) 
     require(
         may_manage_unit(principal, data.host_unit_id), "register platforms for that unit", "为该单位登记平台"
     )
-    if not is_staff(principal) and data.initial_state != "proposed":
-        require(False, "register a platform as already approved", "登记已批准的平台")
+    require(
+        is_staff(principal) or data.initial_state == "proposed",
+        "register a platform as already approved",
+        "登记已批准的平台",
+    )
     if await organisations.get(uow.session, data.host_unit_id) is None:
         raise ValidationFailed([FieldIssue("host_unit_id", "unknown_unit", "no such unit", "依托单位未登记")])
     person_ids = {d.person_id for d in [*([data.director] if data.director else []), *data.deputy_directors]}
@@ -229,6 +232,8 @@ async def act(
     uow: UnitOfWork, principal: Principal, p: Platform, action: str, req: ActionRequest
 ) -> Platform:
     """Apply one lifecycle transition or reorganisation action (not 整合: see ``merge``)."""
+    if action == "merge":
+        return (await merge(uow, principal, p.id, req))[0]
     transition = PLATFORM_MACHINE.apply(p.state, action, principal.roles)
     before = p.state
     details: dict[str, Any] = {}

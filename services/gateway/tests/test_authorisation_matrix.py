@@ -108,6 +108,7 @@ async def test_routes_not_in_the_table_are_closed(gateway: Any, gw_auth: Any) ->
         ("GET", "/api/registry/metrics"),
         ("GET", "/api/registry/internal/anything"),
         ("GET", "/api/nowhere/organisations"),
+        ("GET", "/api/registry/organisations/%2e%2e"),  # a dot segment would climb out of the route
     ):
         assert (await gw.client.request(method, path, headers=admin)).status_code == 404, path
 

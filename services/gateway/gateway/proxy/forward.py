@@ -126,7 +126,8 @@ async def forward(service: str, path: str, request: Request) -> Response:
     upstreams: Upstreams = runtime.extras["upstreams"]
     client = upstreams.clients.get(service)
     route = TABLE.match(service, request.method, "/" + path)
-    if client is None or route is None or path.split("/", 1)[0] in BLOCKED_PATHS:
+    segments = path.split("/")
+    if client is None or route is None or segments[0] in BLOCKED_PATHS or ".." in segments or "." in segments:
         return problem(
             404, "Not found", "No such service route", instance=request.url.path, title_zh="未找到"
         )

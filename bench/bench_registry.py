@@ -4,8 +4,9 @@
   filters (the baseline); p50 / p95 over ``BENCH_REGISTRY_REQUESTS`` requests (default 200)
 * the reorganisation advisor over every key lab (all findings and merge groups), next to the
   advisor limited to one field
-* Excel import of 5,000 people (valid_rows_only: every row validated, written with its event
-  and audit row), next to only reading the same workbook (the parsing baseline)
+* Excel import of 5,000 people (valid_rows_only: every row validated, written with its event;
+  one audit row per import), next to only reading the same workbook (the parsing baseline);
+  and 1,000 platforms (each through the full registration: history, event and audit rows)
 
 The register is bulk-loaded with SQL (setup, not measured); the measured calls go through the
 service's HTTP API in process, on a durable PostgreSQL (fsync on).
@@ -37,6 +38,7 @@ PLATFORMS = int(os.environ.get("BENCH_REGISTRY_PLATFORMS", "10000"))
 PEOPLE = int(os.environ.get("BENCH_REGISTRY_PEOPLE", "100000"))
 REQUESTS = int(os.environ.get("BENCH_REGISTRY_REQUESTS", "200"))
 IMPORT_ROWS = int(os.environ.get("BENCH_REGISTRY_IMPORT_ROWS", "5000"))
+PLATFORM_IMPORT_ROWS = int(os.environ.get("BENCH_REGISTRY_PLATFORM_IMPORT_ROWS", "1000"))
 UNITS = 300
 REGIONS = [
     "150100",
@@ -218,6 +220,33 @@ async def _load(url: str) -> None:
     await engine.dispose()
 
 
+def _platform_workbook(rows: int) -> bytes:
+    from registry.imports.service import PLATFORM_COLUMNS
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([c.header_zh for c in PLATFORM_COLUMNS])
+    for n in range(rows):
+        values = {
+            "code": f"ZDS-2025-{n + 1:04d}",
+            "name": f"导入平台{n:05d}重点实验室",
+            "kind": "自治区重点实验室",
+            "host_unit_credit_code": _credit_code(n % UNITS),
+            "lab_type": "高校",
+            "field": "材料",
+            "sub_field": "稀土新材料",
+            "research_directions": f"方向{n}甲；方向{n}乙",
+            "region": "包头市",
+            "approved_on": "2025-06-01",
+            "initial_state": "运行",
+        }
+        ws.append([values.get(c.key) for c in PLATFORM_COLUMNS])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
 def _people_workbook(rows: int) -> bytes:
     from registry.imports.service import PEOPLE_COLUMNS
 
@@ -346,6 +375,14 @@ async def _run(pg_url: str, nats_url: str) -> None:
             "/people/import", params={"mode": "valid_rows_only"}, content=workbook, headers=staff
         )
         again_seconds = time.perf_counter() - again_started
+        platform_book = _platform_workbook(PLATFORM_IMPORT_ROWS)
+        platform_started = time.perf_counter()
+        platform_report = (
+            await client.post(
+                "/platforms/import", params={"mode": "valid_rows_only"}, content=platform_book, headers=staff
+            )
+        ).json()
+        platform_seconds = time.perf_counter() - platform_started
         print()
         print_table(
             ["Excel import", "rows", "created", "seconds"],
@@ -353,6 +390,12 @@ async def _run(pg_url: str, nats_url: str) -> None:
                 ["read workbook only (baseline)", IMPORT_ROWS, "-", parse_seconds],
                 ["import people, valid_rows_only", report["rows"], report["created"], import_seconds],
                 ["re-import same file (no change)", report["rows"], 0, again_seconds],
+                [
+                    "import platforms, valid_rows_only",
+                    platform_report["rows"],
+                    platform_report["created"],
+                    platform_seconds,
+                ],
             ],
         )
 

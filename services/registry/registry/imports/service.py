@@ -7,7 +7,7 @@ by resident ID number), so importing the same file twice changes nothing the sec
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
-from registry.access import may_manage_unit
+from registry.access import is_staff, may_manage_unit
 from registry.codes import REGION_LABELS
 from registry.organisations.models import Organisation
 from registry.people import identity
@@ -176,37 +176,6 @@ async def _units_by_code(uow: UnitOfWork, codes: set[str]) -> dict[str, Organisa
     return {o.credit_code: o for o in rows.scalars()}
 
 
-async def _apply(
-    uow: UnitOfWork,
-    report: ImportReport,
-    parsed: list[tuple[int, BaseModel | None]],
-    write: Callable[[BaseModel], Awaitable[bool]],
-    headers: dict[str, str],
-) -> None:
-    """Writes each valid row in its own savepoint so one refusal does not undo the others."""
-    for number, model in parsed:
-        if model is None:
-            continue
-        try:
-            async with uow.session.begin_nested():
-                created = await write(model)
-        except DomainError as exc:
-            issues = getattr(exc, "issues", None) or []
-            if issues:
-                for i in issues:
-                    report.issues.append(
-                        RowIssue(number, headers.get(i.field, i.field), i.message, i.message_zh)
-                    )
-            else:
-                report.issues.append(RowIssue(number, "", exc.detail, exc.detail_zh))
-            report.rejected_rows.append(number)
-            continue
-        if created:
-            report.created += 1
-        else:
-            report.unchanged += 1
-
-
 async def _finish(uow: UnitOfWork, report: ImportReport) -> ImportReport:
     report.rejected_rows = sorted(set(report.rejected_rows))
     if report.mode == "all_or_nothing" and report.rejected_rows:
@@ -319,20 +288,66 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
             report.rejected_rows.append(r.number)
         parsed.append((r.number, model))
 
-    async def write(model: BaseModel) -> bool:
-        assert isinstance(model, PlatformCreate)
-        stmt = select(Platform.id).where(
-            (Platform.code == model.code)
+    valid = [m for _, m in parsed if isinstance(m, PlatformCreate)]
+    existing_codes, existing_names = await _existing_platforms(uow, valid)
+    to_create: list[PlatformCreate] = []
+    seen_codes: dict[str, int] = {}
+    seen_names: dict[tuple[str, Any], int] = {}
+    for number, candidate in parsed:
+        if not isinstance(candidate, PlatformCreate):
+            continue
+        model = candidate
+        name_key = (model.name, model.host_unit_id)
+        if (model.code and model.code in existing_codes) or (not model.code and name_key in existing_names):
+            report.unchanged += 1
+            continue
+        first = (
+            seen_codes.setdefault(model.code, number)
             if model.code
-            else ((Platform.name == model.name) & (Platform.host_unit_id == model.host_unit_id))
+            else seen_names.setdefault(name_key, number)
         )
-        if (await uow.session.execute(stmt)).first() is not None:
-            return False
-        await platforms.register(uow, principal, model)
-        return True
-
-    await _apply(uow, report, parsed, write, headers)
+        if first != number:
+            column = headers["code"] if model.code else headers["name"]
+            report.issues.append(
+                RowIssue(number, column, f"same platform as row {first}", f"与第{first}行为同一平台")
+            )
+            report.rejected_rows.append(number)
+            continue
+        if not may_manage_unit(principal, model.host_unit_id) or (
+            model.initial_state != "proposed" and not is_staff(principal)
+        ):
+            report.issues.append(
+                RowIssue(
+                    number, headers["host_unit_credit_code"], "not a unit you act for", "无权为该单位登记平台"
+                )
+            )
+            report.rejected_rows.append(number)
+            continue
+        to_create.append(model)
+    if mode == "all_or_nothing" and report.rejected_rows:
+        report.unchanged = 0
+        return report
+    created = await platforms.register_many(uow, principal, to_create, reason="Excel导入")
+    report.created = len(created)
     return await _finish(uow, report)
+
+
+async def _existing_platforms(
+    uow: UnitOfWork, models: list[PlatformCreate]
+) -> tuple[set[str], set[tuple[str, Any]]]:
+    codes = {m.code for m in models if m.code}
+    names = {m.name for m in models if not m.code}
+    found_codes: set[str] = set()
+    found_names: set[tuple[str, Any]] = set()
+    if codes:
+        rows = await uow.session.execute(select(Platform.code).where(Platform.code.in_(codes)))
+        found_codes = set(rows.scalars())
+    if names:
+        rows2 = await uow.session.execute(
+            select(Platform.name, Platform.host_unit_id).where(Platform.name.in_(names))
+        )
+        found_names = {(n, u) for n, u in rows2.all()}
+    return found_codes, found_names
 
 
 async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, mode: Mode) -> ImportReport:

@@ -141,23 +141,8 @@ def _deputies(ds: list[DirectorIn]) -> list[dict[str, Any]]:
     return [d.model_dump(mode="json") for d in ds]
 
 
-async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) -> Platform:
-    """Staff register any platform; a host-unit admin proposes one for their own unit."""
-    require(
-        may_manage_unit(principal, data.host_unit_id), "register platforms for that unit", "为该单位登记平台"
-    )
-    require(
-        is_staff(principal) or data.initial_state == "proposed",
-        "register a platform as already approved",
-        "登记已批准的平台",
-    )
-    if await organisations.get(uow.session, data.host_unit_id) is None:
-        raise ValidationFailed([FieldIssue("host_unit_id", "unknown_unit", "no such unit", "依托单位未登记")])
-    person_ids = {d.person_id for d in [*([data.director] if data.director else []), *data.deputy_directors]}
-    await _known_people(uow, person_ids, "director")
-    year = data.approved_on.year if data.approved_on else utcnow().year
-    code = data.code or await repository.next_code(uow.session, KIND_CODE_PREFIX[data.kind], year)
-    p = Platform(
+def _new_platform(data: PlatformCreate, code: str) -> Platform:
+    return Platform(
         id=uuid7(),
         code=code,
         name=data.name,
@@ -181,6 +166,93 @@ async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) 
         version=1,
         **_director_fields(data.director),
     )
+
+
+async def register_many(
+    uow: UnitOfWork, principal: Principal, rows: list[PlatformCreate], *, reason: str
+) -> list[Platform]:
+    """Bulk registration (Excel import): host units and people already resolved, duplicates
+    already excluded. One insert for all platforms and their first history rows, one
+    ``registry.platform.proposed`` event each, one audit row for the batch."""
+    next_number: dict[tuple[str, int], int] = {}
+    created = []
+    for data in rows:
+        require(
+            may_manage_unit(principal, data.host_unit_id),
+            "register platforms for that unit",
+            "为该单位登记平台",
+        )
+        require(
+            is_staff(principal) or data.initial_state == "proposed",
+            "register a platform as already approved",
+            "登记已批准的平台",
+        )
+        code = data.code
+        if code is None:
+            key = (KIND_CODE_PREFIX[data.kind], data.approved_on.year if data.approved_on else utcnow().year)
+            if key not in next_number:
+                first = await repository.next_code(uow.session, *key)
+                next_number[key] = int(first.rsplit("-", 1)[1])
+            code = f"{key[0]}-{key[1]}-{next_number[key]:03d}"
+            next_number[key] += 1
+        created.append((_new_platform(data, code), data))
+    if not created:
+        return []
+    uow.session.add_all([p for p, _ in created])
+    await uow.session.flush()
+    now = utcnow()
+    uow.session.add_all(
+        [
+            PlatformHistory(
+                id=uuid7(),
+                platform_id=p.id,
+                occurred_at=now,
+                actor_id=uow.actor.id,
+                action="propose",
+                from_state=None,
+                to_state=p.state,
+                reason=reason,
+                document_number=data.approval_document,
+                attachments=[],
+                details={},
+            )
+            for p, data in created
+        ]
+    )
+    await uow.session.flush()
+    for p, data in created:
+        await uow.emit(
+            PLATFORM_EVENTS["propose"],
+            payload(p, "propose", reason, data.approval_document),
+            subject=f"platform/{p.id}",
+        )
+    await uow.record(
+        "platforms.imported",
+        entity_type="platform_import",
+        entity_id=uuid7(),
+        changes={"created": [p.code for p, _ in created]},
+        reason=reason,
+    )
+    return [p for p, _ in created]
+
+
+async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) -> Platform:
+    """Staff register any platform; a host-unit admin proposes one for their own unit."""
+    require(
+        may_manage_unit(principal, data.host_unit_id), "register platforms for that unit", "为该单位登记平台"
+    )
+    require(
+        is_staff(principal) or data.initial_state == "proposed",
+        "register a platform as already approved",
+        "登记已批准的平台",
+    )
+    if await organisations.get(uow.session, data.host_unit_id) is None:
+        raise ValidationFailed([FieldIssue("host_unit_id", "unknown_unit", "no such unit", "依托单位未登记")])
+    person_ids = {d.person_id for d in [*([data.director] if data.director else []), *data.deputy_directors]}
+    await _known_people(uow, person_ids, "director")
+    year = data.approved_on.year if data.approved_on else utcnow().year
+    code = data.code or await repository.next_code(uow.session, KIND_CODE_PREFIX[data.kind], year)
+    p = _new_platform(data, code)
     uow.session.add(p)
     try:
         async with uow.session.begin_nested():

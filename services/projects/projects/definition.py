@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import projects.applications.handlers
+import projects.registry_views.handlers
+from projects.applications import api as applications_api
+from projects.applications.events import PRODUCED
+from projects.applications.models import Application  # noqa: F401  (tables in the metadata)
+from projects.calls import api as calls_api
+from projects.catalogue import api as catalogue_api
 from projects.db import Base, kit
 from projects.organisations import api as organisations_api
 from projects.organisations.handlers import handlers
@@ -12,6 +19,7 @@ from shared.service import ServiceDefinition
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
+_ = projects.applications.handlers
 
 
 def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinition:
@@ -23,7 +31,7 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
         metadata=metadata,
         tables=kit,
         migrations_dir=MIGRATIONS_DIR,
-        routers=[organisations_api.router],
+        routers=[organisations_api.router, catalogue_api.router, calls_api.router, applications_api.router],
         handlers=handlers,
-        produces=[],
+        produces=PRODUCED,
     )

@@ -1,0 +1,305 @@
+"""Formal review (形式审查) automatic checks. Each result states its rule, the value and evidence,
+so that an appeal or a discipline inspection can follow it. Reads only local data: the call's
+rules, projects' own read models of registry (units, people, integrity records) and applications."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projects.applications import dedup
+from projects.applications.models import Application, DedupBand, Project
+from projects.calls.models import Call
+from projects.organisations.models import OrganisationView
+from projects.registry_views.models import IntegrityView, PersonView
+from shared.clock import utcnow
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# States in which an application counts toward "applications this year" (限项).
+COUNTED_STATES = (
+    "submitted",
+    "returned",
+    "endorsed",
+    "recommended",
+    "formally_accepted",
+    "in_review",
+    "reviewed",
+    "approved",
+)
+RUNNING_PROJECT_STATES = ("approved", "in_progress")
+
+
+def dedup_text(app: Application) -> str:
+    return "\n".join([app.title, app.abstract, app.content])
+
+
+def _result(check: str, rule: str, rule_zh: str, value: Any, evidence: Any, passed: bool) -> dict[str, Any]:
+    return {
+        "check": check,
+        "rule": rule,
+        "rule_zh": rule_zh,
+        "value": value,
+        "evidence": evidence,
+        "passed": passed,
+    }
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+async def eligibility(session: AsyncSession, app: Application, call: Call, on: date) -> list[dict[str, Any]]:
+    rules = call.eligibility
+    out: list[dict[str, Any]] = []
+    unit = await session.get(OrganisationView, app.unit_id)
+    if rules.get("must_be_registered_unit", True):
+        out.append(
+            _result(
+                "eligibility.registered_unit",
+                "the host unit is in the regional register",
+                "依托单位须在自治区科技管理信息系统注册",
+                True,
+                {"unit_id": str(app.unit_id), "found": unit is not None},
+                unit is not None,
+            )
+        )
+    if rules.get("unit_types"):
+        actual = unit.type if unit else None
+        out.append(
+            _result(
+                "eligibility.unit_type",
+                "host unit type",
+                "依托单位类型",
+                rules["unit_types"],
+                {"unit_type": actual},
+                actual in rules["unit_types"],
+            )
+        )
+    if rules.get("regions"):
+        actual = unit.region if unit else None
+        out.append(
+            _result(
+                "eligibility.region",
+                "host unit region",
+                "依托单位所在地区",
+                rules["regions"],
+                {"region": actual},
+                actual in rules["regions"],
+            )
+        )
+    person = await session.get(PersonView, app.applicant_person_id)
+    if rules.get("max_applicant_age") is not None:
+        age = _age(person.birth_date, on) if person and person.birth_date else None
+        out.append(
+            _result(
+                "eligibility.age",
+                "applicant age on the submission date at most",
+                "申报人申报当日年龄上限",
+                rules["max_applicant_age"],
+                {"birth_date": str(person.birth_date) if person else None, "age": age, "on": str(on)},
+                age is not None and age <= rules["max_applicant_age"],
+            )
+        )
+    if rules.get("applicant_titles"):
+        title = person.title if person else None
+        out.append(
+            _result(
+                "eligibility.title",
+                "applicant professional title",
+                "申报人职称",
+                rules["applicant_titles"],
+                {"title": title},
+                title in rules["applicant_titles"],
+            )
+        )
+    ratio = float(rules.get("enterprise_matching_ratio") or 0)
+    if ratio > 0 and unit is not None and unit.type == "enterprise":
+        needed = int(app.requested_funding_fen * ratio)
+        out.append(
+            _result(
+                "eligibility.matching_fund",
+                "enterprise matching fund ≥ ratio × requested grant",
+                "企业牵头须按比例配套自筹资金",
+                ratio,
+                {
+                    "requested_fen": app.requested_funding_fen,
+                    "matching_fund_fen": app.matching_fund_fen,
+                    "needed_fen": needed,
+                },
+                app.matching_fund_fen >= needed,
+            )
+        )
+    return out
+
+
+async def integrity(session: AsyncSession, app: Application, on: date) -> dict[str, Any]:
+    people = sorted({str(app.applicant_person_id)} | {m["person_id"] for m in app.team})
+    barred = (
+        (
+            await session.execute(
+                select(IntegrityView).where(
+                    or_(IntegrityView.person_id.in_(people), IntegrityView.organisation_id == app.unit_id),
+                    IntegrityView.barred_from <= on,
+                    or_(IntegrityView.barred_until.is_(None), IntegrityView.barred_until >= on),
+                    or_(IntegrityView.lifted_at.is_(None), func.date(IntegrityView.lifted_at) > on),
+                    or_(IntegrityView.scope.contains(["applying"]), IntegrityView.scope.contains(["all"])),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    evidence = [
+        {
+            "record_id": str(r.id),
+            "subject_type": r.subject_type,
+            "person_id": str(r.person_id) if r.person_id else None,
+            "organisation_id": str(r.organisation_id) if r.organisation_id else None,
+            "misconduct_type": r.misconduct_type,
+            "decision_document": r.decision_document,
+            "barred_from": str(r.barred_from),
+            "barred_until": str(r.barred_until) if r.barred_until else None,
+        }
+        for r in barred
+    ]
+    return _result(
+        "integrity",
+        "applicant, team members and host unit not barred from applying on the date",
+        "申报人、项目组成员及依托单位在申报日不在科研失信惩戒期内",
+        str(on),
+        evidence,
+        not evidence,
+    )
+
+
+async def limits(session: AsyncSession, app: Application, call: Call) -> list[dict[str, Any]]:
+    """限项, role-aware, across all programmes and years, including declared external projects."""
+    lim = call.limits
+    out: list[dict[str, Any]] = []
+    for member in app.team:
+        pid = member["person_id"]
+        lead = member["role"] == "lead"
+        running_stmt = select(Project.code, Project.title).where(Project.state.in_(RUNNING_PROJECT_STATES))
+        if lead:
+            running_stmt = running_stmt.where(Project.pi_person_id == pid)
+        else:
+            running_stmt = running_stmt.where(
+                Project.team_person_ids.contains([pid]), Project.pi_person_id != pid
+            )
+        running: list[dict[str, Any]] = [
+            {"code": c, "title": t, "source": "自治区"} for c, t in (await session.execute(running_stmt))
+        ]
+        if pid == str(app.applicant_person_id):
+            running += [
+                {"code": None, "title": d["title"], "source": d["source"]}
+                for d in app.declared_projects
+                if d.get("running") and (d["role"] == "lead") == lead
+            ]
+        limit_key = "lead_running_max" if lead else f"{member['role']}_running_max"
+        allowed = int(lim.get(limit_key, 99))
+        out.append(
+            _result(
+                f"limits.running.{member['role']}",
+                f"{limit_key}: running projects as {member['role']}",
+                "在研项目数限项",
+                allowed,
+                {"person_id": pid, "name": member.get("name"), "running": running, "count": len(running)},
+                len(running) < allowed,
+            )
+        )
+        member_filter = Application.team.contains([{"person_id": pid}])
+        same_year = select(Application.code, Application.title).where(
+            Application.year == app.year, Application.id != app.id, Application.state.in_(COUNTED_STATES)
+        )
+        if lead:
+            same_year = same_year.where(Application.applicant_person_id == pid)
+            key = "lead_applications_per_year"
+        else:
+            same_year = same_year.where(and_(member_filter, Application.applicant_person_id != pid))
+            key = "member_applications_per_year"
+        others = [{"code": c, "title": t} for c, t in (await session.execute(same_year))]
+        allowed = int(lim.get(key, 99))
+        out.append(
+            _result(
+                f"limits.applications.{'lead' if lead else 'member'}",
+                f"{key}: applications in call year {app.year} including this one",
+                "同年度申报项目数限项",
+                allowed,
+                {
+                    "person_id": pid,
+                    "name": member.get("name"),
+                    "other_applications": others,
+                    "count": len(others) + 1,
+                },
+                len(others) + 1 <= allowed,
+            )
+        )
+    return out
+
+
+async def duplicates(session: AsyncSession, app: Application, threshold: float) -> dict[str, Any]:
+    """查重 against every other application (and so every project) of all years and programmes."""
+    text = dedup_text(app)
+    mine = dedup.shingles(text)
+    keys = dedup.band_keys(dedup.signature(mine))
+    pairs = [and_(DedupBand.band == b, DedupBand.key == k) for b, k in enumerate(keys)]
+    candidate_ids = (
+        (
+            await session.execute(
+                select(DedupBand.application_id)
+                .where(or_(*pairs), DedupBand.application_id != app.id)
+                .distinct()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    matches: list[dict[str, Any]] = []
+    if candidate_ids:
+        rows = (await session.execute(select(Application).where(Application.id.in_(candidate_ids)))).scalars()
+        for other in rows:
+            other_text = dedup_text(other)
+            score = dedup.jaccard(mine, dedup.shingles(other_text))
+            if score >= threshold:
+                matches.append(
+                    {
+                        "application_id": str(other.id),
+                        "code": other.code,
+                        "year": other.year,
+                        "programme_code": other.programme_code,
+                        "title": other.title,
+                        "state": other.state,
+                        "same_applicant": other.applicant_person_id == app.applicant_person_id,
+                        "similarity": round(score, 3),
+                        "passages": [p.__dict__ for p in dedup.similar_passages(text, other_text)],
+                    }
+                )
+    matches.sort(key=lambda m: -m["similarity"])
+    return _result(
+        "duplicates",
+        "character-3-gram Jaccard similarity to any other application below threshold",
+        "与历年所有申报书（含已立项项目）的文本相似度低于阈值",
+        threshold,
+        matches,
+        not matches,
+    )
+
+
+async def formal_report(session: AsyncSession, app: Application, call: Call) -> dict[str, Any]:
+    on = (app.submitted_at or utcnow()).astimezone(SHANGHAI).date()
+    results = [
+        *await eligibility(session, app, call, on),
+        await integrity(session, app, on),
+        *await limits(session, app, call),
+        await duplicates(session, app, call.dedup_threshold),
+    ]
+    return {
+        "checked_at": utcnow().isoformat(),
+        "submission_date": str(on),
+        "passed": all(r["passed"] for r in results),
+        "checks": results,
+    }

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from projects.db import Base
+from shared.clock import utcnow
+
+
+class Application(Base):
+    """One application (项目申报书) to a call, from draft to the funding decision."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("code", name="uq_applications_code"),
+        Index("ix_applications_queue", "state", "unit_id", "updated_at"),
+        Index("ix_applications_call_state", "call_id", "state"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    call_id: Mapped[UUID] = mapped_column(ForeignKey("calls.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    programme_code: Mapped[str] = mapped_column(String(40))
+    applicant_person_id: Mapped[UUID] = mapped_column(index=True)
+    applicant_user_id: Mapped[str] = mapped_column(String(100), index=True)
+    unit_id: Mapped[UUID] = mapped_column()
+    competent_department_id: Mapped[UUID | None] = mapped_column(nullable=True, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    discipline_codes: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    team: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    budget: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    requested_funding_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    matching_fund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    plan: Mapped[str] = mapped_column(Text, default="")
+    milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    declared_projects: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    avoid_person_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    state: Mapped[str] = mapped_column(String(30))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    formal_report: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    review_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    approved_funding_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApplicationStep(Base):
+    """Every step of an application's life: who, when, from which state to which, why."""
+
+    __tablename__ = "application_steps"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[str] = mapped_column(String(100))
+    actor_roles: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    comments: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApplicationVersion(Base):
+    """The exact content submitted at each submission: kept when returned and resubmitted."""
+
+    __tablename__ = "application_versions"
+
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Seal(Base):
+    """A signed statement over exactly one content digest: pledge, endorsement, recommendation."""
+
+    __tablename__ = "seals"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DedupBand(Base):
+    """LSH band keys of an application's MinHash signature (查重 index over all years)."""
+
+    __tablename__ = "dedup_bands"
+    __table_args__ = (Index("ix_dedup_bands_key", "band", "key"),)
+
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger)
+
+
+class Project(Base):
+    """An approved project (立项). Part 2 gives it its task book and life."""
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("application_id", name="uq_projects_application"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"))
+    call_id: Mapped[UUID] = mapped_column(ForeignKey("calls.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    organisation_mode: Mapped[str] = mapped_column(String(30))
+    pi_person_id: Mapped[UUID] = mapped_column(index=True)
+    unit_id: Mapped[UUID] = mapped_column()
+    team_person_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    funding_fen: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Job(Base):
+    """A long job (查重 sweep, bulk formal review): progress, heartbeat, lease, cancellation."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    call_id: Mapped[UUID] = mapped_column(ForeignKey("calls.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TeamRole(StrEnum):
+    lead = "lead"  # 负责人
+    core = "core"  # 骨干
+    participant = "participant"  # 参与
+
+
+TEAM_ROLE_ZH = {"lead": "负责人", "core": "骨干", "participant": "参与人员"}
+
+
+class BudgetCategory(StrEnum):
+    equipment = "equipment"
+    business = "business"
+    labour = "labour"
+    indirect = "indirect"
+
+
+BUDGET_CATEGORY_ZH = {"equipment": "设备费", "business": "业务费", "labour": "劳务费", "indirect": "间接费用"}
+
+
+class TeamMember(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person_id: UUID
+    name: str = Field(max_length=100)
+    role: TeamRole
+    unit_id: UUID | None = None
+
+
+class BudgetLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: BudgetCategory
+    amount_fen: int = Field(ge=0, le=10**13)
+    note: str = Field("", max_length=500)
+
+
+class Milestone(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    due: date
+    deliverable: str = Field(max_length=500)
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=200)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0, le=500 * 1024 * 1024)
+    media_type: str = Field("application/pdf", max_length=100)
+
+
+class DeclaredProject(BaseModel):
+    """A national, municipal or other project the applicant declares (counts toward 限项)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(max_length=300)
+    source: str = Field(max_length=60, description="national / municipal / other")
+    role: TeamRole
+    running: bool = True
+    ends_on: date | None = None
+
+
+class ApplicationFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    competent_department_id: UUID | None = None
+    title: str | None = Field(None, min_length=2, max_length=300)
+    abstract: str | None = Field(None, max_length=3000)
+    content: str | None = Field(None, max_length=200_000)
+    keywords: list[str] | None = Field(None, max_length=10)
+    discipline_codes: list[str] | None = Field(None, max_length=5)
+    team: list[TeamMember] | None = Field(None, max_length=50)
+    budget: list[BudgetLine] | None = Field(None, max_length=20)
+    matching_fund_fen: int | None = Field(None, ge=0, le=10**14)
+    plan: str | None = Field(None, max_length=50_000)
+    milestones: list[Milestone] | None = Field(None, max_length=50)
+    attachments: list[Attachment] | None = Field(None, max_length=50)
+    declared_projects: list[DeclaredProject] | None = Field(None, max_length=50)
+    avoid_person_ids: list[UUID] | None = Field(None, max_length=3)
+
+
+class ApplicationCreate(ApplicationFields):
+    call_id: UUID
+    unit_id: UUID
+    title: str = Field(min_length=2, max_length=300)
+
+
+class ApplicationAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=2000)
+    comments: str | None = Field(None, max_length=5000)
+    pledge_accepted: bool = Field(False, description="submit: 科研诚信承诺书 accepted")
+    matching_fund_fen: int | None = Field(None, ge=0, le=10**14, description="recommend: 匹配资金")
+    commitment: str | None = Field(None, max_length=2000, description="recommend: 推荐承诺")
+    funding_fen: int | None = Field(None, ge=0, le=10**14, description="approve: amount granted")
+    review_due: date | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class ApplicationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    code: str
+    call_id: UUID
+    year: int
+    programme_code: str
+    applicant_person_id: UUID
+    unit_id: UUID
+    competent_department_id: UUID | None
+    title: str
+    abstract: str
+    content: str
+    keywords: list[str]
+    discipline_codes: list[str]
+    team: list[dict[str, Any]]
+    budget: list[dict[str, Any]]
+    requested_funding_fen: int
+    matching_fund_fen: int
+    plan: str
+    milestones: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+    declared_projects: list[dict[str, Any]]
+    state: str
+    state_zh: str = ""
+    revision: int
+    version: int
+    submitted_at: datetime | None
+    formal_report: dict[str, Any] | None
+    review: dict[str, Any] | None
+    review_score: float | None
+    decision_reason: str | None
+    approved_funding_fen: int | None
+    allowed_actions: list[str] = []
+
+
+class ApplicationRow(BaseModel):
+    """One line of a work-queue list (no long texts)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    code: str
+    call_id: UUID
+    year: int
+    title: str
+    applicant_person_id: UUID
+    unit_id: UUID
+    competent_department_id: UUID | None
+    requested_funding_fen: int
+    state: str
+    state_zh: str = ""
+    review_score: float | None
+    submitted_at: datetime | None
+    updated_at: datetime

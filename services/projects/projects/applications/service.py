@@ -1,0 +1,608 @@
+"""The application path from draft to the funding decision. Never commits: the caller does."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projects.applications import checks, dedup
+from projects.applications.events import (
+    APPLICATION_EVENTS,
+    PROJECT_APPROVED,
+    READY_FOR_REVIEW,
+    ApplicationChanged,
+    ProjectApproved,
+    ReadyForReview,
+)
+from projects.applications.machines import APPLICATION_EVENT_NAMES, APPLICATION_MACHINE
+from projects.applications.models import (
+    Application,
+    ApplicationStep,
+    ApplicationVersion,
+    DedupBand,
+    Project,
+    Seal,
+)
+from projects.applications.schemas import ApplicationAction, ApplicationCreate, ApplicationFields
+from projects.calls import service as calls
+from projects.calls.models import Call
+from shared.auth import Principal, Role
+from shared.clock import utcnow
+from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+from shared.ids import uuid7
+from shared.uow import Actor, UnitOfWork
+
+CONTENT_FIELDS = (
+    "title",
+    "abstract",
+    "content",
+    "keywords",
+    "discipline_codes",
+    "team",
+    "budget",
+    "requested_funding_fen",
+    "matching_fund_fen",
+    "plan",
+    "milestones",
+    "attachments",
+    "declared_projects",
+    "competent_department_id",
+)
+EDITABLE_STATES = {"draft", "returned"}
+STAFF = (Role.department_staff, Role.administrator)
+REASON_REQUIRED = {"return", "return_by_department", "return_at_formal_review", "exclude", "reject"}
+
+
+# -- who may see and act ------------------------------------------------------------------------
+
+
+def _units(principal: Principal) -> set[str]:
+    units = set(principal.scope("units"))
+    if principal.unit_id:
+        units.add(principal.unit_id)
+    return units
+
+
+def is_owner(principal: Principal, app: Application) -> bool:
+    return principal.has_role(Role.applicant) and (
+        app.applicant_user_id == principal.user_id
+        or (principal.person_id is not None and str(app.applicant_person_id) == principal.person_id)
+    )
+
+
+def can_see(principal: Principal, app: Application) -> bool:
+    if principal.has_role(*STAFF) or is_owner(principal, app):
+        return True
+    if app.state == "draft":
+        return False  # a draft is the applicant's own until submitted
+    if principal.has_role(Role.host_unit_admin) and str(app.unit_id) in _units(principal):
+        return True
+    return (
+        principal.has_role(Role.competent_department)
+        and app.competent_department_id is not None
+        and str(app.competent_department_id) in _units(principal)
+    )
+
+
+def _may_act(principal: Principal, app: Application, action: str) -> bool:
+    if principal.has_role(*STAFF) and action not in {
+        "submit",
+        "withdraw",
+        "endorse",
+        "recommend",
+        "return_by_department",
+    }:
+        return True
+    if action in {"submit", "withdraw"}:
+        return is_owner(principal, app)
+    if action in {"endorse", "return"}:
+        return principal.has_role(Role.host_unit_admin) and str(app.unit_id) in _units(principal)
+    if action in {"recommend", "return_by_department"}:
+        return (
+            principal.has_role(Role.competent_department)
+            and app.competent_department_id is not None
+            and str(app.competent_department_id) in _units(principal)
+        )
+    return False
+
+
+def allowed_actions(principal: Principal, app: Application) -> list[str]:
+    return [
+        a
+        for a in APPLICATION_MACHINE.allowed_actions(app.state, principal.roles)
+        if _may_act(principal, app, a)
+    ]
+
+
+# -- content, digest, seals ---------------------------------------------------------------------
+
+
+def content_of(app: Application) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "call_id": str(app.call_id),
+        "applicant_person_id": str(app.applicant_person_id),
+        "unit_id": str(app.unit_id),
+    }
+    for name in CONTENT_FIELDS:
+        value = getattr(app, name)
+        out[name] = str(value) if isinstance(value, UUID) else value
+    return out
+
+
+def digest_of(content: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of exactly what was submitted/endorsed."""
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def seals_of(session: AsyncSession, app: Application) -> list[dict[str, Any]]:
+    current = digest_of(content_of(app))
+    rows = (
+        await session.execute(select(Seal).where(Seal.application_id == app.id).order_by(Seal.at))
+    ).scalars()
+    return [
+        {
+            "id": s.id,
+            "kind": s.kind,
+            "actor_id": s.actor_id,
+            "unit_id": s.unit_id,
+            "at": s.at,
+            "revision": s.revision,
+            "digest": s.digest,
+            "statement": s.statement,
+            "valid": s.digest == current and s.revision == app.revision,
+        }
+        for s in rows
+    ]
+
+
+async def _seal(
+    uow: UnitOfWork, app: Application, kind: str, unit_id: str | None, statement: dict[str, Any]
+) -> str:
+    digest = digest_of(content_of(app))
+    uow.session.add(
+        Seal(
+            id=uuid7(),
+            application_id=app.id,
+            kind=kind,
+            actor_id=uow.actor.id,
+            unit_id=unit_id,
+            revision=app.revision,
+            digest=digest,
+            statement=statement,
+            at=utcnow(),
+        )
+    )
+    return digest
+
+
+# -- drafting -----------------------------------------------------------------------------------
+
+
+async def get(session: AsyncSession, app_id: UUID, *, for_update: bool = False) -> Application:
+    stmt = select(Application).where(Application.id == app_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    app = (await session.execute(stmt)).scalar_one_or_none()
+    if app is None:
+        raise NotFound(f"application {app_id} not found", "未找到该申报书")
+    return app
+
+
+def _apply_fields(app: Application, fields: ApplicationFields) -> dict[str, list[Any]]:
+    data = fields.model_dump(mode="json", exclude_unset=True, exclude={"call_id", "unit_id"})
+    changes: dict[str, list[Any]] = {}
+    for name, value in data.items():
+        if value is None and name != "competent_department_id":
+            continue
+        new: Any = UUID(value) if name == "competent_department_id" and value is not None else value
+        old = getattr(app, name)
+        if old != new:
+            changes[name] = [
+                old if not isinstance(old, UUID) else str(old),
+                value if not isinstance(value, UUID) else str(value),
+            ]
+            setattr(app, name, new)
+    if "budget" in changes:
+        app.requested_funding_fen = sum(int(line["amount_fen"]) for line in app.budget)
+    return changes
+
+
+async def create(uow: UnitOfWork, principal: Principal, data: ApplicationCreate) -> Application:
+    if not principal.has_role(Role.applicant) or not principal.person_id:
+        raise Forbidden(
+            "only a signed-in applicant linked to a registry person drafts applications",
+            "仅已关联人员信息的申报人可填写申报书",
+        )
+    call = await calls.get(uow.session, data.call_id)
+    if call.state != "published":
+        raise Conflict("this call does not accept applications", "该指南当前不接受申报", code="call_not_open")
+    year_count = (
+        await uow.session.execute(
+            select(func.count()).select_from(Application).where(Application.year == call.year)
+        )
+    ).scalar_one()
+    app = Application(
+        id=uuid7(),
+        code=f"SB{call.year}{year_count + 1:06d}",
+        call_id=call.id,
+        year=call.year,
+        programme_code=call.programme_code,
+        applicant_person_id=UUID(principal.person_id),
+        applicant_user_id=principal.user_id,
+        unit_id=data.unit_id,
+        title=data.title,
+        abstract="",
+        content="",
+        keywords=[],
+        discipline_codes=[],
+        team=[],
+        budget=[],
+        requested_funding_fen=0,
+        matching_fund_fen=0,
+        plan="",
+        milestones=[],
+        attachments=[],
+        declared_projects=[],
+        avoid_person_ids=[],
+        state="draft",
+        revision=1,
+        version=1,
+    )
+    _apply_fields(app, data)
+    uow.session.add(app)
+    await uow.session.flush()
+    await uow.record(
+        "application.drafted",
+        entity_type="application",
+        entity_id=app.id,
+        changes={"call_id": str(call.id), "title": app.title},
+    )
+    return app
+
+
+async def edit(
+    uow: UnitOfWork, principal: Principal, app: Application, fields: ApplicationFields
+) -> Application:
+    if not is_owner(principal, app):
+        raise Forbidden("only the applicant edits the application", "仅申报人本人可修改申报书")
+    if app.state not in EDITABLE_STATES:
+        raise Conflict(
+            f"an application in state {app.state} cannot be edited",
+            f"申报书处于「{APPLICATION_MACHINE.state_labels_zh[app.state]}」状态，不能修改",
+            code="not_editable",
+            extra={"current_state": app.state},
+        )
+    changes = _apply_fields(app, fields)
+    if changes:
+        app.version += 1
+        app.updated_at = utcnow()
+        await uow.record("application.edited", entity_type="application", entity_id=app.id, changes=changes)
+    return app
+
+
+# -- the steps ----------------------------------------------------------------------------------
+
+
+def _completeness(app: Application, call: Call) -> None:
+    issues = []
+    if len(app.abstract.strip()) < 20:
+        issues.append(
+            FieldIssue(
+                "abstract", "too_short", "the abstract needs at least 20 characters", "项目摘要不少于20字"
+            )
+        )
+    if not app.budget:
+        issues.append(FieldIssue("budget", "required", "the budget table is empty", "预算表不能为空"))
+    elif not call.min_funding_fen <= app.requested_funding_fen <= call.max_funding_fen:
+        issues.append(
+            FieldIssue(
+                "budget",
+                "out_of_range",
+                f"requested {app.requested_funding_fen} fen is outside "
+                f"{call.min_funding_fen}–{call.max_funding_fen}",
+                f"申请经费{app.requested_funding_fen / 100:.2f}元不在指南资助范围"
+                f"{call.min_funding_fen / 100:.2f}–{call.max_funding_fen / 100:.2f}元内",
+            )
+        )
+    leads = [m for m in app.team if m["role"] == "lead"]
+    if len(leads) != 1 or leads[0]["person_id"] != str(app.applicant_person_id):
+        issues.append(
+            FieldIssue(
+                "team",
+                "lead",
+                "the team needs exactly one lead: the applicant",
+                "项目组须有且仅有一名负责人，即申报人本人",
+            )
+        )
+    if app.competent_department_id is None:
+        issues.append(
+            FieldIssue(
+                "competent_department_id",
+                "required",
+                "choose the recommending department",
+                "请选择推荐单位（主管部门）",
+            )
+        )
+    if issues:
+        raise ValidationFailed(issues)
+
+
+async def index_for_dedup(session: AsyncSession, app: Application) -> None:
+    keys = dedup.band_keys(dedup.signature(dedup.shingles(checks.dedup_text(app))))
+    await session.execute(delete(DedupBand).where(DedupBand.application_id == app.id))
+    session.add_all([DedupBand(application_id=app.id, band=b, key=k) for b, k in enumerate(keys)])
+
+
+async def act(
+    uow: UnitOfWork, principal: Principal | None, app: Application, action: str, body: ApplicationAction
+) -> Application:
+    """Take one step of the machine: check who and when, seal what needs sealing, record, emit."""
+    roles = principal.roles if principal is not None else frozenset({"system"})
+    transition = APPLICATION_MACHINE.apply(app.state, action, roles)
+    if principal is not None and not _may_act(principal, app, action):
+        raise Forbidden(f"you may not {action} this application", "无权对该申报书执行此操作")
+    if action in REASON_REQUIRED and not (body.reason and body.reason.strip()):
+        raise ValidationFailed([FieldIssue("reason", "required", f"{action} needs a reason", "请填写理由")])
+    call = await calls.get(uow.session, app.call_id)
+    now = utcnow()
+    if action in {"submit", "withdraw"} and not calls.open_now(call):
+        raise Conflict(
+            f"the call's window is {call.opens_at.isoformat()} – {call.closes_at.isoformat()}; not open now",
+            "不在指南申报时间内（以服务器北京时间为准）",
+            code="window_closed",
+            extra={
+                "opens_at": call.opens_at.isoformat(),
+                "closes_at": call.closes_at.isoformat(),
+                "server_time": now.isoformat(),
+            },
+        )
+    extra_changes: dict[str, Any] = {}
+    if action == "submit":
+        if not body.pledge_accepted:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "pledge_accepted",
+                        "required",
+                        "the integrity pledge must be accepted to submit",
+                        "提交前须签署科研诚信承诺书",
+                    )
+                ]
+            )
+        _completeness(app, call)
+        if app.state == "returned":
+            app.revision += 1
+        content = content_of(app)
+        digest = digest_of(content)
+        uow.session.add(
+            ApplicationVersion(
+                application_id=app.id, revision=app.revision, digest=digest, content=content, created_at=now
+            )
+        )
+        await _seal(uow, app, "pledge", None, {"text": "本人承诺申报材料真实、准确，不存在科研失信行为。"})
+        app.submitted_at = now
+        extra_changes["digest"] = digest
+        await index_for_dedup(uow.session, app)
+    elif action == "endorse":
+        extra_changes["digest"] = await _seal(
+            uow, app, "endorsement", str(app.unit_id), {"comments": body.comments}
+        )
+    elif action == "recommend":
+        if body.matching_fund_fen is None or not body.commitment:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "matching_fund_fen" if body.matching_fund_fen is None else "commitment",
+                        "required",
+                        "a recommendation states its commitment and the matching-fund amount",
+                        "推荐须载明推荐承诺和匹配资金数额（谁推荐、谁承诺、谁筹措匹配资金）",
+                    )
+                ]
+            )
+        app.matching_fund_fen = body.matching_fund_fen
+        extra_changes["digest"] = await _seal(
+            uow,
+            app,
+            "recommendation",
+            str(app.competent_department_id),
+            {"commitment": body.commitment, "matching_fund_fen": body.matching_fund_fen},
+        )
+    elif action in {"accept_formally", "exclude"}:
+        if app.formal_report is None:
+            app.formal_report = await checks.formal_report(uow.session, app, call)
+        if action == "accept_formally" and not app.formal_report["passed"] and not body.reason:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "reason",
+                        "required",
+                        "accepting despite failed automatic checks needs a reason",
+                        "自动审查未通过时予以通过须说明理由",
+                    )
+                ]
+            )
+    elif action == "send_to_review":
+        await _emit_ready_for_review(uow, app, call, body.review_due or (now.date() + timedelta(days=30)))
+    elif action == "approve":
+        if app.review is None:
+            raise Conflict("no expert review result yet", "尚无专家评审结果", code="no_review")
+        await _approve(uow, app, call, body)
+    elif action == "reject":
+        app.decision_reason = body.reason
+    before = app.state
+    app.state = transition.target
+    app.version += 1
+    app.updated_at = now
+    uow.session.add(
+        ApplicationStep(
+            id=uuid7(),
+            application_id=app.id,
+            action=action,
+            from_state=before,
+            to_state=app.state,
+            actor_id=uow.actor.id,
+            actor_roles=sorted(roles),
+            reason=body.reason,
+            comments=body.comments,
+            revision=app.revision,
+            at=now,
+        )
+    )
+    event_name = APPLICATION_EVENT_NAMES[action]
+    event = await uow.emit(
+        APPLICATION_EVENTS[event_name],
+        ApplicationChanged(
+            id=app.id,
+            code=app.code,
+            call_id=app.call_id,
+            state=app.state,
+            applicant_person_id=app.applicant_person_id,
+            unit_id=app.unit_id,
+            title=app.title,
+            action=event_name,
+            reason=body.reason,
+            version=app.version,
+        ),
+        subject=f"application/{app.id}",
+    )
+    await uow.record(
+        f"application.{action}",
+        entity_type="application",
+        entity_id=app.id,
+        changes={"state": [before, app.state], **extra_changes},
+        reason=body.reason,
+        event=event,
+    )
+    return app
+
+
+async def _emit_ready_for_review(uow: UnitOfWork, app: Application, call: Call, due: date) -> None:
+    team_people = [UUID(m["person_id"]) for m in app.team]
+    team_units = sorted({UUID(m["unit_id"]) for m in app.team if m.get("unit_id")} | {app.unit_id}, key=str)
+    await uow.emit(
+        READY_FOR_REVIEW,
+        ReadyForReview(
+            application_id=app.id,
+            code=app.code,
+            call_id=app.call_id,
+            programme_code=app.programme_code,
+            year=app.year,
+            title=app.title,
+            abstract=app.abstract,
+            keywords=app.keywords,
+            discipline_codes=app.discipline_codes,
+            applicant_person_id=app.applicant_person_id,
+            applicant_unit_id=app.unit_id,
+            team_person_ids=team_people,
+            team_unit_ids=team_units,
+            competent_department_id=app.competent_department_id,
+            requested_funding_fen=app.requested_funding_fen,
+            avoid_person_ids=[UUID(p) for p in app.avoid_person_ids],
+            review_due=due,
+        ),
+        subject=f"application/{app.id}",
+    )
+
+
+async def _approve(uow: UnitOfWork, app: Application, call: Call, body: ApplicationAction) -> None:
+    funding = body.funding_fen if body.funding_fen is not None else app.requested_funding_fen
+    if funding > call.max_funding_fen:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "funding_fen",
+                    "above_maximum",
+                    "above the call's per-project maximum",
+                    "超过指南单项资助上限",
+                )
+            ]
+        )
+    granted = (
+        await uow.session.execute(
+            select(func.coalesce(func.sum(Project.funding_fen), 0)).where(Project.call_id == call.id)
+        )
+    ).scalar_one()
+    if granted + funding > call.budget_fen:
+        raise Conflict(
+            "approving this would exceed the call budget",
+            "立项经费将超出指南总预算",
+            code="over_budget",
+            extra={"granted_fen": int(granted), "budget_fen": call.budget_fen},
+        )
+    start = body.start_date or date(call.year + 1, 1, 1)
+    end = body.end_date or date(start.year + 2, 12, 31)
+    if end <= start:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "end_date", "before_start", "end_date must be after start_date", "结束日期须晚于开始日期"
+                )
+            ]
+        )
+    count = (
+        await uow.session.execute(select(func.count()).select_from(Project).where(Project.call_id == call.id))
+    ).scalar_one()
+    project = Project(
+        id=uuid7(),
+        code=f"{call.code}-{count + 1:04d}",
+        application_id=app.id,
+        call_id=call.id,
+        title=app.title,
+        organisation_mode=call.organisation_mode,
+        pi_person_id=app.applicant_person_id,
+        unit_id=app.unit_id,
+        team_person_ids=[m["person_id"] for m in app.team],
+        start_date=start,
+        end_date=end,
+        funding_fen=funding,
+        state="approved",
+    )
+    uow.session.add(project)
+    app.approved_funding_fen = funding
+    app.decision_reason = body.reason
+    await uow.emit(
+        PROJECT_APPROVED,
+        ProjectApproved(
+            project_id=project.id,
+            code=project.code,
+            application_id=app.id,
+            call_id=call.id,
+            title=project.title,
+            organisation_mode=project.organisation_mode,
+            pi_person_id=project.pi_person_id,
+            unit_id=project.unit_id,
+            team_person_ids=[UUID(p) for p in project.team_person_ids],
+            start_date=start,
+            end_date=end,
+            funding_fen=funding,
+        ),
+        subject=f"project/{project.id}",
+    )
+
+
+async def review_completed(
+    uow: UnitOfWork, application_id: UUID, review: dict[str, Any], score: float
+) -> bool:
+    """Expert review results arrive from evaluation; an unknown or not-in-review application is left."""
+    app = (
+        await uow.session.execute(
+            select(Application).where(Application.id == application_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if app is None or app.state != "in_review":
+        return False
+    app.review = review
+    app.review_score = score
+    await act(uow, None, app, "complete_review", ApplicationAction(reason=f"专家评审得分 {score}"))
+    return True
+
+
+def system_actor() -> Actor:
+    return Actor.system("evaluation.review.completed")

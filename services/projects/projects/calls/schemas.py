@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def as_shanghai(value: datetime) -> datetime:
+    """Windows are Beijing time: a time without an offset is read as Asia/Shanghai."""
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
+
+
+class Eligibility(BaseModel):
+    """Who may apply (data of the call; every rule is checked with evidence at formal review)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unit_types: list[str] = Field(default_factory=list, description="empty: any unit type")
+    regions: list[str] = Field(default_factory=list, description="region codes; empty: any")
+    max_applicant_age: int | None = Field(None, ge=18, le=100)
+    applicant_titles: list[str] = Field(default_factory=list, description="empty: any title")
+    enterprise_matching_ratio: float = Field(0, ge=0, le=10, description="matching fund ÷ grant, enterprises")
+    must_be_registered_unit: bool = True
+
+
+class Limits(BaseModel):
+    """限项: how many running projects and applications a person may hold, by role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lead_running_max: int = Field(1, ge=0, le=20, description="负责人 running projects")
+    core_running_max: int = Field(2, ge=0, le=20, description="骨干 running projects")
+    participant_running_max: int = Field(3, ge=0, le=20, description="参与 running projects")
+    lead_applications_per_year: int = Field(1, ge=0, le=20, description="负责人 applications per call year")
+    member_applications_per_year: int = Field(2, ge=0, le=20, description="as team member per call year")
+
+
+class CallCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    programme_code: str = Field(max_length=40)
+    year: int = Field(ge=2020, le=2100)
+    title: str = Field(min_length=2, max_length=300)
+    guideline: str = Field("", max_length=100_000)
+    directions: list[str] = Field(default_factory=list, max_length=200)
+    organisation_mode: str = Field("open_competition", max_length=30)
+    opens_at: datetime
+    closes_at: datetime
+    budget_fen: int = Field(ge=0, le=10**14)
+    min_funding_fen: int = Field(0, ge=0, le=10**14)
+    max_funding_fen: int = Field(ge=0, le=10**14)
+    projects_to_fund: int = Field(ge=0, le=100_000)
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    limits: Limits = Field(default_factory=Limits)
+    dedup_threshold: float = Field(0.6, gt=0, le=1, description="查重 Jaccard threshold")
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _tz(cls, value: datetime) -> datetime:
+        return as_shanghai(value)
+
+
+class CallUpdate(BaseModel):
+    """Changes to a call; a published call may change only its window and text, with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=2, max_length=300)
+    guideline: str | None = Field(None, max_length=100_000)
+    directions: list[str] | None = Field(None, max_length=200)
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    budget_fen: int | None = Field(None, ge=0, le=10**14)
+    min_funding_fen: int | None = Field(None, ge=0, le=10**14)
+    max_funding_fen: int | None = Field(None, ge=0, le=10**14)
+    projects_to_fund: int | None = Field(None, ge=0, le=100_000)
+    eligibility: Eligibility | None = None
+    limits: Limits | None = None
+    dedup_threshold: float | None = Field(None, gt=0, le=1)
+    reason: str | None = Field(None, max_length=500)
+
+    @field_validator("opens_at", "closes_at")
+    @classmethod
+    def _tz(cls, value: datetime | None) -> datetime | None:
+        return as_shanghai(value) if value else None
+
+
+class CallAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=2000)
+
+
+class CallOut(BaseModel):
+    id: UUID
+    code: str
+    programme_code: str
+    plan_category: str
+    year: int
+    title: str
+    guideline: str
+    directions: list[str]
+    organisation_mode: str
+    opens_at: datetime
+    closes_at: datetime
+    budget_fen: int
+    min_funding_fen: int
+    max_funding_fen: int
+    projects_to_fund: int
+    eligibility: dict[str, Any]
+    limits: dict[str, Any]
+    dedup_threshold: float
+    state: str
+    state_zh: str
+    open_now: bool
+    allowed_actions: list[str]
+    version: int

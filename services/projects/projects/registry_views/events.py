@@ -1,0 +1,49 @@
+"""Registry's person, integrity and cluster-suggestion events as projects reads them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from shared.events.envelope import EventPayload, EventType
+
+
+class PersonSnapshot(EventPayload):
+    id: UUID
+    name: str
+    birth_date: date | None = None
+    unit_id: UUID | None = None
+    title: str | None = None
+    version: int
+
+
+class IntegritySnapshot(EventPayload):
+    id: UUID
+    subject_type: str
+    person_id: UUID | None = None
+    organisation_id: UUID | None = None
+    misconduct_type: str
+    decision_document: str
+    barred_from: date
+    barred_until: date | None = None
+    scope: list[str]
+    lifted_at: datetime | None = None
+    version: int
+
+
+class GuidelineSuggested(EventPayload):
+    suggestion_id: UUID
+    cluster_id: UUID
+    cluster_name: str
+    year: int
+    title: str
+    directions: list[str]
+    field: str | None = None
+    rationale: str | None = None
+
+
+PERSON_REGISTERED = EventType("registry.person.registered", PersonSnapshot)
+PERSON_UPDATED = EventType("registry.person.updated", PersonSnapshot)
+INTEGRITY_RECORDED = EventType("registry.integrity.recorded", IntegritySnapshot)
+INTEGRITY_LIFTED = EventType("registry.integrity.lifted", IntegritySnapshot)
+GUIDELINE_SUGGESTED = EventType("registry.cluster.guideline_suggested", GuidelineSuggested)

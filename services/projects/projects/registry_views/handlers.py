@@ -1,0 +1,43 @@
+"""Keep projects' copies of registry people, integrity records and cluster suggestions."""
+
+from __future__ import annotations
+
+from projects.organisations.handlers import handlers
+from projects.registry_views.events import (
+    GUIDELINE_SUGGESTED,
+    INTEGRITY_LIFTED,
+    INTEGRITY_RECORDED,
+    PERSON_REGISTERED,
+    PERSON_UPDATED,
+    GuidelineSuggested,
+    IntegritySnapshot,
+    PersonSnapshot,
+)
+from projects.registry_views.models import GuidelineSuggestion, IntegrityView, PersonView
+from shared.clock import utcnow
+from shared.events.consumer import ReceivedEvent
+from shared.readmodel import upsert_versioned_many
+from shared.uow import UnitOfWork
+
+
+@handlers.on_many(PERSON_REGISTERED)
+@handlers.on_many(PERSON_UPDATED)
+async def keep_people(uow: UnitOfWork, events: list[ReceivedEvent[PersonSnapshot]]) -> None:
+    now = utcnow()
+    rows = [{**e.payload.model_dump(), "synced_at": now} for e in events]
+    await upsert_versioned_many(uow.session, PersonView.__table__, rows)  # type: ignore[arg-type]
+
+
+@handlers.on_many(INTEGRITY_RECORDED)
+@handlers.on_many(INTEGRITY_LIFTED)
+async def keep_integrity(uow: UnitOfWork, events: list[ReceivedEvent[IntegritySnapshot]]) -> None:
+    now = utcnow()
+    rows = [{**e.payload.model_dump(), "synced_at": now} for e in events]
+    await upsert_versioned_many(uow.session, IntegrityView.__table__, rows)  # type: ignore[arg-type]
+
+
+@handlers.on(GUIDELINE_SUGGESTED)
+async def keep_suggestion(uow: UnitOfWork, event: ReceivedEvent[GuidelineSuggested]) -> None:
+    existing = await uow.session.get(GuidelineSuggestion, event.payload.suggestion_id)
+    if existing is None:
+        uow.session.add(GuidelineSuggestion(**event.payload.model_dump(), received_at=utcnow()))

@@ -102,7 +102,7 @@ class PlatformCreate(BaseModel):
     deputy_directors: list[DirectorIn] = Field(default_factory=list, max_length=6, description="副主任")
     academic_committee: Committee = Field(default_factory=Committee, description="学术委员会")
     staff_count: int = Field(default=0, ge=0, le=100_000, description="固定人员数")
-    annual_funding_fen: int = Field(default=0, ge=0, description="年度经费（分）")
+    annual_funding_fen: int = Field(default=0, ge=0, le=10**14, description="年度经费（分）")
     kind_attributes: dict[str, Any] = Field(default_factory=dict, description="类别特有属性")
     initial_state: Literal["proposed", "under_construction", "operating"] = Field(
         default="proposed", description="registering an existing platform: its present state"
@@ -130,7 +130,7 @@ class PlatformUpdate(BaseModel):
     approval_document: str | None = Field(default=None, max_length=100)
     academic_committee: Committee | None = None
     staff_count: int | None = Field(default=None, ge=0, le=100_000)
-    annual_funding_fen: int | None = Field(default=None, ge=0)
+    annual_funding_fen: int | None = Field(default=None, ge=0, le=10**14)
     kind_attributes: dict[str, Any] | None = None
     reason: str | None = Field(default=None, max_length=500)
 

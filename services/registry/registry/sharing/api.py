@@ -31,7 +31,7 @@ class InstrumentIn(BaseModel):
     name: str = Field(min_length=2, max_length=200, description="仪器名称")
     category: Category = Field(description="仪器类别")
     model: str | None = Field(default=None, max_length=100, description="型号")
-    value_fen: int = Field(ge=0, description="原值（分）")
+    value_fen: int = Field(ge=0, le=10**14, description="原值（分）")
     location: str | None = Field(default=None, max_length=200)
     open_for_sharing: bool = True
     booking_contact: str | None = Field(default=None, max_length=100)
@@ -54,7 +54,7 @@ class TopicIn(BaseModel):
     title: str = Field(min_length=4, max_length=300, description="课题名称")
     principal_name: str | None = Field(default=None, max_length=100)
     principal_unit: str | None = Field(default=None, max_length=200)
-    funding_fen: int = Field(default=0, ge=0)
+    funding_fen: int = Field(default=0, ge=0, le=10**14)
     summary: str | None = Field(default=None, max_length=4000)
 
 

@@ -36,7 +36,7 @@ from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
 from shared.ids import uuid7
-from shared.uow import Actor, UnitOfWork
+from shared.uow import UnitOfWork
 
 CONTENT_FIELDS = (
     "title",
@@ -603,6 +603,3 @@ async def review_completed(
     await act(uow, None, app, "complete_review", ApplicationAction(reason=f"专家评审得分 {score}"))
     return True
 
-
-def system_actor() -> Actor:
-    return Actor.system("evaluation.review.completed")

@@ -118,3 +118,14 @@ async def test_only_staff_search_by_id_number(reg: Any) -> None:
     assert found["total"] == 1
     refused = await reg.client.get("/people", params={"id_number": _id(20)}, headers=reg.auth("applicant"))
     assert refused.status_code == 403
+
+
+async def test_person_history_shows_who_changed_what_and_why(reg: Any) -> None:
+    person = await reg.person(21)
+    await reg.client.patch(
+        f"/people/{person['id']}", json={"title": "researcher", "reason": "职称晋升"}, headers=reg.staff
+    )
+    items = (await reg.client.get(f"/people/{person['id']}/history", headers=reg.staff)).json()["items"]
+    assert [i["action"] for i in items] == ["person.registered", "person.updated"]
+    assert items[1]["actor_id"] == "staff-1" and items[1]["reason"] == "职称晋升"
+    assert items[1]["changes"] == {"title": ["professor", "researcher"]}

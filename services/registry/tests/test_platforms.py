@@ -275,3 +275,38 @@ async def test_history_rows_cannot_be_edited_or_deleted(reg: Any) -> None:
         await session.rollback()
         with pytest.raises(DBAPIError, match="append-only"):
             await session.execute(delete(PlatformHistory))
+
+
+async def test_lab_director_updates_only_their_labs_instruments(reg: Any) -> None:
+    org = await reg.org(1)
+    lab, other = (
+        await reg.platform(org["id"]),
+        await reg.platform(org["id"], name="内蒙古自治区稀土冶金重点实验室"),
+    )
+    ids = []
+    for platform in (lab, other):
+        created = await reg.client.post(
+            "/instruments",
+            json={
+                "platform_id": platform["id"],
+                "owner_unit_id": org["id"],
+                "name": "X射线衍射仪",
+                "category": "analytical",
+                "value_fen": 180_000_000,
+            },
+            headers=reg.staff,
+        )
+        ids.append(created.json()["id"])
+    director = reg.auth("lab_director", platforms=[lab["id"]])
+    ok = await reg.client.patch(
+        f"/instruments/{ids[0]}", json={"open_for_sharing": False, "reason": "设备检修"}, headers=director
+    )
+    assert ok.status_code == 200 and ok.json()["open_for_sharing"] is False and ok.json()["version"] == 2
+    refused = await reg.client.patch(
+        f"/instruments/{ids[1]}", json={"open_for_sharing": False}, headers=director
+    )
+    assert refused.status_code == 403
+    still_open = (
+        await reg.client.get("/instruments", params={"platform_id": other["id"]}, headers=director)
+    ).json()
+    assert still_open["items"][0]["open_for_sharing"] is True

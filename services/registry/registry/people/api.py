@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from sqlalchemy import select
 
 from registry.access import is_staff
 from registry.people import identity, repository, service
@@ -13,7 +14,7 @@ from registry.reference import TitleCode
 from shared.errors import Forbidden, NotFound
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
-from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.deps import PageDep, RuntimeDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -118,6 +119,19 @@ async def export_people(
 @router.get("/{person_id}", response_model=PersonOut)
 async def get_person(person: PersonDep, principal: PrincipalDep) -> PersonOut:
     return PersonOut.of(person, reveal=is_staff(principal))
+
+
+@router.get("/{person_id}/history", summary="Every change to this person: who, when, what, why")
+async def person_history(person: PersonDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+    a = runtime.tables.audit_log
+    rows = (
+        await session.execute(
+            select(a.c.occurred_at, a.c.actor_id, a.c.action, a.c.changes, a.c.reason)
+            .where(a.c.entity_type == "person", a.c.entity_id == str(person.id))
+            .order_by(a.c.occurred_at, a.c.id)
+        )
+    ).mappings()
+    return {"items": [dict(r) for r in rows]}
 
 
 @router.patch("/{person_id}", response_model=PersonOut)

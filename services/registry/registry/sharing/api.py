@@ -106,6 +106,46 @@ async def add_instrument(body: InstrumentIn, uow: UnitOfWorkDep, principal: Prin
     return _instrument_out(i)
 
 
+class InstrumentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    location: str | None = Field(default=None, max_length=200)
+    open_for_sharing: bool | None = None
+    booking_contact: str | None = Field(default=None, max_length=100)
+    annual_service_hours: int | None = Field(default=None, ge=0, le=8784)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@instruments_router.patch("/{instrument_id}", response_model=InstrumentOut)
+async def update_instrument(
+    instrument_id: UUID, body: InstrumentUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> InstrumentOut:
+    """Sharing status, booking contact, service hours: the platform's director, host unit or staff."""
+    i = await uow.session.get(Instrument, instrument_id, with_for_update=True)
+    if i is None:
+        raise NotFound("no such instrument", "未找到该仪器")
+    if i.platform_id is not None:
+        await _check_platform(uow.session, principal, i.platform_id)
+    else:
+        require(may_manage_unit(principal, i.owner_unit_id), "edit this instrument", "修改该仪器信息")
+    requested = body.model_dump(exclude_unset=True, exclude={"reason"})
+    changes = {k: [getattr(i, k), v] for k, v in requested.items() if v is not None and getattr(i, k) != v}
+    if changes:
+        for k, (_, v) in changes.items():
+            setattr(i, k, v)
+        i.version += 1
+        await uow.session.flush()
+        await uow.record(
+            "instrument.updated",
+            entity_type="instrument",
+            entity_id=i.id,
+            changes=changes,
+            reason=body.reason,
+        )
+        await uow.commit()
+    return _instrument_out(i)
+
+
 @instruments_router.get("", response_model=Page[InstrumentOut])
 async def list_instruments(
     session: SessionDep,

@@ -295,3 +295,10 @@ async def test_each_role_sees_only_its_own_applications_and_work_queue(world: An
     )
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet["A1"].value == "申报编号" and sheet.max_row == 2
+
+
+async def test_drafts_created_at_the_same_moment_get_distinct_codes(world: Any, people: Any) -> None:
+    call = await world.call()
+    p, u, d = people["person"], people["unit"], people["dept"]
+    made = await asyncio.gather(*[world.draft(call["id"], p, u, d, title=f"并发草稿{i}") for i in range(6)])
+    assert sorted(a["code"] for a in made) == [f"SB2027{n:06d}" for n in range(1, 7)]

@@ -32,6 +32,7 @@ from projects.applications.models import (
 from projects.applications.schemas import ApplicationAction, ApplicationCreate, ApplicationFields
 from projects.calls import service as calls
 from projects.calls.models import Call
+from projects.numbering import next_code
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
@@ -223,14 +224,10 @@ async def create(uow: UnitOfWork, principal: Principal, data: ApplicationCreate)
     call = await calls.get(uow.session, data.call_id)
     if call.state != "published":
         raise Conflict("this call does not accept applications", "该指南当前不接受申报", code="call_not_open")
-    year_count = (
-        await uow.session.execute(
-            select(func.count()).select_from(Application).where(Application.year == call.year)
-        )
-    ).scalar_one()
+    code = await next_code(uow.session, Application.code, f"SB{call.year}", 6)
     app = Application(
         id=uuid7(),
-        code=f"SB{call.year}{year_count + 1:06d}",
+        code=code,
         call_id=call.id,
         year=call.year,
         programme_code=call.programme_code,
@@ -431,6 +428,7 @@ async def act(
     elif action == "send_to_review":
         await _emit_ready_for_review(uow, app, call, body.review_due or (now.date() + timedelta(days=30)))
     elif action == "approve":
+        call = await calls.get(uow.session, app.call_id, for_update=True)  # budget check under lock
         if app.review is None:
             raise Conflict("no expert review result yet", "尚无专家评审结果", code="no_review")
         await _approve(uow, app, call, body)
@@ -546,12 +544,10 @@ async def _approve(uow: UnitOfWork, app: Application, call: Call, body: Applicat
                 )
             ]
         )
-    count = (
-        await uow.session.execute(select(func.count()).select_from(Project).where(Project.call_id == call.id))
-    ).scalar_one()
+    project_code = await next_code(uow.session, Project.code, f"{call.code}-", 4)
     project = Project(
         id=uuid7(),
-        code=f"{call.code}-{count + 1:04d}",
+        code=project_code,
         application_id=app.id,
         call_id=call.id,
         title=app.title,
@@ -602,4 +598,3 @@ async def review_completed(
     app.review_score = score
     await act(uow, None, app, "complete_review", ApplicationAction(reason=f"专家评审得分 {score}"))
     return True
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.applications.events import CALL_PUBLISHED, CallPublished
@@ -13,6 +13,7 @@ from projects.applications.machines import CALL_MACHINE
 from projects.calls.models import Call
 from projects.calls.schemas import CallCreate, CallUpdate
 from projects.catalogue import service as catalogue
+from projects.numbering import next_code
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
@@ -82,12 +83,10 @@ async def create(uow: UnitOfWork, data: CallCreate) -> Call:
         )
     values = data.model_dump()
     _check_money_and_window(values)
-    count = (
-        await uow.session.execute(select(func.count()).select_from(Call).where(Call.year == data.year))
-    ).scalar_one()
+    code = await next_code(uow.session, Call.code, f"ZN{data.year}", 4)
     call = Call(
         id=uuid7(),
-        code=f"ZN{data.year}{count + 1:04d}",
+        code=code,
         plan_category=programme.plan_category,
         state="draft",
         version=1,

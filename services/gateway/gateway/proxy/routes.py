@@ -19,6 +19,9 @@ from shared.auth import Role
 ANYONE_SIGNED_IN = frozenset(r.value for r in Role)
 ADMIN = frozenset({Role.administrator.value})
 STAFF = frozenset({Role.department_staff.value, Role.administrator.value})
+UNIT_ADMINS = STAFF | {Role.host_unit_admin.value}
+LAB_EDITORS = UNIT_ADMINS | {Role.lab_director.value}
+CLUSTER_EDITORS = STAFF | {Role.cluster_secretariat.value}
 SERVICES = ("registry", "projects", "evaluation")
 
 
@@ -52,6 +55,60 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "PATCH", "/organisations/{org_id}", STAFF | {Role.host_unit_admin}),
         r("registry", "GET", "/organisations/{org_id}/history", ANYONE_SIGNED_IN),
         r("registry", "GET", "/metadata/codes", ANYONE_SIGNED_IN),
+        # registry: people (科研人员); ID numbers are masked by registry except for staff
+        r("registry", "GET", "/people", ANYONE_SIGNED_IN),
+        r("registry", "POST", "/people", UNIT_ADMINS),
+        r("registry", "GET", "/people/export", UNIT_ADMINS),
+        r("registry", "GET", "/people/import/template", UNIT_ADMINS),
+        r("registry", "POST", "/people/import", UNIT_ADMINS),
+        r("registry", "GET", "/people/{person_id}", ANYONE_SIGNED_IN),
+        r("registry", "PATCH", "/people/{person_id}", UNIT_ADMINS),
+        r("registry", "GET", "/people/{person_id}/history", ANYONE_SIGNED_IN),
+        # registry: innovation platforms, their lifecycle, team, outputs; the service checks
+        # that a unit admin acts for the host unit and a director for their own lab
+        r("registry", "GET", "/platforms", ANYONE_SIGNED_IN),
+        r("registry", "POST", "/platforms", UNIT_ADMINS),
+        r("registry", "GET", "/platforms/lifecycle", ANYONE_SIGNED_IN),
+        r("registry", "GET", "/platforms/export", LAB_EDITORS),
+        r("registry", "GET", "/platforms/import/template", UNIT_ADMINS),
+        r("registry", "POST", "/platforms/import", UNIT_ADMINS),
+        r("registry", "GET", "/platforms/{platform_id}", ANYONE_SIGNED_IN),
+        r("registry", "PATCH", "/platforms/{platform_id}", LAB_EDITORS),
+        r("registry", "POST", "/platforms/{platform_id}/actions/{action}", UNIT_ADMINS),
+        r("registry", "GET", "/platforms/{platform_id}/history", ANYONE_SIGNED_IN),
+        r("registry", "GET", "/platforms/{platform_id}/members", ANYONE_SIGNED_IN),
+        r("registry", "POST", "/platforms/{platform_id}/members", LAB_EDITORS),
+        r("registry", "DELETE", "/platforms/{platform_id}/members/{person_id}", LAB_EDITORS),
+        r("registry", "GET", "/platforms/{platform_id}/outputs", ANYONE_SIGNED_IN),
+        r("registry", "PUT", "/platforms/{platform_id}/outputs/{year}", LAB_EDITORS),
+        # registry: shared instruments and open topics (开放共享)
+        r("registry", "GET", "/instruments", ANYONE_SIGNED_IN),
+        r("registry", "POST", "/instruments", LAB_EDITORS),
+        r("registry", "PATCH", "/instruments/{instrument_id}", LAB_EDITORS),
+        r("registry", "GET", "/topics", ANYONE_SIGNED_IN),
+        r("registry", "POST", "/topics", LAB_EDITORS),
+        r("registry", "POST", "/topics/{topic_id}/close", LAB_EDITORS),
+        # registry: integrity records (科研诚信) are for the department; units check applicants
+        r("registry", "GET", "/integrity", STAFF),
+        r("registry", "POST", "/integrity", STAFF),
+        r("registry", "POST", "/integrity/{record_id}/lift", STAFF),
+        r("registry", "GET", "/integrity/check", STAFF | {Role.host_unit_admin, Role.competent_department}),
+        # registry: policy values, the reorganisation advisor, targets
+        r("registry", "GET", "/policy", ANYONE_SIGNED_IN),
+        r("registry", "PUT", "/policy/{key}", STAFF),
+        r("registry", "GET", "/policy/{key}/history", STAFF),
+        r("registry", "GET", "/reorganisation/advice", STAFF),
+        r("registry", "GET", "/targets", ANYONE_SIGNED_IN),
+        # registry: laboratory clusters (实验室群)
+        r("registry", "GET", "/clusters", ANYONE_SIGNED_IN),
+        r("registry", "POST", "/clusters", STAFF),
+        r("registry", "GET", "/clusters/lifecycle", ANYONE_SIGNED_IN),
+        r("registry", "GET", "/clusters/{cluster_id}", ANYONE_SIGNED_IN),
+        r("registry", "PATCH", "/clusters/{cluster_id}", CLUSTER_EDITORS),
+        r("registry", "POST", "/clusters/{cluster_id}/actions/{action}", CLUSTER_EDITORS),
+        r("registry", "GET", "/clusters/{cluster_id}/assessments", ANYONE_SIGNED_IN),
+        r("registry", "POST", "/clusters/{cluster_id}/assessments", STAFF),
+        r("registry", "POST", "/clusters/{cluster_id}/guideline-suggestions", CLUSTER_EDITORS),
         # projects and evaluation: their read models of the register
         r("projects", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),

@@ -202,6 +202,22 @@ def _settings(url: str, nats_url: str, namespace: str, issuer: Any) -> Any:
     )
 
 
+RETRIES = {"count": 0}
+
+
+async def _with_retry(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """What a browser does when a kept-alive connection is dropped: send again (submit is idempotent)."""
+    for attempt in range(5):
+        try:
+            return await send()
+        except httpx.TransportError:
+            RETRIES["count"] += 1
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 async def _pool(jobs: list[Callable[[], Awaitable[float]]], concurrency: int) -> list[float]:
     queue = list(reversed(jobs))
     samples: list[float] = []
@@ -244,16 +260,18 @@ async def deadline_day(pg_url: str, nats_url: str) -> list[list[object]]:
 
         async def read(d: dict[str, Any]) -> float:
             t = time.perf_counter()
-            r = await client.get(f"/applications/{d['id']}", headers=tokens[d["id"]])
+            r = await _with_retry(lambda: client.get(f"/applications/{d['id']}", headers=tokens[d["id"]]))
             assert r.status_code == 200, r.text
             return (time.perf_counter() - t) * 1000
 
         async def submit(d: dict[str, Any]) -> float:
             t = time.perf_counter()
-            r = await client.post(
-                f"/applications/{d['id']}/actions/submit",
-                json={"pledge_accepted": True},
-                headers=tokens[d["id"]],
+            r = await _with_retry(
+                lambda: client.post(
+                    f"/applications/{d['id']}/actions/submit",
+                    json={"pledge_accepted": True},
+                    headers=tokens[d["id"]],
+                )
             )
             assert r.status_code in (200, 409), r.text
             return (time.perf_counter() - t) * 1000
@@ -289,7 +307,7 @@ async def deadline_day(pg_url: str, nats_url: str) -> list[list[object]]:
             "",
         ],
         [
-            f"submit (+{len(jobs) - SUBMISSIONS} double clicks)",
+            f"submit (+{len(jobs) - SUBMISSIONS} double clicks, {RETRIES['count']} resent)",
             len(samples),
             f"{seconds:.1f}",
             percentile(samples, 50),

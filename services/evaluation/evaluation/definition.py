@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from evaluation.db import Base, kit
+from evaluation.experts.events import EXPERT_EVENTS
 from evaluation.organisations import api as organisations_api
 from evaluation.organisations.handlers import handlers
+from evaluation.rounds import api as rounds_api
 from evaluation.settings import EvaluationSettings
 from shared.service import ServiceDefinition
 
@@ -23,7 +25,7 @@ def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefin
         metadata=metadata,
         tables=kit,
         migrations_dir=MIGRATIONS_DIR,
-        routers=[organisations_api.router],
+        routers=[organisations_api.router, rounds_api.router],
         handlers=handlers,
-        produces=[],
+        produces=list(EXPERT_EVENTS.values()),
     )

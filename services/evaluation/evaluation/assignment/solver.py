@@ -75,7 +75,7 @@ def keyword_similarity(a: NDArray[np.uint64], b: NDArray[np.uint64]) -> FloatArr
     """Jaccard similarity of keyword sets held as 64-bit hashed bitsets (vectorised)."""
     inter = np.bitwise_count(a & b).astype(np.float64)
     union = np.bitwise_count(a | b).astype(np.float64)
-    out = np.zeros_like(inter)
+    out: FloatArray = np.zeros_like(inter)
     np.divide(inter, union, out=out, where=union > 0)
     return out
 

@@ -1,0 +1,441 @@
+"""REST for the review office (three separated duties) and for experts."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from evaluation.experts.models import Expert
+from evaluation.rounds import service
+from evaluation.rounds.models import Assignment, ReviewRound
+from shared.auth import Principal, Role
+from shared.errors import Forbidden, NotFound
+from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
+from shared.http.auth import PrincipalDep
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
+
+router = APIRouter(tags=["experts and assignment"])
+
+# Separation of duties: department staff carry one duty each in the token's scopes ("duties").
+DUTY_ZH = {"expert_db": "专家库管理", "request": "专家需求申请", "draw": "专家抽取"}
+
+
+def duty(name: str) -> Any:
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if not (principal.has_role(Role.department_staff) and name in principal.scope("duties")):
+            raise Forbidden(f"requires the duty '{name}'", f"需要“{DUTY_ZH[name]}”职责")
+        return principal
+
+    return Depends(dependency)
+
+
+ExpertDb = Annotated[Principal, duty("expert_db")]
+Requester = Annotated[Principal, duty("request")]
+Drawer = Annotated[Principal, duty("draw")]
+
+
+class ExpertIn(BaseModel):
+    region: str = Field(min_length=2, max_length=6, description="盟市 code, or 'out' (区外)")
+    title: str = Field(min_length=1, max_length=50)
+    disciplines: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(min_length=1, max_length=10)
+    keywords: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default=[], max_length=20)
+    directions: str = Field(default="", max_length=2000)
+    availability: list[dict[str, date]] = Field(default=[], max_length=20)
+    max_load: int = Field(default=20, ge=1, le=200)
+
+
+class Nomination(ExpertIn):
+    person_id: UUID
+
+
+class ExpertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    person_id: UUID
+    name: str
+    unit_id: UUID | None
+    region: str
+    title: str
+    disciplines: list[str]
+    keywords: list[str]
+    directions: str
+    max_load: int
+    status: str
+    status_zh: str = ""
+    origin: str
+    credit_score: int
+    confirmed_until: date | None
+    version: int
+
+    @classmethod
+    def of(cls, e: Expert) -> ExpertOut:
+        out = cls.model_validate(e)
+        out.status_zh = service.EXPERT_STATUS_ZH.get(e.status, e.status)
+        return out
+
+
+class Transition(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class DeclarationIn(BaseModel):
+    person_id: UUID | None = None
+    unit_id: UUID | None = None
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RequestIn(BaseModel):
+    k: int = Field(default=5, ge=1, le=15)
+    max_load: int = Field(default=20, ge=1, le=200)
+    reserve: int = Field(default=3, ge=0, le=10)
+    rules: dict[str, dict[str, Any]] = {}
+
+
+class RunIn(BaseModel):
+    mode: Literal["draw", "optimal"] = "draw"
+    seed: int | None = Field(default=None, ge=0, lt=2**31)
+    commit: bool = False
+    out_of_province: bool = False
+    one_per_unit: bool = False
+    min_load: int = Field(default=0, ge=0, le=50)
+
+
+class AssignmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID | None = None
+    item_id: UUID
+    expert_id: UUID
+    status: str
+    affinity: float
+    discipline_score: float
+    keyword_score: float
+    candidate_rank: int | None
+    rules_checked: list[str]
+    reserve_rank: int | None
+    reason: str | None = None
+    replaces_id: UUID | None = None
+
+
+class RunOut(BaseModel):
+    id: UUID
+    mode: str
+    seed: int | None
+    status: str
+    objective: float | None
+    shortfalls: list[dict[str, Any]]
+    assignments: list[AssignmentOut]
+
+
+class RoundOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    call_id: UUID
+    name: str
+    status: str
+    k: int
+    max_load: int
+    reserve: int
+    rules: dict[str, Any]
+    version: int
+
+
+class Respond(BaseModel):
+    accept: bool
+    reason: str | None = Field(default=None, max_length=500)
+
+
+async def _expert(session: SessionDep, expert_id: UUID) -> Expert:
+    e = await session.get(Expert, expert_id)
+    if e is None:
+        raise NotFound(f"expert {expert_id} not found", "未找到该专家")
+    return e
+
+
+def _own_or_staff(principal: Principal, e: Expert) -> None:
+    if principal.person_id == str(e.person_id):
+        return
+    if principal.has_role(Role.department_staff) and principal.scope("duties") & {
+        "expert_db",
+        "request",
+        "draw",
+    }:
+        return
+    raise NotFound(f"expert {e.id} not found", "未找到该专家")  # no hint that it exists
+
+
+@router.post("/experts/apply", status_code=status.HTTP_201_CREATED, response_model=ExpertOut)
+async def apply(body: ExpertIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> ExpertOut:
+    """Self-application (自荐): the caller's verified registry identity is the expert."""
+    if principal.person_id is None:
+        raise Forbidden("only a verified registry person can apply", "需要实名核验的登记人员")
+    e = await service.enrol(uow, person_id=UUID(principal.person_id), origin="self", data=body.model_dump())
+    await uow.commit()
+    return ExpertOut.of(e)
+
+
+@router.post("/experts", status_code=status.HTTP_201_CREATED, response_model=ExpertOut)
+async def nominate(body: Nomination, uow: UnitOfWorkDep, _: ExpertDb) -> ExpertOut:
+    """Nomination (推荐) by the expert-database staff."""
+    data = body.model_dump(exclude={"person_id"})
+    e = await service.enrol(uow, person_id=body.person_id, origin="nominated", data=data)
+    await uow.commit()
+    return ExpertOut.of(e)
+
+
+@router.post("/experts/{expert_id}/{action}", response_model=ExpertOut)
+async def change_status(
+    expert_id: UUID,
+    action: Literal["approve", "reject", "suspend", "reinstate", "retire", "reconfirm"],
+    body: Transition,
+    uow: UnitOfWorkDep,
+    _: ExpertDb,
+) -> ExpertOut:
+    e = await _expert(uow.session, expert_id)
+    await service.transition(uow, e, action, body.reason)
+    await uow.commit()
+    return ExpertOut.of(e)
+
+
+@router.get("/experts/me", response_model=ExpertOut)
+async def my_profile(session: SessionDep, principal: PrincipalDep) -> ExpertOut:
+    e = (
+        (
+            await session.execute(select(Expert).where(Expert.person_id == principal.person_id))
+        ).scalar_one_or_none()
+        if principal.person_id
+        else None
+    )
+    if e is None:
+        raise NotFound("you are not in the expert database", "您不在专家库中")
+    return ExpertOut.of(e)
+
+
+@router.get("/experts/{expert_id}", response_model=ExpertOut)
+async def get_expert(expert_id: UUID, session: SessionDep, principal: PrincipalDep) -> ExpertOut:
+    e = await _expert(session, expert_id)
+    _own_or_staff(principal, e)
+    return ExpertOut.of(e)
+
+
+async def _search(
+    session: SessionDep,
+    discipline: str | None,
+    keyword: str | None,
+    region: str | None,
+    title: str | None,
+    status_: str | None,
+) -> Any:
+    q = select(Expert)
+    if discipline:
+        q = q.where(func.array_to_string(Expert.disciplines, ",").op("~")(f"(^|,){discipline}"))
+    if keyword:
+        q = q.where(Expert.keywords.contains([keyword]) | Expert.directions.contains(keyword))
+    if region:
+        q = q.where(Expert.region == region)
+    if title:
+        q = q.where(Expert.title == title)
+    if status_:
+        q = q.where(Expert.status == status_)
+    return q
+
+
+@router.get("/experts", response_model=Page[ExpertOut])
+async def search_experts(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    discipline: Annotated[
+        str | None, Query(max_length=20, pattern=r"^[A-Za-z0-9.]+$", description="code or parent code")
+    ] = None,
+    keyword: Annotated[str | None, Query(max_length=50)] = None,
+    region: Annotated[str | None, Query(max_length=6)] = None,
+    title: Annotated[str | None, Query(max_length=50)] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    sort: Literal["name", "-credit_score", "created_at"] = "name",
+) -> Page[ExpertOut]:
+    if not (
+        principal.has_role(Role.department_staff) and principal.scope("duties") & {"expert_db", "request"}
+    ):
+        raise Forbidden("requires the duty 'expert_db' or 'request'", "需要专家库管理或专家需求申请职责")
+    q = await _search(session, discipline, keyword, region, title, status_)
+    total = (await session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+    order: Any = {
+        "name": Expert.name,
+        "-credit_score": Expert.credit_score.desc(),
+        "created_at": Expert.created_at,
+    }[sort]
+    rows: list[Expert] = list(
+        (await session.execute(q.order_by(order, Expert.id).offset(page.offset).limit(page.size))).scalars()
+    )
+    return Page(items=[ExpertOut.of(e) for e in rows], total=total, page=page.page, size=page.size)
+
+
+EXPORT_COLUMNS = [
+    Column("name", "姓名"),
+    Column("title", "职称"),
+    Column("region", "地区"),
+    Column("disciplines", "学科代码"),
+    Column("keywords", "关键词"),
+    Column("status", "状态"),
+    Column("credit_score", "评审信用分"),
+]
+
+
+@router.get("/experts.xlsx", response_class=Response)
+async def export_experts(session: SessionDep, _: ExpertDb) -> Response:
+    rows = (await session.execute(select(Expert).order_by(Expert.name))).scalars()
+    data = [
+        {
+            "name": e.name,
+            "title": e.title,
+            "region": e.region,
+            "disciplines": ",".join(e.disciplines),
+            "keywords": ",".join(e.keywords),
+            "status": service.EXPERT_STATUS_ZH.get(e.status, e.status),
+            "credit_score": e.credit_score,
+        }
+        for e in rows
+    ]
+    return Response(export_xlsx(EXPORT_COLUMNS, data), media_type=XLSX_MEDIA_TYPE)
+
+
+@router.post("/experts/{expert_id}/declarations", status_code=status.HTTP_201_CREATED)
+async def declare(
+    expert_id: UUID, body: DeclarationIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """An expert declares a conflict (or staff record one the applicant side declared)."""
+    e = await _expert(uow.session, expert_id)
+    own = principal.person_id == str(e.person_id)
+    if not own and "expert_db" not in principal.scope("duties"):
+        raise NotFound(f"expert {expert_id} not found", "未找到该专家")
+    d = await service.declare(
+        uow,
+        e,
+        person_id=body.person_id,
+        unit_id=body.unit_id,
+        declared_by="expert" if own else "staff",
+        reason=body.reason,
+    )
+    await uow.commit()
+    return {"id": str(d.id), "expert_id": str(e.id)}
+
+
+async def _round(session: Any, round_id: UUID) -> ReviewRound:
+    r: ReviewRound | None = await session.get(ReviewRound, round_id)
+    if r is None:
+        raise NotFound(f"round {round_id} not found", "未找到该评审轮次")
+    return r
+
+
+@router.get("/rounds", response_model=Page[RoundOut])
+async def list_rounds(session: SessionDep, page: PageDep, _: Requester) -> Page[RoundOut]:
+    total = (await session.execute(select(func.count()).select_from(ReviewRound))).scalar_one()
+    rows = (
+        await session.execute(
+            select(ReviewRound).order_by(ReviewRound.created_at.desc()).offset(page.offset).limit(page.size)
+        )
+    ).scalars()
+    return Page(items=[RoundOut.model_validate(r) for r in rows], total=total, page=page.page, size=page.size)
+
+
+@router.post("/rounds/{round_id}/request", response_model=RoundOut)
+async def request_experts(
+    round_id: UUID, body: RequestIn, uow: UnitOfWorkDep, principal: Requester
+) -> RoundOut:
+    r = await _round(uow.session, round_id)
+    await service.request_experts(
+        uow,
+        r,
+        k=body.k,
+        max_load=body.max_load,
+        reserve=body.reserve,
+        rules=body.rules,
+        requested_by=principal.user_id,
+    )
+    await uow.commit()
+    return RoundOut.model_validate(r)
+
+
+@router.post("/rounds/{round_id}/runs", response_model=RunOut)
+async def run(round_id: UUID, body: RunIn, uow: UnitOfWorkDep, _: Drawer) -> RunOut:
+    """Preview (commit=false) or commit a draw or an optimal assignment."""
+    r = await _round(uow.session, round_id)
+    run_row, rows = await service.run_assignment(
+        uow,
+        r,
+        mode=body.mode,
+        seed=body.seed,
+        commit=body.commit,
+        out_of_province=body.out_of_province,
+        one_per_unit=body.one_per_unit,
+        min_load=body.min_load,
+    )
+    await uow.commit()
+    return RunOut(
+        id=run_row.id,
+        mode=run_row.mode,
+        seed=run_row.seed,
+        status=run_row.status,
+        objective=run_row.objective,
+        shortfalls=run_row.shortfalls,
+        assignments=[AssignmentOut(**row) for row in rows],
+    )
+
+
+@router.post("/rounds/{round_id}/open", response_model=RoundOut)
+async def open_round(round_id: UUID, uow: UnitOfWorkDep, _: Drawer) -> RoundOut:
+    r = await _round(uow.session, round_id)
+    await service.open_round(uow, r)
+    await uow.commit()
+    return RoundOut.model_validate(r)
+
+
+@router.get("/rounds/{round_id}/assignments", response_model=list[AssignmentOut])
+async def round_assignments(
+    round_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> list[AssignmentOut]:
+    """Sealed until the review opens: only the draw duty sees the list before that."""
+    r = await _round(session, round_id)
+    duties = principal.scope("duties") if principal.has_role(Role.department_staff) else frozenset()
+    if "draw" not in duties and not (r.status == "open" and "request" in duties):
+        raise Forbidden("the drawn list is sealed until the review opens", "抽取名单在评审开始前密封")
+    rows = (
+        await session.execute(
+            select(Assignment)
+            .where(Assignment.round_id == r.id)
+            .order_by(Assignment.item_id, Assignment.created_at)
+        )
+    ).scalars()
+    return [AssignmentOut.model_validate(a) for a in rows]
+
+
+@router.get("/assignments/mine", response_model=list[AssignmentOut])
+async def my_assignments(session: SessionDep, principal: PrincipalDep) -> list[AssignmentOut]:
+    if principal.person_id is None:
+        return []
+    q = (
+        select(Assignment)
+        .join(Expert, Expert.id == Assignment.expert_id)
+        .where(Expert.person_id == principal.person_id, Assignment.status != "reserve")
+        .order_by(Assignment.created_at)
+    )
+    return [AssignmentOut.model_validate(a) for a in (await session.execute(q)).scalars()]
+
+
+@router.post("/assignments/{assignment_id}/respond", response_model=AssignmentOut)
+async def respond(
+    assignment_id: UUID, body: Respond, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> AssignmentOut:
+    a = await uow.session.get(Assignment, assignment_id)
+    e = await uow.session.get(Expert, a.expert_id) if a else None
+    if a is None or e is None or principal.person_id != str(e.person_id):
+        raise NotFound(f"assignment {assignment_id} not found", "未找到该评审任务")
+    await service.respond(uow, a, accept=body.accept, reason=body.reason)
+    await uow.commit()
+    return AssignmentOut.model_validate(a)

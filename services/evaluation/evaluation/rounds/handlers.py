@@ -1,0 +1,93 @@
+"""What evaluation does with registry's and projects' events."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from evaluation.experts.events import (
+    APPLICATION_READY,
+    INTEGRITY_LIFTED,
+    INTEGRITY_RECORDED,
+    PERSON_REGISTERED,
+    PERSON_UPDATED,
+    PROJECT_APPROVED,
+    ApplicationReady,
+    IntegritySnapshot,
+    PersonSnapshot,
+    ProjectApproved,
+)
+from evaluation.experts.models import Collaboration, Expert, IntegrityView, PersonView
+from evaluation.organisations.handlers import handlers
+from evaluation.rounds import service
+from evaluation.rounds.models import RoundItem
+from shared.events.consumer import ReceivedEvent
+from shared.readmodel import upsert_versioned
+from shared.uow import UnitOfWork
+
+
+@handlers.on(PERSON_REGISTERED)
+@handlers.on(PERSON_UPDATED)
+async def keep_person(uow: UnitOfWork, event: ReceivedEvent[PersonSnapshot]) -> None:
+    await upsert_versioned(uow.session, PersonView.__table__, event.payload.model_dump())  # type: ignore[arg-type]
+
+
+@handlers.on(INTEGRITY_RECORDED)
+@handlers.on(INTEGRITY_LIFTED)
+async def keep_integrity(uow: UnitOfWork, event: ReceivedEvent[IntegritySnapshot]) -> None:
+    p = event.payload
+    row = {
+        "id": p.id,
+        "person_id": p.person_id,
+        "organisation_id": p.organisation_id,
+        "scope": p.scope,
+        "barred_from": p.barred_from,
+        "barred_until": p.barred_until,
+        "lifted": p.lifted_at is not None,
+        "version": p.version,
+    }
+    await upsert_versioned(uow.session, IntegrityView.__table__, row)  # type: ignore[arg-type]
+    if p.person_id is not None and p.lifted_at is None:
+        expert_id = (
+            await uow.session.execute(select(Expert.id).where(Expert.person_id == p.person_id))
+        ).scalar()
+        if expert_id is not None:
+            await service.recheck_expert(uow, expert_id, "integrity record", "科研诚信记录")
+
+
+@handlers.on(PROJECT_APPROVED)
+async def keep_collaboration(uow: UnitOfWork, event: ReceivedEvent[ProjectApproved]) -> None:
+    p = event.payload
+    people = list(dict.fromkeys([p.pi_person_id, *p.team_person_ids]))
+    stmt = insert(Collaboration).values(
+        project_id=p.project_id, person_ids=people, start_date=p.start_date, end_date=p.end_date
+    )
+    await uow.session.execute(stmt.on_conflict_do_nothing())
+
+
+@handlers.on(APPLICATION_READY)
+async def take_item(uow: UnitOfWork, event: ReceivedEvent[ApplicationReady]) -> None:
+    p = event.payload
+    rnd = await service.round_for_call(uow, p.call_id)
+    stmt = insert(RoundItem).values(
+        id=p.application_id,
+        round_id=rnd.id,
+        code=p.code,
+        title=p.title,
+        keywords=p.keywords,
+        discipline_codes=p.discipline_codes,
+        applicant_person_id=p.applicant_person_id,
+        applicant_unit_id=p.applicant_unit_id,
+        team_person_ids=p.team_person_ids,
+        team_unit_ids=p.team_unit_ids,
+        competent_department_id=p.competent_department_id,
+        avoid_person_ids=p.avoid_person_ids,
+        review_due=p.review_due,
+    )
+    await uow.session.execute(stmt.on_conflict_do_nothing())
+    await uow.record(
+        "item_received",
+        entity_type="round_item",
+        entity_id=p.application_id,
+        changes={"round_id": str(rnd.id), "code": p.code},
+    )

@@ -1,0 +1,612 @@
+"""Experts, 回避 and assignment: the domain operations (no web, no commits)."""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import DBAPIError
+
+from evaluation.assignment.solver import CandidateGraph, random_draw, solve_optimal
+from evaluation.experts.events import EXPERT_EVENTS, ExpertChanged
+from evaluation.experts.models import (
+    OUT_OF_PROVINCE,
+    Collaboration,
+    Declaration,
+    Expert,
+    IntegrityView,
+    PersonView,
+)
+from evaluation.organisations.models import OrganisationView  # noqa: F401  (units are known here)
+from evaluation.rounds.coi import ExpertFacts, ItemFacts, collaboration_cutoff, conflicts, merged_rules
+from evaluation.rounds.models import ACTIVE, Assignment, AssignmentRun, ReviewRound, RoundItem
+from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
+from shared.uow import UnitOfWork
+
+EXPERT_STATUS_ZH = {
+    "applied": "待审核",
+    "active": "在库",
+    "rejected": "未通过",
+    "suspended": "暂停",
+    "retired": "退出",
+}
+EXPERT_TRANSITIONS = {
+    "approve": ({"applied"}, "active", "approved"),
+    "reject": ({"applied"}, "rejected", "rejected"),
+    "suspend": ({"active"}, "suspended", "suspended"),
+    "reinstate": ({"suspended"}, "active", "approved"),
+    "retire": ({"active", "suspended"}, "retired", "retired"),
+    "reconfirm": ({"active"}, "active", "reconfirmed"),
+}
+ROUND_STATUS_ZH = {
+    "collecting": "收集项目",
+    "requested": "已申请专家",
+    "drawn": "已抽取（密封）",
+    "open": "评审中",
+}
+CORE_RULES = ("same_unit", "on_team", "declared", "integrity", "applicant_avoid")
+CONFIRM_YEARS = 3
+
+
+# ---------------------------------------------------------------- experts
+
+
+async def enrol(uow: UnitOfWork, *, person_id: UUID, origin: str, data: dict[str, Any]) -> Expert:
+    """Self-application or nomination: only a verified registry person can become an expert."""
+    person = await uow.session.get(PersonView, person_id)
+    if person is None:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "person_id", "unverified", "not a verified registry person", "不是已核验身份的登记人员"
+                )
+            ]
+        )
+    if (await uow.session.execute(select(Expert.id).where(Expert.person_id == person_id))).first():
+        raise Conflict("this person is already in the expert database", "该人员已在专家库中")
+    expert = Expert(
+        person_id=person_id,
+        name=person.name,
+        unit_id=person.unit_id,
+        origin=origin,
+        status="applied",
+        version=1,
+        **data,
+    )
+    uow.session.add(expert)
+    await uow.session.flush()
+    await _changed(uow, expert, "applied", reason=f"origin={origin}")
+    return expert
+
+
+async def transition(uow: UnitOfWork, expert: Expert, action: str, reason: str | None) -> Expert:
+    sources, target, event = EXPERT_TRANSITIONS[action]
+    if expert.status not in sources:
+        allowed = [a for a, (s, _, _) in EXPERT_TRANSITIONS.items() if expert.status in s]
+        raise InvalidTransition(current_state=expert.status, action=action, allowed=allowed)
+    expert.status = target
+    if action in ("approve", "reconfirm", "reinstate"):
+        today = date.today()
+        expert.confirmed_until = today.replace(year=today.year + CONFIRM_YEARS)
+    expert.version += 1
+    await uow.session.flush()
+    await _changed(uow, expert, event, reason=reason)
+    if target != "active":
+        for a in await _live_assignments(uow, expert_id=expert.id):
+            await void_and_replace(uow, a, f"expert {target}", f"专家状态变为{EXPERT_STATUS_ZH[target]}")
+    return expert
+
+
+async def _changed(uow: UnitOfWork, expert: Expert, action: str, reason: str | None = None) -> None:
+    payload = ExpertChanged(
+        id=expert.id,
+        person_id=expert.person_id,
+        unit_id=expert.unit_id,
+        status=expert.status,
+        version=expert.version,
+    )
+    envelope = await uow.emit(EXPERT_EVENTS[action], payload, subject=f"expert/{expert.id}")
+    await uow.record(
+        action,
+        entity_type="expert",
+        entity_id=expert.id,
+        changes={"status": expert.status},
+        reason=reason,
+        event=envelope,
+    )
+
+
+async def declare(
+    uow: UnitOfWork,
+    expert: Expert,
+    *,
+    person_id: UUID | None,
+    unit_id: UUID | None,
+    declared_by: str,
+    reason: str,
+) -> Declaration:
+    """A declared conflict; assignments it touches are voided and replaced at once."""
+    if person_id is None and unit_id is None:
+        raise ValidationFailed(
+            [FieldIssue("person_id", "required", "name a person or a unit", "请填写人员或单位")]
+        )
+    # the expert row lock orders this against any assignment being written for the expert
+    await uow.session.execute(select(Expert.id).where(Expert.id == expert.id).with_for_update())
+    decl = Declaration(
+        expert_id=expert.id, person_id=person_id, unit_id=unit_id, declared_by=declared_by, reason=reason
+    )
+    uow.session.add(decl)
+    await uow.session.flush()
+    await uow.record(
+        "conflict_declared",
+        entity_type="expert",
+        entity_id=expert.id,
+        changes={
+            "person_id": str(person_id) if person_id else None,
+            "unit_id": str(unit_id) if unit_id else None,
+            "declared_by": declared_by,
+        },
+        reason=reason,
+    )
+    await recheck_expert(uow, expert.id, "declared conflict", "新申报的利益冲突")
+    return decl
+
+
+async def recheck_expert(uow: UnitOfWork, expert_id: UUID, reason: str, reason_zh: str) -> int:
+    """Void and replace every live assignment of the expert that now breaks a rule."""
+    voided = 0
+    for a in await _live_assignments(uow, expert_id=expert_id):
+        rnd = await uow.session.get(ReviewRound, a.round_id)
+        item = await uow.session.get(RoundItem, a.item_id)
+        assert rnd is not None and item is not None
+        facts = (await expert_facts(uow, [expert_id], merged_rules(rnd.rules)))[expert_id]
+        if conflicts(facts, item_facts(item), merged_rules(rnd.rules)):
+            await void_and_replace(uow, a, reason, reason_zh)
+            voided += 1
+    return voided
+
+
+# ---------------------------------------------------------------- facts for 回避
+
+
+def item_facts(item: RoundItem) -> ItemFacts:
+    return ItemFacts(
+        item.applicant_person_id,
+        item.applicant_unit_id,
+        item.team_person_ids,
+        item.team_unit_ids,
+        item.avoid_person_ids,
+        item.competent_department_id,
+    )
+
+
+async def expert_facts(
+    uow: UnitOfWork, expert_ids: list[UUID], rules: dict[str, Any]
+) -> dict[UUID, ExpertFacts]:
+    s = uow.session
+    experts = (await s.execute(select(Expert).where(Expert.id.in_(expert_ids)))).scalars().all()
+    facts = {e.id: ExpertFacts(e.person_id, e.unit_id) for e in experts}
+    by_person = {e.person_id: e.id for e in experts}
+    for d in (await s.execute(select(Declaration).where(Declaration.expert_id.in_(expert_ids)))).scalars():
+        if d.person_id:
+            facts[d.expert_id].declared_persons.add(d.person_id)
+        if d.unit_id:
+            facts[d.expert_id].declared_units.add(d.unit_id)
+    today = date.today()
+    barred = select(IntegrityView.person_id).where(
+        IntegrityView.person_id.in_(by_person),
+        IntegrityView.lifted.is_(False),
+        IntegrityView.scope.overlap(["reviewing", "all"]),
+        or_(IntegrityView.barred_until.is_(None), IntegrityView.barred_until >= today),
+        or_(IntegrityView.barred_from.is_(None), IntegrityView.barred_from <= today),
+    )
+    for (pid,) in await s.execute(barred):
+        if pid is not None:
+            facts[by_person[pid]].barred = True
+    cutoff = collaboration_cutoff(rules, today)
+    collab = select(Collaboration.person_ids).where(
+        Collaboration.end_date >= cutoff, Collaboration.person_ids.overlap(list(by_person))
+    )
+    for (people,) in await s.execute(collab):
+        for pid in people:
+            if pid in by_person:
+                facts[by_person[pid]].collaborators.update(p for p in people if p != pid)
+    return facts
+
+
+def affinity(expert: Expert, item: RoundItem) -> tuple[float, float]:
+    """Discipline component (longest shared code prefix, hierarchical) and keyword Jaccard."""
+    best = 0.0
+    for a in item.discipline_codes:
+        for b in expert.disciplines:
+            n = 0
+            while n < min(len(a), len(b)) and a[n] == b[n]:
+                n += 1
+            best = max(best, n / max(len(a), len(b), 1))
+    ka, kb = set(item.keywords), set(expert.keywords)
+    kw = len(ka & kb) / len(ka | kb) if ka | kb else 0.0
+    return round(best, 3), round(kw, 3)
+
+
+# ---------------------------------------------------------------- rounds and runs
+
+
+async def round_for_call(uow: UnitOfWork, call_id: UUID) -> ReviewRound:
+    rnd = (
+        await uow.session.execute(select(ReviewRound).where(ReviewRound.call_id == call_id))
+    ).scalar_one_or_none()
+    if rnd is None:
+        rnd = ReviewRound(
+            call_id=call_id, name=f"评审轮次 {call_id}", status="collecting", rules={}, version=1
+        )
+        uow.session.add(rnd)
+        await uow.session.flush()
+        await uow.record(
+            "round_opened", entity_type="review_round", entity_id=rnd.id, changes={"call_id": str(call_id)}
+        )
+    return rnd
+
+
+async def request_experts(
+    uow: UnitOfWork,
+    rnd: ReviewRound,
+    *,
+    k: int,
+    max_load: int,
+    reserve: int,
+    rules: dict[str, dict[str, Any]],
+    requested_by: str,
+) -> ReviewRound:
+    if rnd.status not in ("collecting", "requested"):
+        raise InvalidTransition(current_state=rnd.status, action="request", allowed=[])
+    for code in CORE_RULES:
+        if rules.get(code, {}).get("enabled") is False:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        f"rules.{code}",
+                        "not_optional",
+                        "this 回避 rule cannot be switched off",
+                        "该回避规则不可关闭",
+                    )
+                ]
+            )
+    rnd.k, rnd.max_load, rnd.reserve = k, max_load, reserve
+    rnd.rules = merged_rules(rules)
+    rnd.status, rnd.requested_by = "requested", requested_by
+    rnd.version += 1
+    await uow.record(
+        "experts_requested",
+        entity_type="review_round",
+        entity_id=rnd.id,
+        changes={"k": k, "max_load": max_load, "reserve": reserve, "rules": rnd.rules},
+    )
+    return rnd
+
+
+async def run_assignment(
+    uow: UnitOfWork,
+    rnd: ReviewRound,
+    *,
+    mode: str,
+    seed: int | None,
+    commit: bool,
+    out_of_province: bool = False,
+    one_per_unit: bool = False,
+    min_load: int = 0,
+) -> tuple[AssignmentRun, list[dict[str, Any]]]:
+    """Preview or commit an assignment of the round's items; never writes a conflicted pair."""
+    s = uow.session
+    # one run per round at a time: concurrent runs queue on the round row
+    await s.execute(select(ReviewRound.id).where(ReviewRound.id == rnd.id).with_for_update())
+    await s.refresh(rnd)
+    if rnd.status not in ("requested", "drawn"):
+        raise InvalidTransition(current_state=rnd.status, action="run", allowed=["request"])
+    rules = merged_rules(rnd.rules)
+    items = (
+        (await s.execute(select(RoundItem).where(RoundItem.round_id == rnd.id).order_by(RoundItem.id)))
+        .scalars()
+        .all()
+    )
+    experts = (
+        (await s.execute(select(Expert).where(Expert.status == "active").order_by(Expert.id))).scalars().all()
+    )
+    live = (
+        (
+            await s.execute(
+                select(Assignment).where(Assignment.round_id == rnd.id, Assignment.status.in_(ACTIVE))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    have: dict[UUID, int] = defaultdict(int)
+    taken = {(a.item_id, a.expert_id) for a in live}
+    load: dict[UUID, int] = defaultdict(int)
+    for a in live:
+        have[a.item_id] += 1
+        load[a.expert_id] += 1
+    facts = await expert_facts(uow, [e.id for e in experts], rules)
+    pending = [it for it in items if have[it.id] < rnd.k]
+    rows: list[tuple[int, int, float, float, list[str]]] = []
+    excluded: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for i, it in enumerate(pending):
+        f_item = item_facts(it)
+        for j, e in enumerate(experts):
+            if (it.id, e.id) in taken:
+                continue
+            d, kw = affinity(e, it)
+            if d <= 0 and kw <= 0:
+                excluded[i]["no_discipline_match"] += 1
+                continue
+            found = conflicts(facts[e.id], f_item, rules)
+            if found:
+                for code in found:
+                    excluded[i][code] += 1
+                continue
+            rows.append((i, j, d, kw, sorted(c for c, p in rules.items() if p.get("enabled"))))
+    graph = CandidateGraph(
+        np.array([r[0] for r in rows], np.int64),
+        np.array([r[1] for r in rows], np.int64),
+        np.array([r[2] for r in rows], float),
+        np.array([r[3] for r in rows], float),
+    )
+    caps = np.array([max(0, min(e.max_load, rnd.max_load) - load[e.id]) for e in experts], np.int64)
+    need = [rnd.k - have[it.id] for it in pending]
+    k = max(need, default=0)
+    run_seed = seed if seed is not None else secrets.randbelow(2**31)
+    reserve_edges = np.zeros(0, np.int64)
+    if mode == "draw":
+        solution, reserve_edges = random_draw(
+            graph,
+            n_items=len(pending),
+            n_experts=len(experts),
+            k=k,
+            max_load=caps,
+            seed=run_seed,
+            reserve=rnd.reserve,
+        )
+    else:
+        units = None
+        if one_per_unit:
+            ids = {u: n for n, u in enumerate({e.unit_id for e in experts})}
+            units = np.array([ids[e.unit_id] for e in experts], np.int64)
+        solution = solve_optimal(
+            graph,
+            n_items=len(pending),
+            n_experts=len(experts),
+            k=k,
+            max_load=caps,
+            min_load=min_load,
+            out_of_province=np.array([e.region == OUT_OF_PROVINCE for e in experts])
+            if out_of_province
+            else None,
+            expert_unit=units,
+        )
+    run = AssignmentRun(
+        round_id=rnd.id,
+        mode=mode,
+        seed=run_seed if mode == "draw" else None,
+        status="succeeded" if commit else "preview",
+        objective=solution.objective,
+        shortfalls=[
+            {
+                "item_id": str(pending[sf.item].id),
+                "code": pending[sf.item].code,
+                "assigned": sf.assigned,
+                "candidates": sf.candidates,
+                "reason": sf.reason,
+                "reason_zh": sf.reason_zh,
+                "excluded_by_rule": dict(excluded[sf.item]),
+            }
+            for sf in solution.shortfalls
+        ],
+        started_by=uow.actor.id,
+    )
+    s.add(run)
+    await s.flush()
+    out: list[dict[str, Any]] = []
+    for n, edge in enumerate(solution.edges.tolist()):
+        i, j, d, kw, checked = rows[edge]
+        out.append(
+            {
+                "item_id": pending[i].id,
+                "expert_id": experts[j].id,
+                "status": "assigned",
+                "affinity": round(d + kw, 3),
+                "discipline_score": d,
+                "keyword_score": kw,
+                "candidate_rank": int(solution.rank[n]),
+                "rules_checked": checked,
+                "reserve_rank": None,
+            }
+        )
+    per_item: dict[int, int] = defaultdict(int)
+    for edge in reserve_edges.tolist():
+        i, j, d, kw, checked = rows[edge]
+        per_item[i] += 1
+        out.append(
+            {
+                "item_id": pending[i].id,
+                "expert_id": experts[j].id,
+                "status": "reserve",
+                "affinity": round(d + kw, 3),
+                "discipline_score": d,
+                "keyword_score": kw,
+                "candidate_rank": None,
+                "rules_checked": checked,
+                "reserve_rank": per_item[i],
+            }
+        )
+    if commit:
+        for row in out:
+            s.add(Assignment(round_id=rnd.id, run_id=run.id, **row))
+        try:
+            await s.flush()
+        except (
+            DBAPIError
+        ) as exc:  # the database's own 回避 check refused a pair (a conflict arrived meanwhile)
+            if "conflict of interest" in str(exc):
+                raise Conflict(
+                    "a conflict of interest appeared during the run; run it again",
+                    "分配过程中出现新的回避情形，请重新分配",
+                ) from exc
+            raise
+        rnd.status = "drawn"
+        rnd.version += 1
+        await uow.record(
+            "assignment_committed",
+            entity_type="review_round",
+            entity_id=rnd.id,
+            changes={
+                "run_id": str(run.id),
+                "mode": mode,
+                "seed": run.seed,
+                "assigned": len(solution.edges),
+                "reserve": len(reserve_edges),
+                "shortfalls": len(solution.shortfalls),
+            },
+        )
+    return run, out
+
+
+async def _live_assignments(uow: UnitOfWork, *, expert_id: UUID) -> list[Assignment]:
+    q = select(Assignment).where(Assignment.expert_id == expert_id, Assignment.status.in_(ACTIVE))
+    return list((await uow.session.execute(q.with_for_update())).scalars())
+
+
+async def void_and_replace(uow: UnitOfWork, a: Assignment, reason: str, reason_zh: str) -> Assignment | None:
+    """Void an assignment and record a replacement (补抽) from the reserve, else from qualified experts."""
+    a.status = "voided"
+    a.reason = f"{reason} / {reason_zh}"
+    await uow.session.flush()
+    await uow.record("assignment_voided", entity_type="assignment", entity_id=a.id, reason=a.reason)
+    return await replace(uow, a, reason)
+
+
+async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment | None:
+    s = uow.session
+    rnd = await s.get(ReviewRound, old.round_id)
+    item = await s.get(RoundItem, old.item_id)
+    assert rnd is not None and item is not None
+    rules = merged_rules(rnd.rules)
+    used = set((await s.execute(select(Assignment.expert_id).where(Assignment.item_id == item.id))).scalars())
+    reserves = (
+        (
+            await s.execute(
+                select(Assignment)
+                .where(Assignment.item_id == item.id, Assignment.status == "reserve")
+                .order_by(Assignment.reserve_rank)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    loads = dict(
+        (
+            await s.execute(
+                select(Assignment.expert_id, func.count())
+                .where(Assignment.round_id == rnd.id, Assignment.status.in_(ACTIVE))
+                .group_by(Assignment.expert_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    f_item = item_facts(item)
+
+    async def ok(expert_id: UUID) -> bool:
+        e = await s.get(Expert, expert_id)
+        if e is None or e.status != "active" or loads.get(expert_id, 0) >= min(e.max_load, rnd.max_load):
+            return False
+        return not conflicts((await expert_facts(uow, [expert_id], rules))[expert_id], f_item, rules)
+
+    for r in reserves:
+        if await ok(r.expert_id):
+            r.status, r.replaces_id, r.reason = "assigned", old.id, f"补抽（候补）: {reason}"
+            await s.flush()
+            await uow.record(
+                "assignment_replaced",
+                entity_type="assignment",
+                entity_id=r.id,
+                changes={"replaces": str(old.id), "from": "reserve"},
+                reason=reason,
+            )
+            return r
+    seed = secrets.randbelow(2**31)
+    pool = (
+        (
+            await s.execute(
+                select(Expert)
+                .where(Expert.status == "active", Expert.id.not_in(used or {old.expert_id}))
+                .order_by(Expert.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    rng = np.random.default_rng(seed)
+    for n in rng.permutation(len(pool)).tolist():
+        e = pool[n]
+        d, kw = affinity(e, item)
+        if (d > 0 or kw > 0) and await ok(e.id):
+            new = Assignment(
+                round_id=rnd.id,
+                item_id=item.id,
+                expert_id=e.id,
+                status="assigned",
+                affinity=d + kw,
+                discipline_score=d,
+                keyword_score=kw,
+                rules_checked=sorted(rules),
+                replaces_id=old.id,
+                reason=f"补抽（seed={seed}）: {reason}",
+            )
+            s.add(new)
+            await s.flush()
+            await uow.record(
+                "assignment_replaced",
+                entity_type="assignment",
+                entity_id=new.id,
+                changes={"replaces": str(old.id), "from": "draw", "seed": seed},
+                reason=reason,
+            )
+            return new
+    await uow.record("replacement_unavailable", entity_type="assignment", entity_id=old.id, reason=reason)
+    return None
+
+
+async def respond(uow: UnitOfWork, a: Assignment, *, accept: bool, reason: str | None) -> Assignment:
+    if a.status != "assigned":
+        raise InvalidTransition(current_state=a.status, action="accept" if accept else "decline", allowed=[])
+    if accept:
+        a.status = "accepted"
+        await uow.record("assignment_accepted", entity_type="assignment", entity_id=a.id)
+        return a
+    if not reason:
+        raise ValidationFailed(
+            [FieldIssue("reason", "required", "give a reason to decline", "请填写拒绝理由")]
+        )
+    a.status = "declined"
+    a.reason = reason
+    expert = await uow.session.get(Expert, a.expert_id)
+    assert expert is not None
+    expert.credit_score = max(0, expert.credit_score - 2)  # 评审信用: refused assignments cost a little
+    await uow.session.flush()
+    await uow.record("assignment_declined", entity_type="assignment", entity_id=a.id, reason=reason)
+    await replace(uow, a, f"declined: {reason}")
+    return a
+
+
+async def open_round(uow: UnitOfWork, rnd: ReviewRound) -> ReviewRound:
+    if rnd.status != "drawn":
+        raise InvalidTransition(current_state=rnd.status, action="open", allowed=[])
+    rnd.status = "open"
+    rnd.version += 1
+    await uow.record("round_opened_for_review", entity_type="review_round", entity_id=rnd.id)
+    return rnd

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import evaluation.rounds.handlers
 from evaluation.db import Base, kit
 from evaluation.experts.events import EXPERT_EVENTS
 from evaluation.organisations import api as organisations_api
@@ -14,6 +15,7 @@ from shared.service import ServiceDefinition
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
+_ = evaluation.rounds.handlers  # registers its handlers on the service's Handlers
 
 
 def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefinition:

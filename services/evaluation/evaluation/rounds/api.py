@@ -188,6 +188,27 @@ async def nominate(body: Nomination, uow: UnitOfWorkDep, _: ExpertDb) -> ExpertO
     return ExpertOut.of(e)
 
 
+@router.post("/experts/{expert_id}/declarations", status_code=status.HTTP_201_CREATED)
+async def declare(
+    expert_id: UUID, body: DeclarationIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """An expert declares a conflict (or staff record one the applicant side declared)."""
+    e = await _expert(uow.session, expert_id)
+    own = principal.person_id == str(e.person_id)
+    if not own and "expert_db" not in principal.scope("duties"):
+        raise NotFound(f"expert {expert_id} not found", "未找到该专家")
+    d = await service.declare(
+        uow,
+        e,
+        person_id=body.person_id,
+        unit_id=body.unit_id,
+        declared_by="expert" if own else "staff",
+        reason=body.reason,
+    )
+    await uow.commit()
+    return {"id": str(d.id), "expert_id": str(e.id)}
+
+
 @router.post("/experts/{expert_id}/{action}", response_model=ExpertOut)
 async def change_status(
     expert_id: UUID,
@@ -303,27 +324,6 @@ async def export_experts(session: SessionDep, _: ExpertDb) -> Response:
         for e in rows
     ]
     return Response(export_xlsx(EXPORT_COLUMNS, data), media_type=XLSX_MEDIA_TYPE)
-
-
-@router.post("/experts/{expert_id}/declarations", status_code=status.HTTP_201_CREATED)
-async def declare(
-    expert_id: UUID, body: DeclarationIn, uow: UnitOfWorkDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    """An expert declares a conflict (or staff record one the applicant side declared)."""
-    e = await _expert(uow.session, expert_id)
-    own = principal.person_id == str(e.person_id)
-    if not own and "expert_db" not in principal.scope("duties"):
-        raise NotFound(f"expert {expert_id} not found", "未找到该专家")
-    d = await service.declare(
-        uow,
-        e,
-        person_id=body.person_id,
-        unit_id=body.unit_id,
-        declared_by="expert" if own else "staff",
-        reason=body.reason,
-    )
-    await uow.commit()
-    return {"id": str(d.id), "expert_id": str(e.id)}
 
 
 async def _round(session: Any, round_id: UUID) -> ReviewRound:

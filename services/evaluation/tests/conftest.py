@@ -1,0 +1,161 @@
+"""Fixtures for evaluation tests: a running service and a builder of people, experts and items."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from sqlalchemy import func, select
+
+from evaluation.experts.events import (
+    APPLICATION_READY,
+    PERSON_REGISTERED,
+    ApplicationReady,
+    PersonSnapshot,
+)
+from evaluation.rounds.models import ReviewRound, RoundItem
+from shared.testing.events import publish_as_producer
+from shared.testing.servers import eventually
+
+
+@dataclass
+class Office:
+    """Publishes registry/projects events and drives the API with the three separated duties."""
+
+    svc: Any
+    auth: Any
+    seqs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def client(self) -> Any:
+        return self.svc.client
+
+    @property
+    def db_staff(self) -> dict[str, str]:
+        return self.auth("department_staff", user_id="db-1", duties=["expert_db"])
+
+    @property
+    def requester(self) -> dict[str, str]:
+        return self.auth("department_staff", user_id="req-1", duties=["request"])
+
+    @property
+    def drawer(self) -> dict[str, str]:
+        return self.auth("department_staff", user_id="draw-1", duties=["draw"])
+
+    def as_person(self, person_id: UUID | str) -> dict[str, str]:
+        return self.auth("expert", user_id=f"p-{person_id}", person_id=str(person_id))
+
+    async def publish(self, event_type: Any, payload: Any, subject: str) -> None:
+        seq = self.seqs.setdefault(event_type.source, itertools.count(1))
+        await publish_as_producer(
+            self.svc.runtime.bus, event_type, payload, subject=subject, sequence=next(seq)
+        )
+
+    async def person(self, unit_id: UUID | None = None, name: str = "专家") -> UUID:
+        pid = uuid4()
+        snap = PersonSnapshot(
+            id=pid,
+            name=name,
+            id_number_digest=pid.hex * 2,
+            unit_id=unit_id or uuid4(),
+            title="教授",
+            discipline="F02",
+            version=1,
+        )
+        await self.publish(PERSON_REGISTERED, snap, f"person/{pid}")
+        return pid
+
+    async def expert(
+        self,
+        *,
+        unit_id: UUID | None = None,
+        disciplines: tuple[str, ...] = ("F0201",),
+        keywords: tuple[str, ...] = ("草原", "生态"),
+        region: str = "150100",
+        max_load: int = 20,
+    ) -> dict[str, Any]:
+        pid = await self.person(unit_id)
+        body = {
+            "person_id": str(pid),
+            "region": region,
+            "title": "教授",
+            "disciplines": list(disciplines),
+            "keywords": list(keywords),
+            "max_load": max_load,
+        }
+        response = None
+
+        async def known() -> bool:
+            nonlocal response
+            response = await self.client.post("/experts", json=body, headers=self.db_staff)
+            return response.status_code == 201
+
+        await eventually(known)
+        assert response is not None
+        expert = response.json()
+        approved = await self.client.post(f"/experts/{expert['id']}/approve", json={}, headers=self.db_staff)
+        assert approved.status_code == 200, approved.text
+        return approved.json()
+
+    async def item(
+        self,
+        call_id: UUID,
+        *,
+        applicant: UUID | None = None,
+        unit: UUID | None = None,
+        team: tuple[UUID, ...] = (),
+        avoid: tuple[UUID, ...] = (),
+        disciplines: tuple[str, ...] = ("F0201",),
+        keywords: tuple[str, ...] = ("草原",),
+    ) -> UUID:
+        app_id = uuid4()
+        payload = ApplicationReady(
+            application_id=app_id,
+            code=f"2026-{app_id.hex[:6]}",
+            call_id=call_id,
+            title="草原生态修复",
+            keywords=list(keywords),
+            discipline_codes=list(disciplines),
+            applicant_person_id=applicant or uuid4(),
+            applicant_unit_id=unit or uuid4(),
+            team_person_ids=list(team),
+            team_unit_ids=[],
+            avoid_person_ids=list(avoid),
+            review_due=date(2027, 1, 15),
+        )
+        await self.publish(APPLICATION_READY, payload, f"application/{app_id}")
+        return app_id
+
+    async def round_with(self, call_id: UUID, items: int) -> str:
+        async def arrived() -> bool:
+            async with self.svc.runtime.sessionmaker() as s:
+                n = (
+                    await s.execute(
+                        select(func.count())
+                        .select_from(RoundItem)
+                        .join(ReviewRound)
+                        .where(ReviewRound.call_id == call_id)
+                    )
+                ).scalar_one()
+                return bool(n == items)
+
+        await eventually(arrived)
+        async with self.svc.runtime.sessionmaker() as s:
+            rnd = (await s.execute(select(ReviewRound).where(ReviewRound.call_id == call_id))).scalar_one()
+            return str(rnd.id)
+
+
+@pytest.fixture
+async def evaluation(start_service: Any) -> AsyncIterator[Any]:
+    async with start_service("evaluation") as svc:
+        yield svc
+
+
+@pytest.fixture
+def office(evaluation: Any, auth: Any) -> Office:
+    return Office(evaluation, auth)

@@ -1,0 +1,72 @@
+"""回避 rules one by one, as the assignment runs and the replacement draws apply them."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from evaluation.rounds.coi import ExpertFacts, ItemFacts, conflicts, default_rules
+
+PERSON, UNIT, OTHER = uuid4(), uuid4(), uuid4()
+
+
+def item(**kw: Any) -> ItemFacts:
+    base: dict[str, Any] = {
+        "applicant_person_id": uuid4(),
+        "applicant_unit_id": uuid4(),
+        "team_person_ids": [],
+        "team_unit_ids": [],
+        "avoid_person_ids": [],
+    }
+    base.update(kw)
+    return ItemFacts(**base)
+
+
+@pytest.mark.parametrize(
+    ("rule", "expert", "it", "rules"),
+    [
+        ("same_unit", ExpertFacts(PERSON, UNIT), item(applicant_unit_id=UNIT), {}),
+        ("same_unit", ExpertFacts(PERSON, UNIT), item(team_unit_ids=[UNIT]), {}),
+        ("on_team", ExpertFacts(PERSON, UNIT), item(team_person_ids=[PERSON]), {}),
+        ("on_team", ExpertFacts(PERSON, UNIT), item(applicant_person_id=PERSON), {}),
+        (
+            "declared",
+            ExpertFacts(PERSON, UNIT, declared_persons={OTHER}),
+            item(applicant_person_id=OTHER),
+            {},
+        ),
+        ("declared", ExpertFacts(PERSON, UNIT, declared_units={OTHER}), item(team_unit_ids=[OTHER]), {}),
+        ("collaborator", ExpertFacts(PERSON, UNIT, collaborators={OTHER}), item(team_person_ids=[OTHER]), {}),
+        ("integrity", ExpertFacts(PERSON, UNIT, barred=True), item(), {}),
+        ("applicant_avoid", ExpertFacts(PERSON, UNIT), item(avoid_person_ids=[PERSON]), {}),
+        (
+            "same_department",
+            ExpertFacts(PERSON, UNIT, department_id=OTHER),
+            item(competent_department_id=OTHER),
+            {"same_department": {"enabled": True}},
+        ),
+    ],
+)
+def test_each_avoidance_rule_excludes_the_expert(
+    rule: str, expert: ExpertFacts, it: ItemFacts, rules: dict[str, Any]
+) -> None:
+    merged = default_rules()
+    for code, params in rules.items():
+        merged[code].update(params)
+    assert rule in conflicts(expert, it, merged)
+    assert conflicts(ExpertFacts(uuid4(), uuid4()), it, merged) == []
+
+
+def test_applicant_avoidance_honours_at_most_k_names() -> None:
+    names = [uuid4() for _ in range(5)]
+    rules = default_rules()
+    assert "applicant_avoid" in conflicts(ExpertFacts(names[2], None), item(avoid_person_ids=names), rules)
+    assert conflicts(ExpertFacts(names[3], None), item(avoid_person_ids=names), rules) == []
+
+
+def test_same_department_only_applies_where_the_round_says_so() -> None:
+    dept = uuid4()
+    it = item(competent_department_id=dept)
+    assert conflicts(ExpertFacts(uuid4(), None, department_id=dept), it, default_rules()) == []

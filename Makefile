@@ -6,8 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# checkov (deploy checks) pins packaging<24, which pytest 9 cannot share: it gets its own venv.
+TOOLS := $(VENV)/tools
+TOOLS_STAMP := $(TOOLS)/.installed-stamp
 
-.PHONY: dev run test lint format bench clean-data demo-data
+.PHONY: dev run test lint format bench clean-data demo-data images
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -16,12 +19,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-dev: $(STAMP)
+$(TOOLS_STAMP): $(STAMP)
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+	@touch $(TOOLS_STAMP)
+
+dev: $(STAMP) $(TOOLS_STAMP)
 
 run: $(STAMP)
 	$(PY) -m shared.devstack.run
 
-test: $(STAMP)
+test: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -40,6 +48,17 @@ demo-data: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+VERSION ?= $(shell git describe --tags --always 2>/dev/null || echo 0.1.0)
+IMAGE_PREFIX ?= sci-platform/
+
+# Needs a Docker engine that can pull the base image (this workplace has neither).
+images:
+	@command -v docker >/dev/null || { echo "images: docker with a reachable engine is required"; exit 1; }
+	for s in gateway registry projects evaluation; do \
+	  docker build -f deploy/images/Dockerfile --target $$s --build-arg VERSION=$(VERSION) \
+	    -t $(IMAGE_PREFIX)$$s:$(VERSION) . || exit 1; \
+	done
 
 clean-data:
 	rm -rf .data

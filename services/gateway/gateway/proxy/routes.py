@@ -22,6 +22,7 @@ STAFF = frozenset({Role.department_staff.value, Role.administrator.value})
 UNIT_ADMINS = STAFF | {Role.host_unit_admin.value}
 LAB_EDITORS = UNIT_ADMINS | {Role.lab_director.value}
 CLUSTER_EDITORS = STAFF | {Role.cluster_secretariat.value}
+APPLICATION_PARTIES = UNIT_ADMINS | {Role.applicant.value, Role.competent_department.value}
 SERVICES = ("registry", "projects", "evaluation")
 
 
@@ -111,6 +112,35 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "POST", "/clusters/{cluster_id}/guideline-suggestions", CLUSTER_EDITORS),
         # projects and evaluation: their read models of the register
         r("projects", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
+        # projects: the plan catalogue (计划体系) and calls (指南); staff draft and run them
+        r("projects", "GET", "/catalogue/codes", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/catalogue/programmes", ANYONE_SIGNED_IN),
+        r("projects", "PATCH", "/catalogue/programmes/{code}", STAFF),
+        r("projects", "GET", "/calls", ANYONE_SIGNED_IN),
+        r("projects", "POST", "/calls", STAFF),
+        r("projects", "GET", "/calls/machine", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/calls/guideline-suggestions", STAFF),
+        r("projects", "GET", "/calls/{call_id}", ANYONE_SIGNED_IN),
+        r("projects", "PATCH", "/calls/{call_id}", STAFF),
+        r("projects", "POST", "/calls/{call_id}/actions/{action}", STAFF),
+        r("projects", "POST", "/calls/{call_id}/jobs", STAFF),
+        r("projects", "GET", "/calls/{call_id}/jobs/{job_id}", STAFF),
+        r("projects", "POST", "/calls/{call_id}/jobs/{job_id}/cancel", STAFF),
+        # projects: applications; the service limits each role to its own, its units' or the
+        # units it recommends for, and refuses experts
+        r("projects", "GET", "/applications", APPLICATION_PARTIES),
+        r("projects", "POST", "/applications", {Role.applicant.value}),
+        r("projects", "GET", "/applications/machine", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/applications/export.xlsx", APPLICATION_PARTIES),
+        r("projects", "GET", "/applications/funding-table/{call_id}", STAFF),
+        r("projects", "GET", "/applications/funding-table/{call_id}/export.xlsx", STAFF),
+        r("projects", "GET", "/applications/{app_id}", APPLICATION_PARTIES),
+        r("projects", "PATCH", "/applications/{app_id}", {Role.applicant.value}),
+        r("projects", "POST", "/applications/{app_id}/actions/{action}", APPLICATION_PARTIES),
+        r("projects", "POST", "/applications/{app_id}/formal-check", STAFF),
+        r("projects", "GET", "/applications/{app_id}/steps", APPLICATION_PARTIES),
+        r("projects", "GET", "/applications/{app_id}/versions", APPLICATION_PARTIES),
+        r("projects", "GET", "/applications/{app_id}/seals", APPLICATION_PARTIES),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # every service: event machinery for operators
         r("*", "GET", "/admin/events/catalogue", ADMIN),

@@ -24,6 +24,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from bench.common import print_table, servers
+from shared.ids import uuid7
 from evaluation.assignment.solver import (
     SCALE,
     CandidateGraph,
@@ -240,7 +241,7 @@ async def _persist(
     checked = ["collaborator", "declared", "integrity", "on_team", "same_unit"]
     now = _now()
     records = [
-        (uuid4(), round_id, items[i], experts[e], run_id, "assigned", a + b, a, b, r, checked, now)
+        (uuid7(), round_id, items[i], experts[e], run_id, "assigned", a + b, a, b, r, checked, now)
         for i, e, a, b, r in zip(item_idx, expert_idx, disc, kw, ranks, strict=True)
     ]
     async with conn.transaction():

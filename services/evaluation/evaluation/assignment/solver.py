@@ -7,7 +7,8 @@ the caller maps them to ids. Everything per pair is vectorised: a national round
 The flow network (one unit of flow = one review):
 
     item i (supply k) --[cap 1, cost -affinity]--> expert e --[cap L]--> sink (demand k*items)
-    item i --[cap k, cost SHORTFALL]--> sink          (slack: never infeasible, shortfall reported)
+
+solved as a maximum flow of minimum cost, so a shortfall is assigned as far as it can be and reported.
 
 Optional constraints are modelled exactly with intermediate nodes and bonus arcs:
 * at least one out-of-province expert per item: item -> item/out node with an arc of
@@ -156,7 +157,6 @@ def solve_optimal(
         edge_tail = pair_node[inverse]
     edge_arc_start = sum(len(t) for t in tails)
     arcs(edge_tail, expert_node[graph.expert], 1, cost)
-    arcs(item_node, np.full(n_items, sink, np.int64), k, big * 2)  # shortfall slack
     if mins.any():
         arcs(expert_node, np.full(n_experts, sink, np.int64), mins, -big)
     arcs(expert_node, np.full(n_experts, sink, np.int64), caps - mins, 0)
@@ -169,8 +169,10 @@ def solve_optimal(
     supplies[:n_items] = k
     supplies[sink] = -k * n_items
     solver.set_nodes_supplies(np.arange(next_node, dtype=np.int64), supplies)
-    status = solver.solve()
-    if status != solver.OPTIMAL:  # pragma: no cover - the slack arcs make every instance feasible
+    # maximum flow at minimum cost: where k reviewers per item cannot all be found, as many as
+    # can be are assigned (at the best affinity) and the shortfall is reported, never a failure
+    status = solver.solve_max_flow_with_min_cost()
+    if status != solver.OPTIMAL:  # pragma: no cover
         raise RuntimeError(f"min-cost flow failed with status {status}")
     edge_arcs = np.arange(edge_arc_start, edge_arc_start + len(graph), dtype=np.int64)
     chosen = np.flatnonzero(solver.flows(edge_arcs) > 0)

@@ -24,7 +24,6 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from bench.common import print_table, servers
-from shared.ids import uuid7
 from evaluation.assignment.solver import (
     SCALE,
     CandidateGraph,
@@ -33,6 +32,7 @@ from evaluation.assignment.solver import (
     keyword_similarity,
     solve_optimal,
 )
+from shared.ids import uuid7
 
 N_ITEMS, N_EXPERTS, K, LOAD, CANDIDATES = 100_000, 50_000, 5, 15, 100
 N_UNITS, N_CODES, CODES_PER_PARENT = 3_000, 500, 5

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -112,6 +113,18 @@ def issues_from_validation(exc: RequestValidationError) -> list[dict[str, Any]]:
     return issues
 
 
+def _is_bad_value(exc: DBAPIError) -> bool:
+    """SQLSTATE class 22 (data exception), or the driver refusing to encode a parameter."""
+    cause: BaseException | None = exc.orig
+    while cause is not None:
+        if isinstance(cause, asyncpg.exceptions.DataError):
+            return True
+        if str(getattr(cause, "sqlstate", "") or "").startswith("22"):
+            return True
+        cause = cause.__cause__
+    return False
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
@@ -180,6 +193,28 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and _is_bad_value(exc):
+            # A value the database cannot hold (an integer past its range, a NUL byte…) that
+            # input validation let through: the caller's mistake, nothing was written.
+            log.warning("value refused by the database", extra={"path": request.url.path})
+            return problem(
+                422,
+                "Value out of range",
+                "A value in the request is outside what can be stored (e.g. a number too large).",
+                type_=TYPE_BASE + "value_out_of_range",
+                instance=request.url.path,
+                title_zh="数值超出范围",
+                detail_zh="请求中的某个值超出可存储的范围（例如数字过大）。",
+                code="value_out_of_range",
+                errors=[
+                    {
+                        "field": "request",
+                        "code": "value_out_of_range",
+                        "message": "a value is outside what can be stored",
+                        "message_zh": "某个值超出可存储的范围",
+                    }
+                ],
+            )
         if isinstance(exc, DBAPIError) and exc.connection_invalidated:
             log.warning("database connection lost", extra={"path": request.url.path})
             response = problem(

@@ -10,12 +10,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import APIRouter
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import Integer, literal, select, update
 
+from registry.definition import MIGRATIONS_DIR, build_definition
 from registry.settings import RegistrySettings
+from shared.app import create_service_app
 from shared.clock import utcnow
-from shared.testing.servers import eventually
+from shared.http.deps import SessionDep
+from shared.testing.servers import eventually, running
 from tests.helpers import count_rows, org_body
 
 
@@ -171,3 +175,46 @@ def test_production_settings_refuse_a_missing_key_set() -> None:
             environment="production",
             auth_jwks_url="changeme",
         )
+
+
+async def test_a_number_the_database_cannot_hold_is_a_422_not_a_500(
+    infra: Any, namespace: str, jwks_json: str, auth: Any
+) -> None:
+    probe = APIRouter()
+
+    @probe.get("/probe")
+    async def probe_endpoint(n: int, session: SessionDep) -> dict[str, int]:
+        return {"n": (await session.execute(select(literal(n, Integer)))).scalar_one()}
+
+    _, url = await infra.fresh_database("registry", MIGRATIONS_DIR)
+    settings = RegistrySettings(
+        database_url=url, nats_url=infra.nats_url, events_namespace=namespace, auth_jwks_json=jwks_json
+    )
+    definition = build_definition(settings)
+    definition.routers = [*definition.routers, probe]
+    async with running(create_service_app(definition)) as client:
+        assert (await client.get("/probe", params={"n": 7})).json() == {"n": 7}
+        response = await client.get("/probe", params={"n": 2**40})
+        assert response.status_code == 422
+        assert response.json()["code"] == "value_out_of_range"
+        assert response.json()["errors"][0]["message_zh"] == "某个值超出可存储的范围"
+
+
+async def test_the_gateway_forwards_escaped_paths_as_they_came(start_service: Any, auth: Any) -> None:
+    async with (
+        start_service("registry", http=True) as registry,
+        start_service(
+            "gateway",
+            http=True,
+            registry_url=registry.base_url,
+            projects_url=registry.base_url,
+            evaluation_url=registry.base_url,
+        ) as gateway,
+    ):
+        response = await gateway.client.put(
+            "/api/registry/policy/%13%C2%A8bad",
+            json={"value": True, "reason": "fuzzed"},
+            headers=auth("department_staff"),
+        )
+        assert response.status_code == 404
+        assert response.json()["detail_zh"] == "未找到该政策参数"

@@ -135,12 +135,26 @@ async def forward(service: str, path: str, request: Request) -> Response:
     method = request.method
     has_body = method not in RETRYABLE_METHODS and method != "DELETE"
     query = request.scope.get("query_string", b"").decode("latin-1")
-    upstream_request = client.build_request(
-        method,
-        f"/{path}?{query}" if query else f"/{path}",
-        headers=_forward_headers(request),
-        content=request.stream() if has_body else None,
-    )
+    # Forward the path exactly as it came (still percent-encoded), minus /api/<service>:
+    # re-encoding the decoded one would choke on characters a client was right to escape.
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1")
+    prefix = f"/api/{service}"
+    target = raw_path[len(prefix) :] if raw_path.startswith(prefix) else f"/{path}"
+    try:
+        upstream_request = client.build_request(
+            method,
+            f"{target}?{query}" if query else target,
+            headers=_forward_headers(request),
+            content=request.stream() if has_body else None,
+        )
+    except httpx.InvalidURL:
+        return problem(
+            400,
+            "Bad request",
+            "The request URL cannot be forwarded",
+            instance=request.url.path,
+            title_zh="请求地址无效",
+        )
     attempts = 3 if method in RETRYABLE_METHODS else 1
     for attempt in range(1, attempts + 1):
         try:

@@ -217,7 +217,7 @@ async def list_topics(
     _: PrincipalDep,
     page: PageDep,
     platform_id: UUID | None = None,
-    year: int | None = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     status_: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
 ) -> Page[TopicOut]:
     stmt = select(OpenTopic)

@@ -262,3 +262,38 @@ async def test_concurrent_runs_and_a_declaration_never_leave_a_conflicted_assign
     for a in rows:
         per_item[a.item_id] = per_item.get(a.item_id, 0) + 1
     assert set(per_item.values()) == {2}  # k met once, never exceeded by concurrent runs
+
+
+async def test_excel_import_matches_people_by_verified_identifier_all_or_nothing(office: Any) -> None:
+    from evaluation.rounds.service import IMPORT_COLUMNS
+    from shared.excel import export_xlsx
+    from shared.testing.servers import eventually
+
+    person = await office.person()
+    digest = person.hex * 2
+
+    def sheet(digests: list[str]) -> bytes:
+        rows = [
+            {
+                "id_number_digest": d,
+                "region": "150200",
+                "title": "研究员",
+                "disciplines": "F0201，F0203",
+                "keywords": "草原,风电",
+                "max_load": 10,
+            }
+            for d in digests
+        ]
+        return export_xlsx(IMPORT_COLUMNS, rows)
+
+    bad = await office.client.post(
+        "/experts/import", content=sheet([digest, "0" * 64]), headers=office.db_staff
+    )
+    assert bad.status_code == 422 and "rows[3].id_number_digest" in bad.text
+    assert (await office.client.get("/experts", headers=office.db_staff)).json()["total"] == 0
+
+    async def imported() -> bool:
+        r = await office.client.post("/experts/import", content=sheet([digest]), headers=office.db_staff)
+        return r.status_code == 201 and r.json()[0]["disciplines"] == ["F0201", "F0203"]
+
+    await eventually(imported)

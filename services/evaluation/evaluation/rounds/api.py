@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
@@ -186,6 +186,14 @@ async def nominate(body: Nomination, uow: UnitOfWorkDep, _: ExpertDb) -> ExpertO
     e = await service.enrol(uow, person_id=body.person_id, origin="nominated", data=data)
     await uow.commit()
     return ExpertOut.of(e)
+
+
+@router.post("/experts/import", status_code=status.HTTP_201_CREATED, response_model=list[ExpertOut])
+async def import_experts(request: Request, uow: UnitOfWorkDep, _: ExpertDb) -> list[ExpertOut]:
+    """Nominate experts from an .xlsx body (Chinese headers as in the export); all or nothing."""
+    experts = await service.import_experts(uow, await request.body())
+    await uow.commit()
+    return [ExpertOut.of(e) for e in experts]
 
 
 @router.post("/experts/{expert_id}/declarations", status_code=status.HTTP_201_CREATED)

@@ -66,9 +66,11 @@ class Assignment(Base):
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
-    round_id: Mapped[UUID] = mapped_column(ForeignKey("review_rounds.id"), index=True)
-    item_id: Mapped[UUID] = mapped_column(ForeignKey("round_items.id"), index=True)
-    expert_id: Mapped[UUID] = mapped_column(ForeignKey("experts.id"), index=True)
+    # references are checked per statement by the 回避 trigger (a row-level foreign key would
+    # cost a lookup per row: half a million for a national round); rows here are never deleted
+    round_id: Mapped[UUID] = mapped_column(Uuid, index=True)
+    item_id: Mapped[UUID] = mapped_column(Uuid, index=True)
+    expert_id: Mapped[UUID] = mapped_column(Uuid, index=True)
     run_id: Mapped[UUID | None] = mapped_column(Uuid)
     status: Mapped[str] = mapped_column(String(20))  # assigned, accepted, declined, voided, reserve
     reserve_rank: Mapped[int | None] = mapped_column(Integer)

@@ -26,6 +26,7 @@ from evaluation.organisations.models import OrganisationView  # noqa: F401  (uni
 from evaluation.rounds.coi import ExpertFacts, ItemFacts, collaboration_cutoff, conflicts, merged_rules
 from evaluation.rounds.models import ACTIVE, Assignment, AssignmentRun, ReviewRound, RoundItem
 from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
+from shared.excel import Column, SheetFormatError, read_xlsx
 from shared.uow import UnitOfWork
 
 EXPERT_STATUS_ZH = {
@@ -169,6 +170,67 @@ async def recheck_expert(uow: UnitOfWork, expert_id: UUID, reason: str, reason_z
             await void_and_replace(uow, a, reason, reason_zh)
             voided += 1
     return voided
+
+
+IMPORT_COLUMNS = [
+    Column("id_number_digest", "身份证号摘要"),
+    Column("region", "地区"),
+    Column("title", "职称"),
+    Column("disciplines", "学科代码"),
+    Column("keywords", "关键词"),
+    Column("max_load", "每轮最多评审数"),
+]
+IMPORT_REQUIRED = ("id_number_digest", "region", "title", "disciplines")
+
+
+def _split(value: Any) -> list[str]:
+    return [p.strip() for p in str(value or "").replace("，", ",").split(",") if p.strip()]
+
+
+async def import_experts(uow: UnitOfWork, content: bytes) -> list[Expert]:
+    """Nominate experts from a workbook, all or nothing; people matched by verified identifier only."""
+    try:
+        rows = read_xlsx(content, IMPORT_COLUMNS, required=IMPORT_REQUIRED, max_rows=5000)
+    except SheetFormatError as exc:
+        raise ValidationFailed([FieldIssue("file", "bad_sheet", str(exc), "Excel文件格式不正确")]) from exc
+    issues: list[FieldIssue] = []
+    planned: list[tuple[UUID, dict[str, Any]]] = []
+    for row in rows:
+        v = row.values
+        digest = str(v.get("id_number_digest") or "").strip().lower()
+        person = (
+            await uow.session.execute(select(PersonView).where(PersonView.id_number_digest == digest))
+        ).scalar()
+        if person is None:
+            issues.append(
+                FieldIssue(
+                    f"rows[{row.number}].id_number_digest",
+                    "unverified",
+                    "no verified registry person with this identifier",
+                    "未找到已核验身份的人员",
+                )
+            )
+            continue
+        try:
+            max_load = int(v.get("max_load") or 20)
+        except ValueError:
+            max_load = -1
+        if not 1 <= max_load <= 200:
+            issues.append(
+                FieldIssue(f"rows[{row.number}].max_load", "range", "between 1 and 200", "应在1到200之间")
+            )
+            continue
+        data = {
+            "region": str(v["region"]).strip()[:6],
+            "title": str(v["title"]).strip()[:50],
+            "disciplines": _split(v["disciplines"])[:10],
+            "keywords": _split(v.get("keywords"))[:20],
+            "max_load": max_load,
+        }
+        planned.append((person.id, data))
+    if issues:
+        raise ValidationFailed(issues)
+    return [await enrol(uow, person_id=pid, origin="nominated", data=data) for pid, data in planned]
 
 
 # ---------------------------------------------------------------- facts for 回避

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 from ortools.graph.python import min_cost_flow
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 SCALE = 1000  # affinities are rounded to 1/1000 for the integer solver
 IntArray = NDArray[np.int64]
@@ -102,6 +104,16 @@ def rank_within_items(item: IntArray, affinity: FloatArray) -> IntArray:
     return rank
 
 
+def components(graph: CandidateGraph, n_items: int, n_experts: int) -> IntArray:
+    """Connected component of every item and expert node of the candidate graph."""
+    n = n_items + n_experts
+    adjacency = coo_matrix(
+        (np.ones(len(graph), np.int8), (graph.item, n_items + graph.expert)), shape=(n, n)
+    ).tocsr()
+    _, labels = connected_components(adjacency, directed=False)
+    return np.asarray(labels, np.int64)
+
+
 def solve_optimal(
     graph: CandidateGraph,
     *,
@@ -113,12 +125,59 @@ def solve_optimal(
     out_of_province: NDArray[np.bool_] | None = None,
     expert_unit: IntArray | None = None,
 ) -> Solution:
-    """Maximum total affinity with exactly k reviewers per item (or a reported shortfall)."""
-    cost = -np.rint(graph.affinity * SCALE).astype(np.int64)
-    big = int(SCALE * 4 * (k * n_items + 1))  # larger than any total affinity
+    """Maximum total affinity with exactly k reviewers per item (or a reported shortfall).
+
+    The flow decomposes exactly over the connected components of the candidate graph (items
+    only reach experts of their discipline area), so each component is solved on its own:
+    the same optimum, found faster than on one national network.
+    """
     caps = np.broadcast_to(np.asarray(max_load, np.int64), (n_experts,))
     mins = np.minimum(np.broadcast_to(np.asarray(min_load, np.int64), (n_experts,)), caps)
+    chosen_parts: list[IntArray] = []
+    if len(graph):
+        labels = components(graph, n_items, n_experts)[graph.item]
+        order = np.argsort(labels, kind="stable")
+        cuts = np.flatnonzero(np.diff(labels[order])) + 1
+        for part in np.split(order, cuts):
+            items, item_local = np.unique(graph.item[part], return_inverse=True)
+            experts, expert_local = np.unique(graph.expert[part], return_inverse=True)
+            sub = CandidateGraph(
+                item_local.astype(np.int64),
+                expert_local.astype(np.int64),
+                graph.discipline[part],
+                graph.keywords[part],
+            )
+            local = _flow(
+                sub,
+                n_items=len(items),
+                n_experts=len(experts),
+                k=k,
+                caps=caps[experts],
+                mins=mins[experts],
+                out_of_province=None if out_of_province is None else out_of_province[experts],
+                expert_unit=None if expert_unit is None else expert_unit[experts],
+            )
+            chosen_parts.append(part[local])
+    chosen = np.sort(np.concatenate(chosen_parts)) if chosen_parts else np.zeros(0, np.int64)
+    return _solution(
+        graph, chosen, n_items=n_items, n_experts=n_experts, k=k, mins=mins, out_of_province=out_of_province
+    )
 
+
+def _flow(
+    graph: CandidateGraph,
+    *,
+    n_items: int,
+    n_experts: int,
+    k: int,
+    caps: IntArray,
+    mins: IntArray,
+    out_of_province: NDArray[np.bool_] | None,
+    expert_unit: IntArray | None,
+) -> IntArray:
+    """Chosen edges of one connected piece of the candidate graph (indices into it)."""
+    cost = -np.rint(graph.affinity * SCALE).astype(np.int64)
+    big = int(SCALE * 4 * (k * n_items + 1))  # larger than any total affinity
     item_node = np.arange(n_items, dtype=np.int64)
     expert_node = n_items + np.arange(n_experts, dtype=np.int64)
     sink = n_items + n_experts
@@ -175,10 +234,8 @@ def solve_optimal(
     if status != solver.OPTIMAL:  # pragma: no cover
         raise RuntimeError(f"min-cost flow failed with status {status}")
     edge_arcs = np.arange(edge_arc_start, edge_arc_start + len(graph), dtype=np.int64)
-    chosen = np.flatnonzero(solver.flows(edge_arcs) > 0)
-    return _solution(
-        graph, chosen, n_items=n_items, n_experts=n_experts, k=k, mins=mins, out_of_province=out_of_province
-    )
+    chosen: IntArray = np.flatnonzero(solver.flows(edge_arcs) > 0)
+    return chosen
 
 
 def _solution(

@@ -76,11 +76,18 @@ def _candidates(d: dict[str, Any], rng: np.random.Generator) -> tuple[CandidateG
     own = expert == d["item_applicant_expert"][item]
     removed["on_team"] = int(own.sum())
     ok &= ~own
-    declared = np.isin(expert * N_UNITS + d["item_unit"][item], d["declared"])
+    # pair lookups only where they can hit: experts with a declaration, applicants who are experts
+    declared = np.zeros(len(item), bool)
+    has_declared = np.zeros(N_EXPERTS, bool)
+    has_declared[d["declared"] // N_UNITS] = True
+    maybe = np.flatnonzero(has_declared[expert] & ok)
+    declared[maybe] = np.isin(expert[maybe] * N_UNITS + d["item_unit"][item[maybe]], d["declared"])
     removed["declared"] = int(declared.sum())
     ok &= ~declared
     applicant = d["item_applicant_expert"][item]
-    collab = (applicant >= 0) & np.isin(expert * N_EXPERTS + applicant, d["collab"])
+    collab = np.zeros(len(item), bool)
+    maybe = np.flatnonzero((applicant >= 0) & ok)
+    collab[maybe] = np.isin(expert[maybe] * N_EXPERTS + applicant[maybe], d["collab"])
     removed["collaborator"] = int(collab.sum())
     ok &= ~collab
     barred = d["barred"][expert]

@@ -117,8 +117,8 @@ async def _load(dsn: str, d: dict[str, Any]) -> tuple[UUID, list[UUID], list[UUI
     """Untimed setup: the experts, the round and its items, declarations and integrity bars."""
     conn = await asyncpg.connect(dsn)
     units = [uuid4() for _ in range(N_UNITS)]
-    persons = [uuid4() for _ in range(N_EXPERTS)]
-    experts = [uuid4() for _ in range(N_EXPERTS)]
+    persons = [uuid7() for _ in range(N_EXPERTS)]
+    experts = [uuid7() for _ in range(N_EXPERTS)]  # the platform's ids are time-ordered (UUIDv7)
     await conn.copy_records_to_table(
         "experts",
         columns=[
@@ -171,7 +171,7 @@ async def _load(dsn: str, d: dict[str, Any]) -> tuple[UUID, list[UUID], list[UUI
         K,
         LOAD,
     )
-    items = [uuid4() for _ in range(N_ITEMS)]
+    items = [uuid7() for _ in range(N_ITEMS)]
     await conn.copy_records_to_table(
         "round_items",
         columns=[
@@ -237,7 +237,7 @@ async def _persist(
     graph: CandidateGraph,
     edges: np.ndarray,
     rank: np.ndarray,
-) -> None:
+) -> float:
     conn = await asyncpg.connect(dsn)
     run_id = uuid4()
     item_idx = graph.item[edges].tolist()
@@ -251,6 +251,7 @@ async def _persist(
         (uuid7(), round_id, items[i], experts[e], run_id, "assigned", a + b, a, b, r, checked, now)
         for i, e, a, b, r in zip(item_idx, expert_idx, disc, kw, ranks, strict=True)
     ]
+    built = time.perf_counter()
     async with conn.transaction():
         await conn.copy_records_to_table(
             "assignments",
@@ -271,6 +272,7 @@ async def _persist(
             records=records,
         )
     await conn.close()
+    return built
 
 
 def _openreview_minmax_plain(aff: np.ndarray, k: int, load: int) -> tuple[float, float, float]:
@@ -343,7 +345,7 @@ async def _national(pg_url: str) -> list[list[object]]:
     t1 = time.perf_counter()
     solution = solve_optimal(graph, n_items=N_ITEMS, n_experts=N_EXPERTS, k=K, max_load=LOAD)
     t2 = time.perf_counter()
-    await _persist(dsn, round_id, experts, items, graph, solution.edges, solution.rank)
+    built = await _persist(dsn, round_id, experts, items, graph, solution.edges, solution.rank)
     t3 = time.perf_counter()
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     rows.append(
@@ -362,7 +364,14 @@ async def _national(pg_url: str) -> list[list[object]]:
             f"objective {solution.objective:,.1f}, shortfalls {len(solution.shortfalls)}",
         ]
     )
-    rows.append(["persist (COPY + 回避 trigger)", f"{len(solution.edges):,} rows", t3 - t2, ""])
+    rows.append(
+        [
+            "persist (COPY + 回避 trigger)",
+            f"{len(solution.edges):,} rows",
+            t3 - t2,
+            f"rows built in {built - t2:.1f} s, COPY and checks {t3 - built:.1f} s, one transaction",
+        ]
+    )
     rows.append(["end to end", "", t3 - t0, f"peak RSS {peak_gib:.2f} GiB (target < 30 s, < 4 GiB)"])
     return rows
 

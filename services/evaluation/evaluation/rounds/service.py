@@ -576,9 +576,7 @@ async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment |
                 .where(Assignment.round_id == rnd.id, Assignment.status.in_(ACTIVE))
                 .group_by(Assignment.expert_id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     f_item = item_facts(item)
 

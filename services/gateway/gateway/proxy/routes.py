@@ -22,6 +22,7 @@ STAFF = frozenset({Role.department_staff.value, Role.administrator.value})
 UNIT_ADMINS = STAFF | {Role.host_unit_admin.value}
 LAB_EDITORS = UNIT_ADMINS | {Role.lab_director.value}
 CLUSTER_EDITORS = STAFF | {Role.cluster_secretariat.value}
+EXPERTS_AND_STAFF = STAFF | {Role.expert.value}
 APPLICATION_PARTIES = UNIT_ADMINS | {Role.applicant.value, Role.competent_department.value}
 SERVICES = ("registry", "projects", "evaluation")
 
@@ -142,6 +143,26 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/applications/{app_id}/versions", APPLICATION_PARTIES),
         r("projects", "GET", "/applications/{app_id}/seals", APPLICATION_PARTIES),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
+        # evaluation: the expert database (专家库); the service checks each staff member's duty
+        # (expert_db, request, draw) and lets an expert see only their own profile
+        r("evaluation", "POST", "/experts/apply", ANYONE_SIGNED_IN),
+        r("evaluation", "GET", "/experts/me", ANYONE_SIGNED_IN),
+        r("evaluation", "GET", "/experts", STAFF),
+        r("evaluation", "POST", "/experts", STAFF),
+        r("evaluation", "POST", "/experts/import", STAFF),
+        r("evaluation", "GET", "/experts.xlsx", STAFF),
+        r("evaluation", "GET", "/experts/{expert_id}", EXPERTS_AND_STAFF),
+        r("evaluation", "POST", "/experts/{expert_id}/declarations", EXPERTS_AND_STAFF),
+        r("evaluation", "POST", "/experts/{expert_id}/{action}", EXPERTS_AND_STAFF),
+        # evaluation: review rounds and assignment runs (回避 checked on every assignment); the
+        # drawn list stays sealed until the round is opened
+        r("evaluation", "GET", "/rounds", STAFF),
+        r("evaluation", "POST", "/rounds/{round_id}/request", STAFF),
+        r("evaluation", "POST", "/rounds/{round_id}/runs", STAFF),
+        r("evaluation", "POST", "/rounds/{round_id}/open", STAFF),
+        r("evaluation", "GET", "/rounds/{round_id}/assignments", STAFF),
+        r("evaluation", "GET", "/assignments/mine", {Role.expert.value}),
+        r("evaluation", "POST", "/assignments/{assignment_id}/respond", {Role.expert.value}),
         # every service: event machinery for operators
         r("*", "GET", "/admin/events/catalogue", ADMIN),
         r("*", "GET", "/admin/events/gaps", ADMIN),

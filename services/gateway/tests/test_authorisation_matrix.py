@@ -89,7 +89,10 @@ async def test_every_route_refuses_roles_it_does_not_name_and_callers_without_a_
         if anonymous.status_code != 401:
             mismatches.append((route.method, url, "anonymous", anonymous.status_code))
         for role in ROLES:
-            response = await gw.client.request(route.method, url, json=body, headers=gw_auth(role))
+            # Department staff carry every evaluation duty here: this is about the door, not
+            # the separation of duties inside the evaluation service (tested there).
+            duties = {"duties": ["expert_db", "request", "draw"]} if role == "department_staff" else {}
+            response = await gw.client.request(route.method, url, json=body, headers=gw_auth(role, **duties))
             allowed = role in route.roles
             # allowed roles reach the service (which answers 404 for these random ids, or 422)
             if (allowed and response.status_code in (401, 403)) or (

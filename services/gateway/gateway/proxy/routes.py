@@ -22,7 +22,10 @@ STAFF = frozenset({Role.department_staff.value, Role.administrator.value})
 UNIT_ADMINS = STAFF | {Role.host_unit_admin.value}
 LAB_EDITORS = UNIT_ADMINS | {Role.lab_director.value}
 CLUSTER_EDITORS = STAFF | {Role.cluster_secretariat.value}
-EXPERTS_AND_STAFF = STAFF | {Role.expert.value}
+# Evaluation separates duties among department staff (expert_db, request, draw, carried in the
+# token's scopes); administrators hold none of them.
+DUTY_STAFF = frozenset({Role.department_staff.value})
+EXPERTS_AND_DUTY_STAFF = DUTY_STAFF | {Role.expert.value}
 APPLICATION_PARTIES = UNIT_ADMINS | {Role.applicant.value, Role.competent_department.value}
 SERVICES = ("registry", "projects", "evaluation")
 
@@ -147,20 +150,20 @@ ROUTES: tuple[Route, ...] = tuple(
         # (expert_db, request, draw) and lets an expert see only their own profile
         r("evaluation", "POST", "/experts/apply", ANYONE_SIGNED_IN),
         r("evaluation", "GET", "/experts/me", ANYONE_SIGNED_IN),
-        r("evaluation", "GET", "/experts", STAFF),
-        r("evaluation", "POST", "/experts", STAFF),
-        r("evaluation", "POST", "/experts/import", STAFF),
-        r("evaluation", "GET", "/experts.xlsx", STAFF),
-        r("evaluation", "GET", "/experts/{expert_id}", EXPERTS_AND_STAFF),
-        r("evaluation", "POST", "/experts/{expert_id}/declarations", EXPERTS_AND_STAFF),
-        r("evaluation", "POST", "/experts/{expert_id}/{action}", EXPERTS_AND_STAFF),
+        r("evaluation", "GET", "/experts", DUTY_STAFF),
+        r("evaluation", "POST", "/experts", DUTY_STAFF),
+        r("evaluation", "POST", "/experts/import", DUTY_STAFF),
+        r("evaluation", "GET", "/experts.xlsx", DUTY_STAFF),
+        r("evaluation", "GET", "/experts/{expert_id}", EXPERTS_AND_DUTY_STAFF),
+        r("evaluation", "POST", "/experts/{expert_id}/declarations", EXPERTS_AND_DUTY_STAFF),
+        r("evaluation", "POST", "/experts/{expert_id}/{action}", DUTY_STAFF),
         # evaluation: review rounds and assignment runs (回避 checked on every assignment); the
         # drawn list stays sealed until the round is opened
-        r("evaluation", "GET", "/rounds", STAFF),
-        r("evaluation", "POST", "/rounds/{round_id}/request", STAFF),
-        r("evaluation", "POST", "/rounds/{round_id}/runs", STAFF),
-        r("evaluation", "POST", "/rounds/{round_id}/open", STAFF),
-        r("evaluation", "GET", "/rounds/{round_id}/assignments", STAFF),
+        r("evaluation", "GET", "/rounds", DUTY_STAFF),
+        r("evaluation", "POST", "/rounds/{round_id}/request", DUTY_STAFF),
+        r("evaluation", "POST", "/rounds/{round_id}/runs", DUTY_STAFF),
+        r("evaluation", "POST", "/rounds/{round_id}/open", DUTY_STAFF),
+        r("evaluation", "GET", "/rounds/{round_id}/assignments", DUTY_STAFF),
         r("evaluation", "GET", "/assignments/mine", {Role.expert.value}),
         r("evaluation", "POST", "/assignments/{assignment_id}/respond", {Role.expert.value}),
         # every service: event machinery for operators

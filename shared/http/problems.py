@@ -125,24 +125,29 @@ def _is_bad_value(exc: DBAPIError) -> bool:
     return False
 
 
+def domain_problem(exc: DomainError, instance: str) -> JSONResponse:
+    """The problem+json answer for a refusal a service gives on purpose."""
+    extra: dict[str, Any] = dict(exc.extra)
+    issues = getattr(exc, "issues", None)
+    if issues and "errors" not in extra:
+        extra["errors"] = [i.as_dict() for i in issues]
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        type_=TYPE_BASE + exc.code,
+        instance=instance,
+        title_zh=exc.title_zh,
+        detail_zh=exc.detail_zh,
+        code=exc.code,
+        **extra,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        extra: dict[str, Any] = dict(exc.extra)
-        issues = getattr(exc, "issues", None)
-        if issues and "errors" not in extra:
-            extra["errors"] = [i.as_dict() for i in issues]
-        return problem(
-            exc.status,
-            exc.title,
-            exc.detail,
-            type_=TYPE_BASE + exc.code,
-            instance=request.url.path,
-            title_zh=exc.title_zh,
-            detail_zh=exc.detail_zh,
-            code=exc.code,
-            **extra,
-        )
+        return domain_problem(exc, request.url.path)
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

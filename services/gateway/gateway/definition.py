@@ -22,7 +22,6 @@ from gateway.oidc.provider import OidcProvider, ProviderConfig
 from gateway.opendata.api import router as opendata_router
 from gateway.partners.api import router as partners_router
 from gateway.proxy.forward import Upstreams, VerifiedTokens
-from gateway.proxy.forward import router as proxy_router
 from gateway.proxy.openapi import CombinedOpenAPI
 from gateway.sessions.api import router as sessions_router
 from gateway.settings import GatewaySettings
@@ -156,7 +155,6 @@ def build_definition(settings: GatewaySettings | None = None) -> ServiceDefiniti
             webhooks_router,
             audit_router,
             docs_router,
-            proxy_router,
         ],
         handlers=handlers if settings.background_work else None,
         startup_hooks=[_start],

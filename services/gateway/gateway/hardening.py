@@ -11,8 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from gateway.proxy.forward import ProxyFastPath
 from gateway.settings import GatewaySettings
 from shared.http.problems import problem
 
@@ -114,6 +116,8 @@ class BodyLimit:
 
 
 def install(app: FastAPI, settings: GatewaySettings) -> None:
+    # Innermost: proxied calls skip the router but keep every middleware added before and after.
+    app.user_middleware.append(Middleware(ProxyFastPath))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         # Tokens travel in the Authorization header, never in cookies: no credentials mode,

@@ -212,3 +212,32 @@ async def test_account_list_pages_filters_and_never_shows_password_hashes(gatewa
     assert "password_hash" not in page.text and "$argon2id$" not in page.text
     too_big = await gateway.client.get("/accounts", params={"size": 10_000}, headers=admin)
     assert too_big.status_code == 422
+
+
+async def test_wrong_current_passwords_on_change_count_toward_the_lockout(start_gateway: Any) -> None:
+    async with start_gateway(lockout_threshold=3, lockout_base_seconds=60) as gw:
+        await make_account(gw)
+        headers = await bearer(gw, "zhang.wei")
+        guesses = [
+            await gw.client.post(
+                "/auth/password",
+                json={"current_password": f"Guess-{i}-Pass", "new_password": "Another-Pass-43"},
+                headers=headers,
+            )
+            for i in range(3)
+        ]
+        assert [g.status_code for g in guesses] == [422, 422, 422]
+        # locked now: neither the right current password here nor a sign-in gets through
+        locked = await gw.client.post(
+            "/auth/password",
+            json={"current_password": PASSWORD, "new_password": "Another-Pass-43"},
+            headers=headers,
+        )
+        assert locked.status_code == 403 and locked.json()["code"] == "account_locked"
+        assert (await sign_in(gw, "zhang.wei", PASSWORD)).status_code == 401
+        admin = await admin_headers(gw)
+        audit = await gw.client.get(
+            "/admin/audit", params={"action": "password_change_failed"}, headers=admin
+        )
+        assert audit.status_code == 200, audit.text
+        assert len(audit.json()["items"]) == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -100,6 +101,62 @@ async def test_a_service_that_is_down_is_a_502_problem(gateway: Any, gw_auth: An
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["title_zh"] == "上游服务不可用"
         assert "127.0.0.1" not in response.text  # no internal address leaks
+
+
+class DroppingFront:
+    """A real TCP front of a service that drops its first connections unanswered (a service
+    restarting, a keep-alive connection closed under the gateway) and relays the rest."""
+
+    def __init__(self, target_port: int, drop: int) -> None:
+        self.target_port = target_port
+        self.drop = drop
+        self.connections = 0
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        if self.connections <= self.drop:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[str]:
+        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.close()
+
+
+async def test_a_read_is_retried_when_the_connection_drops_and_a_write_never_is(
+    start_gateway: Any, upstream: Any, gw_auth: Any
+) -> None:
+    stub, url = upstream
+    port = int(url.rsplit(":", 1)[1])
+    front = DroppingFront(port, drop=2)
+    async with front.running() as front_url, start_gateway(registry_url=front_url) as gw:
+        read = await gw.client.get("/api/registry/organisations/abc", headers=gw_auth("applicant"))
+        assert read.status_code == 200 and read.json() == {"id": "abc"}
+        assert front.connections == 3  # two dropped, the third answered
+        front.connections, front.drop = 0, 1
+        write = await gw.client.post(
+            "/api/registry/organisations", json={"name": "x"}, headers=gw_auth("administrator")
+        )
+        assert write.status_code == 502 and write.json()["title_zh"] == "上游服务不可用"
+    assert front.connections == 1
+    assert [r["method"] for r in stub.received] == ["GET"]  # the write never reached the service
 
 
 async def test_a_slow_service_is_a_504_problem_and_a_write_is_not_retried(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import update
 
@@ -19,7 +20,7 @@ from gateway.accounts.models import Account, RefreshToken, RoleGrant
 from gateway.accounts.passwords import PasswordPolicy, Passwords
 from shared.auth import Principal, Role
 from shared.clock import utcnow
-from shared.errors import Conflict, DuplicateValue, FieldIssue, Forbidden, ValidationFailed
+from shared.errors import Conflict, DomainError, DuplicateValue, FieldIssue, Forbidden, ValidationFailed
 from shared.uow import UnitOfWork
 
 # Which claim in ``scopes`` each scoped role fills (docs/events.md "Token claims").
@@ -32,6 +33,12 @@ ROLE_SCOPE: dict[str, str] = {
 }
 SELF_REGISTRABLE = {Role.applicant, Role.host_unit_admin}
 ACCOUNT_STATUS_LABELS = {"pending": "待审核", "active": "正常", "disabled": "已停用", "rejected": "未通过"}
+
+
+class Lockout(Protocol):
+    """When repeated wrong passwords lock an account (the sign-in's lockout policy)."""
+
+    def locked_until(self, failures: int, now: datetime) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -292,9 +299,36 @@ async def change_password(
     passwords: Passwords,
     policy: PasswordPolicy,
     origin: Origin,
-) -> None:
+    lockout: Lockout,
+) -> DomainError | None:
+    """Change the password; a refusal for a wrong current password is returned, not raised.
+
+    A wrong current password counts toward the account's lockout exactly like a wrong password
+    at sign-in (whoever holds a stolen access token cannot guess the password through here),
+    so the caller commits the count before it answers with the refusal.
+    """
+    now = utcnow()
+    if account.locked_until is not None and account.locked_until > now:
+        return Forbidden(
+            "too many wrong passwords; the account is locked for now",
+            "密码错误次数过多，账号已暂时锁定",
+            code="account_locked",
+            extra={"locked_until": account.locked_until.isoformat()},
+        )
     if not passwords.verify(account.password_hash, current_password):
-        raise ValidationFailed(
+        account.failed_sign_ins += 1
+        account.locked_until = lockout.locked_until(account.failed_sign_ins, now)
+        await uow.record(
+            "password_change_failed",
+            entity_type="account",
+            entity_id=account.id,
+            changes={
+                "failures": account.failed_sign_ins,
+                "locked_until": account.locked_until.isoformat() if account.locked_until else None,
+                **origin.as_dict(),
+            },
+        )
+        return ValidationFailed(
             [
                 FieldIssue(
                     "current_password", "wrong_password", "the current password is wrong", "当前密码不正确"
@@ -316,11 +350,13 @@ async def change_password(
     account.password_hash = passwords.hash(new_password)
     account.password_changed_at = utcnow()
     account.must_change_password = False
+    account.failed_sign_ins = 0
     account.version += 1
     await revoke_sessions(uow, account, "password_changed")
     await uow.record(
         "password_changed", entity_type="account", entity_id=account.id, changes=origin.as_dict()
     )
+    return None
 
 
 async def reset_password(uow: UnitOfWork, account: Account, *, passwords: Passwords, origin: Origin) -> str:

@@ -163,7 +163,7 @@ async def change_password(
     body: ChangePasswordRequest, uow: UnitOfWorkDep, identity: IdentityDep, origin: OriginDep
 ) -> Response:
     account = await _me(uow)
-    await accounts.change_password(
+    refusal = await accounts.change_password(
         uow,
         account,
         current_password=body.current_password,
@@ -171,6 +171,9 @@ async def change_password(
         passwords=identity.passwords,
         policy=identity.policy,
         origin=origin,
+        lockout=identity.lockout,
     )
-    await uow.commit()
+    await uow.commit()  # a wrong current password is counted even though the change is refused
+    if refusal is not None:
+        raise refusal
     return Response(status_code=status.HTTP_204_NO_CONTENT)

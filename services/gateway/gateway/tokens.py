@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.settings import GatewaySettings
-from shared.auth import Role, TokenIssuer, load_signing_key
+from shared.auth import Role, TokenIssuer
 from shared.errors import NotFound
 
 router = APIRouter(tags=["auth"])
@@ -22,9 +22,12 @@ def build_issuer(settings: GatewaySettings) -> TokenIssuer:
     """Keys come from settings (a secret store in production): the current key signs, previous
     keys are only published so that the tokens they signed verify until they expire."""
     if settings.signing_key_pem:
-        keys = [load_signing_key(pem) for pem in settings.previous_signing_keys_pem]
-        keys.append(load_signing_key(settings.signing_key_pem))
-        return TokenIssuer(issuer=settings.auth_issuer, audience=settings.auth_audience, keys=keys)
+        return TokenIssuer.from_pems(
+            settings.signing_key_pem,
+            previous=settings.previous_signing_keys_pem,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        )
     return TokenIssuer.generate(issuer=settings.auth_issuer, audience=settings.auth_audience)
 
 

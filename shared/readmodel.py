@@ -53,10 +53,11 @@ async def upsert_versioned_many(session: AsyncSession, table: Table, rows: Seque
     if not newest:
         return 0
     columns = tuple(sorted(next(iter(newest.values()))))
-    insert = pg_insert(table).values(list(newest.values()))
+    insert = pg_insert(table)
     stmt = insert.on_conflict_do_update(
         index_elements=[table.c.id],
         set_={k: insert.excluded[k] for k in columns if k != "id"},
         where=table.c.version < insert.excluded.version,
     ).returning(table.c.id)
-    return len((await session.execute(stmt)).all())
+    # executemany form: the statement compiles once and is cached whatever the batch size
+    return len((await session.execute(stmt, list(newest.values()))).all())

@@ -278,22 +278,22 @@ class InboxConsumer:
         async with self.sessionmaker() as session:
             fresh = set(
                 (
+                    # executemany form: one cached statement whatever the batch size (a
+                    # multi-VALUES statement would be compiled anew for every batch)
                     await session.execute(
                         pg_insert(inbox)
-                        .values(
-                            [
-                                {
-                                    "consumer": self.service,
-                                    "event_id": envelope.id,
-                                    "source": envelope.source,
-                                    "event_type": envelope.type,
-                                    "sequence": envelope.producerseq,
-                                }
-                                for _, envelope, _ in batch
-                            ]
-                        )
                         .on_conflict_do_nothing(index_elements=[inbox.c.consumer, inbox.c.event_id])
-                        .returning(inbox.c.event_id)
+                        .returning(inbox.c.event_id),
+                        [
+                            {
+                                "consumer": self.service,
+                                "event_id": envelope.id,
+                                "source": envelope.source,
+                                "event_type": envelope.type,
+                                "sequence": envelope.producerseq,
+                            }
+                            for _, envelope, _ in batch
+                        ],
                     )
                 ).scalars()
             )

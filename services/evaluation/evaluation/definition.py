@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import evaluation.assessments.handlers
 import evaluation.rounds.handlers
+from evaluation import metadata as metadata_api
+from evaluation.assessments import api as assessments_api
+from evaluation.assessments.events import (
+    CLUSTER_ASSESSMENT_FINALIZED,
+    LAB_ASSESSMENT_FINALIZED,
+    PROJECT_EVALUATION_FINALIZED,
+)
 from evaluation.db import Base, kit
 from evaluation.experts.events import EXPERT_EVENTS
+from evaluation.forms import api as forms_api
 from evaluation.organisations import api as organisations_api
 from evaluation.organisations.handlers import handlers
+from evaluation.reviews import api as reviews_api
+from evaluation.reviews.events import REVIEW_COMPLETED
 from evaluation.rounds import api as rounds_api
 from evaluation.settings import EvaluationSettings
 from shared.service import ServiceDefinition
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
-_ = evaluation.rounds.handlers  # registers its handlers on the service's Handlers
+# importing them registers their handlers on the service's Handlers
+_ = (evaluation.rounds.handlers, evaluation.assessments.handlers)
 
 
 def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefinition:
@@ -27,7 +39,20 @@ def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefin
         metadata=metadata,
         tables=kit,
         migrations_dir=MIGRATIONS_DIR,
-        routers=[organisations_api.router, rounds_api.router],
+        routers=[
+            organisations_api.router,
+            rounds_api.router,
+            forms_api.router,
+            reviews_api.router,
+            assessments_api.router,
+            metadata_api.router,
+        ],
         handlers=handlers,
-        produces=list(EXPERT_EVENTS.values()),
+        produces=[
+            *EXPERT_EVENTS.values(),
+            REVIEW_COMPLETED,
+            LAB_ASSESSMENT_FINALIZED,
+            CLUSTER_ASSESSMENT_FINALIZED,
+            PROJECT_EVALUATION_FINALIZED,
+        ],
     )

@@ -47,6 +47,58 @@ class Office:
     def drawer(self) -> dict[str, str]:
         return self.auth("department_staff", user_id="draw-1", duties=["draw"])
 
+    @property
+    def results(self) -> dict[str, str]:
+        return self.auth("department_staff", user_id="res-1", duties=["results"])
+
+    async def open_for_review(self, round_id: str, *, k: int, reserve: int = 0, seed: int = 7) -> None:
+        """Request k experts per item, commit a seeded draw and open the review."""
+        body = {"k": k, "max_load": 10, "reserve": reserve}
+        r = await self.client.post(f"/rounds/{round_id}/request", json=body, headers=self.requester)
+        assert r.status_code == 200, r.text
+        run = await self.client.post(
+            f"/rounds/{round_id}/runs",
+            json={"mode": "draw", "seed": seed, "commit": True},
+            headers=self.drawer,
+        )
+        assert run.status_code == 200 and not run.json()["shortfalls"], run.text
+        opened = await self.client.post(f"/rounds/{round_id}/open", headers=self.drawer)
+        assert opened.status_code == 200, opened.text
+
+    async def tasks(self, person_id: Any) -> list[dict[str, Any]]:
+        r = await self.client.get("/reviews/mine", headers=self.as_person(person_id))
+        assert r.status_code == 200, r.text
+        return list(r.json())
+
+    async def score(
+        self,
+        person_id: Any,
+        assignment_id: str,
+        value: float,
+        *,
+        recommendation: str | None = None,
+        comment: str = "研究思路清晰，技术路线基本可行，建议进一步细化实施方案。",
+        accept: bool = True,
+    ) -> Any:
+        """Accept (if asked) and submit a sheet giving every indicator ``value``."""
+        who = self.as_person(person_id)
+        if accept:
+            r = await self.client.post(
+                f"/assignments/{assignment_id}/respond", json={"accept": True}, headers=who
+            )
+            assert r.status_code == 200, r.text
+        sheet = (await self.client.get(f"/assignments/{assignment_id}/sheet", headers=who)).json()
+        body: dict[str, Any] = {
+            "scores": {i["code"]: value for i in sheet["form"]["indicators"]},
+            "indicator_comments": {
+                i["code"]: "依据充分" for i in sheet["form"]["indicators"] if i["comment_required"]
+            },
+            "comment": comment,
+        }
+        if recommendation:
+            body["recommendation"] = recommendation
+        return await self.client.post(f"/assignments/{assignment_id}/sheet/submit", json=body, headers=who)
+
     def as_person(self, person_id: UUID | str) -> dict[str, str]:
         return self.auth("expert", user_id=f"p-{person_id}", person_id=str(person_id))
 
@@ -112,6 +164,7 @@ class Office:
         avoid: tuple[UUID, ...] = (),
         disciplines: tuple[str, ...] = ("F0201",),
         keywords: tuple[str, ...] = ("草原",),
+        funding_fen: int | None = None,
     ) -> UUID:
         app_id = uuid4()
         payload = ApplicationReady(
@@ -127,6 +180,7 @@ class Office:
             team_unit_ids=[],
             avoid_person_ids=list(avoid),
             review_due=date(2027, 1, 15),
+            requested_funding_fen=funding_fen,
         )
         await self.publish(APPLICATION_READY, payload, f"application/{app_id}")
         return app_id

@@ -34,6 +34,7 @@ class IntegritySnapshot(EventPayload):
 
 class ProjectApproved(EventPayload):
     project_id: UUID
+    application_id: UUID | None = None
     pi_person_id: UUID
     unit_id: UUID
     team_person_ids: list[UUID]
@@ -55,6 +56,17 @@ class ApplicationReady(EventPayload):
     competent_department_id: UUID | None = None
     avoid_person_ids: list[UUID] = Field(default_factory=list)
     review_due: date | None = None
+    programme_code: str | None = None
+    requested_funding_fen: int | None = None
+
+
+class CallPublished(EventPayload):
+    id: UUID
+    programme_code: str
+    year: int
+    title: str
+    budget_fen: int | None = None
+    version: int
 
 
 class ExpertChanged(EventPayload):
@@ -71,6 +83,7 @@ INTEGRITY_RECORDED = EventType("registry.integrity.recorded", IntegritySnapshot)
 INTEGRITY_LIFTED = EventType("registry.integrity.lifted", IntegritySnapshot)
 PROJECT_APPROVED = EventType("projects.project.approved", ProjectApproved)
 APPLICATION_READY = EventType("projects.application.ready_for_review", ApplicationReady)
+CALL_PUBLISHED = EventType("projects.call.published", CallPublished)
 
 EXPERT_EVENTS = {
     action: EventType(f"evaluation.expert.{action}", ExpertChanged)

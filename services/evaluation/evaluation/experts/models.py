@@ -53,6 +53,7 @@ class Collaboration(Base):
     __tablename__ = "collaborations"
 
     project_id: Mapped[UUID] = mapped_column(primary_key=True)
+    application_id: Mapped[UUID | None] = mapped_column(Uuid)  # its application's review item
     person_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)

@@ -135,9 +135,13 @@ class RunOut(BaseModel):
 class RoundOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: UUID
-    call_id: UUID
+    call_id: UUID | None
+    kind: str
+    period: str | None
     name: str
     status: str
+    review_deadline: date | None
+    budget_fen: int | None
     k: int
     max_load: int
     reserve: int
@@ -342,12 +346,20 @@ async def _round(session: Any, round_id: UUID) -> ReviewRound:
 
 
 @router.get("/rounds", response_model=Page[RoundOut])
-async def list_rounds(session: SessionDep, page: PageDep, _: Requester) -> Page[RoundOut]:
-    total = (await session.execute(select(func.count()).select_from(ReviewRound))).scalar_one()
+async def list_rounds(
+    session: SessionDep,
+    page: PageDep,
+    principal: PrincipalDep,
+    kind: Literal["application_review", "lab_assessment", "cluster_assessment", "project_evaluation"]
+    | None = None,
+) -> Page[RoundOut]:
+    """Rounds for whoever requests experts or finalises results."""
+    if not (principal.has_role(Role.department_staff) and principal.scope("duties") & {"request", "results"}):
+        raise Forbidden("requires the duty 'request' or 'results'", "需要专家需求申请或评审结果核定职责")
+    q = select(ReviewRound) if kind is None else select(ReviewRound).where(ReviewRound.kind == kind)
+    total = (await session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
     rows = (
-        await session.execute(
-            select(ReviewRound).order_by(ReviewRound.created_at.desc()).offset(page.offset).limit(page.size)
-        )
+        await session.execute(q.order_by(ReviewRound.created_at.desc()).offset(page.offset).limit(page.size))
     ).scalars()
     return Page(items=[RoundOut.model_validate(r) for r in rows], total=total, page=page.page, size=page.size)
 

@@ -45,8 +45,8 @@ class ExpertFacts:
 
 @dataclass
 class ItemFacts:
-    applicant_person_id: UUID
-    applicant_unit_id: UUID
+    applicant_person_id: UUID | None
+    applicant_unit_id: UUID | None
     team_person_ids: Collection[UUID]
     team_unit_ids: Collection[UUID]
     avoid_person_ids: Collection[UUID]

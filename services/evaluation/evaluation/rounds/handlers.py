@@ -7,20 +7,23 @@ from sqlalchemy.dialects.postgresql import insert
 
 from evaluation.experts.events import (
     APPLICATION_READY,
+    CALL_PUBLISHED,
     INTEGRITY_LIFTED,
     INTEGRITY_RECORDED,
     PERSON_REGISTERED,
     PERSON_UPDATED,
     PROJECT_APPROVED,
     ApplicationReady,
+    CallPublished,
     IntegritySnapshot,
     PersonSnapshot,
     ProjectApproved,
 )
 from evaluation.experts.models import Collaboration, Expert, IntegrityView, PersonView
+from evaluation.forms.service import form_for
 from evaluation.organisations.handlers import handlers
 from evaluation.rounds import service
-from evaluation.rounds.models import RoundItem
+from evaluation.rounds.models import CallView, RoundItem
 from shared.events.consumer import ReceivedEvent
 from shared.readmodel import upsert_versioned
 from shared.uow import UnitOfWork
@@ -60,7 +63,11 @@ async def keep_collaboration(uow: UnitOfWork, event: ReceivedEvent[ProjectApprov
     p = event.payload
     people = list(dict.fromkeys([p.pi_person_id, *p.team_person_ids]))
     stmt = insert(Collaboration).values(
-        project_id=p.project_id, person_ids=people, start_date=p.start_date, end_date=p.end_date
+        project_id=p.project_id,
+        application_id=p.application_id,
+        person_ids=people,
+        start_date=p.start_date,
+        end_date=p.end_date,
     )
     await uow.session.execute(stmt.on_conflict_do_nothing())
 
@@ -83,6 +90,10 @@ async def take_item(uow: UnitOfWork, event: ReceivedEvent[ApplicationReady]) -> 
         competent_department_id=p.competent_department_id,
         avoid_person_ids=p.avoid_person_ids,
         review_due=p.review_due,
+        programme_code=p.programme_code,
+        requested_funding_fen=p.requested_funding_fen,
+        form_id=(await form_for(uow, "application_review", programme_code=p.programme_code)).id,
+        details={},
     )
     await uow.session.execute(stmt.on_conflict_do_nothing())
     await uow.record(
@@ -91,3 +102,10 @@ async def take_item(uow: UnitOfWork, event: ReceivedEvent[ApplicationReady]) -> 
         entity_id=p.application_id,
         changes={"round_id": str(rnd.id), "code": p.code},
     )
+
+
+@handlers.on(CALL_PUBLISHED)
+async def keep_call(uow: UnitOfWork, event: ReceivedEvent[CallPublished]) -> None:
+    """The call's budget draws its review's funding line."""
+    row = event.payload.model_dump(include={"id", "programme_code", "year", "title", "budget_fen", "version"})
+    await upsert_versioned(uow.session, CallView.__table__, row)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,9 +21,15 @@ class ReviewRound(Base):
     __tablename__ = "review_rounds"
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
-    call_id: Mapped[UUID] = mapped_column(Uuid, unique=True)
+    call_id: Mapped[UUID | None] = mapped_column(Uuid, unique=True)  # application reviews only
+    kind: Mapped[str] = mapped_column(
+        String(30), default="application_review", server_default="application_review"
+    )
+    period: Mapped[str | None] = mapped_column(String(20))  # assessments: e.g. 2021-2025, 2026
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
+    review_deadline: Mapped[date | None] = mapped_column(Date)
+    budget_fen: Mapped[int | None] = mapped_column(BigInteger)  # overrides the call's budget
     k: Mapped[int] = mapped_column(Integer, default=5)
     max_load: Mapped[int] = mapped_column(Integer, default=20)
     reserve: Mapped[int] = mapped_column(Integer, default=3)
@@ -34,23 +40,44 @@ class ReviewRound(Base):
 
 
 class RoundItem(Base):
-    """An application ready for review (projects.application.ready_for_review)."""
+    """What a round reviews: an application ready for review (projects.application.ready_for_review),
+    or the subject of an assessment (a lab, a cluster, a project evaluation request)."""
 
     __tablename__ = "round_items"
 
-    id: Mapped[UUID] = mapped_column(primary_key=True)  # the application id
+    id: Mapped[UUID] = mapped_column(primary_key=True)  # application id, request id or assessment id
     round_id: Mapped[UUID] = mapped_column(ForeignKey("review_rounds.id"), index=True)
+    subject_id: Mapped[UUID | None] = mapped_column(Uuid, index=True)  # application, lab, cluster, project
     code: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     keywords: Mapped[list[str]] = mapped_column(ARRAY(String(50)))
     discipline_codes: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
-    applicant_person_id: Mapped[UUID] = mapped_column(Uuid)
-    applicant_unit_id: Mapped[UUID] = mapped_column(Uuid)
+    # the people and units an expert must not be close to (for a lab: its director and host unit)
+    applicant_person_id: Mapped[UUID | None] = mapped_column(Uuid)
+    applicant_unit_id: Mapped[UUID | None] = mapped_column(Uuid)
     team_person_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
     team_unit_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
     competent_department_id: Mapped[UUID | None] = mapped_column(Uuid)
     avoid_person_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
     review_due: Mapped[date | None] = mapped_column(Date)
+    programme_code: Mapped[str | None] = mapped_column(String(40))
+    requested_funding_fen: Mapped[int | None] = mapped_column(BigInteger)
+    orientation: Mapped[str | None] = mapped_column(String(30))  # labs: free_exploration / goal_oriented
+    form_id: Mapped[UUID | None] = mapped_column(ForeignKey("review_forms.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+
+
+class CallView(Base):
+    """Calls as evaluation knows them (projects.call.published); the budget sets the funding line."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    programme_code: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    budget_fen: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 class Assignment(Base):

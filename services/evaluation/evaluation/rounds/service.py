@@ -24,7 +24,7 @@ from evaluation.experts.models import (
 )
 from evaluation.organisations.models import OrganisationView  # noqa: F401  (units are known here)
 from evaluation.rounds.coi import ExpertFacts, ItemFacts, collaboration_cutoff, conflicts, merged_rules
-from evaluation.rounds.models import ACTIVE, Assignment, AssignmentRun, ReviewRound, RoundItem
+from evaluation.rounds.models import ACTIVE, Assignment, AssignmentRun, CallView, ReviewRound, RoundItem
 from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
 from shared.excel import Column, SheetFormatError, read_xlsx
 from shared.uow import UnitOfWork
@@ -49,6 +49,7 @@ ROUND_STATUS_ZH = {
     "requested": "已申请专家",
     "drawn": "已抽取（密封）",
     "open": "评审中",
+    "finalised": "已定稿",
 }
 CORE_RULES = ("same_unit", "on_team", "declared", "integrity", "applicant_avoid")
 CONFIRM_YEARS = 3
@@ -303,8 +304,14 @@ async def round_for_call(uow: UnitOfWork, call_id: UUID) -> ReviewRound:
         await uow.session.execute(select(ReviewRound).where(ReviewRound.call_id == call_id))
     ).scalar_one_or_none()
     if rnd is None:
+        call = await uow.session.get(CallView, call_id)
         rnd = ReviewRound(
-            call_id=call_id, name=f"评审轮次 {call_id}", status="collecting", rules={}, version=1
+            call_id=call_id,
+            kind="application_review",
+            name=f"{call.title} 评审" if call else f"评审轮次 {call_id}",
+            status="collecting",
+            rules={},
+            version=1,
         )
         uow.session.add(rnd)
         await uow.session.flush()

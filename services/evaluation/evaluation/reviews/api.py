@@ -1,0 +1,307 @@
+"""REST for reviews: experts (my tasks, draft, submit, recuse), the office, and applicants."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+
+from evaluation.access import Designer, Finaliser, Office
+from evaluation.codes import RECOMMENDATIONS, ROUND_KINDS, ROUND_STATUSES, SHEET_STATUSES
+from evaluation.experts.models import Expert
+from evaluation.reviews import service, sheets
+from evaluation.reviews.models import ReviewSheet
+from evaluation.reviews.schemas import ItemPatch, PanelIn, RecuseIn, SettingsIn, SheetIn, SheetOut
+from evaluation.rounds.models import ACTIVE, Assignment, ReviewRound, RoundItem
+from shared.errors import InvalidTransition
+from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
+from shared.http.auth import PrincipalDep
+from shared.http.deps import UnitOfWorkDep
+
+router = APIRouter(tags=["reviews"])
+
+
+# ------------------------------------------------------------------ experts
+
+
+@router.get("/reviews/mine", summary="My review tasks (only live assignments of open reviews)")
+async def my_reviews(uow: UnitOfWorkDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+    if principal.person_id is None:
+        return []
+    rows = (
+        await uow.session.execute(
+            select(Assignment, RoundItem, ReviewRound, ReviewSheet)
+            .join(Expert, Expert.id == Assignment.expert_id)
+            .join(RoundItem, RoundItem.id == Assignment.item_id)
+            .join(ReviewRound, ReviewRound.id == Assignment.round_id)
+            .outerjoin(ReviewSheet, ReviewSheet.assignment_id == Assignment.id)
+            .where(
+                Expert.person_id == principal.person_id,
+                Assignment.status.in_(ACTIVE),
+                ReviewRound.status == "open",
+            )
+            .order_by(ReviewRound.review_deadline, RoundItem.code)
+        )
+    ).all()
+    out = []
+    for a, item, rnd, sheet in rows:
+        state = sheet.status if sheet else "not_started"
+        out.append(
+            {
+                "assignment_id": a.id,
+                "assignment_status": a.status,
+                "item_id": item.id,
+                "round_kind": rnd.kind,
+                "round_kind_zh": ROUND_KINDS.get(rnd.kind, rnd.kind),
+                "code": item.code,
+                "title": item.title,
+                "deadline": sheets.deadline(rnd, item),
+                "sheet_status": state,
+                "sheet_status_zh": SHEET_STATUSES[state],
+            }
+        )
+    return out
+
+
+@router.get("/assignments/{assignment_id}/sheet", response_model=SheetOut)
+async def get_sheet(assignment_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDep) -> SheetOut:
+    ctx = await sheets.context(uow, assignment_id, principal.person_id)
+    out = SheetOut.of(ctx)
+    await uow.commit()
+    return out
+
+
+@router.put("/assignments/{assignment_id}/sheet", response_model=SheetOut)
+async def save_draft(
+    assignment_id: UUID, body: SheetIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> SheetOut:
+    ctx = await sheets.context(uow, assignment_id, principal.person_id, lock=True)
+    await sheets.save_draft(uow, ctx, body.model_dump(exclude_none=True))
+    out = SheetOut.of(ctx)
+    await uow.commit()
+    return out
+
+
+@router.post("/assignments/{assignment_id}/sheet/submit", response_model=SheetOut)
+async def submit(assignment_id: UUID, body: SheetIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> SheetOut:
+    ctx = await sheets.context(uow, assignment_id, principal.person_id, lock=True)
+    await sheets.submit(uow, ctx, body.model_dump(exclude_none=True))
+    out = SheetOut.of(ctx)
+    await uow.commit()
+    return out
+
+
+@router.post("/assignments/{assignment_id}/recuse")
+async def recuse(
+    assignment_id: UUID, body: RecuseIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    ctx = await sheets.context(uow, assignment_id, principal.person_id, lock=True)
+    replacement = await sheets.recuse(uow, ctx, body.reason)
+    await uow.commit()
+    return {"assignment_id": assignment_id, "status": "voided", "replaced": replacement is not None}
+
+
+# ------------------------------------------------------------------ the review office
+
+
+@router.put("/rounds/{round_id}/review-settings")
+async def configure(round_id: UUID, body: SettingsIn, uow: UnitOfWorkDep, _: Designer) -> dict[str, Any]:
+    """Deadline, budget (else the call's) and form of a round."""
+    rnd = await service.load_round(uow.session, round_id, lock=True)
+    await service.update_settings(
+        uow,
+        rnd,
+        review_deadline=body.review_deadline,
+        budget_fen=body.budget_fen,
+        form_id=body.form_id,
+        fields_set=set(body.model_fields_set),
+    )
+    await uow.commit()
+    return _round_out(rnd)
+
+
+@router.patch("/rounds/{round_id}/items/{item_id}")
+async def patch_item(
+    round_id: UUID, item_id: UUID, body: ItemPatch, uow: UnitOfWorkDep, _: Designer
+) -> dict[str, Any]:
+    """Disciplines and keywords the draw matches experts on (e.g. for an assessed lab), before the draw."""
+    rnd = await service.load_round(uow.session, round_id, lock=True)
+    if rnd.status not in ("collecting", "requested"):
+        raise InvalidTransition(current_state=rnd.status, action="edit_item", allowed=[])
+    item = await service.load_item(uow.session, rnd, item_id)
+    before = {"discipline_codes": item.discipline_codes, "keywords": item.keywords}
+    item.discipline_codes, item.keywords = body.discipline_codes, body.keywords
+    await uow.record(
+        "item_matching_changed",
+        entity_type="round_item",
+        entity_id=item.id,
+        changes={"before": before, **body.model_dump()},
+    )
+    await uow.commit()
+    return {
+        "id": item.id,
+        "code": item.code,
+        "discipline_codes": item.discipline_codes,
+        "keywords": item.keywords,
+    }
+
+
+def _round_out(rnd: ReviewRound) -> dict[str, Any]:
+    return {
+        "id": rnd.id,
+        "kind": rnd.kind,
+        "kind_zh": ROUND_KINDS.get(rnd.kind, rnd.kind),
+        "name": rnd.name,
+        "period": rnd.period,
+        "call_id": rnd.call_id,
+        "status": rnd.status,
+        "status_zh": ROUND_STATUSES.get(rnd.status, rnd.status),
+        "review_deadline": rnd.review_deadline,
+        "budget_fen": rnd.budget_fen,
+        "version": rnd.version,
+    }
+
+
+@router.get("/rounds/{round_id}/progress", summary="Who accepted, who drafted, who submitted, who is late")
+async def progress(round_id: UUID, uow: UnitOfWorkDep, _: Office) -> dict[str, Any]:
+    rnd = await service.load_round(uow.session, round_id)
+    return await service.progress(uow, rnd)
+
+
+@router.get("/rounds/{round_id}/score-sheets")
+async def score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str, Any]:
+    rnd = await service.load_round(uow.session, round_id)
+    summaries = await service.summarise(uow, rnd)
+    out = {
+        "round": _round_out(rnd),
+        "items": [service.summary_out(sm) for sm in summaries],
+        "sheets": await service.score_sheets(uow, rnd),
+    }
+    await uow.commit()
+    return out
+
+
+@router.get("/rounds/{round_id}/score-sheets.xlsx", response_class=Response)
+async def export_score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> Response:
+    """One row per submitted sheet, a column per indicator, Chinese headers."""
+    rnd = await service.load_round(uow.session, round_id)
+    summaries = await service.summarise(uow, rnd)
+    indicators: dict[str, str] = {}
+    for sm in summaries:
+        for ind in sm.form.indicators:
+            indicators.setdefault(ind["code"], ind["name_zh"])
+    columns = [
+        Column("code", "编号"),
+        Column("title", "名称", 30),
+        Column("expert_name", "评审专家"),
+        *[Column(f"score.{code}", name, 14) for code, name in indicators.items()],
+        Column("total", "加权总分"),
+        Column("z_score", "标准分（z）"),
+        Column("recommendation", "资助建议"),
+        Column("comment", "评审意见", 40),
+        Column("submitted_at", "提交时间", 20),
+    ]
+    rows = []
+    for sheet in await service.score_sheets(uow, rnd):
+        row = {**sheet, "recommendation": RECOMMENDATIONS.get(sheet["recommendation"] or "", "")}
+        row.update({f"score.{k}": v for k, v in sheet["scores"].items()})
+        rows.append(row)
+    content = export_xlsx(columns, rows, sheet="评分表")
+    await uow.commit()
+    return Response(
+        content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="score-sheets-{rnd.id}.xlsx"'},
+    )
+
+
+@router.get(
+    "/rounds/{round_id}/dispersion", summary="Items for panel discussion (dispersion, strong minority)"
+)
+async def dispersion_queue(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> list[dict[str, Any]]:
+    rnd = await service.load_round(uow.session, round_id)
+    out = [service.summary_out(sm) for sm in await service.summarise(uow, rnd) if sm.flagged]
+    await uow.commit()
+    return out
+
+
+@router.post("/rounds/{round_id}/items/{item_id}/panel")
+async def panel_decision(
+    round_id: UUID, item_id: UUID, body: PanelIn, uow: UnitOfWorkDep, _: Finaliser
+) -> dict[str, Any]:
+    rnd = await service.load_round(uow.session, round_id, lock=True)
+    item = await service.load_item(uow.session, rnd, item_id)
+    d = await service.decide(
+        uow, rnd, item, note=body.note, score=body.score, recommendation=body.recommendation
+    )
+    await uow.commit()
+    return {"item_id": d.item_id, "note": d.note, "score": d.score, "recommendation": d.recommendation}
+
+
+@router.get("/rounds/{round_id}/ranking", summary="Ranking with ties explained and the funding line")
+async def ranking(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str, Any]:
+    rnd = await service.load_round(uow.session, round_id)
+    ranked, budget, line = await service.ranking(uow, rnd)
+    out = {
+        "round": _round_out(rnd),
+        "budget_fen": budget,
+        "funding_line_rank": line,
+        "not_ready": service.ready_issues([e.extra["summary"] for e in ranked]),
+        "items": [
+            {
+                "rank": e.rank,
+                "item_id": e.key,
+                "code": e.code,
+                "score": e.score,
+                "fund_votes": e.fund_votes,
+                "std": e.std,
+                "recommendation": e.recommendation,
+                "recommendation_zh": RECOMMENDATIONS.get(e.recommendation or ""),
+                "requested_fen": e.requested_fen,
+                "cumulative_fen": e.cumulative_fen,
+                "above_funding_line": e.above_line,
+                "tie_note": e.tie_note,
+                "tie_note_zh": e.tie_note_zh,
+                "line_note_zh": e.line_note_zh,
+                "dispersion_flag": e.extra["summary"].dispersion_flag,
+                "non_consensus": e.extra["summary"].non_consensus,
+            }
+            for e in ranked
+        ],
+    }
+    await uow.commit()
+    return out
+
+
+@router.post("/rounds/{round_id}/finalise", summary="Finalise an application review: results go to projects")
+async def finalise(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str, Any]:
+    rnd = await service.load_round(uow.session, round_id, lock=True)
+    results = await service.finalise_round(uow, rnd)
+    await uow.commit()
+    return {
+        "round": _round_out(rnd),
+        "results": [
+            {
+                "item_id": r.item_id,
+                "score": r.score,
+                "rank": r.rank,
+                "recommendation": r.recommendation,
+                "above_funding_line": r.above_funding_line,
+            }
+            for r in results
+        ],
+    }
+
+
+# ------------------------------------------------------------------ applicants
+
+
+@router.get("/reviews/applications/{application_id}", summary="The applicant's review result, anonymised")
+async def applicant_result(
+    application_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    out = await service.applicant_view(uow, application_id, principal.person_id)
+    out["recommendation_zh"] = RECOMMENDATIONS.get(out["recommendation"] or "")
+    return out

@@ -91,7 +91,9 @@ async def test_every_route_refuses_roles_it_does_not_name_and_callers_without_a_
         for role in ROLES:
             # Department staff carry every evaluation duty here: this is about the door, not
             # the separation of duties inside the evaluation service (tested there).
-            duties = {"duties": ["expert_db", "request", "draw"]} if role == "department_staff" else {}
+            duties = (
+                {"duties": ["expert_db", "request", "draw", "results"]} if role == "department_staff" else {}
+            )
             response = await gw.client.request(route.method, url, json=body, headers=gw_auth(role, **duties))
             allowed = role in route.roles
             # allowed roles reach the service (which answers 404 for these random ids, or 422)

@@ -5,21 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import projects.applications.handlers
+import projects.projects.handlers
 import projects.registry_views.handlers
 from projects.applications import api as applications_api
-from projects.applications.events import PRODUCED
+from projects.applications.events import PRODUCED as APPLICATION_EVENTS
 from projects.applications.models import Application  # noqa: F401  (tables in the metadata)
 from projects.calls import api as calls_api
 from projects.catalogue import api as catalogue_api
 from projects.db import Base, kit
+from projects.filings import api as filings_api
+from projects.modes import api as modes_api
 from projects.organisations import api as organisations_api
 from projects.organisations.handlers import handlers
+from projects.projects import api as projects_api
+from projects.projects.events import PRODUCED as PROJECT_EVENTS
 from projects.settings import ProjectsSettings
 from shared.service import ServiceDefinition
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
-_ = projects.applications.handlers
+_ = (projects.applications.handlers, projects.projects.handlers)
 
 
 def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinition:
@@ -31,7 +36,16 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
         metadata=metadata,
         tables=kit,
         migrations_dir=MIGRATIONS_DIR,
-        routers=[organisations_api.router, catalogue_api.router, calls_api.router, applications_api.router],
+        routers=[
+            organisations_api.router,
+            catalogue_api.router,
+            calls_api.router,
+            applications_api.router,
+            modes_api.router,
+            projects_api.router,
+            projects_api.races_router,
+            filings_api.router,
+        ],
         handlers=handlers,
-        produces=PRODUCED,
+        produces=[*APPLICATION_EVENTS, *PROJECT_EVENTS],
     )

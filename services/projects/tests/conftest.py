@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +13,13 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import select
 
+from projects.applications.events import REVIEW_COMPLETED, ReviewCompleted
 from projects.organisations.events import ORGANISATION_REGISTERED, OrganisationSnapshot
+from projects.projects.events import (
+    PROJECT_EVALUATION_FINALIZED,
+    IndicatorVerdict,
+    ProjectEvaluationFinalized,
+)
 from projects.registry_views.events import PERSON_REGISTERED, PersonSnapshot
 from projects.registry_views.models import PersonView
 from shared.clock import utcnow
@@ -88,6 +94,13 @@ class World:
         async def there() -> bool:
             async with self.svc.runtime.sessionmaker() as s:
                 return await s.get(PersonView, UUID(person_id)) is not None
+
+        await eventually(there, timeout=10)
+
+    async def org_synced(self, org_id: str) -> None:
+        async def there() -> bool:
+            r = await self.client.get(f"/organisations/{org_id}", headers=self.staff)
+            return bool(r.status_code == 200)
 
         await eventually(there, timeout=10)
 
@@ -173,6 +186,156 @@ class World:
             commitment="本单位承诺按期足额落实匹配资金",
         )
         assert r.status_code == 200, r.text
+
+    async def team(self, unit: str | None = None) -> dict[str, str]:
+        """A fresh lead with a unit and a recommending department, synced from registry events."""
+        unit = unit or await self.org()
+        dept = await self.org(type="government")
+        person = await self.person(unit_id=unit)
+        await self.synced(person)
+        return {"unit": unit, "dept": dept, "person": person}
+
+    async def reviewed(
+        self,
+        app: dict[str, Any],
+        *,
+        score: float = 85.0,
+        recommendation: str = "fund",
+        non_consensus: bool = False,
+        reviewer_count: int = 5,
+    ) -> None:
+        """From recommended through formal review and expert review (evaluation's event)."""
+        r = await self.act(app["id"], "accept_formally", self.staff, reason="形式审查通过")
+        assert r.status_code == 200, r.text
+        r = await self.act(app["id"], "send_to_review", self.staff)
+        assert r.status_code == 200, r.text
+        await self.review_result(
+            app,
+            score=score,
+            recommendation=recommendation,
+            non_consensus=non_consensus,
+            reviewer_count=reviewer_count,
+        )
+
+    async def review_result(
+        self,
+        app: dict[str, Any],
+        *,
+        score: float,
+        recommendation: str,
+        non_consensus: bool,
+        reviewer_count: int,
+    ) -> None:
+        """evaluation.review.completed for an application in review; waits until it is applied."""
+        await self.publish(
+            REVIEW_COMPLETED,
+            ReviewCompleted(
+                application_id=UUID(app["id"]),
+                call_id=UUID(app["call_id"]),
+                round_id=uuid4(),
+                score=score,
+                recommendation=recommendation,
+                non_consensus=non_consensus,
+                reviewer_count=reviewer_count,
+            ),
+            f"application/{app['id']}",
+        )
+
+        await self.until_application(app["id"], "reviewed")
+
+    async def until_application(self, app_id: str, state: str) -> None:
+        async def there() -> bool:
+            r = await self.client.get(f"/applications/{app_id}", headers=self.staff)
+            return bool(r.json()["state"] == state)
+
+        await eventually(there, timeout=10)
+
+    async def project_of(self, app_id: str) -> dict[str, Any]:
+        r = await self.client.get("/projects", params={"size": 200}, headers=self.staff)
+        return next(p for p in r.json()["items"] if p["application_id"] == app_id)
+
+    async def approved(
+        self,
+        call: dict[str, Any],
+        team: dict[str, str],
+        *,
+        approve: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """An application of ``team`` through review to approval; returns the project."""
+        p, u, d = team["person"], team["unit"], team["dept"]
+        app = await self.draft(
+            call["id"], p, u, d, title=fields.pop("title", f"项目{next(self.seq)}"), **fields
+        )
+        await self.to_recommended(app, p, u, d)
+        await self.reviewed(app)
+        r = await self.act(app["id"], "approve", self.staff, reason="评审通过", **(approve or {}))
+        assert r.status_code == 200, r.text
+        return await self.project_of(app["id"])
+
+    async def running(self, project: dict[str, Any], lead: str) -> None:
+        """The lead submits the task book, staff sign it: the project is in progress."""
+        r = await self.project_act(project["id"], "submit_task_book", self.applicant(lead))
+        assert r.status_code == 200, r.text
+        r = await self.project_act(project["id"], "sign_task_book", self.staff)
+        assert r.status_code == 200 and r.json()["state"] == "in_progress", r.text
+
+    async def project_act(self, project_id: str, action: str, headers: dict[str, str], **body: Any) -> Any:
+        return await self.client.post(f"/projects/{project_id}/actions/{action}", json=body, headers=headers)
+
+    async def get_project(self, project_id: str) -> dict[str, Any]:
+        return dict((await self.client.get(f"/projects/{project_id}", headers=self.staff)).json())
+
+    async def request_evaluation(self, project_id: str, kind: str) -> str:
+        r = await self.client.post(
+            f"/projects/{project_id}/evaluations",
+            json={"kind": kind, "due_date": "2029-06-30"},
+            headers=self.staff,
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["request_id"])
+
+    async def finalize(
+        self,
+        request_id: str,
+        project_id: str,
+        kind: str,
+        result: str,
+        *,
+        score: float = 80.0,
+        diligent: bool = False,
+        verdicts: Sequence[tuple[str, float | bool, str]] = (),
+        remarks: str = "专家组意见",
+    ) -> Any:
+        """evaluation.project_evaluation.finalized, as evaluation publishes it."""
+        return await self.publish(
+            PROJECT_EVALUATION_FINALIZED,
+            ProjectEvaluationFinalized(
+                request_id=UUID(request_id),
+                project_id=UUID(project_id),
+                kind=kind,
+                result=result,
+                score=score,
+                diligent=diligent,
+                finalized_at=utcnow(),
+                remarks=remarks,
+                indicator_verdicts=[
+                    IndicatorVerdict(id=UUID(i), achieved=v, verdict=w) for i, v, w in verdicts
+                ],
+            ),
+            f"project/{project_id}",
+        )
+
+    async def until_state(self, project_id: str, state: str) -> dict[str, Any]:
+        async def there() -> bool:
+            return (await self.get_project(project_id))["state"] == state
+
+        await eventually(there, timeout=10)
+        return await self.get_project(project_id)
+
+    async def disbursements(self, project_id: str) -> list[dict[str, Any]]:
+        r = await self.client.get(f"/projects/{project_id}/disbursements", headers=self.staff)
+        return list(r.json())
 
     async def events(self, prefix: str = "") -> list[dict[str, Any]]:
         outbox = self.svc.runtime.tables.outbox

@@ -4,7 +4,7 @@ rules, projects' own read models of registry (units, people, integrity records) 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,9 +12,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.applications import dedup
-from projects.applications.models import Application, DedupBand, Project
+from projects.applications.models import Application, DedupBand
 from projects.calls.models import Call
 from projects.organisations.models import OrganisationView
+from projects.projects.machines import FAILED_PROJECT_BAR_YEARS, RUNNING_STATES
+from projects.projects.models import Project
 from projects.registry_views.models import IntegrityView, PersonView
 from shared.clock import utcnow
 
@@ -30,7 +32,7 @@ COUNTED_STATES = (
     "reviewed",
     "approved",
 )
-RUNNING_PROJECT_STATES = ("approved", "in_progress")
+RUNNING_PROJECT_STATES = RUNNING_STATES
 
 
 def dedup_text(app: Application) -> str:
@@ -183,7 +185,9 @@ async def limits(session: AsyncSession, app: Application, call: Call) -> list[di
     for member in app.team:
         pid = member["person_id"]
         lead = member["role"] == "lead"
-        running_stmt = select(Project.code, Project.title).where(Project.state.in_(RUNNING_PROJECT_STATES))
+        running_stmt = select(Project.code, Project.title, Project.source).where(
+            Project.state.in_(RUNNING_PROJECT_STATES)
+        )
         if lead:
             running_stmt = running_stmt.where(Project.pi_person_id == pid)
         else:
@@ -191,7 +195,8 @@ async def limits(session: AsyncSession, app: Application, call: Call) -> list[di
                 Project.team_person_ids.contains([pid]), Project.pi_person_id != pid
             )
         running: list[dict[str, Any]] = [
-            {"code": c, "title": t, "source": "自治区"} for c, t in (await session.execute(running_stmt))
+            {"code": c, "title": t, "source": "备案" if source == "filing" else "自治区"}
+            for c, t, source in (await session.execute(running_stmt))
         ]
         if pid == str(app.applicant_person_id):
             running += [
@@ -211,6 +216,12 @@ async def limits(session: AsyncSession, app: Application, call: Call) -> list[di
                 len(running) < allowed,
             )
         )
+        if lead:
+            out.append(
+                await failed_projects(
+                    session, pid, int(lim.get("failed_bar_years", FAILED_PROJECT_BAR_YEARS))
+                )
+            )
         member_filter = Application.team.contains([{"person_id": pid}])
         same_year = select(Application.code, Application.title).where(
             Application.year == app.year, Application.id != app.id, Application.state.in_(COUNTED_STATES)
@@ -239,6 +250,37 @@ async def limits(session: AsyncSession, app: Application, call: Call) -> list[di
             )
         )
     return out
+
+
+async def failed_projects(session: AsyncSession, person_id: str, years: int) -> dict[str, Any]:
+    """A lead whose project failed recently may not lead a new one — unless the failure was
+    found diligent (尽职免责, 容错): then it does not count against the team."""
+    since = utcnow() - timedelta(days=365 * years)
+    rows = (
+        await session.execute(
+            select(
+                Project.code, Project.title, Project.result, Project.diligent_exempt, Project.misconduct
+            ).where(
+                Project.pi_person_id == person_id,
+                Project.result.in_(("fail", "terminated")),
+                Project.updated_at >= since,
+            )
+        )
+    ).all()
+    counted = [
+        {"code": c, "title": t, "result": r, "misconduct": m}
+        for c, t, r, exempt, m in rows
+        if (r == "fail" and not exempt) or m
+    ]
+    exempted = [{"code": c, "title": t, "result": r} for c, t, r, exempt, _ in rows if exempt]
+    return _result(
+        "limits.failed_projects",
+        f"no failed project led within {years} years, unless found diligent (尽职免责)",
+        f"近{years}年内无未通过验收（绩效评价）的项目（尽职免责的除外）",
+        years,
+        {"person_id": person_id, "counted": counted, "exempted": exempted},
+        not counted,
+    )
 
 
 async def duplicates(session: AsyncSession, app: Application, threshold: float) -> dict[str, Any]:

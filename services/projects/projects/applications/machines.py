@@ -50,6 +50,8 @@ APPLICATION_MACHINE = StateMachine(
         Transition.of("send_to_review", ["formally_accepted"], "in_review", "提交专家评审", STAFF),
         Transition.of("complete_review", ["in_review"], "reviewed", "专家评审完成", ["system"]),
         Transition.of("approve", ["reviewed"], "approved", "批准立项", STAFF),
+        # 定向委托, 后补助, 一事一议: no competitive expert review; the mode's own rule applies.
+        Transition.of("approve_directly", ["formally_accepted"], "approved", "直接立项（非竞争方式）", STAFF),
         Transition.of("reject", ["reviewed", "formally_accepted"], "rejected", "不予立项", STAFF),
     ),
     state_labels_zh={
@@ -83,5 +85,6 @@ APPLICATION_EVENT_NAMES = {
     "send_to_review": "sent_to_review",
     "complete_review": "reviewed",
     "approve": "approved",
+    "approve_directly": "approved",
     "reject": "rejected",
 }

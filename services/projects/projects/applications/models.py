@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
-    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -15,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -56,6 +56,14 @@ class Application(Base):
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     declared_projects: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     avoid_person_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    challenge_id: Mapped[str | None] = mapped_column(String(40), nullable=True)  # 揭榜 / 赛马: which task
+    indicators: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb"), default=list
+    )  # promised assessment indicators
+    results: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb"), default=list
+    )  # 后补助: results achieved before applying
+    verification: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 后补助 核验
     state: Mapped[str] = mapped_column(String(30))
     revision: Mapped[int] = mapped_column(Integer, default=1)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -124,28 +132,6 @@ class DedupBand(Base):
     application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), primary_key=True)
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[int] = mapped_column(BigInteger)
-
-
-class Project(Base):
-    """An approved project (立项). Part 2 gives it its task book and life."""
-
-    __tablename__ = "projects"
-    __table_args__ = (UniqueConstraint("application_id", name="uq_projects_application"),)
-
-    id: Mapped[UUID] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"))
-    call_id: Mapped[UUID] = mapped_column(ForeignKey("calls.id"))
-    title: Mapped[str] = mapped_column(String(300))
-    organisation_mode: Mapped[str] = mapped_column(String(30))
-    pi_person_id: Mapped[UUID] = mapped_column(index=True)
-    unit_id: Mapped[UUID] = mapped_column()
-    team_person_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
-    start_date: Mapped[date] = mapped_column(Date)
-    end_date: Mapped[date] = mapped_column(Date)
-    funding_fen: Mapped[int] = mapped_column(BigInteger)
-    state: Mapped[str] = mapped_column(String(30))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Job(Base):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,6 +67,32 @@ class DeclaredProject(BaseModel):
     ends_on: date | None = None
 
 
+class IndicatorCategory(StrEnum):
+    output = "output"  # 成果产出
+    economic = "economic"  # 经济效益
+    social = "social"  # 社会效益
+    technical = "technical"  # 技术指标
+
+
+class PromisedIndicator(BaseModel):
+    """An indicator the application promises; it becomes a 考核指标 of the task book."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    category: IndicatorCategory
+    unit: str = Field("", max_length=40)
+    promised: float = Field(ge=0, le=1e12)
+
+
+class AchievedResult(BaseModel):
+    """后补助: a result achieved before applying, with the money the unit spent on it."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=2, max_length=300)
+    evidence: str = Field("", max_length=2000)
+    spent_fen: int = Field(ge=0, le=10**14)
+
+
 class ApplicationFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -84,6 +110,9 @@ class ApplicationFields(BaseModel):
     attachments: list[Attachment] | None = Field(None, max_length=50)
     declared_projects: list[DeclaredProject] | None = Field(None, max_length=50)
     avoid_person_ids: list[UUID] | None = Field(None, max_length=3)
+    challenge_id: str | None = Field(None, max_length=40, description="揭榜挂帅 / 赛马制: the task taken")
+    indicators: list[PromisedIndicator] | None = Field(None, max_length=50)
+    results: list[AchievedResult] | None = Field(None, max_length=50, description="后补助: results achieved")
 
 
 class ApplicationCreate(ApplicationFields):
@@ -104,6 +133,13 @@ class ApplicationAction(BaseModel):
     review_due: date | None = None
     start_date: date | None = None
     end_date: date | None = None
+    long_cycle: bool = Field(False, description="approve: 长周期 project (longer term)")
+    funding_basis: Literal["review", "non_consensus"] = Field(
+        "review", description="approve: 非共识 funds on a minority of strong expert opinions"
+    )
+    supporting_experts: int | None = Field(None, ge=0, le=100, description="非共识: experts strongly for")
+    justification: str | None = Field(None, max_length=5000, description="一事一议: why decided individually")
+    decision_document: str | None = Field(None, max_length=200, description="一事一议: 会议纪要 etc.")
 
 
 class ApplicationOut(BaseModel):
@@ -140,6 +176,10 @@ class ApplicationOut(BaseModel):
     review_score: float | None
     decision_reason: str | None
     approved_funding_fen: int | None
+    challenge_id: str | None = None
+    indicators: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    verification: dict[str, Any] | None = None
     allowed_actions: list[str] = []
 
 

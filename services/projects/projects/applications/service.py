@@ -26,13 +26,15 @@ from projects.applications.models import (
     ApplicationStep,
     ApplicationVersion,
     DedupBand,
-    Project,
     Seal,
 )
 from projects.applications.schemas import ApplicationAction, ApplicationCreate, ApplicationFields
 from projects.calls import service as calls
 from projects.calls.models import Call
+from projects.modes import service as modes
 from projects.numbering import next_code
+from projects.projects import task_books
+from projects.projects.models import Project
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
@@ -54,6 +56,9 @@ CONTENT_FIELDS = (
     "attachments",
     "declared_projects",
     "competent_department_id",
+    "challenge_id",
+    "indicators",
+    "results",
 )
 EDITABLE_STATES = {"draft", "returned"}
 STAFF = (Role.department_staff, Role.administrator)
@@ -224,6 +229,7 @@ async def create(uow: UnitOfWork, principal: Principal, data: ApplicationCreate)
     call = await calls.get(uow.session, data.call_id)
     if call.state != "published":
         raise Conflict("this call does not accept applications", "该指南当前不接受申报", code="call_not_open")
+    await modes.check_may_draft(uow.session, call, UUID(principal.person_id), data.unit_id)
     code = await next_code(uow.session, Application.code, f"SB{call.year}", 6)
     app = Application(
         id=uuid7(),
@@ -327,6 +333,7 @@ def _completeness(app: Application, call: Call) -> None:
                 "请选择推荐单位（主管部门）",
             )
         )
+    issues += modes.completeness_issues(app, call)
     if issues:
         raise ValidationFailed(issues)
 
@@ -427,11 +434,11 @@ async def act(
             )
     elif action == "send_to_review":
         await _emit_ready_for_review(uow, app, call, body.review_due or (now.date() + timedelta(days=30)))
-    elif action == "approve":
+    elif action in {"approve", "approve_directly"}:
         call = await calls.get(uow.session, app.call_id, for_update=True)  # budget check under lock
-        if app.review is None:
+        if action == "approve" and app.review is None:
             raise Conflict("no expert review result yet", "尚无专家评审结果", code="no_review")
-        await _approve(uow, app, call, body)
+        await _approve(uow, app, call, action, body)
     elif action == "reject":
         app.decision_reason = body.reason
     before = app.state
@@ -509,7 +516,9 @@ async def _emit_ready_for_review(uow: UnitOfWork, app: Application, call: Call, 
     )
 
 
-async def _approve(uow: UnitOfWork, app: Application, call: Call, body: ApplicationAction) -> None:
+async def _approve(
+    uow: UnitOfWork, app: Application, call: Call, action: str, body: ApplicationAction
+) -> None:
     funding = body.funding_fen if body.funding_fen is not None else app.requested_funding_fen
     if funding > call.max_funding_fen:
         raise ValidationFailed(
@@ -534,6 +543,7 @@ async def _approve(uow: UnitOfWork, app: Application, call: Call, body: Applicat
             code="over_budget",
             extra={"granted_fen": int(granted), "budget_fen": call.budget_fen},
         )
+    basis = await modes.approval_basis(uow.session, app, call, action, body, funding)
     start = body.start_date or date(call.year + 1, 1, 1)
     end = body.end_date or date(start.year + 2, 12, 31)
     if end <= start:
@@ -544,6 +554,7 @@ async def _approve(uow: UnitOfWork, app: Application, call: Call, body: Applicat
                 )
             ]
         )
+    modes.check_term(start, end, body.long_cycle)
     project_code = await next_code(uow.session, Project.code, f"{call.code}-", 4)
     project = Project(
         id=uuid7(),
@@ -558,11 +569,18 @@ async def _approve(uow: UnitOfWork, app: Application, call: Call, body: Applicat
         start_date=start,
         end_date=end,
         funding_fen=funding,
+        challenge_id=app.challenge_id,
+        long_cycle=body.long_cycle,
+        non_consensus=basis.get("rule") == "non_consensus_minority",
+        funding_basis=basis,
         state="approved",
+        version=1,
     )
     uow.session.add(project)
+    await uow.session.flush()
     app.approved_funding_fen = funding
     app.decision_reason = body.reason
+    await task_books.open_project(uow, project, app, call, basis)
     await uow.emit(
         PROJECT_APPROVED,
         ProjectApproved(

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Float, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -35,6 +35,9 @@ class Call(Base):
     projects_to_fund: Mapped[int] = mapped_column(Integer)
     eligibility: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     limits: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    challenges: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb"), default=list
+    )  # 榜单 (揭榜挂帅) or race tasks (赛马制)
     dedup_threshold: Mapped[float] = mapped_column(Float, default=0.6)
     state: Mapped[str] = mapped_column(String(30), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

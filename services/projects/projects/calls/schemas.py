@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -38,6 +38,31 @@ class Limits(BaseModel):
     participant_running_max: int = Field(3, ge=0, le=20, description="参与 running projects")
     lead_applications_per_year: int = Field(1, ge=0, le=20, description="负责人 applications per call year")
     member_applications_per_year: int = Field(2, ge=0, le=20, description="as team member per call year")
+    failed_bar_years: int = Field(
+        3, ge=0, le=10, description="years a failed lead may not lead (尽职免责 exempt)"
+    )
+
+
+class ChallengeGoal(BaseModel):
+    """One goal of a 榜单: it becomes an assessment indicator of the team that takes it."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = Field("", max_length=40)
+    target: float = Field(ge=0, le=1e12)
+    category: str = Field("technical", pattern="^(output|economic|social|technical)$")
+
+
+class Challenge(BaseModel):
+    """A 揭榜挂帅 榜单 or a 赛马制 task: goals, reward, how many teams run in parallel."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+    title: str = Field(min_length=2, max_length=300)
+    goals: list[ChallengeGoal] = Field(min_length=1, max_length=30)
+    reward_fen: int = Field(0, ge=0, le=10**14, description="揭榜挂帅: reward paid on delivery")
+    teams: int = Field(1, ge=1, le=10, description="赛马制: teams funded in parallel")
+    deadline: date | None = None
 
 
 class CallCreate(BaseModel):
@@ -58,6 +83,9 @@ class CallCreate(BaseModel):
     eligibility: Eligibility = Field(default_factory=Eligibility)
     limits: Limits = Field(default_factory=Limits)
     dedup_threshold: float = Field(0.6, gt=0, le=1, description="查重 Jaccard threshold")
+    challenges: list[Challenge] = Field(
+        default_factory=list, max_length=100, description="揭榜挂帅 榜单 / 赛马制 tasks"
+    )
 
     @field_validator("opens_at", "closes_at")
     @classmethod
@@ -114,6 +142,7 @@ class CallOut(BaseModel):
     eligibility: dict[str, Any]
     limits: dict[str, Any]
     dedup_threshold: float
+    challenges: list[dict[str, Any]] = []
     state: str
     state_zh: str
     open_now: bool

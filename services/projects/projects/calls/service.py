@@ -13,6 +13,7 @@ from projects.applications.machines import CALL_MACHINE
 from projects.calls.models import Call
 from projects.calls.schemas import CallCreate, CallUpdate
 from projects.catalogue import service as catalogue
+from projects.modes.rules import rules_for
 from projects.numbering import next_code
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -54,6 +55,38 @@ def _check_money_and_window(values: dict[str, Any]) -> None:
         raise ValidationFailed(issues)
 
 
+def _check_challenges(data: CallCreate) -> None:
+    """揭榜挂帅 and 赛马制 calls publish their 榜单 / tasks; other modes have none."""
+    rules = rules_for(data.organisation_mode)
+    if rules.challenge_required and not data.challenges:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "challenges",
+                    "required",
+                    f"a {data.organisation_mode} call lists its challenges (goals and reward)",
+                    "揭榜挂帅、赛马制指南须列明榜单（目标、奖励）",
+                )
+            ]
+        )
+    ids = [c.id for c in data.challenges]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed(
+            [FieldIssue("challenges", "duplicate_id", "challenge ids must be unique", "榜单编号不能重复")]
+        )
+    if not rules.parallel_teams and any(c.teams > 1 for c in data.challenges):
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "challenges",
+                    "parallel_teams",
+                    "only 赛马制 funds several teams on one task",
+                    "仅赛马制可在同一任务上并行支持多支团队",
+                )
+            ]
+        )
+
+
 async def get(session: AsyncSession, call_id: UUID, *, for_update: bool = False) -> Call:
     stmt = select(Call).where(Call.id == call_id)
     if for_update:
@@ -82,7 +115,9 @@ async def create(uow: UnitOfWork, data: CallCreate) -> Call:
             ]
         )
     values = data.model_dump()
+    values["challenges"] = [c.model_dump(mode="json") for c in data.challenges]
     _check_money_and_window(values)
+    _check_challenges(data)
     code = await next_code(uow.session, Call.code, f"ZN{data.year}", 4)
     call = Call(
         id=uuid7(),

@@ -25,6 +25,7 @@ ORGANISATION_MODES: dict[str, str] = {
     "central_local": "部区会商（央地协同）",
     "post_subsidy": "后补助",
     "stable_support": "稳定支持",
+    "case_by_case": "一事一议",
 }
 
 FUNDING_TYPES: dict[str, str] = {

@@ -1,0 +1,200 @@
+"""备案: filing of externally funded and cluster joint projects. Never commits.
+
+Cluster–enterprise joint projects filed with the department count as provincial projects
+(seed 002); national projects undertaken in the region are filed (央地协同). A filed project
+is not reviewed; once staff accept the filing it is a running project for 限项 and reports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projects.filings.models import Filing
+from projects.filings.schemas import FILING_KINDS_ZH, FilingCreate
+from projects.numbering import next_code
+from projects.organisations.models import OrganisationView
+from projects.projects.events import PROJECT_FILED, ProjectFiled
+from projects.projects.models import Project
+from projects.projects.service import record_step, units_of
+from projects.registry_views.models import PersonView
+from shared.auth import Principal, Role
+from shared.clock import utcnow
+from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+from shared.ids import uuid7
+from shared.uow import UnitOfWork
+
+STAFF = (Role.department_staff, Role.administrator)
+
+
+def may_file(principal: Principal, data: FilingCreate) -> bool:
+    if principal.has_role(Role.host_unit_admin) and str(data.unit_id) in units_of(principal):
+        return True
+    return (
+        data.kind == "cluster_joint"
+        and principal.has_role(Role.cluster_secretariat)
+        and data.cluster_id is not None
+        and str(data.cluster_id) in principal.scope("clusters")
+    )
+
+
+def can_see(principal: Principal, filing: Filing) -> bool:
+    return (
+        principal.has_role(*STAFF)
+        or filing.submitted_by == principal.user_id
+        or (principal.has_role(Role.host_unit_admin) and str(filing.unit_id) in units_of(principal))
+    )
+
+
+async def submit(uow: UnitOfWork, principal: Principal, data: FilingCreate) -> Filing:
+    if not may_file(principal, data):
+        raise Forbidden(
+            "the host unit (or the cluster's secretariat for cluster joint projects) files",
+            "由承担单位（实验室群联合攻关项目可由群秘书处）提交备案",
+        )
+    issues = []
+    if data.end_date <= data.start_date:
+        issues.append(
+            FieldIssue(
+                "end_date", "before_start", "end_date must be after start_date", "结束日期须晚于开始日期"
+            )
+        )
+    if await uow.session.get(OrganisationView, data.unit_id) is None:
+        issues.append(FieldIssue("unit_id", "unknown", "not a registered unit", "不是已注册的单位"))
+    if await uow.session.get(PersonView, data.pi_person_id) is None:
+        issues.append(FieldIssue("pi_person_id", "unknown", "not a registered person", "不是已登记的人员"))
+    if data.kind == "cluster_joint" and data.cluster_id is None:
+        issues.append(
+            FieldIssue(
+                "cluster_id", "required", "a cluster joint project names its cluster", "请填写所属实验室群"
+            )
+        )
+    if issues:
+        raise ValidationFailed(issues)
+    filing = Filing(
+        id=uuid7(),
+        code=await next_code(uow.session, Filing.code, f"BA{data.start_date.year}-", 4),
+        kind=data.kind,
+        title=data.title,
+        funder=data.funder,
+        external_code=data.external_code,
+        pi_person_id=data.pi_person_id,
+        unit_id=data.unit_id,
+        team_person_ids=[str(p) for p in data.team_person_ids],
+        cluster_id=data.cluster_id,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        external_funding_fen=data.external_funding_fen,
+        self_funding_fen=data.self_funding_fen,
+        indicators=[],
+        documents=[{"name": d} for d in data.documents],
+        state="submitted",
+        submitted_by=uow.actor.id,
+        submitted_at=utcnow(),
+    )
+    uow.session.add(filing)
+    await uow.session.flush()
+    await uow.record(
+        "filing.submitted",
+        entity_type="filing",
+        entity_id=filing.id,
+        changes={"code": filing.code, "kind": data.kind},
+    )
+    return filing
+
+
+async def get(session: AsyncSession, filing_id: UUID) -> Filing:
+    filing = await session.get(Filing, filing_id, with_for_update=True)
+    if filing is None:
+        raise NotFound("filing not found", "未找到该备案")
+    return filing
+
+
+async def decide(uow: UnitOfWork, filing: Filing, action: str, reason: str | None) -> Filing:
+    if filing.state != "submitted":
+        raise Conflict(
+            f"a {filing.state} filing is already decided",
+            "该备案已处理",
+            code="invalid_transition",
+            extra={"current_state": filing.state, "allowed_actions": []},
+        )
+    filing.decided_by = uow.actor.id
+    filing.decided_at = utcnow()
+    filing.decision_reason = reason
+    if action == "return":
+        if not (reason and reason.strip()):
+            raise ValidationFailed(
+                [FieldIssue("reason", "required", "a return states why", "请填写退回理由")]
+            )
+        filing.state = "returned"
+        await uow.record("filing.returned", entity_type="filing", entity_id=filing.id, reason=reason)
+        return filing
+    project = Project(
+        id=uuid7(),
+        code=filing.code,
+        source="filing",
+        title=filing.title,
+        organisation_mode="filing",
+        pi_person_id=filing.pi_person_id,
+        unit_id=filing.unit_id,
+        team_person_ids=sorted({str(filing.pi_person_id), *filing.team_person_ids}),
+        start_date=filing.start_date,
+        end_date=filing.end_date,
+        funding_fen=0,
+        external_funding_fen=filing.external_funding_fen,
+        funding_basis={
+            "rule": "filing",
+            "rule_zh": f"备案：{FILING_KINDS_ZH[filing.kind]}",
+            "funder": filing.funder,
+        },
+        state="in_progress",
+        version=1,
+        created_at=utcnow(),
+    )
+    uow.session.add(project)
+    await uow.session.flush()
+    filing.state = "filed"
+    filing.project_id = project.id
+    await record_step(
+        uow,
+        project,
+        "file_accepted",
+        "备案通过（视同自治区科技计划项目）",
+        reason=reason,
+        to_state="in_progress",
+    )
+    await uow.emit(
+        PROJECT_FILED,
+        ProjectFiled(
+            project_id=project.id,
+            code=project.code,
+            filing_id=filing.id,
+            kind=filing.kind,
+            title=filing.title,
+            funder=filing.funder,
+            pi_person_id=project.pi_person_id,
+            unit_id=project.unit_id,
+            team_person_ids=[UUID(p) for p in project.team_person_ids],
+            start_date=project.start_date,
+            end_date=project.end_date,
+            external_funding_fen=project.external_funding_fen,
+        ),
+        subject=f"project/{project.id}",
+    )
+    return filing
+
+
+async def listing(session: AsyncSession, principal: Principal, state: str | None) -> list[Filing]:
+    """The filings the caller may see (the rule of can_see, as SQL), newest first."""
+    stmt = select(Filing).order_by(Filing.submitted_at.desc()).limit(500)
+    if not principal.has_role(*STAFF):
+        ors: list[Any] = [Filing.submitted_by == principal.user_id]
+        if principal.has_role(Role.host_unit_admin) and units_of(principal):
+            ors.append(Filing.unit_id.in_(sorted(units_of(principal))))
+        stmt = stmt.where(or_(*ors))
+    if state:
+        stmt = stmt.where(Filing.state == state)
+    return list((await session.execute(stmt)).scalars())

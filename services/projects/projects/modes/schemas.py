@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DesignationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_id: UUID
+    pi_person_id: UUID
+    justification: str = Field(min_length=2, max_length=5000)
+
+
+class DesignationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    call_id: UUID
+    unit_id: UUID
+    pi_person_id: UUID
+    justification: str
+    designated_by: str
+    at: datetime
+
+
+class VerificationIn(BaseModel):
+    """后补助 核验: what staff (or the experts they sent) found of the claimed results."""
+
+    model_config = ConfigDict(extra="forbid")
+    conclusion: Literal["verified", "not_verified"]
+    eligible_expenditure_fen: int = Field(ge=0, le=10**14)
+    subsidy_fen: int = Field(ge=0, le=10**14)
+    report_document: str = Field(min_length=2, max_length=200, description="核验报告")
+    reason: str | None = Field(None, max_length=2000)

@@ -1,0 +1,387 @@
+"""What the organisation mode of a call demands of its applications. Never commits.
+
+Designations (定向委托, 一事一议), 榜单 taken (揭榜挂帅, 赛马制), results verified before money
+(后补助), recorded justification (一事一议), the minority rule of 非共识 projects and the
+longer terms of 长周期 projects are all checked here, so the application path stays one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projects.applications.models import Application, ApplicationStep
+from projects.applications.schemas import ApplicationAction
+from projects.calls.models import Call
+from projects.modes.models import Designation
+from projects.modes.rules import (
+    LONG_CYCLE_TERM_YEARS,
+    NON_CONSENSUS_MIN_SUPPORTERS,
+    STANDARD_TERM_YEARS,
+    rules_for,
+)
+from projects.modes.schemas import DesignationCreate, VerificationIn
+from projects.organisations.models import OrganisationView
+from projects.projects.models import Project
+from projects.registry_views.models import PersonView
+from shared.clock import utcnow
+from shared.errors import Conflict, FieldIssue, Forbidden, ValidationFailed
+from shared.ids import uuid7
+from shared.uow import UnitOfWork
+
+
+def challenge_of(call: Call, challenge_id: str | None) -> dict[str, Any] | None:
+    return next((c for c in call.challenges if c["id"] == challenge_id), None)
+
+
+# -- 定向委托 / 一事一议: designation instead of an open call ------------------------------------
+
+
+async def designate(uow: UnitOfWork, call: Call, data: DesignationCreate) -> Designation:
+    rules = rules_for(call.organisation_mode)
+    if rules.open_call:
+        raise Conflict(
+            f"a {call.organisation_mode} call is open to all; designation is for directed modes",
+            "公开申报的指南无需指定承担单位",
+            code="open_call",
+        )
+    if call.state not in {"draft", "published"}:
+        raise Conflict("the call is closed", "指南已截止，不能再指定承担单位", code="call_closed")
+    issues = []
+    if await uow.session.get(OrganisationView, data.unit_id) is None:
+        issues.append(FieldIssue("unit_id", "unknown", "not a registered unit", "不是已注册的单位"))
+    if await uow.session.get(PersonView, data.pi_person_id) is None:
+        issues.append(FieldIssue("pi_person_id", "unknown", "not a registered person", "不是已登记的人员"))
+    if issues:
+        raise ValidationFailed(issues)
+    existing = (
+        await uow.session.execute(
+            select(Designation).where(
+                Designation.call_id == call.id, Designation.pi_person_id == data.pi_person_id
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict(
+            "this person is already designated for the call", "该负责人已被指定", code="designated"
+        )
+    designation = Designation(
+        id=uuid7(),
+        call_id=call.id,
+        unit_id=data.unit_id,
+        pi_person_id=data.pi_person_id,
+        justification=data.justification,
+        designated_by=uow.actor.id,
+        at=utcnow(),
+    )
+    uow.session.add(designation)
+    await uow.record(
+        "call.designated",
+        entity_type="call",
+        entity_id=call.id,
+        changes={"unit_id": str(data.unit_id), "pi_person_id": str(data.pi_person_id)},
+        reason=data.justification,
+    )
+    return designation
+
+
+async def designations(session: AsyncSession, call_id: UUID) -> list[Designation]:
+    return list(
+        (
+            await session.execute(
+                select(Designation).where(Designation.call_id == call_id).order_by(Designation.at)
+            )
+        ).scalars()
+    )
+
+
+async def check_may_draft(session: AsyncSession, call: Call, person_id: UUID, unit_id: UUID) -> None:
+    """Only the designated lead at the designated unit drafts in a directed call."""
+    if rules_for(call.organisation_mode).open_call:
+        return
+    found = (
+        await session.execute(
+            select(Designation.id).where(
+                Designation.call_id == call.id,
+                Designation.pi_person_id == person_id,
+                Designation.unit_id == unit_id,
+            )
+        )
+    ).first()
+    if found is None:
+        raise Forbidden(
+            "this call is not open: only the unit and lead the department designated may apply",
+            "该指南为定向组织，仅限科技厅指定的承担单位和负责人申报",
+        )
+
+
+def completeness_issues(app: Application, call: Call) -> list[FieldIssue]:
+    rules = rules_for(call.organisation_mode)
+    issues = []
+    if rules.challenge_required and challenge_of(call, app.challenge_id) is None:
+        issues.append(
+            FieldIssue(
+                "challenge_id",
+                "required",
+                f"name one of the call's challenges: {[c['id'] for c in call.challenges]}",
+                "请选择所揭榜单（任务）",
+            )
+        )
+    if rules.results_required and not app.results:
+        issues.append(
+            FieldIssue(
+                "results",
+                "required",
+                "a post-subsidy application states the results already achieved",
+                "后补助项目须填报已取得的成果",
+            )
+        )
+    return issues
+
+
+# -- 后补助: verification before money ------------------------------------------------------------
+
+
+async def verify(uow: UnitOfWork, app: Application, call: Call, data: VerificationIn) -> Application:
+    if not rules_for(call.organisation_mode).verification_required:
+        raise Conflict(
+            "only post-subsidy applications are verified", "仅后补助项目需要成果核验", code="no_verification"
+        )
+    if app.state != "formally_accepted":
+        raise Conflict(
+            "results are verified after formal review and before the decision",
+            "成果核验须在形式审查通过后、立项前进行",
+            code="not_verifiable",
+            extra={"current_state": app.state},
+        )
+    claimed = sum(int(r["spent_fen"]) for r in app.results)
+    if data.eligible_expenditure_fen > claimed:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "eligible_expenditure_fen",
+                    "above_claimed",
+                    f"verified expenditure exceeds the {claimed} fen the unit claimed",
+                    "核定投入不能超过申报投入",
+                )
+            ]
+        )
+    if data.subsidy_fen > data.eligible_expenditure_fen:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "subsidy_fen",
+                    "above_expenditure",
+                    "the subsidy cannot exceed the verified expenditure",
+                    "补助金额不能超过核定投入",
+                )
+            ]
+        )
+    now = utcnow()
+    app.verification = data.model_dump(mode="json") | {
+        "verified_by": uow.actor.id,
+        "verified_at": now.isoformat(),
+    }
+    app.version += 1
+    app.updated_at = now
+    uow.session.add(
+        ApplicationStep(
+            id=uuid7(),
+            application_id=app.id,
+            action="verify",
+            from_state=app.state,
+            to_state=app.state,
+            actor_id=uow.actor.id,
+            actor_roles=sorted(uow.actor.roles),
+            reason=data.reason,
+            comments=data.report_document,
+            revision=app.revision,
+            at=now,
+        )
+    )
+    await uow.record(
+        "application.verified",
+        entity_type="application",
+        entity_id=app.id,
+        changes={"verification": app.verification},
+        reason=data.reason,
+    )
+    return app
+
+
+# -- the decision ---------------------------------------------------------------------------------
+
+
+async def approval_basis(
+    session: AsyncSession, app: Application, call: Call, action: str, body: ApplicationAction, funding: int
+) -> dict[str, Any]:
+    """The rule this approval rests on, checked and written down for the project's record."""
+    rules = rules_for(call.organisation_mode)
+    basis: dict[str, Any] = {"mode": rules.code, "mode_zh": rules.label_zh}
+    if action == "approve_directly" and rules.expert_review:
+        raise Conflict(
+            f"a {rules.code} call funds only after expert review",
+            f"「{rules.label_zh}」须经专家评审后立项",
+            code="expert_review_required",
+        )
+    if rules.challenge_required:
+        challenge = challenge_of(call, app.challenge_id)
+        assert challenge is not None  # checked at submission
+        taken = (
+            await session.execute(
+                select(func.count())
+                .select_from(Project)
+                .where(Project.call_id == call.id, Project.challenge_id == app.challenge_id)
+            )
+        ).scalar_one()
+        allowed = int(challenge.get("teams", 1)) if rules.parallel_teams else 1
+        if taken >= allowed:
+            raise Conflict(
+                f"challenge {app.challenge_id} already has {taken} team(s) of {allowed}",
+                "该榜单已有团队揭榜立项" if not rules.parallel_teams else "该任务并行支持的团队数已满",
+                code="challenge_taken",
+                extra={"challenge_id": app.challenge_id, "teams": allowed, "taken": int(taken)},
+            )
+        basis["challenge"] = {
+            "id": challenge["id"],
+            "title": challenge["title"],
+            "reward_fen": challenge.get("reward_fen", 0),
+            "teams": allowed,
+        }
+    if rules.verification_required:
+        verification = app.verification
+        if not verification or verification.get("conclusion") != "verified":
+            raise Conflict(
+                "post-subsidy money follows verified results; verify first",
+                "后补助须在成果核验通过后立项拨付",
+                code="not_verified",
+            )
+        if funding > int(verification["subsidy_fen"]):
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "funding_fen",
+                        "above_verified",
+                        "the grant exceeds the verified subsidy",
+                        "立项金额超过核定补助金额",
+                    )
+                ]
+            )
+        basis["verification"] = verification
+    if rules.justification_required:
+        missing = [f for f in ("justification", "decision_document") if not (getattr(body, f) or "").strip()]
+        if missing:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        f,
+                        "required",
+                        f"一事一议 decisions record their {f.replace('_', ' ')}",
+                        "一事一议须记录决策理由和决策文件（如会议纪要）",
+                    )
+                    for f in missing
+                ]
+            )
+        basis["justification"] = body.justification
+        basis["decision_document"] = body.decision_document
+    if rules.single_matter:
+        funded = (
+            await session.execute(select(func.count()).select_from(Project).where(Project.call_id == call.id))
+        ).scalar_one()
+        if funded:
+            raise Conflict(
+                "this matter is already decided", "该事项已立项（一事一议仅立一项）", code="matter_decided"
+            )
+    if not rules.open_call:
+        designation = (
+            await session.execute(
+                select(Designation).where(
+                    Designation.call_id == call.id, Designation.pi_person_id == app.applicant_person_id
+                )
+            )
+        ).scalar_one_or_none()
+        if designation is not None:
+            basis["designation"] = {
+                "unit_id": str(designation.unit_id),
+                "justification": designation.justification,
+                "designated_by": designation.designated_by,
+            }
+    if action == "approve":
+        basis |= _review_basis(app, body)
+    return basis
+
+
+def _review_basis(app: Application, body: ApplicationAction) -> dict[str, Any]:
+    review = app.review or {}
+    basis: dict[str, Any] = {
+        "rule": "expert_review",
+        "rule_zh": "专家评审",
+        "score": review.get("score"),
+        "recommendation": review.get("recommendation"),
+    }
+    if body.funding_basis == "non_consensus":
+        reviewers = int(review.get("reviewer_count") or 0)
+        supporters = body.supporting_experts or 0
+        if not review.get("non_consensus"):
+            raise Conflict(
+                "the expert review did not flag this application as non-consensus",
+                "专家评审未认定为非共识项目",
+                code="not_non_consensus",
+            )
+        if supporters < NON_CONSENSUS_MIN_SUPPORTERS or supporters * 2 >= reviewers:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "supporting_experts",
+                        "not_a_strong_minority",
+                        f"a non-consensus grant rests on at least {NON_CONSENSUS_MIN_SUPPORTERS} strongly "
+                        f"supporting experts, fewer than half of the {reviewers}",
+                        f"非共识项目须有不少于{NON_CONSENSUS_MIN_SUPPORTERS}名专家强烈支持，且为少数意见",
+                    )
+                ]
+            )
+        if not (body.reason and body.reason.strip()):
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "reason",
+                        "required",
+                        "state why the minority view prevails",
+                        "请说明采纳少数专家意见的理由",
+                    )
+                ]
+            )
+        return basis | {
+            "rule": "non_consensus_minority",
+            "rule_zh": "非共识项目：少数专家强烈支持",
+            "supporting_experts": supporters,
+            "reviewer_count": reviewers,
+            "min_supporters": NON_CONSENSUS_MIN_SUPPORTERS,
+        }
+    if review.get("recommendation") == "do_not_fund":
+        raise Conflict(
+            "the expert review recommends not funding; only a non-consensus grant may overrule it",
+            "专家评审建议不予资助；仅可按非共识项目规则立项",
+            code="review_not_supportive",
+        )
+    return basis
+
+
+def check_term(start: date, end: date, long_cycle: bool) -> None:
+    years = LONG_CYCLE_TERM_YEARS if long_cycle else STANDARD_TERM_YEARS
+    latest = date(start.year + years, start.month, start.day)
+    if end >= latest:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "end_date",
+                    "term_too_long",
+                    f"a {'long-cycle' if long_cycle else 'standard'} project runs at most {years} years",
+                    f"{'长周期' if long_cycle else '一般'}项目执行期不超过{years}年",
+                )
+            ]
+        )

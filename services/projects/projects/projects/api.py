@@ -1,0 +1,446 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, status
+from sqlalchemy import func, select
+
+from projects.calls import service as calls
+from projects.catalogue.seed import ORGANISATION_MODES
+from projects.projects import changes, evaluations, funding, races, reports, service, task_books
+from projects.projects.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF
+from projects.projects.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
+from projects.projects.schemas import (
+    AnnualReportCreate,
+    ChangeAction,
+    ChangeCreate,
+    ChangeOut,
+    EvaluationCreate,
+    FaultAssessmentIn,
+    PaymentIn,
+    ProjectAction,
+    ProjectOut,
+    RaceRoundCreate,
+    TaskBookUpdate,
+)
+from projects.projects.timeline import timeline
+from shared.auth import Principal
+from shared.errors import FieldIssue, ValidationFailed
+from shared.http.auth import PrincipalDep, require_roles
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+races_router = APIRouter(tags=["projects"])
+StaffDep = Annotated[Principal, Depends(require_roles(*STAFF))]
+MODE_LABELS = ORGANISATION_MODES | {"filing": "备案"}
+
+
+def out(project: Project, principal: Principal) -> ProjectOut:
+    o = ProjectOut.model_validate(project)
+    o.state_zh = PROJECT_MACHINE.state_labels_zh.get(project.state, project.state)
+    o.organisation_mode_zh = MODE_LABELS.get(project.organisation_mode, project.organisation_mode)
+    o.result_zh = RESULTS_ZH.get(project.result) if project.result else None
+    o.allowed_actions = PROJECT_MACHINE.allowed_actions(project.state, principal.roles)
+    return o
+
+
+@router.get("/machine", summary="The project state machine with Chinese labels")
+async def machine(_: PrincipalDep) -> dict[str, object]:
+    return PROJECT_MACHINE.describe()
+
+
+@router.get("", response_model=Page[ProjectOut], summary="Projects the caller may see")
+async def list_projects(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    state: Annotated[str | None, Query(max_length=30)] = None,
+    organisation_mode: Annotated[str | None, Query(max_length=30)] = None,
+    call_id: UUID | None = None,
+    unit_id: UUID | None = None,
+    pi_person_id: UUID | None = None,
+) -> Page[ProjectOut]:
+    stmt = service.visible_to(select(Project), principal)
+    for column, value in (
+        (Project.state, state),
+        (Project.organisation_mode, organisation_mode),
+        (Project.call_id, call_id),
+        (Project.unit_id, unit_id),
+        (Project.pi_person_id, pi_person_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    rows = (await session.execute(stmt.order_by(Project.code).offset(page.offset).limit(page.size))).scalars()
+    return Page(items=[out(p, principal) for p in rows], total=total, page=page.page, size=page.size)
+
+
+@router.get(
+    "/statistics", summary="Counts and money by organisation mode and state (filed projects included)"
+)
+async def statistics(
+    session: SessionDep, _: StaffDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> dict[str, Any]:
+    stmt = select(
+        Project.organisation_mode,
+        Project.state,
+        func.count(),
+        func.sum(Project.funding_fen),
+        func.sum(Project.external_funding_fen),
+    ).group_by(Project.organisation_mode, Project.state)
+    if year is not None:
+        stmt = stmt.where(func.extract("year", Project.start_date) == year)
+    rows = [
+        {
+            "organisation_mode": mode,
+            "organisation_mode_zh": MODE_LABELS.get(mode, mode),
+            "state": state,
+            "state_zh": PROJECT_MACHINE.state_labels_zh.get(state, state),
+            "projects": count,
+            "funding_fen": int(fen or 0),
+            "external_funding_fen": int(ext or 0),
+        }
+        for mode, state, count, fen, ext in (await session.execute(stmt))
+    ]
+    return {
+        "rows": rows,
+        "projects": sum(r["projects"] for r in rows),
+        "funding_fen": sum(r["funding_fen"] for r in rows),
+    }
+
+
+@router.get("/{project_id}", response_model=ProjectOut)
+async def get_project(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> ProjectOut:
+    return out(await service.load(session, project_id, principal), principal)
+
+
+@router.get("/{project_id}/timeline", summary="The project's whole history, application to verdict")
+async def get_timeline(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    project = await service.load(session, project_id, principal)
+    return {"project_id": str(project.id), "code": project.code, "items": await timeline(session, project)}
+
+
+# -- task book ------------------------------------------------------------------------------------
+
+
+async def _task_book_out(session: Any, project: Project) -> dict[str, Any]:
+    book = await task_books.get(session, project)
+    indicators = await task_books.indicators_of(session, project)
+    return {
+        "project_id": str(project.id),
+        "state": book.state,
+        "state_zh": task_books.TASK_BOOK_STATES_ZH[book.state],
+        "objectives": book.objectives,
+        "milestones": book.milestones,
+        "budget": book.budget,
+        "payment_plan": book.payment_plan,
+        "return_reason": book.return_reason,
+        "signed_at": book.signed_at,
+        "signed_by": book.signed_by,
+        "version": book.version,
+        "indicators": [
+            {
+                "id": i.id,
+                "seq": i.seq,
+                "name": i.name,
+                "category": i.category,
+                "unit": i.unit,
+                "promised": i.promised,
+                "target": i.target,
+                "source": i.source,
+            }
+            for i in indicators
+        ],
+    }
+
+
+@router.get("/{project_id}/task-book", summary="任务书 with its assessment indicators")
+async def get_task_book(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    return await _task_book_out(session, await service.load(session, project_id, principal))
+
+
+@router.patch("/{project_id}/task-book", summary="The lead edits the task book (draft or returned)")
+async def edit_task_book(
+    project_id: UUID, body: TaskBookUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    service.require_pi(principal, project)
+    await task_books.edit(uow, project, body)
+    await uow.commit()
+    return await _task_book_out(uow.session, project)
+
+
+@router.post(
+    "/{project_id}/actions/{action}", response_model=ProjectOut, summary="Take a step of the project"
+)
+async def act(
+    project_id: UUID,
+    action: Literal["submit_task_book", "return_task_book", "sign_task_book", "close_filed"],
+    body: ProjectAction,
+    uow: UnitOfWorkDep,
+    principal: PrincipalDep,
+) -> ProjectOut:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    if action == "submit_task_book":
+        service.require_pi(principal, project)
+        await task_books.submit(uow, project)
+    else:
+        service.require_staff(principal)
+        if action == "return_task_book":
+            if not (body.reason and body.reason.strip()):
+                raise ValidationFailed(
+                    [FieldIssue("reason", "required", "a return states why", "请填写退回理由")]
+                )
+            await task_books.return_(uow, project, body.reason)
+        elif action == "sign_task_book":
+            await task_books.sign(uow, project, body.reason)
+        else:
+            if project.source != "filing" or body.result is None:
+                raise ValidationFailed(
+                    [
+                        FieldIssue(
+                            "result",
+                            "required",
+                            "a filed project closes with its funder's verdict",
+                            "请填写备案项目结题结论",
+                        )
+                    ]
+                )
+            await service.transition(uow, project, "close_filed", reason=body.reason, result=body.result)
+    await uow.commit()
+    return out(project, principal)
+
+
+# -- indicators, reports, evaluations ----------------------------------------------------------------
+
+
+@router.get("/{project_id}/indicators", summary="Each indicator from promise to verdict, with deviation")
+async def indicators(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    project = await service.load(session, project_id, principal)
+    return {"project_id": str(project.id), "items": await reports.indicator_paths(session, project)}
+
+
+@router.post(
+    "/{project_id}/annual-reports", status_code=status.HTTP_201_CREATED, summary="年度进展报告 (lead)"
+)
+async def annual_report(
+    project_id: UUID, body: AnnualReportCreate, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    service.require_pi(principal, project)
+    report = await reports.submit_annual(uow, project, body)
+    await uow.commit()
+    return {
+        "id": str(report.id),
+        "year": report.year,
+        "spent_fen": report.spent_fen,
+        "progress": report.progress,
+    }
+
+
+@router.get("/{project_id}/annual-reports")
+async def annual_reports(
+    project_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> list[dict[str, Any]]:
+    await service.load(session, project_id, principal)
+    rows = (
+        await session.execute(
+            select(AnnualReport).where(AnnualReport.project_id == project_id).order_by(AnnualReport.year)
+        )
+    ).scalars()
+    return [
+        {
+            "id": str(r.id),
+            "year": r.year,
+            "summary": r.summary,
+            "spent_fen": r.spent_fen,
+            "progress": r.progress,
+            "submitted_at": r.submitted_at,
+        }
+        for r in rows
+    ]
+
+
+@router.post(
+    "/{project_id}/evaluations", status_code=status.HTTP_201_CREATED, summary="Request an evaluation (staff)"
+)
+async def request_evaluation(
+    project_id: UUID, body: EvaluationCreate, uow: UnitOfWorkDep, principal: StaffDep
+) -> dict[str, Any]:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    evaluation = await evaluations.request(uow, project, body.kind, body.due_date, body.reason)
+    await uow.commit()
+    return {
+        "request_id": str(evaluation.id),
+        "kind": evaluation.kind,
+        "state": evaluation.state,
+        "project_state": project.state,
+    }
+
+
+@router.get("/{project_id}/evaluations")
+async def list_evaluations(
+    project_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> list[dict[str, Any]]:
+    await service.load(session, project_id, principal)
+    rows = (
+        await session.execute(
+            select(ProjectEvaluation)
+            .where(ProjectEvaluation.project_id == project_id)
+            .order_by(ProjectEvaluation.requested_at)
+        )
+    ).scalars()
+    return [
+        {
+            "request_id": str(e.id),
+            "kind": e.kind,
+            "state": e.state,
+            "due_date": e.due_date,
+            "result": e.result,
+            "score": e.score,
+            "diligent": e.diligent,
+            "remarks": e.remarks,
+            "indicator_verdicts": e.indicator_verdicts,
+            "requested_at": e.requested_at,
+            "finalized_at": e.finalized_at,
+        }
+        for e in rows
+    ]
+
+
+@router.post(
+    "/{project_id}/fault-assessment", response_model=ProjectOut, summary="容错认定 of a failed project"
+)
+async def fault_assessment(
+    project_id: UUID, body: FaultAssessmentIn, uow: UnitOfWorkDep, principal: StaffDep
+) -> ProjectOut:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    await evaluations.assess_fault(uow, project, body)
+    await uow.commit()
+    return out(project, principal)
+
+
+# -- money --------------------------------------------------------------------------------------------
+
+
+@router.get("/{project_id}/disbursements")
+async def disbursements(
+    project_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> list[dict[str, Any]]:
+    await service.load(session, project_id, principal)
+    return [
+        {
+            "id": str(d.id),
+            "seq": d.seq,
+            "amount_fen": d.amount_fen,
+            "condition": d.condition,
+            "condition_zh": funding.CONDITIONS_ZH.get(d.condition, d.condition),
+            "state": d.state,
+            "due_since": d.due_since,
+            "paid_at": d.paid_at,
+            "voucher": d.voucher,
+            "cancelled_reason": d.cancelled_reason,
+        }
+        for d in await funding.of(session, project_id)
+    ]
+
+
+@router.post("/{project_id}/disbursements/{disbursement_id}/pay", summary="Record a payment (staff)")
+async def pay(
+    project_id: UUID, disbursement_id: UUID, body: PaymentIn, uow: UnitOfWorkDep, principal: StaffDep
+) -> dict[str, Any]:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    d = await funding.pay(uow, project, disbursement_id, body.voucher)
+    await uow.commit()
+    return {"id": str(d.id), "state": d.state, "amount_fen": d.amount_fen, "voucher": d.voucher}
+
+
+# -- changes -----------------------------------------------------------------------------------------
+
+
+def change_out(change: ProjectChange) -> ChangeOut:
+    o = ChangeOut.model_validate(change)
+    o.kind_zh = CHANGE_KINDS_ZH[change.kind]
+    return o
+
+
+@router.post("/{project_id}/changes", status_code=status.HTTP_201_CREATED, response_model=ChangeOut)
+async def request_change(
+    project_id: UUID, body: ChangeCreate, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> ChangeOut:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    change = await changes.request(uow, principal, project, body)
+    await uow.commit()
+    return change_out(change)
+
+
+@router.get("/{project_id}/changes", response_model=list[ChangeOut])
+async def list_changes(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> list[ChangeOut]:
+    await service.load(session, project_id, principal)
+    rows = (
+        await session.execute(
+            select(ProjectChange)
+            .where(ProjectChange.project_id == project_id)
+            .order_by(ProjectChange.requested_at)
+        )
+    ).scalars()
+    return [change_out(c) for c in rows]
+
+
+@router.post("/{project_id}/changes/{change_id}/actions/{action}", response_model=ChangeOut)
+async def act_on_change(
+    project_id: UUID,
+    change_id: UUID,
+    action: Literal["endorse", "approve", "reject", "withdraw"],
+    body: ChangeAction,
+    uow: UnitOfWorkDep,
+    principal: PrincipalDep,
+) -> ChangeOut:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    change = await changes.get(uow, project, change_id)
+    change = await changes.act(uow, principal, project, change, action, body.reason)
+    await uow.commit()
+    return change_out(change)
+
+
+# -- 赛马制 rounds ---------------------------------------------------------------------------------------
+
+
+@races_router.post(
+    "/calls/{call_id}/races/{challenge_id}/rounds",
+    status_code=status.HTTP_201_CREATED,
+    summary="赛马制: a milestone round over the racing teams (staff)",
+)
+async def open_round(
+    call_id: UUID,
+    challenge_id: str,
+    body: RaceRoundCreate,
+    uow: UnitOfWorkDep,
+    _: StaffDep,
+) -> dict[str, Any]:
+    call = await calls.get(uow.session, call_id, for_update=True)
+    rnd = await races.open_round(uow, call, challenge_id, body)
+    await uow.commit()
+    return {"id": str(rnd.id), "seq": rnd.seq, "state": rnd.state, "keep": rnd.keep, "rule_zh": races.RULE_ZH}
+
+
+@races_router.get("/calls/{call_id}/races/{challenge_id}/rounds")
+async def list_rounds(
+    call_id: UUID, challenge_id: str, session: SessionDep, _: StaffDep
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(r.id),
+            "seq": r.seq,
+            "label": r.label,
+            "keep": r.keep,
+            "state": r.state,
+            "due_date": r.due_date,
+            "outcome": r.outcome,
+            "decided_at": r.decided_at,
+            "rule_zh": races.RULE_ZH,
+        }
+        for r in await races.rounds_of(session, call_id, challenge_id)
+    ]

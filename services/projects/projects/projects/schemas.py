@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from projects.applications.schemas import BudgetLine, IndicatorCategory
+
+MisconductType = Literal[
+    "plagiarism",
+    "fabrication",
+    "falsification",
+    "ghostwriting",
+    "false_information",
+    "funds_misuse",
+    "review_misconduct",
+    "duplicate_application",
+]
+
+
+class ProjectOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    code: str
+    source: str
+    application_id: UUID | None
+    call_id: UUID | None
+    challenge_id: str | None
+    title: str
+    organisation_mode: str
+    organisation_mode_zh: str = ""
+    pi_person_id: UUID
+    unit_id: UUID
+    team_person_ids: list[str]
+    start_date: date
+    end_date: date
+    funding_fen: int
+    external_funding_fen: int
+    long_cycle: bool
+    non_consensus: bool
+    funding_basis: dict[str, Any]
+    state: str
+    state_zh: str = ""
+    result: str | None
+    result_zh: str | None = None
+    diligent_exempt: bool
+    misconduct: bool
+    fault_assessment: dict[str, Any] | None
+    version: int
+    allowed_actions: list[str] = []
+
+
+class TaskBookMilestone(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    due: date
+    deliverable: str = Field(min_length=1, max_length=500)
+    goals: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TaskBookIndicator(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: UUID | None = Field(None, description="an existing indicator; absent: a new one")
+    name: str = Field(min_length=1, max_length=200)
+    category: IndicatorCategory = IndicatorCategory.output
+    unit: str = Field("", max_length=40)
+    target: float = Field(ge=0, le=1e12)
+
+
+class TaskBookUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    objectives: str | None = Field(None, max_length=50_000)
+    milestones: list[TaskBookMilestone] | None = Field(None, max_length=50)
+    budget: list[BudgetLine] | None = Field(None, max_length=20)
+    indicators: list[TaskBookIndicator] | None = Field(None, max_length=50)
+
+
+class ProjectAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=2000)
+    result: Literal["excellent", "pass", "fail"] | None = Field(None, description="close_filed: 结题结论")
+
+
+class EvaluationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["mid_term", "milestone", "acceptance", "performance"]
+    due_date: date
+    reason: str | None = Field(None, max_length=2000)
+
+
+class IndicatorProgress(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicator_id: UUID
+    value: float = Field(ge=0, le=1e12)
+    note: str = Field("", max_length=2000)
+
+
+class AnnualReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(ge=2000, le=2100)
+    summary: str = Field(min_length=10, max_length=50_000)
+    spent_fen: int = Field(ge=0, le=10**14)
+    progress: list[IndicatorProgress] = Field(default_factory=list, max_length=50)
+
+
+class ChangeCreate(BaseModel):
+    """A change request; which fields it needs depends on its kind."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["pi_change", "unit_change", "extension", "budget_adjustment", "termination"]
+    reason: str = Field(min_length=2, max_length=5000)
+    new_pi_person_id: UUID | None = None
+    new_unit_id: UUID | None = None
+    new_end_date: date | None = None
+    budget: list[BudgetLine] | None = Field(None, max_length=20)
+
+
+class ChangeAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=2000)
+
+
+class ChangeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: UUID
+    project_id: UUID
+    kind: str
+    kind_zh: str = ""
+    state: str
+    details: dict[str, Any]
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    endorsed_by: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+class FaultAssessmentIn(BaseModel):
+    """容错认定 of a failed or terminated project: did the team do its duty?"""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["diligent", "not_diligent", "misconduct"]
+    reason: str = Field(min_length=2, max_length=5000)
+    evidence: str = Field("", max_length=5000, description="专家评议意见、审计报告等")
+    decision_document: str | None = Field(None, max_length=200)
+    misconduct_type: MisconductType | None = None
+    person_ids: list[UUID] | None = Field(
+        None, max_length=50, description="misconduct: who; default the lead"
+    )
+    unit_responsible: bool = Field(False, description="misconduct: the unit is responsible too")
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    voucher: str = Field(min_length=2, max_length=100, description="拨款凭证号")
+
+
+class RaceRoundCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=2, max_length=200)
+    keep: int = Field(ge=1, le=10, description="teams that continue after this milestone")
+    due_date: date

@@ -83,6 +83,7 @@ def _ops_router(definition: ServiceDefinition, metrics: ServiceMetrics) -> APIRo
             metrics.event_gaps.set(len(gaps))
             if runtime.consumer is not None:
                 metrics.events_applied.set(runtime.consumer.applied_total)
+                metrics.events_duplicates.set(runtime.consumer.duplicates_total)
                 for source, lag in (await runtime.consumer.lag()).items():
                     metrics.consumer_lag.labels(source=source).set(lag)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

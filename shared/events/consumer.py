@@ -150,6 +150,7 @@ class InboxConsumer:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.applied_total = 0
+        self.duplicates_total = 0  # deliveries recognised as already applied (inbox hit)
         self.parked_total = 0
 
     def durable_name(self, source: str) -> str:
@@ -269,6 +270,7 @@ class InboxConsumer:
             await self._apply_batch_one_by_one(batch)
             return
         self.applied_total += applied
+        self.duplicates_total += len(batch) - applied
         for msg, _, _ in batch:
             await msg.ack()
 
@@ -342,6 +344,7 @@ class InboxConsumer:
             await self._track_sequences(session, [e for m, e, _ in batch if m in done])
             await session.commit()
         self.applied_total += applied
+        self.duplicates_total += len(done) - applied
         for msg in done:
             await msg.ack()
         for msg, envelope, error in failures:
@@ -404,6 +407,7 @@ class InboxConsumer:
                 await also(session)
             await uow.commit()
         if not fresh:
+            self.duplicates_total += 1
             return ApplyOutcome.DUPLICATE
         self.applied_total += 1
         return ApplyOutcome.APPLIED

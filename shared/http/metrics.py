@@ -35,6 +35,11 @@ class ServiceMetrics:
         self.events_applied = Gauge(
             "events_applied", "Events applied by this process", registry=self.registry
         )
+        self.events_duplicates = Gauge(
+            "events_duplicates",
+            "Deliveries this process recognised as already applied and skipped",
+            registry=self.registry,
+        )
         self.info = Gauge("service_info", "Service identity", ["service"], registry=self.registry)
         self.info.labels(**labels).set(1)
 

@@ -27,6 +27,8 @@ CLUSTER_EDITORS = STAFF | {Role.cluster_secretariat.value}
 DUTY_STAFF = frozenset({Role.department_staff.value})
 EXPERTS_AND_DUTY_STAFF = DUTY_STAFF | {Role.expert.value}
 APPLICATION_PARTIES = UNIT_ADMINS | {Role.applicant.value, Role.competent_department.value}
+PROJECT_PARTIES = STAFF | {Role.applicant.value, Role.host_unit_admin.value}
+FILERS = frozenset({Role.host_unit_admin.value, Role.cluster_secretariat.value})
 SERVICES = ("registry", "projects", "evaluation")
 
 
@@ -145,6 +147,36 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/applications/{app_id}/steps", APPLICATION_PARTIES),
         r("projects", "GET", "/applications/{app_id}/versions", APPLICATION_PARTIES),
         r("projects", "GET", "/applications/{app_id}/seals", APPLICATION_PARTIES),
+        # projects: organisation modes, the project after approval, filings (备案); the service
+        # checks who acts on each object (the project lead, the host unit, staff)
+        r("projects", "GET", "/modes", ANYONE_SIGNED_IN),
+        r("projects", "POST", "/calls/{call_id}/designations", STAFF),
+        r("projects", "GET", "/calls/{call_id}/designations", STAFF),
+        r("projects", "POST", "/calls/{call_id}/races/{challenge_id}/rounds", STAFF),
+        r("projects", "GET", "/calls/{call_id}/races/{challenge_id}/rounds", STAFF),
+        r("projects", "POST", "/applications/{app_id}/verification", STAFF),
+        r("projects", "GET", "/projects", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/machine", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/projects/statistics", STAFF),
+        r("projects", "GET", "/projects/{project_id}", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}/timeline", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}/task-book", PROJECT_PARTIES),
+        r("projects", "PATCH", "/projects/{project_id}/task-book", {Role.applicant.value}),
+        r("projects", "POST", "/projects/{project_id}/actions/{action}", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}/indicators", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}/annual-reports", PROJECT_PARTIES),
+        r("projects", "POST", "/projects/{project_id}/annual-reports", {Role.applicant.value}),
+        r("projects", "GET", "/projects/{project_id}/evaluations", PROJECT_PARTIES),
+        r("projects", "POST", "/projects/{project_id}/evaluations", STAFF),
+        r("projects", "POST", "/projects/{project_id}/fault-assessment", STAFF),
+        r("projects", "GET", "/projects/{project_id}/disbursements", PROJECT_PARTIES),
+        r("projects", "POST", "/projects/{project_id}/disbursements/{disbursement_id}/pay", STAFF),
+        r("projects", "GET", "/projects/{project_id}/changes", PROJECT_PARTIES),
+        r("projects", "POST", "/projects/{project_id}/changes", PROJECT_PARTIES),
+        r("projects", "POST", "/projects/{project_id}/changes/{change_id}/actions/{action}", PROJECT_PARTIES),
+        r("projects", "GET", "/filings", STAFF | FILERS),
+        r("projects", "POST", "/filings", FILERS),
+        r("projects", "POST", "/filings/{filing_id}/actions/{action}", STAFF),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # evaluation: the expert database (专家库); the service checks each staff member's duty
         # (expert_db, request, draw) and lets an expert see only their own profile

@@ -192,6 +192,56 @@ async def test_open_data_serves_public_fields_with_paging_and_updated_since(gate
     assert naive.status_code == 422
 
 
+async def test_open_instruments_are_served_and_a_retired_one_comes_through_closed(gateway: Any) -> None:
+    headers = await partner_token(gateway, await register_partner(gateway))
+    instrument = {
+        "id": "00000000-0000-7000-8000-00000000a001",
+        "platform_id": "00000000-0000-7000-8000-00000000b001",
+        "owner_unit_id": organisation(1)["id"],
+        "name": "场发射扫描电子显微镜",
+        "category": "electron_optics",
+        "model": "SU8220",
+        "value_fen": 380_000_000,
+        "location": "包头市稀土高新区",
+        "open_for_sharing": True,
+        "booking_contact": "0472-5110000",
+        "annual_service_hours": 1200,
+        "status": "in_service",
+        "retired_on": None,
+        "version": 1,
+    }
+    await publish(gateway, "registry.instrument.registered", "instrument/a001", **instrument)
+
+    async def served() -> list[Any]:
+        body = (await gateway.client.get("/open-data/instruments", headers=headers)).json()
+        return list(body["items"])
+
+    await eventually(served, timeout=10)
+    [record] = await served()
+    assert record["data"]["name"] == "场发射扫描电子显微镜" and record["data"]["open_for_sharing"] is True
+    assert "retired_on" not in record["data"]
+    retired = instrument | {
+        "open_for_sharing": False,
+        "status": "retired",
+        "retired_on": "2026-11-01",
+        "version": 2,
+        "changed_fields": ["status"],
+        "reason": "设备报废（内部处置文件）",
+    }
+    await publish(gateway, "registry.instrument.retired", "instrument/a001", **retired)
+
+    async def closed() -> bool:
+        [record] = await served()
+        return record["version"] == 2
+
+    await eventually(closed, timeout=10)
+    [record] = await served()
+    assert record["data"]["open_for_sharing"] is False and record["data"]["status"] == "retired"
+    assert "reason" not in record["data"]
+    listed = (await gateway.client.get("/open-data", headers=headers)).json()
+    assert {"instruments", "platforms", "calls", "projects", "organisations"} == {c["kind"] for c in listed}
+
+
 async def test_an_older_event_never_overwrites_a_newer_record(gateway: Any) -> None:
     headers = await partner_token(gateway, await register_partner(gateway))
     await publish(

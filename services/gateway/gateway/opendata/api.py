@@ -19,7 +19,7 @@ from shared.http.schemas import Page
 
 router = APIRouter(prefix="/open-data", tags=["open data"])
 ReaderDep = Annotated[PartnerClient, Depends(require_scope(PartnerScope.open_data_read))]
-Kind = Literal["organisations", "platforms", "calls", "projects"]
+Kind = Literal["organisations", "platforms", "calls", "projects", "instruments"]
 assert set(Kind.__args__) == {p.kind for p in PROJECTIONS}  # type: ignore[attr-defined]
 
 

@@ -1,8 +1,8 @@
 """Which events feed which open-data collection, and which of their fields are public.
 
 One line per collection. Fields not listed (people's ids, reasons, internal documents) never
-reach a partner. Large instruments open for sharing (大型科研仪器开放共享) join as one more line
-once the registry publishes their events.
+reach a partner. An instrument closed for sharing or retired keeps coming through with
+``open_for_sharing`` false and its ``status``, so that a partner's copy drops it too.
 """
 
 from __future__ import annotations
@@ -78,6 +78,26 @@ PROJECTIONS: tuple[Projection, ...] = (
         ("projects.project.approved",),
         "project_id",
         ("project_id", "code", "call_id", "title", "organisation_mode", "unit_id", "start_date", "end_date"),
+    ),
+    Projection(
+        "instruments",
+        "大型科研仪器开放共享",
+        ("registry.instrument.*",),
+        "id",
+        (
+            "id",
+            "platform_id",
+            "owner_unit_id",
+            "name",
+            "category",
+            "model",
+            "value_fen",
+            "location",
+            "open_for_sharing",
+            "booking_contact",
+            "annual_service_hours",
+            "status",
+        ),
     ),
 )
 BY_KIND = {p.kind: p for p in PROJECTIONS}

@@ -13,6 +13,7 @@ from evaluation.assessments.events import (
     LAB_ASSESSMENT_FINALIZED,
     PROJECT_EVALUATION_FINALIZED,
 )
+from evaluation.assignment.jobs import RunWorkers
 from evaluation.db import Base, kit
 from evaluation.experts.events import EXPERT_EVENTS
 from evaluation.forms import api as forms_api
@@ -22,12 +23,31 @@ from evaluation.reviews import api as reviews_api
 from evaluation.reviews.events import REVIEW_COMPLETED
 from evaluation.rounds import api as rounds_api
 from evaluation.settings import EvaluationSettings
-from shared.service import ServiceDefinition
+from shared.service import ServiceDefinition, ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
 # importing them registers their handlers on the service's Handlers
 _ = (evaluation.rounds.handlers, evaluation.assessments.handlers)
+
+
+async def _start_workers(runtime: ServiceRuntime) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, EvaluationSettings)
+    workers = RunWorkers(
+        runtime.sessionmaker,
+        runtime.tables,
+        count=settings.run_workers,
+        lease_seconds=settings.run_lease_seconds,
+        poll_seconds=settings.run_poll_seconds,
+        max_attempts=settings.run_max_attempts,
+    )
+    runtime.extras["run_workers"] = workers
+    workers.start()
+
+
+async def _stop_workers(runtime: ServiceRuntime) -> None:
+    await runtime.extras["run_workers"].stop()
 
 
 def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefinition:
@@ -48,6 +68,8 @@ def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefin
             metadata_api.router,
         ],
         handlers=handlers,
+        startup_hooks=[_start_workers],
+        shutdown_hooks=[_stop_workers],
         produces=[
             *EXPERT_EVENTS.values(),
             REVIEW_COMPLETED,

@@ -18,7 +18,7 @@ from evaluation.experts.events import (
     ApplicationReady,
     PersonSnapshot,
 )
-from evaluation.rounds.models import ReviewRound, RoundItem
+from evaluation.rounds.models import Assignment, ReviewRound, RoundItem
 from shared.testing.events import publish_as_producer
 from shared.testing.servers import eventually
 
@@ -56,14 +56,45 @@ class Office:
         body = {"k": k, "max_load": 10, "reserve": reserve}
         r = await self.client.post(f"/rounds/{round_id}/request", json=body, headers=self.requester)
         assert r.status_code == 200, r.text
-        run = await self.client.post(
-            f"/rounds/{round_id}/runs",
-            json={"mode": "draw", "seed": seed, "commit": True},
-            headers=self.drawer,
-        )
-        assert run.status_code == 200 and not run.json()["shortfalls"], run.text
+        run = await self.run(round_id, {"mode": "draw", "seed": seed, "commit": True})
+        assert run["status"] == "done" and not run["shortfalls"], run
         opened = await self.client.post(f"/rounds/{round_id}/open", headers=self.drawer)
         assert opened.status_code == 200, opened.text
+
+    async def run(self, round_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Queue an assignment run (202) and follow it until it ends; the run with its assignments."""
+        queued = await self.client.post(f"/rounds/{round_id}/runs", json=body, headers=self.drawer)
+        assert queued.status_code == 202, queued.text
+        assert queued.json()["status"] == "queued"
+        return await self.finished(queued.json()["id"])
+
+    async def finished(self, run_id: str) -> dict[str, Any]:
+        final: dict[str, Any] = {}
+
+        async def ended() -> bool:
+            r = await self.client.get(f"/runs/{run_id}", headers=self.drawer)
+            final.update(r.json())
+            return final["status"] in ("done", "failed", "cancelled")
+
+        await eventually(ended, timeout=15)
+        return final
+
+    async def requested_round(self, items: int, k: int = 2, **kw: Any) -> tuple[str, list[UUID], UUID]:
+        """A round of ``items`` applications with k experts per item requested."""
+        call = uuid4()
+        ids = [await self.item(call, **kw) for _ in range(items)]
+        round_id = await self.round_with(call, items)
+        body = {"k": k, "max_load": 5, "reserve": 2}
+        r = await self.client.post(f"/rounds/{round_id}/request", json=body, headers=self.requester)
+        assert r.status_code == 200, r.text
+        return round_id, ids, call
+
+    async def live(self, round_id: str) -> list[Assignment]:
+        async with self.svc.runtime.sessionmaker() as s:
+            q = select(Assignment).where(
+                Assignment.round_id == UUID(round_id), Assignment.status.in_(("assigned", "accepted"))
+            )
+            return list((await s.execute(q)).scalars())
 
     async def tasks(self, person_id: Any) -> list[dict[str, Any]]:
         r = await self.client.get("/reviews/mine", headers=self.as_person(person_id))
@@ -213,3 +244,9 @@ async def evaluation(start_service: Any) -> AsyncIterator[Any]:
 @pytest.fixture
 def office(evaluation: Any, auth: Any) -> Office:
     return Office(evaluation, auth)
+
+
+@pytest.fixture
+def office_for(auth: Any) -> Any:
+    """An Office for a service the test started itself (e.g. with other settings)."""
+    return lambda svc: Office(svc, auth)

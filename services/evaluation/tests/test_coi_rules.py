@@ -29,6 +29,12 @@ def item(**kw: Any) -> ItemFacts:
     [
         ("same_unit", ExpertFacts(PERSON, UNIT), item(applicant_unit_id=UNIT), {}),
         ("same_unit", ExpertFacts(PERSON, UNIT), item(team_unit_ids=[UNIT]), {}),
+        (
+            "same_unit",
+            ExpertFacts(PERSON, UNIT, unit_code="91150100MA0N000001"),
+            item(unit_codes={"91150100MA0N000001"}),
+            {},
+        ),
         ("on_team", ExpertFacts(PERSON, UNIT), item(team_person_ids=[PERSON]), {}),
         ("on_team", ExpertFacts(PERSON, UNIT), item(applicant_person_id=PERSON), {}),
         (
@@ -41,6 +47,13 @@ def item(**kw: Any) -> ItemFacts:
         ("collaborator", ExpertFacts(PERSON, UNIT, collaborators={OTHER}), item(team_person_ids=[OTHER]), {}),
         ("integrity", ExpertFacts(PERSON, UNIT, barred=True), item(), {}),
         ("applicant_avoid", ExpertFacts(PERSON, UNIT), item(avoid_person_ids=[PERSON]), {}),
+        ("applicant_avoid", ExpertFacts(PERSON, UNIT), item(avoid_unit_ids=[UNIT]), {}),
+        (
+            "same_department",
+            ExpertFacts(PERSON, UNIT, department_id=OTHER),
+            item(departments={OTHER}),
+            {"same_department": {"enabled": True}},
+        ),
         (
             "same_department",
             ExpertFacts(PERSON, UNIT, department_id=OTHER),

@@ -109,8 +109,8 @@ async def test_a_conflicted_expert_is_never_drawn_and_the_draw_repeats_from_its_
         await office.expert()
     round_id, _, _ = await requested_round(office, 3, unit=unit)
     body = {"mode": "draw", "seed": 42, "commit": False}
-    first = (await office.client.post(f"/rounds/{round_id}/runs", json=body, headers=office.drawer)).json()
-    again = (await office.client.post(f"/rounds/{round_id}/runs", json=body, headers=office.drawer)).json()
+    first = await office.run(round_id, body)
+    again = await office.run(round_id, body)
     pairs = [(a["item_id"], a["expert_id"], a["status"]) for a in first["assignments"]]
     assert pairs == [(a["item_id"], a["expert_id"], a["status"]) for a in again["assignments"]]
     assert first["seed"] == 42 and not first["shortfalls"]
@@ -126,17 +126,15 @@ async def test_the_drawn_list_is_sealed_until_the_review_opens(office: Any) -> N
         f"/rounds/{round_id}/runs", json={"commit": True}, headers=office.requester
     )
     assert refused.status_code == 403  # requesting and drawing are separate duties
-    run = await office.client.post(
-        f"/rounds/{round_id}/runs", json={"commit": True, "seed": 7}, headers=office.drawer
-    )
-    assert run.status_code == 200, run.text
+    run = await office.run(round_id, {"commit": True, "seed": 7})
+    assert run["status"] == "done", run
     assert (
         await office.client.get(f"/rounds/{round_id}/assignments", headers=office.requester)
     ).status_code == 403
     assert (
         await office.client.get(f"/rounds/{round_id}/assignments", headers=office.drawer)
     ).status_code == 200
-    chosen = next(a for a in run.json()["assignments"] if a["status"] == "assigned")
+    chosen = next(a for a in run["assignments"] if a["status"] == "assigned")
     person = next(e["person_id"] for e in experts if e["id"] == chosen["expert_id"])
     mine = await office.client.get("/assignments/mine", headers=office.as_person(person))
     assert [a["item_id"] for a in mine.json()] == [chosen["item_id"]]
@@ -156,9 +154,7 @@ async def test_optimal_run_explains_choices_and_names_items_without_enough_exper
     lonely = await office.item(call, disciplines=("Z9999",), keywords=("深空",))
     round_id = await office.round_with(call, 2)
     await office.client.post(f"/rounds/{round_id}/request", json={"k": 2}, headers=office.requester)
-    run = (
-        await office.client.post(f"/rounds/{round_id}/runs", json={"mode": "optimal"}, headers=office.drawer)
-    ).json()
+    run = await office.run(round_id, {"mode": "optimal"})
     best = max(run["assignments"], key=lambda a: a["affinity"])
     assert best["candidate_rank"] == 1 and best["discipline_score"] == 1.0 and best["keyword_score"] == 1.0
     assert [s["item_id"] for s in run["shortfalls"]] == [str(lonely)]
@@ -189,10 +185,8 @@ async def test_a_late_declaration_voids_the_assignment_and_a_replacement_is_reco
     experts = [await office.expert() for _ in range(4)]
     applicant = uuid4()
     round_id, _, _ = await requested_round(office, 1, k=1, applicant=applicant)
-    run = await office.client.post(
-        f"/rounds/{round_id}/runs", json={"commit": True, "seed": 1}, headers=office.drawer
-    )
-    first = next(a for a in run.json()["assignments"] if a["status"] == "assigned")
+    run = await office.run(round_id, {"commit": True, "seed": 1})
+    first = next(a for a in run["assignments"] if a["status"] == "assigned")
     who = next(e for e in experts if e["id"] == first["expert_id"])
     declared = await office.client.post(
         f"/experts/{who['id']}/declarations",
@@ -210,10 +204,8 @@ async def test_a_late_declaration_voids_the_assignment_and_a_replacement_is_reco
 async def test_a_decline_needs_a_reason_and_is_replaced(office: Any) -> None:
     experts = [await office.expert() for _ in range(3)]
     round_id, _, _ = await requested_round(office, 1, k=1)
-    run = await office.client.post(
-        f"/rounds/{round_id}/runs", json={"commit": True, "seed": 3}, headers=office.drawer
-    )
-    a = next(x for x in run.json()["assignments"] if x["status"] == "assigned")
+    run = await office.run(round_id, {"commit": True, "seed": 3})
+    a = next(x for x in run["assignments"] if x["status"] == "assigned")
     mine = await office.client.get(
         "/assignments/mine",
         headers=office.as_person(next(e["person_id"] for e in experts if e["id"] == a["expert_id"])),
@@ -241,10 +233,8 @@ async def test_concurrent_runs_and_a_declaration_never_leave_a_conflicted_assign
     target = experts[0]
 
     async def run(seed: int) -> int:
-        r = await office.client.post(
-            f"/rounds/{round_id}/runs", json={"commit": True, "seed": seed}, headers=office.drawer
-        )
-        return int(r.status_code)
+        done = await office.run(round_id, {"commit": True, "seed": seed})
+        return 200 if done["status"] in ("done", "failed") else 500
 
     async def declare() -> int:
         r = await office.client.post(

@@ -17,6 +17,7 @@ class PersonSnapshot(EventPayload):
     unit_id: UUID | None = None
     title: str | None = None
     discipline: str | None = None
+    department_id: UUID | None = None  # 院系/部门, where registry carries it
     version: int
 
 
@@ -87,5 +88,14 @@ CALL_PUBLISHED = EventType("projects.call.published", CallPublished)
 
 EXPERT_EVENTS = {
     action: EventType(f"evaluation.expert.{action}", ExpertChanged)
-    for action in ("applied", "approved", "rejected", "suspended", "retired", "reconfirmed")
+    for action in (
+        "applied",
+        "approved",
+        "rejected",
+        "suspended",
+        "retired",
+        "reconfirmed",
+        "updated",
+        "reconfirmation_requested",
+    )
 }

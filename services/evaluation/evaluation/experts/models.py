@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,8 @@ class PersonView(Base):
     unit_id: Mapped[UUID | None] = mapped_column(Uuid)
     title: Mapped[str | None] = mapped_column(String(50))
     discipline: Mapped[str | None] = mapped_column(String(20))
+    # the person's department (院系/部门) where registry carries one: the same_department rule
+    department_id: Mapped[UUID | None] = mapped_column(Uuid)
     version: Mapped[int] = mapped_column(Integer)
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -51,6 +53,7 @@ class Collaboration(Base):
     """An approved project's people (projects.project.approved): co-applicants are collaborators."""
 
     __tablename__ = "collaborations"
+    __table_args__ = (Index("ix_collaborations_person_ids", "person_ids", postgresql_using="gin"),)
 
     project_id: Mapped[UUID] = mapped_column(primary_key=True)
     application_id: Mapped[UUID | None] = mapped_column(Uuid)  # its application's review item
@@ -66,6 +69,8 @@ class Expert(Base):
     person_id: Mapped[UUID] = mapped_column(Uuid, unique=True)
     name: Mapped[str] = mapped_column(String(100))
     unit_id: Mapped[UUID | None] = mapped_column(Uuid, index=True)
+    # unified social credit code of the unit: a unit is the same unit under any of its ids
+    unit_credit_code: Mapped[str | None] = mapped_column(String(18))
     region: Mapped[str] = mapped_column(String(6))
     title: Mapped[str] = mapped_column(String(50))
     disciplines: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
@@ -77,6 +82,7 @@ class Expert(Base):
     origin: Mapped[str] = mapped_column(String(20))
     credit_score: Mapped[int] = mapped_column(Integer, default=100)
     confirmed_until: Mapped[date | None] = mapped_column(Date)
+    reconfirm_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

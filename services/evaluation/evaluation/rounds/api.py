@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 
+from evaluation.assignment import jobs
+from evaluation.experts import service as experts_service
 from evaluation.experts.models import Expert
 from evaluation.rounds import service
-from evaluation.rounds.models import Assignment, ReviewRound
+from evaluation.rounds.models import Assignment, AssignmentRun, ReviewRound, RoundItem
+from evaluation.settings import EvaluationSettings
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
@@ -40,14 +43,68 @@ Requester = Annotated[Principal, duty("request")]
 Drawer = Annotated[Principal, duty("draw")]
 
 
+class AvailabilityWindow(BaseModel):
+    """A period the expert can review in; an expert with windows is drawn only inside one."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    from_: date = Field(alias="from")
+    to: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AvailabilityWindow:
+        if self.to < self.from_:
+            raise ValueError("'to' is before 'from' / 结束日期早于开始日期")
+        return self
+
+
+Disciplines = list[Annotated[str, Field(min_length=1, max_length=20)]]
+Keywords = list[Annotated[str, Field(min_length=1, max_length=50)]]
+
+
+class ExpertSelfEdit(BaseModel):
+    """What an expert may change on their own profile (title, region, unit: the staff's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    disciplines: Disciplines | None = Field(default=None, min_length=1, max_length=10)
+    keywords: Keywords | None = Field(default=None, max_length=20)
+    directions: str | None = Field(default=None, max_length=2000)
+    availability: list[AvailabilityWindow] | None = Field(default=None, max_length=20)
+    max_load: int | None = Field(default=None, ge=1, le=200)
+    reason: str | None = Field(default=None, max_length=500)
+
+    def changes(self) -> dict[str, Any]:
+        data = self.model_dump(exclude_unset=True, exclude={"reason"}, by_alias=True, mode="json")
+        return {k: v for k, v in data.items() if v is not None}
+
+
+class ExpertStaffEdit(ExpertSelfEdit):
+    region: str | None = Field(default=None, min_length=2, max_length=6)
+    title: str | None = Field(default=None, min_length=1, max_length=50)
+    unit_credit_code: str | None = Field(default=None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+
+
+class AvoidanceItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person_id: UUID | None = None
+    unit_id: UUID | None = None
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class AvoidanceIn(BaseModel):
+    requests: list[AvoidanceItem] = Field(min_length=1, max_length=10)
+
+
 class ExpertIn(BaseModel):
     region: str = Field(min_length=2, max_length=6, description="盟市 code, or 'out' (区外)")
     title: str = Field(min_length=1, max_length=50)
     disciplines: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(min_length=1, max_length=10)
     keywords: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default=[], max_length=20)
     directions: str = Field(default="", max_length=2000)
-    availability: list[dict[str, date]] = Field(default=[], max_length=20)
+    availability: list[AvailabilityWindow] = Field(default=[], max_length=20)
     max_load: int = Field(default=20, ge=1, le=200)
+
+    def data(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, mode="json", exclude={"person_id"})
 
 
 class Nomination(ExpertIn):
@@ -71,6 +128,9 @@ class ExpertOut(BaseModel):
     origin: str
     credit_score: int
     confirmed_until: date | None
+    reconfirm_requested_at: datetime | None = None
+    availability: list[dict[str, Any]] = []
+    unit_credit_code: str | None = None
     version: int
 
     @classmethod
@@ -95,6 +155,9 @@ class RequestIn(BaseModel):
     max_load: int = Field(default=20, ge=1, le=200)
     reserve: int = Field(default=3, ge=0, le=10)
     rules: dict[str, dict[str, Any]] = {}
+    review_starts: date | None = Field(
+        default=None, description="first review day: availability is checked from it"
+    )
 
 
 class RunIn(BaseModel):
@@ -124,12 +187,28 @@ class AssignmentOut(BaseModel):
 
 class RunOut(BaseModel):
     id: UUID
+    round_id: UUID
     mode: str
     seed: int | None
-    status: str
+    commit: bool
+    params: dict[str, Any]
+    status: str = Field(description="queued, running, done, failed, cancelled")
+    status_zh: str
+    stage: str | None
+    stage_zh: str | None
+    progress: int = Field(description="percent")
+    cancel_requested: bool
+    attempts: int
+    heartbeat_at: datetime | None
+    lease_until: datetime | None
     objective: float | None
+    assigned: int | None
     shortfalls: list[dict[str, Any]]
-    assignments: list[AssignmentOut]
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    assignments: list[AssignmentOut] | None = None
 
 
 class RoundOut(BaseModel):
@@ -140,6 +219,7 @@ class RoundOut(BaseModel):
     period: str | None
     name: str
     status: str
+    review_starts: date | None = None
     review_deadline: date | None
     budget_fen: int | None
     k: int
@@ -178,7 +258,7 @@ async def apply(body: ExpertIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> 
     """Self-application (自荐): the caller's verified registry identity is the expert."""
     if principal.person_id is None:
         raise Forbidden("only a verified registry person can apply", "需要实名核验的登记人员")
-    e = await service.enrol(uow, person_id=UUID(principal.person_id), origin="self", data=body.model_dump())
+    e = await service.enrol(uow, person_id=UUID(principal.person_id), origin="self", data=body.data())
     await uow.commit()
     return ExpertOut.of(e)
 
@@ -186,8 +266,7 @@ async def apply(body: ExpertIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> 
 @router.post("/experts", status_code=status.HTTP_201_CREATED, response_model=ExpertOut)
 async def nominate(body: Nomination, uow: UnitOfWorkDep, _: ExpertDb) -> ExpertOut:
     """Nomination (推荐) by the expert-database staff."""
-    data = body.model_dump(exclude={"person_id"})
-    e = await service.enrol(uow, person_id=body.person_id, origin="nominated", data=data)
+    e = await service.enrol(uow, person_id=body.person_id, origin="nominated", data=body.data())
     await uow.commit()
     return ExpertOut.of(e)
 
@@ -221,16 +300,95 @@ async def declare(
     return {"id": str(d.id), "expert_id": str(e.id)}
 
 
+def _settings(request: Request) -> EvaluationSettings:
+    settings = request.app.state.runtime.settings
+    assert isinstance(settings, EvaluationSettings)
+    return settings
+
+
+async def _mine(session: Any, principal: Principal) -> Expert:
+    e: Expert | None = None
+    if principal.person_id:
+        q = select(Expert).where(Expert.person_id == principal.person_id)
+        e = (await session.execute(q)).scalar_one_or_none()
+    if e is None:
+        raise NotFound("you are not in the expert database", "您不在专家库中")
+    return e
+
+
+@router.patch("/experts/me", response_model=ExpertOut)
+async def edit_my_profile(body: ExpertSelfEdit, uow: UnitOfWorkDep, principal: PrincipalDep) -> ExpertOut:
+    """The expert edits their disciplines, keywords, directions, availability windows and load."""
+    e = await _mine(uow.session, principal)
+    await experts_service.edit_profile(
+        uow, e, body.changes(), allowed=experts_service.SELF_EDITABLE, reason=body.reason
+    )
+    await uow.commit()
+    return ExpertOut.of(e)
+
+
+@router.post("/experts/me/reconfirm", response_model=ExpertOut)
+async def reconfirm_mine(request: Request, uow: UnitOfWorkDep, principal: PrincipalDep) -> ExpertOut:
+    """The expert confirms their details are current (定期确认)."""
+    e = await _mine(uow.session, principal)
+    await experts_service.reconfirm(uow, e, months=_settings(request).expert_confirm_months, by_expert=True)
+    await uow.commit()
+    return ExpertOut.of(e)
+
+
+@router.post("/experts/reconfirmation-sweep")
+async def reconfirmation_sweep(request: Request, uow: UnitOfWorkDep, _: ExpertDb) -> dict[str, Any]:
+    """Ask the experts whose confirmation lapses soon; list those already lapsed (not drawn)."""
+    result = await experts_service.reconfirmation_sweep(
+        uow, notice_days=_settings(request).reconfirm_notice_days
+    )
+    await uow.commit()
+    return result
+
+
+@router.patch("/experts/{expert_id}", response_model=ExpertOut)
+async def edit_profile(expert_id: UUID, body: ExpertStaffEdit, uow: UnitOfWorkDep, _: ExpertDb) -> ExpertOut:
+    e = await _expert(uow.session, expert_id)
+    await experts_service.edit_profile(
+        uow, e, body.changes(), allowed=experts_service.STAFF_EDITABLE, reason=body.reason
+    )
+    await uow.commit()
+    return ExpertOut.of(e)
+
+
+@router.post("/reviews/applications/{application_id}/avoidance", status_code=status.HTTP_201_CREATED)
+async def request_avoidance(
+    application_id: UUID, body: AvoidanceIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """申请回避: the applicant names experts or units that should not review the application."""
+    item = await uow.session.get(RoundItem, application_id)
+    if item is None or principal.person_id is None or str(item.applicant_person_id) != principal.person_id:
+        raise NotFound(f"application {application_id} not found", "未找到该申请")
+    rows = await experts_service.request_avoidance(
+        uow, item, requests=[r.model_dump() for r in body.requests], requested_by=principal.user_id
+    )
+    await uow.commit()
+    return {
+        "application_id": str(item.id),
+        "avoid_person_ids": [str(p) for p in item.avoid_person_ids],
+        "avoid_unit_ids": [str(u) for u in item.avoid_unit_ids],
+        "requests": [str(r.id) for r in rows],
+    }
+
+
 @router.post("/experts/{expert_id}/{action}", response_model=ExpertOut)
 async def change_status(
     expert_id: UUID,
     action: Literal["approve", "reject", "suspend", "reinstate", "retire", "reconfirm"],
     body: Transition,
+    request: Request,
     uow: UnitOfWorkDep,
     _: ExpertDb,
 ) -> ExpertOut:
     e = await _expert(uow.session, expert_id)
-    await service.transition(uow, e, action, body.reason)
+    await service.transition(
+        uow, e, action, body.reason, confirm_months=_settings(request).expert_confirm_months
+    )
     await uow.commit()
     return ExpertOut.of(e)
 
@@ -377,35 +535,73 @@ async def request_experts(
         reserve=body.reserve,
         rules=body.rules,
         requested_by=principal.user_id,
+        review_starts=body.review_starts,
     )
     await uow.commit()
     return RoundOut.model_validate(r)
 
 
-@router.post("/rounds/{round_id}/runs", response_model=RunOut)
-async def run(round_id: UUID, body: RunIn, uow: UnitOfWorkDep, _: Drawer) -> RunOut:
-    """Preview (commit=false) or commit a draw or an optimal assignment."""
+def _run_out(run: AssignmentRun, assignments: list[Any] | None = None) -> RunOut:
+    return RunOut(**jobs.as_dict(run), assignments=assignments)
+
+
+async def _run(session: Any, run_id: UUID) -> AssignmentRun:
+    run: AssignmentRun | None = await session.get(AssignmentRun, run_id)
+    if run is None:
+        raise NotFound(f"assignment run {run_id} not found", "未找到该分配任务")
+    return run
+
+
+@router.post("/rounds/{round_id}/runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut)
+async def run(round_id: UUID, body: RunIn, request: Request, uow: UnitOfWorkDep, _: Drawer) -> RunOut:
+    """Queue a draw or an optimal assignment, as a preview (commit=false) or for real.
+
+    Answers at once with the run (202); follow it at ``GET /runs/{id}`` (status, stage, progress,
+    then the outcome) and stop it with ``POST /runs/{id}/cancel``.
+    """
     r = await _round(uow.session, round_id)
-    run_row, rows = await service.run_assignment(
+    job = await jobs.enqueue(
         uow,
         r,
         mode=body.mode,
         seed=body.seed,
         commit=body.commit,
-        out_of_province=body.out_of_province,
-        one_per_unit=body.one_per_unit,
-        min_load=body.min_load,
+        params=body.model_dump(include={"out_of_province", "one_per_unit", "min_load"}),
     )
     await uow.commit()
-    return RunOut(
-        id=run_row.id,
-        mode=run_row.mode,
-        seed=run_row.seed,
-        status=run_row.status,
-        objective=run_row.objective,
-        shortfalls=run_row.shortfalls,
-        assignments=[AssignmentOut(**row) for row in rows],
-    )
+    workers = request.app.state.runtime.extras.get("run_workers")
+    if workers is not None:
+        workers.notify()
+    return _run_out(job)
+
+
+@router.get("/rounds/{round_id}/runs", response_model=list[RunOut])
+async def list_runs(round_id: UUID, session: SessionDep, _: Drawer) -> list[RunOut]:
+    await _round(session, round_id)
+    q = select(AssignmentRun).where(AssignmentRun.round_id == round_id).order_by(AssignmentRun.created_at)
+    return [_run_out(x) for x in (await session.execute(q)).scalars()]
+
+
+@router.get("/runs/{run_id}", response_model=RunOut)
+async def get_run(run_id: UUID, session: SessionDep, _: Drawer) -> RunOut:
+    """A run's status and progress; once done, the assignments it proposed or wrote (sealed: draw duty)."""
+    job = await _run(session, run_id)
+    rows: list[Any] | None = None
+    if job.status == "done" and job.commit:
+        q = select(Assignment).where(Assignment.run_id == job.id).order_by(Assignment.item_id, Assignment.id)
+        rows = [AssignmentOut.model_validate(a) for a in (await session.execute(q)).scalars()]
+    elif job.status == "done":
+        rows = [AssignmentOut(**row) for row in job.preview or []]
+    return _run_out(job, rows)
+
+
+@router.post("/runs/{run_id}/cancel", response_model=RunOut)
+async def cancel_run(run_id: UUID, body: Transition, uow: UnitOfWorkDep, _: Drawer) -> RunOut:
+    """Cancel a queued run at once, or a running one at its next stage (it then writes nothing)."""
+    job = await _run(uow.session, run_id)
+    await jobs.cancel(uow, job, body.reason)
+    await uow.commit()
+    return _run_out(job)
 
 
 @router.post("/rounds/{round_id}/open", response_model=RoundOut)

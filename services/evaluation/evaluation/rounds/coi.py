@@ -14,9 +14,9 @@ RULES: dict[str, tuple[str, dict[str, Any]]] = {
     "on_team": ("专家本人为申请人或团队成员", {"enabled": True}),
     "declared": ("已声明的利益冲突（专家或申请方）", {"enabled": True}),
     "collaborator": ("近年合作者（共同承担项目）", {"enabled": True, "years": 3}),
-    "same_department": ("同一主管部门", {"enabled": False}),
+    "same_department": ("同一院系或主管部门", {"enabled": False}),
     "integrity": ("科研诚信记录限制评审", {"enabled": True}),
-    "applicant_avoid": ("申请人申请回避", {"enabled": True, "max_names": 3}),
+    "applicant_avoid": ("申请人申请回避（专家或单位）", {"enabled": True, "max_names": 3}),
 }
 
 
@@ -37,6 +37,7 @@ class ExpertFacts:
     person_id: UUID
     unit_id: UUID | None
     department_id: UUID | None = None
+    unit_code: str | None = None  # unified social credit code of the expert's unit
     barred: bool = False
     declared_persons: set[UUID] = field(default_factory=set)
     declared_units: set[UUID] = field(default_factory=set)
@@ -51,6 +52,9 @@ class ItemFacts:
     team_unit_ids: Collection[UUID]
     avoid_person_ids: Collection[UUID]
     competent_department_id: UUID | None = None
+    avoid_unit_ids: Collection[UUID] = ()
+    unit_codes: Collection[str] = ()  # credit codes of the applicant's, team's and avoided units
+    departments: Collection[UUID] = ()  # departments of the applicant and team members
 
 
 def conflicts(expert: ExpertFacts, item: ItemFacts, rules: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -59,7 +63,10 @@ def conflicts(expert: ExpertFacts, item: ItemFacts, rules: Mapping[str, Mapping[
     persons = {item.applicant_person_id, *item.team_person_ids}
     units = {item.applicant_unit_id, *item.team_unit_ids}
     found = []
-    if "same_unit" in on and expert.unit_id is not None and expert.unit_id in units:
+    if "same_unit" in on and (
+        (expert.unit_id is not None and expert.unit_id in units)
+        or (expert.unit_code is not None and expert.unit_code in item.unit_codes)
+    ):
         found.append("same_unit")
     if "on_team" in on and expert.person_id in persons:
         found.append("on_team")
@@ -69,14 +76,17 @@ def conflicts(expert: ExpertFacts, item: ItemFacts, rules: Mapping[str, Mapping[
         found.append("collaborator")
     if (
         "same_department" in on
-        and item.competent_department_id is not None
-        and expert.department_id == item.competent_department_id
+        and expert.department_id is not None
+        and (expert.department_id == item.competent_department_id or expert.department_id in item.departments)
     ):
         found.append("same_department")
     if "integrity" in on and expert.barred:
         found.append("integrity")
     max_names = int(rules.get("applicant_avoid", {}).get("max_names", 3))
-    if "applicant_avoid" in on and expert.person_id in list(item.avoid_person_ids)[:max_names]:
+    if "applicant_avoid" in on and (
+        expert.person_id in list(item.avoid_person_ids)[:max_names]
+        or (expert.unit_id is not None and expert.unit_id in item.avoid_unit_ids)
+    ):
         found.append("applicant_avoid")
     return found
 

@@ -32,7 +32,28 @@ from shared.uow import UnitOfWork
 @handlers.on(PERSON_REGISTERED)
 @handlers.on(PERSON_UPDATED)
 async def keep_person(uow: UnitOfWork, event: ReceivedEvent[PersonSnapshot]) -> None:
-    await upsert_versioned(uow.session, PersonView.__table__, event.payload.model_dump())  # type: ignore[arg-type]
+    """A person's unit or department may change: their expert record follows and is rechecked."""
+    p = event.payload
+    expert = (
+        await uow.session.execute(select(Expert).where(Expert.person_id == p.id).with_for_update())
+    ).scalar_one_or_none()
+    before = await uow.session.get(PersonView, p.id)
+    old = (before.unit_id, before.department_id) if before is not None else None
+    written = await upsert_versioned(uow.session, PersonView.__table__, p.model_dump())  # type: ignore[arg-type]
+    if not written or expert is None or old is None or old == (p.unit_id, p.department_id):
+        return
+    if p.unit_id is not None and expert.unit_id != p.unit_id:
+        expert.unit_id = p.unit_id
+        expert.version += 1
+        await uow.record(
+            "expert_unit_changed",
+            entity_type="expert",
+            entity_id=expert.id,
+            changes={"unit_id": str(p.unit_id)},
+            reason="registry person updated",
+        )
+    await uow.session.flush()
+    await service.recheck_expert(uow, expert.id, "unit or department changed", "专家单位或部门变更")
 
 
 @handlers.on(INTEGRITY_RECORDED)
@@ -69,7 +90,19 @@ async def keep_collaboration(uow: UnitOfWork, event: ReceivedEvent[ProjectApprov
         start_date=p.start_date,
         end_date=p.end_date,
     )
+    # the experts among these people: locked (ordered against assignments being written), rechecked
+    experts = (
+        (
+            await uow.session.execute(
+                select(Expert.id).where(Expert.person_id.in_(people)).order_by(Expert.id).with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
     await uow.session.execute(stmt.on_conflict_do_nothing())
+    for expert_id in experts:
+        await service.recheck_expert(uow, expert_id, "collaboration on an approved project", "近年合作关系")
 
 
 @handlers.on(APPLICATION_READY)

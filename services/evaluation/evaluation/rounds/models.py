@@ -6,7 +6,20 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +41,7 @@ class ReviewRound(Base):
     period: Mapped[str | None] = mapped_column(String(20))  # assessments: e.g. 2021-2025, 2026
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
+    review_starts: Mapped[date | None] = mapped_column(Date)  # first day experts review (availability)
     review_deadline: Mapped[date | None] = mapped_column(Date)
     budget_fen: Mapped[int | None] = mapped_column(BigInteger)  # overrides the call's budget
     k: Mapped[int] = mapped_column(Integer, default=5)
@@ -59,6 +73,9 @@ class RoundItem(Base):
     team_unit_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
     competent_department_id: Mapped[UUID | None] = mapped_column(Uuid)
     avoid_person_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
+    avoid_unit_ids: Mapped[list[UUID]] = mapped_column(
+        ARRAY(Uuid), default=list, server_default=text("'{}'::uuid[]")
+    )
     review_due: Mapped[date | None] = mapped_column(Date)
     programme_code: Mapped[str | None] = mapped_column(String(40))
     requested_funding_fen: Mapped[int | None] = mapped_column(BigInteger)
@@ -112,14 +129,55 @@ class Assignment(Base):
 
 
 class AssignmentRun(Base):
+    """An assignment run is a job: queued, then running under a lease that its worker renews.
+
+    A worker that dies leaves its lease to run out; the next worker takes the run up again
+    (``attempts`` counts the takes). Cancelling is asked on the row and honoured between stages.
+    """
+
     __tablename__ = "assignment_runs"
+    __table_args__ = (
+        Index(
+            "ix_assignment_runs_pending",
+            "lease_until",
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
     round_id: Mapped[UUID] = mapped_column(ForeignKey("review_rounds.id"), index=True)
     mode: Mapped[str] = mapped_column(String(20))  # draw, optimal
     seed: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20))  # succeeded, failed, preview
+    commit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
+    status: Mapped[str] = mapped_column(String(20))  # queued, running, done, failed, cancelled
+    stage: Mapped[str | None] = mapped_column(String(30))
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # percent
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    worker: Mapped[str | None] = mapped_column(String(100))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     objective: Mapped[float | None] = mapped_column(Float)
     shortfalls: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    assigned: Mapped[int | None] = mapped_column(Integer)
+    preview: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)  # the rows a preview would write
+    error: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AvoidanceRequest(Base):
+    """申请回避: an applicant names experts (persons) or units that should not review the item."""
+
+    __tablename__ = "avoidance_requests"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    item_id: Mapped[UUID] = mapped_column(ForeignKey("round_items.id"), index=True)
+    person_id: Mapped[UUID | None] = mapped_column(Uuid)
+    unit_id: Mapped[UUID | None] = mapped_column(Uuid)
+    reason: Mapped[str] = mapped_column(String(500))
+    requested_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

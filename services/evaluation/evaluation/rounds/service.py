@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import numpy as np
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import DBAPIError
 
-from evaluation.assignment.solver import CandidateGraph, random_draw, solve_optimal
+from evaluation.assignment.solver import CandidateGraph, random_draw, rank_within_items, solve_optimal
+from evaluation.assignment.store import AssignmentBatch, copy_assignments, uuid_bytes
 from evaluation.experts.events import EXPERT_EVENTS, ExpertChanged
 from evaluation.experts.models import (
     OUT_OF_PROVINCE,
@@ -22,9 +25,10 @@ from evaluation.experts.models import (
     IntegrityView,
     PersonView,
 )
-from evaluation.organisations.models import OrganisationView  # noqa: F401  (units are known here)
+from evaluation.organisations.models import OrganisationView
 from evaluation.rounds.coi import ExpertFacts, ItemFacts, collaboration_cutoff, conflicts, merged_rules
 from evaluation.rounds.models import ACTIVE, Assignment, AssignmentRun, CallView, ReviewRound, RoundItem
+from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
 from shared.excel import Column, SheetFormatError, read_xlsx
 from shared.uow import UnitOfWork
@@ -52,7 +56,18 @@ ROUND_STATUS_ZH = {
     "finalised": "已定稿",
 }
 CORE_RULES = ("same_unit", "on_team", "declared", "integrity", "applicant_avoid")
-CONFIRM_YEARS = 3
+CONFIRM_MONTHS = 24  # an approval or a re-confirmation holds this long (the service's setting)
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
 
 
 # ---------------------------------------------------------------- experts
@@ -86,15 +101,17 @@ async def enrol(uow: UnitOfWork, *, person_id: UUID, origin: str, data: dict[str
     return expert
 
 
-async def transition(uow: UnitOfWork, expert: Expert, action: str, reason: str | None) -> Expert:
+async def transition(
+    uow: UnitOfWork, expert: Expert, action: str, reason: str | None, *, confirm_months: int = CONFIRM_MONTHS
+) -> Expert:
     sources, target, event = EXPERT_TRANSITIONS[action]
     if expert.status not in sources:
         allowed = [a for a, (s, _, _) in EXPERT_TRANSITIONS.items() if expert.status in s]
         raise InvalidTransition(current_state=expert.status, action=action, allowed=allowed)
     expert.status = target
     if action in ("approve", "reconfirm", "reinstate"):
-        today = date.today()
-        expert.confirmed_until = today.replace(year=today.year + CONFIRM_YEARS)
+        expert.confirmed_until = add_months(date.today(), confirm_months)
+        expert.reconfirm_requested_at = None
     expert.version += 1
     await uow.session.flush()
     await _changed(uow, expert, event, reason=reason)
@@ -167,7 +184,7 @@ async def recheck_expert(uow: UnitOfWork, expert_id: UUID, reason: str, reason_z
         item = await uow.session.get(RoundItem, a.item_id)
         assert rnd is not None and item is not None
         facts = (await expert_facts(uow, [expert_id], merged_rules(rnd.rules)))[expert_id]
-        if conflicts(facts, item_facts(item), merged_rules(rnd.rules)):
+        if conflicts(facts, (await items_facts(uow, [item]))[item.id], merged_rules(rnd.rules)):
             await void_and_replace(uow, a, reason, reason_zh)
             voided += 1
     return voided
@@ -237,23 +254,55 @@ async def import_experts(uow: UnitOfWork, content: bytes) -> list[Expert]:
 # ---------------------------------------------------------------- facts for 回避
 
 
-def item_facts(item: RoundItem) -> ItemFacts:
-    return ItemFacts(
-        item.applicant_person_id,
-        item.applicant_unit_id,
-        item.team_person_ids,
-        item.team_unit_ids,
-        item.avoid_person_ids,
-        item.competent_department_id,
-    )
+async def items_facts(uow: UnitOfWork, items: Sequence[RoundItem]) -> dict[UUID, ItemFacts]:
+    """What the 回避 rules need of each item: its people and units, their credit codes and departments."""
+    unit_ids = {u for it in items for u in (it.applicant_unit_id, *it.team_unit_ids, *it.avoid_unit_ids) if u}
+    person_ids = {p for it in items for p in (it.applicant_person_id, *it.team_person_ids) if p}
+    codes: dict[UUID, str] = {}
+    departments: dict[UUID, UUID] = {}
+    if unit_ids:
+        q = select(OrganisationView.id, OrganisationView.credit_code).where(OrganisationView.id.in_(unit_ids))
+        codes = {uid: code for uid, code in (await uow.session.execute(q)).all()}
+    if person_ids:
+        q2 = select(PersonView.id, PersonView.department_id).where(
+            PersonView.id.in_(person_ids), PersonView.department_id.is_not(None)
+        )
+        departments = {pid: dept for pid, dept in (await uow.session.execute(q2)).all() if dept}
+    out = {}
+    for it in items:
+        units = (it.applicant_unit_id, *it.team_unit_ids, *it.avoid_unit_ids)
+        people = (it.applicant_person_id, *it.team_person_ids)
+        out[it.id] = ItemFacts(
+            it.applicant_person_id,
+            it.applicant_unit_id,
+            it.team_person_ids,
+            it.team_unit_ids,
+            it.avoid_person_ids,
+            it.competent_department_id,
+            avoid_unit_ids=it.avoid_unit_ids,
+            unit_codes={codes[u] for u in units if u in codes},
+            departments={departments[p] for p in people if p in departments},
+        )
+    return out
 
 
 async def expert_facts(
     uow: UnitOfWork, expert_ids: list[UUID], rules: dict[str, Any]
 ) -> dict[UUID, ExpertFacts]:
     s = uow.session
-    experts = (await s.execute(select(Expert).where(Expert.id.in_(expert_ids)))).scalars().all()
-    facts = {e.id: ExpertFacts(e.person_id, e.unit_id) for e in experts}
+    rows = (
+        await s.execute(
+            select(Expert, OrganisationView.credit_code, PersonView.department_id)
+            .outerjoin(OrganisationView, OrganisationView.id == Expert.unit_id)
+            .outerjoin(PersonView, PersonView.id == Expert.person_id)
+            .where(Expert.id.in_(expert_ids))
+        )
+    ).all()
+    experts = [e for e, _, _ in rows]
+    facts = {
+        e.id: ExpertFacts(e.person_id, e.unit_id, department_id=dept, unit_code=e.unit_credit_code or code)
+        for e, code, dept in rows
+    }
     by_person = {e.person_id: e.id for e in experts}
     for d in (await s.execute(select(Declaration).where(Declaration.expert_id.in_(expert_ids)))).scalars():
         if d.person_id:
@@ -330,6 +379,7 @@ async def request_experts(
     reserve: int,
     rules: dict[str, dict[str, Any]],
     requested_by: str,
+    review_starts: date | None = None,
 ) -> ReviewRound:
     if rnd.status not in ("collecting", "requested"):
         raise InvalidTransition(current_state=rnd.status, action="request", allowed=[])
@@ -346,6 +396,8 @@ async def request_experts(
                 ]
             )
     rnd.k, rnd.max_load, rnd.reserve = k, max_load, reserve
+    if review_starts is not None:
+        rnd.review_starts = review_starts
     rnd.rules = merged_rules(rules)
     rnd.status, rnd.requested_by = "requested", requested_by
     rnd.version += 1
@@ -353,38 +405,82 @@ async def request_experts(
         "experts_requested",
         entity_type="review_round",
         entity_id=rnd.id,
-        changes={"k": k, "max_load": max_load, "reserve": reserve, "rules": rnd.rules},
+        changes={
+            "k": k,
+            "max_load": max_load,
+            "reserve": reserve,
+            "rules": rnd.rules,
+            "review_starts": str(review_starts) if review_starts else None,
+        },
     )
     return rnd
+
+
+def review_period(rnd: ReviewRound, today: date) -> tuple[date, date]:
+    """The days the round's experts review: from its start (or today) to its deadline."""
+    start = rnd.review_starts or today
+    return start, max(start, rnd.review_deadline or start)
+
+
+def available(expert: Expert, period: tuple[date, date]) -> bool:
+    """No windows: always available; else one window must cover the whole review period."""
+    if not expert.availability:
+        return True
+    start, end = period
+    return any(
+        date.fromisoformat(str(w["from"])) <= start and date.fromisoformat(str(w["to"])) >= end
+        for w in expert.availability
+    )
+
+
+def confirmed(expert: Expert, today: date) -> bool:
+    return expert.confirmed_until is not None and expert.confirmed_until >= today
+
+
+Progress = Callable[[str, int], Awaitable[None]]
+
+
+async def _no_progress(stage: str, percent: int) -> None:
+    return None
 
 
 async def run_assignment(
     uow: UnitOfWork,
     rnd: ReviewRound,
+    run: AssignmentRun,
     *,
-    mode: str,
-    seed: int | None,
-    commit: bool,
-    out_of_province: bool = False,
-    one_per_unit: bool = False,
-    min_load: int = 0,
-) -> tuple[AssignmentRun, list[dict[str, Any]]]:
-    """Preview or commit an assignment of the round's items; never writes a conflicted pair."""
+    progress: Progress = _no_progress,
+) -> list[dict[str, Any]]:
+    """Preview or commit an assignment of the round's items; never writes a conflicted pair.
+
+    ``run`` carries the mode, seed and options and receives the outcome. ``progress`` is awaited
+    between stages (a job renews its lease there and stops if it was cancelled).
+    """
     s = uow.session
+    params = run.params or {}
+    out_of_province = bool(params.get("out_of_province"))
+    one_per_unit = bool(params.get("one_per_unit"))
+    min_load = int(params.get("min_load") or 0)
     # one run per round at a time: concurrent runs queue on the round row
     await s.execute(select(ReviewRound.id).where(ReviewRound.id == rnd.id).with_for_update())
     await s.refresh(rnd)
     if rnd.status not in ("requested", "drawn"):
         raise InvalidTransition(current_state=rnd.status, action="run", allowed=["request"])
     rules = merged_rules(rnd.rules)
+    today = date.today()
+    period = review_period(rnd, today)
+    await progress("loading", 5)
     items = (
         (await s.execute(select(RoundItem).where(RoundItem.round_id == rnd.id).order_by(RoundItem.id)))
         .scalars()
         .all()
     )
-    experts = (
+    active = (
         (await s.execute(select(Expert).where(Expert.status == "active").order_by(Expert.id))).scalars().all()
     )
+    unavailable = sum(1 for e in active if not available(e, period))
+    unconfirmed = sum(1 for e in active if available(e, period) and not confirmed(e, today))
+    experts = [e for e in active if available(e, period) and confirmed(e, today)]
     live = (
         (
             await s.execute(
@@ -402,10 +498,16 @@ async def run_assignment(
         load[a.expert_id] += 1
     facts = await expert_facts(uow, [e.id for e in experts], rules)
     pending = [it for it in items if have[it.id] < rnd.k]
-    rows: list[tuple[int, int, float, float, list[str]]] = []
+    await progress("candidates", 20)
+    rows: list[tuple[int, int, float, float]] = []
     excluded: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    item_fact = await items_facts(uow, pending)
     for i, it in enumerate(pending):
-        f_item = item_facts(it)
+        f_item = item_fact[it.id]
+        if unavailable:
+            excluded[i]["unavailable"] = unavailable
+        if unconfirmed:
+            excluded[i]["unconfirmed"] = unconfirmed
         for j, e in enumerate(experts):
             if (it.id, e.id) in taken:
                 continue
@@ -418,7 +520,8 @@ async def run_assignment(
                 for code in found:
                     excluded[i][code] += 1
                 continue
-            rows.append((i, j, d, kw, sorted(c for c, p in rules.items() if p.get("enabled"))))
+            rows.append((i, j, d, kw))
+    checked = sorted(c for c, p in rules.items() if p.get("enabled"))
     graph = CandidateGraph(
         np.array([r[0] for r in rows], np.int64),
         np.array([r[1] for r in rows], np.int64),
@@ -428,16 +531,18 @@ async def run_assignment(
     caps = np.array([max(0, min(e.max_load, rnd.max_load) - load[e.id]) for e in experts], np.int64)
     need = [rnd.k - have[it.id] for it in pending]
     k = max(need, default=0)
-    run_seed = seed if seed is not None else secrets.randbelow(2**31)
+    await progress("solving", 40)
     reserve_edges = np.zeros(0, np.int64)
-    if mode == "draw":
-        solution, reserve_edges = random_draw(
+    if run.mode == "draw":
+        assert run.seed is not None
+        solution, reserve_edges = await asyncio.to_thread(
+            random_draw,
             graph,
             n_items=len(pending),
             n_experts=len(experts),
             k=k,
             max_load=caps,
-            seed=run_seed,
+            seed=run.seed,
             reserve=rnd.reserve,
         )
     else:
@@ -445,7 +550,8 @@ async def run_assignment(
         if one_per_unit:
             ids = {u: n for n, u in enumerate({e.unit_id for e in experts})}
             units = np.array([ids[e.unit_id] for e in experts], np.int64)
-        solution = solve_optimal(
+        solution = await asyncio.to_thread(
+            solve_optimal,
             graph,
             n_items=len(pending),
             n_experts=len(experts),
@@ -457,73 +563,85 @@ async def run_assignment(
             else None,
             expert_unit=units,
         )
-    run = AssignmentRun(
-        round_id=rnd.id,
-        mode=mode,
-        seed=run_seed if mode == "draw" else None,
-        status="succeeded" if commit else "preview",
-        objective=solution.objective,
-        shortfalls=[
-            {
-                "item_id": str(pending[sf.item].id),
-                "code": pending[sf.item].code,
-                "assigned": sf.assigned,
-                "candidates": sf.candidates,
-                "reason": sf.reason,
-                "reason_zh": sf.reason_zh,
-                "excluded_by_rule": dict(excluded[sf.item]),
-            }
-            for sf in solution.shortfalls
-        ],
-        started_by=uow.actor.id,
-    )
-    s.add(run)
-    await s.flush()
+    await progress("writing", 80)
+    run.objective = solution.objective
+    run.assigned = len(solution.edges)
+    run.shortfalls = [
+        {
+            "item_id": str(pending[sf.item].id),
+            "code": pending[sf.item].code,
+            "assigned": sf.assigned,
+            "candidates": sf.candidates,
+            "reason": sf.reason,
+            "reason_zh": sf.reason_zh,
+            "excluded_by_rule": dict(excluded[sf.item]),
+        }
+        for sf in solution.shortfalls
+    ]
+    reserve_rank = np.zeros(len(reserve_edges), np.int64)
+    if len(reserve_edges):
+        starts = np.r_[True, graph.item[reserve_edges][1:] != graph.item[reserve_edges][:-1]]
+        group = np.cumsum(starts) - 1
+        reserve_rank = np.arange(len(reserve_edges)) - np.flatnonzero(starts)[group] + 1
+    all_rank = rank_within_items(graph.item, graph.affinity) if len(graph) else np.zeros(0, np.int64)
     out: list[dict[str, Any]] = []
     for n, edge in enumerate(solution.edges.tolist()):
-        i, j, d, kw, checked = rows[edge]
+        i, j, d, kw = rows[edge]
         out.append(
-            {
-                "item_id": pending[i].id,
-                "expert_id": experts[j].id,
-                "status": "assigned",
-                "affinity": round(d + kw, 3),
-                "discipline_score": d,
-                "keyword_score": kw,
-                "candidate_rank": int(solution.rank[n]),
-                "rules_checked": checked,
-                "reserve_rank": None,
-            }
+            _row(pending[i].id, experts[j].id, "assigned", d, kw, int(solution.rank[n]), None, checked)
         )
-    per_item: dict[int, int] = defaultdict(int)
-    for edge in reserve_edges.tolist():
-        i, j, d, kw, checked = rows[edge]
-        per_item[i] += 1
+    for n, edge in enumerate(reserve_edges.tolist()):
+        i, j, d, kw = rows[edge]
         out.append(
-            {
-                "item_id": pending[i].id,
-                "expert_id": experts[j].id,
-                "status": "reserve",
-                "affinity": round(d + kw, 3),
-                "discipline_score": d,
-                "keyword_score": kw,
-                "candidate_rank": None,
-                "rules_checked": checked,
-                "reserve_rank": per_item[i],
-            }
+            _row(
+                pending[i].id,
+                experts[j].id,
+                "reserve",
+                d,
+                kw,
+                int(all_rank[edge]),
+                int(reserve_rank[n]),
+                checked,
+            )
         )
-    if commit:
-        for row in out:
-            s.add(Assignment(round_id=rnd.id, run_id=run.id, **row))
+    if run.commit:
+        item_ids, expert_ids = uuid_bytes([it.id for it in pending]), uuid_bytes([e.id for e in experts])
+        batches = [
+            AssignmentBatch(
+                status="assigned",
+                item=item_ids[graph.item[solution.edges]],
+                expert=expert_ids[graph.expert[solution.edges]],
+                discipline=graph.discipline[solution.edges],
+                keywords=graph.keywords[solution.edges],
+                candidate_rank=solution.rank,
+            ),
+            AssignmentBatch(
+                status="reserve",
+                item=item_ids[graph.item[reserve_edges]],
+                expert=expert_ids[graph.expert[reserve_edges]],
+                discipline=graph.discipline[reserve_edges],
+                keywords=graph.keywords[reserve_edges],
+                candidate_rank=all_rank[reserve_edges],
+                reserve_rank=reserve_rank,
+            ),
+        ]
+        connection = await s.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
         try:
-            await s.flush()
-        except (
-            DBAPIError
-        ) as exc:  # the database's own 回避 check refused a pair (a conflict arrived meanwhile)
+            await copy_assignments(
+                raw,
+                [b for b in batches if len(b)],
+                round_id=rnd.id,
+                run_id=run.id,
+                rules_checked=checked,
+                created_at=utcnow(),
+            )
+        except asyncpg.PostgresError as exc:  # the database's own 回避 check refused a pair
             if "conflict of interest" in str(exc):
                 raise Conflict(
-                    "a conflict of interest appeared during the run; run it again",
+                    f"a conflict of interest appeared during the run; run it again ({exc})",
                     "分配过程中出现新的回避情形，请重新分配",
+                    code="conflict_of_interest",
                 ) from exc
             raise
         rnd.status = "drawn"
@@ -534,14 +652,37 @@ async def run_assignment(
             entity_id=rnd.id,
             changes={
                 "run_id": str(run.id),
-                "mode": mode,
+                "mode": run.mode,
                 "seed": run.seed,
                 "assigned": len(solution.edges),
                 "reserve": len(reserve_edges),
                 "shortfalls": len(solution.shortfalls),
             },
         )
-    return run, out
+    return out
+
+
+def _row(
+    item_id: UUID,
+    expert_id: UUID,
+    status: str,
+    d: float,
+    kw: float,
+    rank: int,
+    reserve_rank: int | None,
+    checked: list[str],
+) -> dict[str, Any]:
+    return {
+        "item_id": item_id,
+        "expert_id": expert_id,
+        "status": status,
+        "affinity": round(d + kw, 3),
+        "discipline_score": d,
+        "keyword_score": kw,
+        "candidate_rank": rank,
+        "rules_checked": checked,
+        "reserve_rank": reserve_rank,
+    }
 
 
 async def _live_assignments(uow: UnitOfWork, *, expert_id: UUID) -> list[Assignment]:
@@ -585,7 +726,7 @@ async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment |
             )
         ).all()
     )
-    f_item = item_facts(item)
+    f_item = (await items_facts(uow, [item]))[item.id]
 
     async def ok(expert_id: UUID) -> bool:
         e = await s.get(Expert, expert_id)

@@ -93,19 +93,32 @@ class Platform:
 
         await eventually(known)
         round_id = str(started[0].json()["round_id"])
+        await self.draw_and_open(round_id)
+        return round_id
+
+    async def draw_and_open(self, round_id: str, seed: int = 7) -> None:
+        """Request three experts per item, run a seeded draw to its end, open the review."""
         r = await self.evaluation.client.post(
             f"/rounds/{round_id}/request", json={"k": 3, "max_load": 10}, headers=self.duty("request")
         )
         assert r.status_code == 200, r.text
-        r = await self.evaluation.client.post(
+        queued = await self.evaluation.client.post(
             f"/rounds/{round_id}/runs",
-            json={"mode": "draw", "seed": 7, "commit": True},
+            json={"mode": "draw", "seed": seed, "commit": True},
             headers=self.duty("draw"),
         )
-        assert r.status_code == 200 and not r.json()["shortfalls"], r.text
+        assert queued.status_code == 202, queued.text
+        run: dict[str, Any] = {}
+
+        async def ended() -> bool:
+            r = await self.evaluation.client.get(f"/runs/{queued.json()['id']}", headers=self.duty("draw"))
+            run.update(r.json())
+            return run["status"] in ("done", "failed", "cancelled")
+
+        await eventually(ended, timeout=15)
+        assert run["status"] == "done" and not run["shortfalls"], run
         r = await self.evaluation.client.post(f"/rounds/{round_id}/open", headers=self.duty("draw"))
         assert r.status_code == 200, r.text
-        return round_id
 
     async def score_everything(
         self, person_ids: list[str], percent: float, recommendation: str | None = None

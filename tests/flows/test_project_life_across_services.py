@@ -34,19 +34,6 @@ async def first_round(p: Any, kind: str) -> dict[str, Any]:
     return rounds[0]
 
 
-async def draw_and_open(p: Any, round_id: str) -> None:
-    r = await p.evaluation.client.post(
-        f"/rounds/{round_id}/request", json={"k": 3, "max_load": 10}, headers=p.duty("request")
-    )
-    assert r.status_code == 200, r.text
-    r = await p.evaluation.client.post(
-        f"/rounds/{round_id}/runs", json={"mode": "draw", "seed": 11, "commit": True}, headers=p.duty("draw")
-    )
-    assert r.status_code == 200 and not r.json()["shortfalls"], r.text
-    r = await p.evaluation.client.post(f"/rounds/{round_id}/open", headers=p.duty("draw"))
-    assert r.status_code == 200, r.text
-
-
 async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(whole_platform: Any) -> None:
     p = whole_platform
     projects = p.projects
@@ -124,7 +111,7 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
 
     # evaluation: the application arrives as an item, three experts review it, results finalised
     review = await first_round(p, "application_review")
-    await draw_and_open(p, review["id"])
+    await p.draw_and_open(review["id"], seed=11)
     assert await p.score_everything(experts, 85, recommendation="fund") == 3
     r = await p.evaluation.client.post(f"/rounds/{review['id']}/finalise", headers=p.duty("results"))
     assert r.status_code == 200, r.text
@@ -167,7 +154,7 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
             return r.status_code == 200
 
         await eventually(arrived)
-        await draw_and_open(p, str(item[0]["round_id"]))
+        await p.draw_and_open(str(item[0]["round_id"]), seed=11)
         await p.score_everything(experts, percent)
         r = await p.evaluation.client.post(
             f"/assessments/{request_id}/finalise", json=body, headers=p.duty("results")

@@ -333,13 +333,15 @@ class EmbeddedPostgres:
             self.kill()
             raise
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Fast shutdown (SIGINT: roll back open transactions, checkpoint, exit); SIGKILL the
-        whole process tree if that takes longer than ``timeout``. Safe to call repeatedly."""
+    def stop(self, timeout: float = 15.0, *, immediate: bool = False) -> None:
+        """Fast shutdown (SIGINT: roll back open transactions, checkpoint, exit), or with
+        ``immediate`` no checkpoint (SIGQUIT: for a throw-away cluster whose files go next);
+        SIGKILL the whole process tree if that takes longer than ``timeout``. Safe to call
+        repeatedly."""
         proc = self._proc
         if proc is not None and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGQUIT if immediate else signal.SIGINT)
             try:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:

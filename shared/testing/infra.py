@@ -111,8 +111,13 @@ class LocalServers:
         self.tmp = Path(tempfile.mkdtemp(prefix="sci-test-"))
         self.postgres: EmbeddedPostgres | None = None
         self.nats: NatsServer | None = None
+        self.urls: tuple[str, str] = ("", "")
 
     def start(self) -> tuple[str, str]:
+        self.urls = self._start()
+        return self.urls
+
+    def _start(self) -> tuple[str, str]:
         pg_url = os.environ.get("DATABASE_URL")
         nats_url = os.environ.get("NATS_URL")
         if not pg_url:
@@ -125,11 +130,16 @@ class LocalServers:
             nats_url = self.nats.url
         return pg_url, nats_url
 
+    @property
+    def throwaway_postgres(self) -> bool:
+        """This run's own PostgreSQL, deleted with its files at the end: nothing to clean up."""
+        return self.postgres is not None and not self.durable
+
     def stop(self) -> None:
         if self.nats is not None:
             self.nats.stop()
         if self.postgres is not None:
-            self.postgres.stop()
+            self.postgres.stop(immediate=not self.durable)
         import shutil
 
         shutil.rmtree(self.tmp, ignore_errors=True)

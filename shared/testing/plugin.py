@@ -19,22 +19,31 @@ TEST_AUDIENCE = "sci-platform"
 
 
 @pytest.fixture(scope="session")
-def local_servers() -> Iterator[tuple[str, str]]:
+def local_server_set() -> Iterator[LocalServers]:
     servers = LocalServers()
     try:
-        yield servers.start()
+        servers.start()
+        yield servers
     finally:
         servers.stop()
 
 
 @pytest.fixture(scope="session")
-async def infra(local_servers: tuple[str, str]) -> AsyncIterator[TestInfra]:
-    pg_url, nats_url = local_servers
+def local_servers(local_server_set: LocalServers) -> tuple[str, str]:
+    return local_server_set.urls
+
+
+@pytest.fixture(scope="session")
+async def infra(local_server_set: LocalServers) -> AsyncIterator[TestInfra]:
+    pg_url, nats_url = local_server_set.urls
     test_infra = TestInfra(pg_server_url=pg_url, nats_url=nats_url)
     try:
         yield test_infra
     finally:
-        await test_infra.cleanup()
+        # Databases on servers given by DATABASE_URL are dropped; the run's own server goes
+        # with its files, so dropping hundreds of databases one by one first would be waste.
+        if not local_server_set.throwaway_postgres:
+            await test_infra.cleanup()
 
 
 @pytest.fixture

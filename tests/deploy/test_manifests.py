@@ -393,6 +393,8 @@ def _fake_secret(name: str, key: str) -> str:
         )
     if key == "webhook-secret-key":
         return base64.urlsafe_b64encode(os.urandom(32)).decode()
+    if key == "id-number-key":
+        return base64.b64encode(os.urandom(32)).decode()
     return f"{name}-{key}-Xk29vLq"
 
 
@@ -429,7 +431,7 @@ def _settings_class(service: str) -> type:
 
 
 SECRET_SETTINGS = {"database_url", "signing_key_pem", "webhook_secret_key", "oidc_client_secret"}
-SECRET_SETTINGS |= {"bootstrap_admin_password", "previous_signing_keys_pem", "auth_jwks_json"}
+SECRET_SETTINGS |= {"bootstrap_admin_password", "previous_signing_keys_pem", "auth_jwks_json", "id_number_key"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -18,12 +18,15 @@ from registry.metadata import router as metadata_router
 from registry.organisations import api as organisations_api
 from registry.organisations.events import EVENT_TYPES as ORGANISATION_EVENTS
 from registry.people import api as people_api
+from registry.people import identity
 from registry.people.events import EVENT_TYPES as PERSON_EVENTS
 from registry.platforms import api as platforms_api
 from registry.platforms.events import EVENT_TYPES as PLATFORM_EVENTS
 from registry.policy import api as policy_api
+from registry.policy.events import EVENT_TYPES as POLICY_EVENTS
 from registry.settings import RegistrySettings
 from registry.sharing import api as sharing_api
+from registry.sharing.events import EVENT_TYPES as SHARING_EVENTS
 from registry.tables import ALL_MODELS
 from shared.events.envelope import EventType
 from shared.service import ServiceDefinition
@@ -38,15 +41,19 @@ PRODUCES: list[EventType[Any]] = [
     *PLATFORM_EVENTS,
     *INTEGRITY_EVENTS,
     *CLUSTER_EVENTS,
+    *SHARING_EVENTS,
+    *POLICY_EVENTS,
 ]
 
 
 def build_definition(settings: RegistrySettings | None = None) -> ServiceDefinition:
+    settings = settings or RegistrySettings()
+    identity.configure(settings.id_number_keyring())
     return ServiceDefinition(
         name="registry",
         title="Registry service",
         description="Organisations, people, innovation platforms, clusters, instruments, integrity.",
-        settings=settings or RegistrySettings(),
+        settings=settings,
         metadata=metadata,
         tables=kit,
         migrations_dir=MIGRATIONS_DIR,

@@ -1,4 +1,4 @@
-"""Demo register: ~170 platforms across the 13 fields and 12 盟市, with people, outputs,
+"""Demo register: ~200 platforms (177 key labs) across the 13 fields and 12 盟市, with people, outputs,
 assessments, clusters, instruments and integrity records, and a few deliberate advisor findings.
 
 Run ``python -m registry.demo [--if-empty]`` (reads ``REGISTRY_DATABASE_URL``). Everything is
@@ -32,7 +32,7 @@ from registry.clusters import service as clusters
 from registry.clusters.models import Cluster
 from registry.clusters.schemas import AssessmentIn, ClusterCreate
 from registry.db import kit
-from registry.demo_catalogue import LABS, NEAR_DUPLICATES
+from registry.demo_catalogue import LABS, LATER_LABS, NEAR_DUPLICATES
 from registry.integrity import service as integrity
 from registry.integrity.models import IntegrityRecord
 from registry.integrity.schemas import IntegrityCreate
@@ -49,7 +49,10 @@ from registry.platforms.events import LabAssessmentFinalized
 from registry.platforms.models import Platform
 from registry.platforms.schemas import DirectorIn, MemberIn, OutputIn, PlatformCreate
 from registry.reference import SUB_FIELD_PARENT
+from registry.settings import RegistrySettings
+from registry.sharing import service as sharing
 from registry.sharing.models import Instrument
+from registry.sharing.schemas import InstrumentIn
 from shared.auth import Principal
 from shared.db import create_engine, create_sessionmaker
 from shared.ids import uuid7
@@ -91,6 +94,12 @@ UNITS = [
     ("阿拉善沙产业科技有限公司", "enterprise", "152900", "enterprise"),
     ("通辽玉米生物科技有限公司", "enterprise", "150500", "enterprise"),
     ("乌兰察布数据科技有限公司", "enterprise", "150900", "university_enterprise"),
+    ("乌海职业技术学院", "university", "150300", "university"),
+    ("锡林郭勒职业学院", "university", "152500", "university"),
+    ("兴安职业技术学院", "university", "152200", "university"),
+    ("阿拉善盟沙产业研究院", "research_institute", "152900", "research_institute"),
+    ("巴彦淖尔市农牧业科学研究院", "research_institute", "150800", "research_institute"),
+    ("呼伦贝尔市农牧科学研究所", "research_institute", "150700", "research_institute"),
 ]
 SURNAMES = (
     "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
@@ -127,6 +136,37 @@ GIVEN = [
     "桂兰",
 ]
 ID_REGIONS = ["150121", "150122", "150221", "150222", "152201", "152221", "152501", "152522", "152921"]
+
+
+def _kind_attributes(kind: str, stem: str, n: int) -> dict[str, Any]:
+    """A plausible set of the kind-specific attributes (platforms/kinds.py) for a demo platform."""
+    if kind == "national_key_lab":
+        return {"approving_ministry": "科技部", "national_code": f"2022QGZ{n:04d}"}
+    if kind == "national_key_lab_incubator":
+        return {
+            "target_national_lab": f"{stem}全国重点实验室",
+            "incubation_start": "2023-01-01",
+            "incubation_end": "2027-12-31",
+        }
+    if kind == "technology_innovation_centre":
+        return {"operating_model": "enterprise_led", "member_enterprises": 8 + n % 20}
+    if kind == "clinical_research_centre":
+        return {"disease_area": stem, "hospital_grade": "tertiary_a", "network_member_units": 20 + n % 40}
+    if kind == "new_rd_institution":
+        return {"legal_form": "enterprise", "filing_number": f"NMXY{2020 + n % 5}{n:03d}"}
+    if kind == "academician_workstation":
+        return {
+            "academicians": [
+                {"name": f"{SURNAMES[n % len(SURNAMES)]}院士", "academy": ("cas", "cae")[n % 2]}
+            ],
+            "agreement_start": "2024-01-01",
+            "agreement_end": "2028-12-31",
+        }
+    if kind == "pilot_base":
+        return {"pilot_scale": "百吨级", "services_per_year": 30 + n % 50, "open_to_outside": True}
+    return {}
+
+
 OTHER_KINDS = [
     (
         "national_key_lab",
@@ -192,6 +232,14 @@ OTHER_KINDS = [
             ("煤化工院士专家工作站", "coal", "煤化工催化"),
         ],
     ),
+    (
+        "pilot_base",
+        "中试基地",
+        [
+            ("稀土功能材料", "rare_earth", "稀土永磁材料中试放大; 稀土抛光粉中试"),
+            ("乳品新产品", "dairy", "功能乳品中试; 乳清蛋白提取中试"),
+        ],
+    ),
 ]
 
 
@@ -248,7 +296,7 @@ class Loader:
     async def person(self, uow: UnitOfWork, unit_id: UUID, born: date, *, title: str = "professor") -> UUID:
         self.person_n += 1
         number = _id_number(self.person_n, born)
-        existing = await people.find_by_digest(uow.session, identity.digest(number))
+        existing = await people.find_by_hmac(uow.session, identity.lookup_digest(number))
         if existing is not None:
             return existing.id
         name = SURNAMES[self.person_n * 7 % len(SURNAMES)] + GIVEN[self.person_n * 11 % len(GIVEN)]
@@ -276,6 +324,7 @@ class Loader:
         full_time: bool = True,
         outputs: dict[int, int] | None = None,
         grade: str = "good",
+        kind_attributes: dict[str, Any] | None = None,
     ) -> None:
         async with self.sessionmaker() as session:
             uow = self.uow(session)
@@ -316,6 +365,7 @@ class Loader:
                     staff_count=20 + index % 40,
                     annual_funding_fen=(300 + index * 7 % 900) * 10_000_00,
                     initial_state="operating",
+                    kind_attributes=kind_attributes or {},
                 ),
             )
             for person_id in members:
@@ -361,7 +411,7 @@ class Loader:
             (f"内蒙古自治区{stem}重点实验室", "rare_earth", [d.strip() for d in dirs.split(";")])
             for stem, dirs in NEAR_DUPLICATES
         ]
-        for sub_field, labs in LABS.items():
+        for sub_field, labs in [*LABS.items(), *LATER_LABS.items()]:
             for lab in labs:
                 stem, dirs = lab.split(":", 1)
                 entries.append(
@@ -392,6 +442,7 @@ class Loader:
                     "clinical_research_centre": "LCZ",
                     "new_rd_institution": "XYJ",
                     "academician_workstation": "YSZ",
+                    "pilot_base": "ZSJ",
                 }[kind]
                 name = (
                     stem
@@ -411,6 +462,7 @@ class Loader:
                     sub_field,
                     [d.strip() for d in dirs.split(";")],
                     director_born=date(1970 + n % 12, 3, 3),
+                    kind_attributes=_kind_attributes(kind, stem, n),
                 )
 
     async def clusters(self) -> None:
@@ -483,27 +535,21 @@ class Loader:
                 ]
                 uow = self.uow(session)
                 for k, lab in enumerate(labs):
-                    i = Instrument(
-                        id=uuid7(),
-                        platform_id=lab.id,
-                        owner_unit_id=lab.host_unit_id,
-                        name=names[k % len(names)],
-                        category="analytical",
-                        model=f"DEMO-{k:03d}",
-                        value_fen=(200 + k * 37) * 10_000_00,
-                        location="实验楼",
-                        open_for_sharing=k % 5 != 0,
-                        booking_contact="0471-0000000",
-                        annual_service_hours=400 + k * 13,
-                        version=1,
-                    )
-                    session.add(i)
-                    await session.flush()
-                    await uow.record(
-                        "instrument.registered",
-                        entity_type="instrument",
-                        entity_id=i.id,
-                        changes={"name": i.name},
+                    await sharing.register_instrument(
+                        uow,
+                        LOADER,
+                        InstrumentIn(
+                            platform_id=lab.id,
+                            owner_unit_id=lab.host_unit_id,
+                            name=names[k % len(names)],
+                            category="analytical",
+                            model=f"DEMO-{k:03d}",
+                            value_fen=(200 + k * 37) * 10_000_00,
+                            location="实验楼",
+                            open_for_sharing=k % 5 != 0,
+                            booking_contact="0471-0000000",
+                            annual_service_hours=400 + k * 13,
+                        ),
                     )
                     self.summary.instruments += 1
                 await uow.commit()
@@ -546,6 +592,8 @@ async def load(sessionmaker: async_sessionmaker[AsyncSession], *, if_empty: bool
 
 async def load_for_settings(settings: ServiceSettings, if_empty: bool) -> str:
     """The kit's ``demo-data`` command (``python -m registry demo-data [--if-empty]``)."""
+    if isinstance(settings, RegistrySettings):
+        identity.configure(settings.id_number_keyring())
     engine = create_engine(settings)
     try:
         summary = await load(create_sessionmaker(engine), if_empty=if_empty)
@@ -559,7 +607,13 @@ async def load_for_settings(settings: ServiceSettings, if_empty: bool) -> str:
 
 
 async def _main(if_empty: bool) -> None:
-    # Only the database is needed here, not the service's other settings (NATS, auth).
+    # Only the database and the ID-number key are needed here, not NATS or auth settings.
+    key = os.environ.get("REGISTRY_ID_NUMBER_KEY")
+    if key is None and os.environ.get("REGISTRY_ENVIRONMENT", "local") not in ("local", "test"):
+        raise SystemExit("REGISTRY_ID_NUMBER_KEY is required outside local/test")
+    identity.configure(
+        identity.Keyring.from_master(identity.parse_master_key(key or identity.DEVELOPMENT_KEY))
+    )
     engine = create_async_engine(os.environ["REGISTRY_DATABASE_URL"])
     try:
         summary = await load(create_sessionmaker(engine), if_empty=if_empty)

@@ -221,3 +221,38 @@ LABS: dict[str, list[str]] = {
         "低碳工业: 钢铁行业低碳冶炼; 绿电制绿氢耦合",
     ],
 }
+
+# Labs approved in the later rounds (numbered after the ones above, so the advisor's
+# deliberate findings keep their codes); directions distinct within each sub-field.
+LATER_LABS: dict[str, list[str]] = {
+    "mathematics": ["运筹与优化: 组合优化算法; 能源调度优化模型"],
+    "physics": ["磁学与磁性物理: 自旋电子学; 磁相变机理"],
+    "mechanics": ["风工程力学: 风力机气动弹性; 输电塔风致振动"],
+    "chemical_engineering": ["氯碱化工: 离子膜电解节能; 聚氯乙烯清洁生产"],
+    "catalysis": ["环境催化: 挥发性有机物催化燃烧; 脱硝催化剂再生"],
+    "astronomy": ["太阳物理: 太阳射电爆发; 日冕物质抛射"],
+    "space_science": ["临近空间探测: 平流层飞艇载荷; 高空气球科学实验"],
+    "hydrology": ["寒旱区水文: 冻土区融雪径流; 干旱区蒸散发观测"],
+    "ecology": ["矿区生态修复: 排土场植被重建; 矿山复垦土壤重构"],
+    "pollution_control": ["水污染控制: 工业园区污水深度处理; 黑臭水体治理"],
+    "breeding": ["马铃薯育种: 马铃薯脱毒种薯繁育; 抗旱品种选育"],
+    "microbiology": ["瘤胃微生物: 反刍动物瘤胃菌群; 甲烷减排调控"],
+    "mongolian_medicine": ["蒙医药标准化: 蒙药材质量标准; 蒙药炮制规范"],
+    "clinical": ["神经疾病: 脑卒中早期诊治; 神经退行性疾病"],
+    "pharmaceutics": ["兽用生物制品: 动物疫苗研制; 诊断试剂开发"],
+    "livestock": ["肉羊产业: 肉羊高效繁殖; 羔羊早期断奶"],
+    "grassland": ["草原鼠虫害防控: 草原蝗虫监测预警; 鼠害生态治理"],
+    "crops": ["向日葵产业: 向日葵列当防控; 油葵高产栽培"],
+    "ai": ["自然语言处理: 蒙古文信息处理; 多语种机器翻译"],
+    "big_data": ["时空大数据: 草原遥感大数据平台; 地理信息服务"],
+    "cyber_security": ["工业控制系统安全: 电力监控系统防护; 工控协议漏洞挖掘"],
+    "metals": ["高品质特殊钢: 稀土钢冶炼; 高强耐磨钢板"],
+    "graphite": ["负极材料: 锂电池石墨负极; 硅碳复合负极"],
+    "intelligent_manufacturing": ["工业互联网: 设备预测性维护; 数字孪生车间"],
+    "equipment": ["乳品装备: 超高温灭菌装备; 无菌灌装成套设备"],
+    "civil": ["沙漠公路工程: 风积沙路基; 沙害防护工程"],
+    "mining": ["矿山岩层控制: 综采工作面顶板管理; 冲击地压防治"],
+    "safety": ["矿山应急救援: 井下人员定位; 救援通信装备"],
+    "hydrogen": ["绿氢制备: 碱性电解槽; 风光耦合制氢系统"],
+    "carbon": ["碳捕集利用与封存: 燃烧后二氧化碳捕集; 咸水层封存"],
+}

@@ -10,6 +10,7 @@ from registry.advisor.service import RULES
 from registry.clusters.machine import MEMBER_ROLES_ZH
 from registry.clusters.machine import STATE_LABELS as CLUSTER_STATE_LABELS
 from registry.codes import ORGANISATION_TYPE_LABELS, REGION_LABELS, code_list
+from registry.platforms import kinds
 from registry.platforms.machine import ACTION_LABELS
 from registry.platforms.machine import STATE_LABELS as PLATFORM_STATE_LABELS
 from registry.reference import (
@@ -39,6 +40,7 @@ async def codes(_: PrincipalDep) -> dict[str, Any]:
         "organisation_types": code_list(ORGANISATION_TYPE_LABELS),
         "fields": fields_with_sub_fields(),
         "platform_kinds": labelled(PLATFORM_KINDS),
+        "platform_kind_attributes": kinds.describe(),
         "lab_types": labelled(LAB_TYPES),
         "platform_states": labelled(PLATFORM_STATE_LABELS),
         "platform_actions": labelled(ACTION_LABELS),

@@ -7,6 +7,7 @@ from registry.people.models import Person
 from registry.platforms.models import (
     Platform,
     PlatformAssessment,
+    PlatformCodeCounter,
     PlatformHistory,
     PlatformMember,
     PlatformOutput,
@@ -23,6 +24,7 @@ ALL_MODELS = (
     Person,
     Platform,
     PlatformAssessment,
+    PlatformCodeCounter,
     PlatformHistory,
     PlatformMember,
     PlatformOutput,

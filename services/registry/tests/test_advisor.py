@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from registry import demo
+from registry.reference import FIELDS, LAB_KINDS
 
 pytestmark = pytest.mark.asyncio
 ON = {"on": "2026-11-23"}
@@ -24,6 +25,15 @@ def by_code(advice: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
 async def test_demo_findings_carry_their_rule_and_exact_evidence(reg: Any) -> None:
     summary = await load_demo(reg)
     assert summary.platforms >= 165
+    key_labs = [
+        p
+        for kind in sorted(LAB_KINDS)
+        for p in (
+            await reg.client.get("/platforms", params={"kind": kind, "size": 200}, headers=reg.staff)
+        ).json()["items"]
+    ]
+    assert 165 <= len(key_labs) <= 200
+    assert {p["field"] for p in key_labs} == set(FIELDS) and len({p["region"] for p in key_labs}) == 12
     advice = (await reg.client.get("/reorganisation/advice", params=ON, headers=reg.staff)).json()
     found = by_code(advice)
     assert set(found) == {f"ZDS-{2009 + n}-{n:03d}" for n in range(1, 12)}

@@ -167,3 +167,23 @@ async def test_guideline_suggestion_is_emitted_for_projects(reg: Any) -> None:
     stranger = reg.auth("cluster_secretariat", clusters=["01a20000-0000-7000-8000-000000000000"])
     refused = await reg.client.post(f"/clusters/{c['id']}/guideline-suggestions", json=body, headers=stranger)
     assert refused.status_code == 403
+    suggestion_id = response.json()["id"]
+    path = f"/clusters/{c['id']}/guideline-suggestions/{suggestion_id}"
+    assert (
+        await reg.client.patch(path, json={"title": "他人修改的指南"}, headers=stranger)
+    ).status_code == 403
+    revised = await reg.client.patch(
+        path,
+        json={"directions": ["高丰度稀土永磁", "稀土永磁电机", "稀土永磁回收"], "reason": "补充回收方向"},
+        headers=secretariat,
+    )
+    assert revised.status_code == 200 and revised.json()["version"] == 2
+    unchanged = await reg.client.patch(path, json={"title": "稀土永磁材料高端应用"}, headers=secretariat)
+    assert unchanged.json()["version"] == 2
+    [event] = await reg.events("registry.cluster.guideline_revised")
+    assert event["data"]["suggestion_id"] == suggestion_id and event["data"]["changed_fields"] == [
+        "directions"
+    ]
+    assert event["data"]["directions"][-1] == "稀土永磁回收" and event["data"]["reason"] == "补充回收方向"
+    listed = (await reg.client.get(f"/clusters/{c['id']}/guideline-suggestions", headers=stranger)).json()
+    assert [(s["title"], s["version"]) for s in listed["items"]] == [("稀土永磁材料高端应用", 2)]

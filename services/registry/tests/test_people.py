@@ -129,3 +129,73 @@ async def test_person_history_shows_who_changed_what_and_why(reg: Any) -> None:
     assert [i["action"] for i in items] == ["person.registered", "person.updated"]
     assert items[1]["actor_id"] == "staff-1" and items[1]["reason"] == "职称晋升"
     assert items[1]["changes"] == {"title": ["professor", "researcher"]}
+
+
+async def test_id_numbers_are_ciphertext_at_rest_and_found_by_a_keyed_digest(reg: Any) -> None:
+    from sqlalchemy import text
+
+    number = _id(21)
+    person = await reg.person(21)
+    async with reg.svc.runtime.sessionmaker() as session:
+        columns = set((await session.execute(text("SELECT * FROM people"))).keys())
+        assert "id_number" not in columns and "id_number_digest" not in columns
+        blob, keyed = (
+            await session.execute(text("SELECT id_number_ciphertext, id_number_hmac FROM people"))
+        ).one()
+    assert number.encode() not in blob and number[-8:].encode() not in blob
+    assert keyed != hashlib.sha256(number.encode()).hexdigest() and len(keyed) == 64
+    found = await reg.client.get("/people", params={"id_number": number}, headers=reg.staff)
+    assert [p["id"] for p in found.json()["items"]] == [person["id"]]
+    assert found.json()["items"][0]["id_number"] == number
+    # The same number typed with a lower-case check letter is still the same person.
+    x_number = next(_id(n) for n in range(22, 60) if _id(n).endswith("X"))
+    await reg.person(99, id_number=x_number)
+    dup = await reg.client.post(
+        "/people",
+        json={"name": "王五", "id_number": f" {x_number.lower()} "},
+        headers=reg.staff,
+    )
+    assert dup.status_code == 409
+
+
+async def test_the_id_number_key_is_required_outside_local_and_test() -> None:
+    import base64
+
+    from registry.definition import build_definition
+    from registry.people.identity import DEVELOPMENT_KEY
+    from registry.settings import RegistrySettings
+
+    base = {
+        "database_url": "postgresql+asyncpg://db/registry",
+        "nats_url": "nats://bus",
+        "auth_jwks_url": "https://idp/jwks",
+    }
+    for key, why in [
+        (None, "required outside local/test"),
+        (DEVELOPMENT_KEY, "development key"),
+        (base64.b64encode(b"short").decode(), "32 bytes"),
+    ]:
+        settings = RegistrySettings(environment="production", id_number_key=key, **base)
+        with pytest.raises(ValueError, match=why):
+            settings.id_number_keyring()
+        with pytest.raises(ValueError, match=why):
+            build_definition(settings)  # the service does not start
+    real = base64.b64encode(bytes(range(32))).decode()
+    keyring = RegistrySettings(environment="production", id_number_key=real, **base).id_number_keyring()
+    assert keyring != RegistrySettings(environment="test", **base).id_number_keyring()
+
+
+async def test_name_search_finds_chinese_parts_of_names_literally(reg: Any) -> None:
+    for n, name in enumerate(["张明远", "李明", "王晓明", "赵100%"]):
+        await reg.person(30 + n, name=name)
+
+    async def names(q: str) -> list[str]:
+        page = await reg.client.get("/people", params={"q": q, "sort": "name"}, headers=reg.staff)
+        assert page.status_code == 200
+        return sorted(p["name"] for p in page.json()["items"])
+
+    assert await names("明") == ["张明远", "李明", "王晓明"]
+    assert await names("晓明") == ["王晓明"]
+    assert await names("明远") == ["张明远"]
+    assert await names("张远") == []
+    assert await names("0%") == ["赵100%"] and await names("%") == ["赵100%"]

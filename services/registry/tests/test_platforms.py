@@ -310,3 +310,138 @@ async def test_lab_director_updates_only_their_labs_instruments(reg: Any) -> Non
         await reg.client.get("/instruments", params={"platform_id": other["id"]}, headers=director)
     ).json()
     assert still_open["items"][0]["open_for_sharing"] is True
+
+
+async def test_kind_specific_attributes_are_checked_against_the_platforms_kind(reg: Any) -> None:
+    org = await reg.org(1)
+    clinical = {"disease_area": "心血管疾病", "hospital_grade": "tertiary_a", "network_member_units": 38}
+    wrong = await reg.client.post(
+        "/platforms",
+        json=reg.platform_body(org["id"], kind="national_key_lab", kind_attributes=clinical),
+        headers=reg.staff,
+    )
+    assert wrong.status_code == 422
+    errors = {e["field"]: e for e in wrong.json()["errors"]}
+    assert set(errors) == {
+        "kind_attributes.disease_area",
+        "kind_attributes.hospital_grade",
+        "kind_attributes.network_member_units",
+    }
+    assert errors["kind_attributes.disease_area"]["code"] == "not_an_attribute_of_kind"
+    assert "全国重点实验室" in errors["kind_attributes.disease_area"]["message_zh"]
+    assert await reg.count(Platform) == 0
+    centre = await reg.platform(
+        org["id"],
+        name="内蒙古自治区心血管疾病临床医学研究中心",
+        kind="clinical_research_centre",
+        field="medicine",
+        sub_field="clinical",
+        kind_attributes=clinical,
+    )
+    assert centre["kind_attributes"] == clinical
+    bad_patch = await reg.client.patch(
+        f"/platforms/{centre['id']}",
+        json={"kind_attributes": {"hospital_grade": "tertiary_b", "academicians": []}},
+        headers=reg.staff,
+    )
+    assert bad_patch.status_code == 422
+    assert {e["field"] for e in bad_patch.json()["errors"]} == {
+        "kind_attributes.hospital_grade",
+        "kind_attributes.academicians",
+    }
+    assert bad_patch.json()["errors"][0]["message_zh"]
+    patched = await reg.client.patch(
+        f"/platforms/{centre['id']}",
+        json={"kind_attributes": clinical | {"clinical_trials_per_year": 12}, "reason": "年报"},
+        headers=reg.staff,
+    )
+    assert patched.status_code == 200 and patched.json()["kind_attributes"]["clinical_trials_per_year"] == 12
+    assert patched.json()["version"] == 2
+    codes = (await reg.client.get("/metadata/codes", headers=reg.staff)).json()
+    assert {a["name"] for a in codes["platform_kind_attributes"]["clinical_research_centre"]} >= set(clinical)
+
+
+async def _walk(reg: Any, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = ""
+    while cursor is not None:
+        page = await reg.client.get(path, params=params | {"cursor": cursor}, headers=reg.staff)
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert body["total"] is None and body["page"] is None and len(body["items"]) <= params["size"]
+        items += body["items"]
+        cursor = body["next_cursor"]
+    return items
+
+
+async def test_cursor_paging_walks_the_same_order_as_pages_without_skips_or_repeats(reg: Any) -> None:
+    org = await reg.org(1)
+    dates = ["2015-06-01", None, "2018-03-01", "2015-06-01", None, "2020-01-01", "2012-09-09"]
+    for n, approved in enumerate(dates):
+        await reg.platform(org["id"], name=f"内蒙古自治区第{n}号重点实验室", approved_on=approved, code=None)
+    walks = {}
+    for sort in ("-approved_on", "approved_on", "name", "-code"):
+        by_pages = []
+        for number in (1, 2, 3, 4):
+            page = await reg.client.get(
+                "/platforms", params={"sort": sort, "size": 2, "page": number}, headers=reg.staff
+            )
+            assert page.json()["total"] == 7
+            by_pages += page.json()["items"]
+        walks[sort] = await _walk(reg, "/platforms", {"sort": sort, "size": 2})
+        assert [p["id"] for p in walks[sort]] == [p["id"] for p in by_pages], sort
+        assert len({p["id"] for p in walks[sort]}) == 7
+    newest_first = [p["approved_on"] for p in walks["-approved_on"]]
+    assert newest_first == ["2020-01-01", "2018-03-01", "2015-06-01", "2015-06-01", "2012-09-09", None, None]
+    first = (
+        await reg.client.get(
+            "/platforms", params={"sort": "name", "size": 3, "cursor": ""}, headers=reg.staff
+        )
+    ).json()
+    # A lab registered meanwhile that sorts before the cursor does not shift the next page.
+    await reg.platform(org["id"], name="内蒙古自治区第0号乙重点实验室")
+    rest = await reg.client.get(
+        "/platforms", params={"sort": "name", "size": 10, "cursor": first["next_cursor"]}, headers=reg.staff
+    )
+    seen = [p["name"] for p in first["items"] + rest.json()["items"]]
+    assert len(seen) == len(set(seen)) == 7 and "内蒙古自治区第0号乙重点实验室" not in seen
+    counted = await reg.client.get(
+        "/platforms", params={"size": 3, "cursor": "", "with_total": "true"}, headers=reg.staff
+    )
+    assert counted.json()["total"] == 8
+    other_sort = await reg.client.get(
+        "/platforms", params={"sort": "code", "cursor": first["next_cursor"]}, headers=reg.staff
+    )
+    assert other_sort.status_code == 422 and other_sort.json()["errors"][0]["field"] == "cursor"
+    garbage = await reg.client.get("/platforms", params={"cursor": "not-a-cursor"}, headers=reg.staff)
+    assert garbage.status_code == 422 and garbage.json()["errors"][0]["message_zh"] == "分页游标无效"
+    for n in range(5):
+        await reg.person(10 + n, name=f"测试人员{n % 2}")
+    people = await _walk(reg, "/people", {"sort": "-name", "size": 2})
+    assert [p["name"] for p in people] == ["测试人员1"] * 2 + ["测试人员0"] * 3
+    assert len({p["id"] for p in people}) == 5
+    orgs = await _walk(reg, "/organisations", {"size": 1})
+    instruments = await _walk(reg, "/instruments", {"size": 1, "sort": "-value_fen"})
+    assert [o["id"] for o in orgs] == [org["id"]] and instruments == []
+
+
+async def test_concurrent_registrations_of_one_series_get_distinct_consecutive_codes(reg: Any) -> None:
+    import asyncio
+
+    org = await reg.org(1)
+    bodies = [reg.platform_body(org["id"], name=f"内蒙古自治区第{n}批并发登记重点实验室") for n in range(8)]
+    responses = await asyncio.gather(
+        *(reg.client.post("/platforms", json=body, headers=reg.staff) for body in bodies)
+    )
+    assert [r.status_code for r in responses] == [201] * 8, [
+        r.text for r in responses if r.status_code != 201
+    ]
+    assert sorted(r.json()["code"] for r in responses) == [f"ZDS-2015-{n:03d}" for n in range(1, 9)]
+    explicit = await reg.platform(org["id"], name="内蒙古自治区指定编号重点实验室", code="ZDS-2015-020")
+    following = await reg.platform(org["id"], name="内蒙古自治区后续登记重点实验室")
+    other_year = await reg.platform(org["id"], name="内蒙古自治区新批重点实验室", approved_on="2026-02-01")
+    assert (explicit["code"], following["code"], other_year["code"]) == (
+        "ZDS-2015-020",
+        "ZDS-2015-021",
+        "ZDS-2026-001",
+    )

@@ -13,31 +13,37 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 GENERIC = ("研究", "技术", "应用", "关键", "及其", "开发", "基础", "方法", "相关", "创新", "领域", "方向")
-_NOT_HAN_OR_WORD = re.compile(r"[^\w\u4e00-\u9fff]+")
+# Punctuation, spaces and the generic words all split a direction into chunks ("|").
+_SEPARATORS = re.compile(r"[^\w\u4e00-\u9fff]+|" + "|".join(GENERIC))
 
 
-def _clean(text: str) -> str:
-    text = _NOT_HAN_OR_WORD.sub(" ", text)
-    for word in GENERIC:
-        text = text.replace(word, " ")
-    return text
+def clean(directions: Sequence[str]) -> tuple[str, ...]:
+    """Each direction with separators and generic words replaced by ``|``."""
+    return tuple(_SEPARATORS.sub("|", d) for d in directions)
 
 
 def bigrams(directions: Sequence[str]) -> frozenset[str]:
+    return bigrams_of(clean(directions))
+
+
+def bigrams_of(cleaned: Sequence[str]) -> frozenset[str]:
     grams: set[str] = set()
-    for direction in directions:
-        for chunk in _clean(direction).split():
+    for direction in cleaned:
+        for chunk in direction.split("|"):
             grams.update(chunk[i : i + 2] for i in range(len(chunk) - 1))
     return frozenset(grams)
 
 
 def shared_phrases(a: Sequence[str], b: Sequence[str], *, limit: int = 6) -> list[str]:
     """The longest runs of two or more characters found in a direction of each lab."""
+    return shared_phrases_of(clean(a), clean(b), limit=limit)
+
+
+def shared_phrases_of(a: Sequence[str], b: Sequence[str], *, limit: int = 6) -> list[str]:
+    """``shared_phrases`` of directions already passed through ``clean``."""
     found: set[str] = set()
-    for da in a:
-        ca = _clean(da).replace(" ", "|")
-        for db in b:
-            cb = _clean(db).replace(" ", "|")
+    for ca in a:
+        for cb in b:
             matcher = SequenceMatcher(None, ca, cb, autojunk=False)
             for block in matcher.get_matching_blocks():
                 for phrase in ca[block.a : block.a + block.size].split("|"):

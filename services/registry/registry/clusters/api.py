@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from registry.clusters import service
 from registry.clusters.machine import CLUSTER_MACHINE
-from registry.clusters.models import Cluster, ClusterAssessment
+from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSuggestion
 from registry.clusters.schemas import (
     AssessmentIn,
     ClusterAction,
@@ -16,6 +16,7 @@ from registry.clusters.schemas import (
     ClusterOut,
     ClusterUpdate,
     GuidelineIn,
+    GuidelineUpdate,
 )
 from registry.reference import FieldCode
 from shared.auth import Principal, Role
@@ -146,3 +147,45 @@ async def suggest_guideline(
     s = await service.suggest_guideline(uow, principal, await locked(uow, cluster_id), body)
     await uow.commit()
     return {"id": s.id, "cluster_id": s.cluster_id, "year": s.year, "title": s.title}
+
+
+def _suggestion_out(s: GuidelineSuggestion) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "cluster_id": s.cluster_id,
+        "year": s.year,
+        "title": s.title,
+        "directions": s.directions,
+        "field": s.field,
+        "rationale": s.rationale,
+        "version": s.version,
+        "created_at": s.created_at,
+        "created_by": s.created_by,
+    }
+
+
+@router.get("/{cluster_id}/guideline-suggestions", summary="The cluster's 指南建议, newest year first")
+async def list_guidelines(cluster_id: UUID, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
+    rows = await session.execute(
+        select(GuidelineSuggestion)
+        .where(GuidelineSuggestion.cluster_id == cluster_id)
+        .order_by(GuidelineSuggestion.year.desc(), GuidelineSuggestion.id)
+    )
+    return {"items": [_suggestion_out(s) for s in rows.scalars()]}
+
+
+@router.patch("/{cluster_id}/guideline-suggestions/{suggestion_id}")
+async def revise_guideline(
+    cluster_id: UUID,
+    suggestion_id: UUID,
+    body: GuidelineUpdate,
+    uow: UnitOfWorkDep,
+    principal: PrincipalDep,
+) -> dict[str, Any]:
+    c = await locked(uow, cluster_id)
+    s = await uow.session.get(GuidelineSuggestion, suggestion_id, with_for_update=True)
+    if s is None or s.cluster_id != c.id:
+        raise NotFound("no such guideline suggestion of this cluster", "未找到该实验室群的指南建议")
+    s = await service.revise_guideline(uow, principal, c, s, body)
+    await uow.commit()
+    return _suggestion_out(s)

@@ -30,6 +30,12 @@ class GuidelineSuggestedPayload(EventPayload):
     rationale: str
 
 
+class GuidelineRevisedPayload(GuidelineSuggestedPayload):
+    changed_fields: list[str]
+    reason: str | None
+    version: int
+
+
 CLUSTER_EVENTS: dict[str, EventType[ClusterEventPayload]] = {
     action: EventType(
         f"registry.cluster.{verb}", ClusterEventPayload, description=f"Cluster step '{action}'."
@@ -42,7 +48,13 @@ GUIDELINE_SUGGESTED = EventType(
     description="A cluster proposed a guideline direction for projects' calls.",
 )
 
-EVENT_TYPES: list[EventType[Any]] = [*CLUSTER_EVENTS.values(), GUIDELINE_SUGGESTED]
+GUIDELINE_REVISED = EventType(
+    "registry.cluster.guideline_revised",
+    GuidelineRevisedPayload,
+    description="A cluster revised a guideline suggestion (full new state; replaces the earlier one).",
+)
+
+EVENT_TYPES: list[EventType[Any]] = [*CLUSTER_EVENTS.values(), GUIDELINE_SUGGESTED, GUIDELINE_REVISED]
 
 
 class ClusterAssessmentFinalized(EventPayload):

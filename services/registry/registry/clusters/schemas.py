@@ -99,6 +99,17 @@ class GuidelineIn(BaseModel):
     rationale: str = Field(min_length=4, max_length=4000)
 
 
+class GuidelineUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: int | None = Field(default=None, ge=2000, le=2100)
+    title: str | None = Field(default=None, min_length=4, max_length=300)
+    directions: list[str] | None = Field(default=None, min_length=1, max_length=20)
+    field: FieldCode | None = None
+    rationale: str | None = Field(default=None, min_length=4, max_length=4000)
+    reason: str | None = Field(default=None, max_length=500, description="why (kept in history)")
+
+
 class ClusterOut(BaseModel):
     id: UUID
     name: str

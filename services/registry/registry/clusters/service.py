@@ -11,13 +11,21 @@ from sqlalchemy.exc import IntegrityError
 from registry.access import is_staff, require
 from registry.clusters.events import (
     CLUSTER_EVENTS,
+    GUIDELINE_REVISED,
     GUIDELINE_SUGGESTED,
     ClusterEventPayload,
+    GuidelineRevisedPayload,
     GuidelineSuggestedPayload,
 )
 from registry.clusters.machine import CLUSTER_MACHINE, REQUIRED_ARTEFACTS
 from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSuggestion
-from registry.clusters.schemas import AssessmentIn, ClusterCreate, ClusterUpdate, GuidelineIn
+from registry.clusters.schemas import (
+    AssessmentIn,
+    ClusterCreate,
+    ClusterUpdate,
+    GuidelineIn,
+    GuidelineUpdate,
+)
 from registry.policy.service import current as current_policy
 from shared.auth import Principal, Role
 from shared.errors import Conflict, DuplicateValue, FieldIssue, ValidationFailed
@@ -268,6 +276,51 @@ async def suggest_guideline(
         entity_type="cluster",
         entity_id=c.id,
         changes=data.model_dump(mode="json"),
+        event=event,
+    )
+    return s
+
+
+async def revise_guideline(
+    uow: UnitOfWork, principal: Principal, c: Cluster, s: GuidelineSuggestion, patch: GuidelineUpdate
+) -> GuidelineSuggestion:
+    """The cluster edits a suggestion it made; projects replace their copy by ``suggestion_id``."""
+    require(
+        may_run_cluster(principal, c),
+        "revise this cluster's guideline suggestions",
+        "修改该实验室群的指南建议",
+    )
+    requested = patch.model_dump(exclude_unset=True, exclude={"reason"})
+    changes = {k: [getattr(s, k), v] for k, v in requested.items() if v is not None and getattr(s, k) != v}
+    if not changes:
+        return s
+    for k, (_, v) in changes.items():
+        setattr(s, k, list(v) if k == "directions" else v)
+    s.version += 1
+    await uow.session.flush()
+    event = await uow.emit(
+        GUIDELINE_REVISED,
+        GuidelineRevisedPayload(
+            suggestion_id=s.id,
+            cluster_id=c.id,
+            cluster_name=c.name,
+            year=s.year,
+            title=s.title,
+            directions=list(s.directions),
+            field=s.field,
+            rationale=s.rationale,
+            changed_fields=sorted(changes),
+            reason=patch.reason,
+            version=s.version,
+        ),
+        subject=f"cluster/{c.id}",
+    )
+    await uow.record(
+        "cluster.guideline_revised",
+        entity_type="guideline_suggestion",
+        entity_id=s.id,
+        changes=changes,
+        reason=patch.reason,
         event=event,
     )
     return s

@@ -206,16 +206,14 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
     units = await _units_by_code(
         uow, {str(r.values.get("host_unit_credit_code") or "").upper() for r in rows}
     )
-    director_digests = {
-        identity.digest(str(r.values["director_id_number"]))
-        for r in rows
-        if r.values.get("director_id_number")
-    }
-    directors = {}
-    for digest in director_digests:
-        person = await people.find_by_digest(uow.session, digest)
-        if person is not None:
-            directors[digest] = person.id
+    directors = await people.ids_by_hmac(
+        uow.session,
+        {
+            identity.lookup_digest(str(r.values["director_id_number"]))
+            for r in rows
+            if r.values.get("director_id_number")
+        },
+    )
     parsed: list[tuple[int, BaseModel | None]] = []
     for r in rows:
         v = r.values
@@ -232,7 +230,7 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
             )
         director = None
         if v.get("director_id_number"):
-            person_id = directors.get(identity.digest(str(v["director_id_number"])))
+            person_id = directors.get(identity.lookup_digest(str(v["director_id_number"])))
             if person_id is None:
                 row_issues.append(
                     RowIssue(
@@ -365,8 +363,9 @@ async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, m
         return report
     report.rows = len(rows)
     units = await _units_by_code(uow, {str(r.values.get("unit_credit_code") or "").upper() for r in rows})
-    registered = await people.existing_digests(
-        uow.session, {identity.digest(str(r.values["id_number"])) for r in rows if r.values.get("id_number")}
+    registered = await people.ids_by_hmac(
+        uow.session,
+        {identity.lookup_digest(str(r.values["id_number"])) for r in rows if r.values.get("id_number")},
     )
     to_create: list[PersonCreate] = []
     seen: dict[str, int] = {}
@@ -426,7 +425,7 @@ async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, m
         if row_issues:
             report.issues.extend(row_issues)
             report.rejected_rows.append(r.number)
-        elif model is not None and identity.digest(model.id_number) in registered:
+        elif model is not None and identity.lookup_digest(model.id_number) in registered:
             report.unchanged += 1
         elif model is not None:
             to_create.append(model)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
 
 from registry.codes import OrganisationType, Region
+from registry.listing import ListPage, PageRequestDep, list_page
 from registry.organisations import repository, service
 from registry.organisations.models import Organisation
 from registry.organisations.schemas import (
@@ -17,8 +18,7 @@ from registry.organisations.schemas import (
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.http.auth import PrincipalDep, require_roles
-from shared.http.deps import PageDep, RuntimeDep, SessionDep, UnitOfWorkDep
-from shared.http.schemas import Page
+from shared.http.deps import RuntimeDep, SessionDep, UnitOfWorkDep
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
@@ -44,18 +44,18 @@ async def register_organisation(body: OrganisationCreate, uow: UnitOfWorkDep, _:
     return OrganisationOut.of(org)
 
 
-@router.get("", response_model=Page[OrganisationOut])
+@router.get("", response_model=ListPage[OrganisationOut])
 async def list_organisations(
     session: SessionDep,
     _: PrincipalDep,
-    page: PageDep,
+    page: PageRequestDep,
     q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
     type: OrganisationType | None = None,
     region: Region | None = None,
     credit_code: Annotated[str | None, Query(max_length=18)] = None,
     sort: Sort = "name",
-) -> Page[OrganisationOut]:
-    items, total = await repository.list_page(
+) -> ListPage[OrganisationOut]:
+    fetched = await repository.list_page(
         session,
         repository.OrganisationFilter(
             q=q,
@@ -64,10 +64,9 @@ async def list_organisations(
             credit_code=credit_code.upper() if credit_code else None,
         ),
         sort=sort,
-        offset=page.offset,
-        limit=page.size,
+        request=page,
     )
-    return Page(items=[OrganisationOut.of(o) for o in items], total=total, page=page.page, size=page.size)
+    return list_page(fetched, page, [OrganisationOut.of(o) for o in fetched.rows])
 
 
 @router.get("/{org_id}", response_model=OrganisationOut)

@@ -1,22 +1,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, UnaryExpression, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from registry import paging
 from registry.organisations.models import Organisation
 
-SORTS: dict[str, UnaryExpression[Any]] = {
-    "name": Organisation.name.asc(),
-    "-name": Organisation.name.desc(),
-    "created_at": Organisation.created_at.asc(),
-    "-created_at": Organisation.created_at.desc(),
-    "updated_at": Organisation.updated_at.asc(),
-    "-updated_at": Organisation.updated_at.desc(),
-}
+SORTS = paging.sorts(
+    ("name", Organisation.name, False),
+    ("created_at", Organisation.created_at, False),
+    ("updated_at", Organisation.updated_at, False),
+)
 
 
 @dataclass(frozen=True)
@@ -53,9 +50,8 @@ def _filtered(f: OrganisationFilter) -> Select[Organisation]:
 
 
 async def list_page(
-    session: AsyncSession, f: OrganisationFilter, *, sort: str, offset: int, limit: int
-) -> tuple[list[Organisation], int]:
-    stmt = _filtered(f)
-    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    rows = await session.execute(stmt.order_by(SORTS[sort], Organisation.id).offset(offset).limit(limit))
-    return list(rows.scalars()), int(total)
+    session: AsyncSession, f: OrganisationFilter, *, sort: str, request: paging.PageRequest
+) -> paging.Fetched[Organisation]:
+    return await paging.fetch(
+        session, _filtered(f), sort=sort, keys=SORTS, id_column=Organisation.id, request=request
+    )

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import select
 
 from registry.access import is_staff
+from registry.listing import ListPage, PageRequestDep, list_page
 from registry.people import identity, repository, service
 from registry.people.models import Person
 from registry.people.schemas import PersonCreate, PersonOut, PersonUpdate
@@ -14,8 +15,7 @@ from registry.reference import TitleCode
 from shared.errors import Forbidden, NotFound
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
-from shared.http.deps import PageDep, RuntimeDep, SessionDep, UnitOfWorkDep
-from shared.http.schemas import Page
+from shared.http.deps import RuntimeDep, SessionDep, UnitOfWorkDep
 
 router = APIRouter(prefix="/people", tags=["people"])
 Sort = Literal["name", "-name", "birth_date", "-birth_date", "created_at", "-created_at"]
@@ -39,37 +39,34 @@ async def register_person(body: PersonCreate, uow: UnitOfWorkDep, principal: Pri
     return PersonOut.of(person, reveal=is_staff(principal))
 
 
-@router.get("", response_model=Page[PersonOut])
+@router.get("", response_model=ListPage[PersonOut])
 async def list_people(
     session: SessionDep,
     principal: PrincipalDep,
-    page: PageDep,
+    page: PageRequestDep,
     q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
     unit_id: UUID | None = None,
     title: TitleCode | None = None,
     full_time: bool | None = None,
     id_number: Annotated[str | None, Query(max_length=30, description="staff only: exact ID number")] = None,
     sort: Sort = "name",
-) -> Page[PersonOut]:
+) -> ListPage[PersonOut]:
     if id_number is not None and not is_staff(principal):
         raise Forbidden("only department staff may search by ID number", "仅科技厅业务处室可按身份证号码查询")
-    items, total = await repository.list_page(
+    fetched = await repository.list_page(
         session,
         repository.PersonFilter(
             q=q,
             unit_id=unit_id,
             title=title,
             full_time=full_time,
-            id_number_digest=identity.digest(id_number) if id_number else None,
+            id_number_hmac=identity.lookup_digest(id_number) if id_number else None,
         ),
         sort=sort,
-        offset=page.offset,
-        limit=page.size,
+        request=page,
     )
     reveal = is_staff(principal)
-    return Page(
-        items=[PersonOut.of(p, reveal=reveal) for p in items], total=total, page=page.page, size=page.size
-    )
+    return list_page(fetched, page, [PersonOut.of(p, reveal=reveal) for p in fetched.rows])
 
 
 EXPORT_COLUMNS = [
@@ -96,11 +93,10 @@ async def export_people(
     full_time: bool | None = None,
     sort: Sort = "name",
 ) -> Response:
-    items, _ = await repository.list_page(
+    items = await repository.all_matching(
         session,
         repository.PersonFilter(q=q, unit_id=unit_id, title=title, full_time=full_time),
         sort=sort,
-        offset=0,
         limit=EXPORT_LIMIT,
     )
     reveal = is_staff(principal)

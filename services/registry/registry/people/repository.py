@@ -1,22 +1,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, UnaryExpression, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from registry import paging, search
 from registry.people.models import Person
 
-SORTS: dict[str, UnaryExpression[Any]] = {
-    "name": Person.name.asc(),
-    "-name": Person.name.desc(),
-    "birth_date": Person.birth_date.asc(),
-    "-birth_date": Person.birth_date.desc(),
-    "created_at": Person.created_at.asc(),
-    "-created_at": Person.created_at.desc(),
-}
+SORTS = paging.sorts(
+    ("name", Person.name, False),
+    ("birth_date", Person.birth_date, False),
+    ("created_at", Person.created_at, False),
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +22,7 @@ class PersonFilter:
     unit_id: UUID | None = None
     title: str | None = None
     full_time: bool | None = None
-    id_number_digest: str | None = None
+    id_number_hmac: str | None = None
 
 
 async def get(session: AsyncSession, person_id: UUID, *, for_update: bool = False) -> Person | None:
@@ -35,10 +32,8 @@ async def get(session: AsyncSession, person_id: UUID, *, for_update: bool = Fals
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def find_by_digest(session: AsyncSession, digest: str) -> Person | None:
-    return (
-        await session.execute(select(Person).where(Person.id_number_digest == digest))
-    ).scalar_one_or_none()
+async def find_by_hmac(session: AsyncSession, digest: str) -> Person | None:
+    return (await session.execute(select(Person).where(Person.id_number_hmac == digest))).scalar_one_or_none()
 
 
 async def get_many(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Person]:
@@ -50,33 +45,40 @@ async def get_many(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Person]:
 def _filtered(f: PersonFilter) -> Select[Person]:
     stmt = select(Person)
     if f.q:
-        stmt = stmt.where(Person.name.ilike(f"%{f.q}%"))
+        stmt = stmt.where(search.contains(Person.name, Person.name_bigrams, f.q))
     if f.unit_id:
         stmt = stmt.where(Person.unit_id == f.unit_id)
     if f.title:
         stmt = stmt.where(Person.title == f.title)
     if f.full_time is not None:
         stmt = stmt.where(Person.full_time == f.full_time)
-    if f.id_number_digest:
-        stmt = stmt.where(Person.id_number_digest == f.id_number_digest)
+    if f.id_number_hmac:
+        stmt = stmt.where(Person.id_number_hmac == f.id_number_hmac)
     return stmt
 
 
 async def list_page(
-    session: AsyncSession, f: PersonFilter, *, sort: str, offset: int, limit: int
-) -> tuple[list[Person], int]:
-    stmt = _filtered(f)
-    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    rows = await session.execute(stmt.order_by(SORTS[sort], Person.id).offset(offset).limit(limit))
-    return list(rows.scalars()), int(total)
+    session: AsyncSession, f: PersonFilter, *, sort: str, request: paging.PageRequest
+) -> paging.Fetched[Person]:
+    return await paging.fetch(
+        session, _filtered(f), sort=sort, keys=SORTS, id_column=Person.id, request=request
+    )
 
 
-async def existing_digests(session: AsyncSession, digests: set[str]) -> set[str]:
-    found: set[str] = set()
+async def all_matching(session: AsyncSession, f: PersonFilter, *, sort: str, limit: int) -> list[Person]:
+    rows = await session.execute(_filtered(f).order_by(*SORTS[sort].order_by(Person.id)).limit(limit))
+    return list(rows.scalars())
+
+
+async def ids_by_hmac(session: AsyncSession, digests: set[str]) -> dict[str, UUID]:
+    """Registered people among these keyed digests: digest → person id (batched)."""
+    found: dict[str, UUID] = {}
     ordered = sorted(digests)
     for start in range(0, len(ordered), 5000):
         rows = await session.execute(
-            select(Person.id_number_digest).where(Person.id_number_digest.in_(ordered[start : start + 5000]))
+            select(Person.id_number_hmac, Person.id).where(
+                Person.id_number_hmac.in_(ordered[start : start + 5000])
+            )
         )
-        found.update(rows.scalars())
+        found.update({digest: person_id for digest, person_id in rows})
     return found

@@ -68,8 +68,7 @@ async def register(uow: UnitOfWork, principal: Principal, data: PersonCreate) ->
         "登记非本单位人员",
     )
     gender, born = _consistent_with_id(data)
-    digest = identity.digest(data.id_number)
-    existing = await repository.find_by_digest(uow.session, digest)
+    existing = await repository.find_by_hmac(uow.session, identity.lookup_digest(data.id_number))
     if existing is not None:
         raise DuplicateValue("id_number", identity.mask(data.id_number), existing_id=str(existing.id))
     person = Person(
@@ -77,8 +76,6 @@ async def register(uow: UnitOfWork, principal: Principal, data: PersonCreate) ->
         name=data.name,
         gender=gender,
         birth_date=born,
-        id_number=data.id_number,
-        id_number_digest=digest,
         title=data.title,
         discipline=data.discipline,
         unit_id=data.unit_id,
@@ -89,6 +86,7 @@ async def register(uow: UnitOfWork, principal: Principal, data: PersonCreate) ->
         created_by=uow.actor.id,
         updated_by=uow.actor.id,
     )
+    person.set_id_number(data.id_number)
     uow.session.add(person)
     try:
         await uow.session.flush()
@@ -160,25 +158,23 @@ async def register_many(
             may_manage_unit(principal, data.unit_id), "register people outside your units", "登记非本单位人员"
         )
         gender, born = _consistent_with_id(data)
-        created.append(
-            Person(
-                id=uuid7(),
-                name=data.name,
-                gender=gender,
-                birth_date=born,
-                id_number=data.id_number,
-                id_number_digest=identity.digest(data.id_number),
-                title=data.title,
-                discipline=data.discipline,
-                unit_id=data.unit_id,
-                full_time=data.full_time,
-                phone=data.phone,
-                email=data.email,
-                version=1,
-                created_by=uow.actor.id,
-                updated_by=uow.actor.id,
-            )
+        person = Person(
+            id=uuid7(),
+            name=data.name,
+            gender=gender,
+            birth_date=born,
+            title=data.title,
+            discipline=data.discipline,
+            unit_id=data.unit_id,
+            full_time=data.full_time,
+            phone=data.phone,
+            email=data.email,
+            version=1,
+            created_by=uow.actor.id,
+            updated_by=uow.actor.id,
         )
+        person.set_id_number(data.id_number)
+        created.append(person)
     if not created:
         return created
     uow.session.add_all(created)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from registry.access import acting_units, directed_platforms, is_staff
 from registry.codes import Region
 from registry.imports import service as imports
+from registry.listing import ListPage, PageRequestDep, list_page
 from registry.platforms import repository, service
 from registry.platforms.machine import ACTION_LABELS, PLATFORM_MACHINE
 from registry.platforms.models import Platform
@@ -29,8 +30,7 @@ from shared.auth import Principal
 from shared.errors import NotFound
 from shared.excel import XLSX_MEDIA_TYPE, export_xlsx
 from shared.http.auth import PrincipalDep
-from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
-from shared.http.schemas import Page
+from shared.http.deps import SessionDep, UnitOfWorkDep
 
 router = APIRouter(prefix="/platforms", tags=["platforms"])
 Sort = Literal["code", "-code", "name", "-name", "approved_on", "-approved_on", "updated_at", "-updated_at"]
@@ -121,14 +121,15 @@ async def register_platform(body: PlatformCreate, uow: UnitOfWorkDep, principal:
     return PlatformOut.of(p)
 
 
-@router.get("", response_model=Page[PlatformOut])
+@router.get("", response_model=ListPage[PlatformOut])
 async def list_platforms(
-    session: SessionDep, principal: PrincipalDep, page: PageDep, filters: FiltersDep
-) -> Page[PlatformOut]:
-    items, total = await repository.list_page(
-        session, filters.to_filter(principal), sort=filters.sort, offset=page.offset, limit=page.size
+    session: SessionDep, principal: PrincipalDep, page: PageRequestDep, filters: FiltersDep
+) -> ListPage[PlatformOut]:
+    """Page/size with the total, or ``cursor`` (keyset) paging; see ``registry.paging``."""
+    fetched = await repository.list_page(
+        session, filters.to_filter(principal), sort=filters.sort, request=page
     )
-    return Page(items=[PlatformOut.of(p) for p in items], total=total, page=page.page, size=page.size)
+    return list_page(fetched, page, [PlatformOut.of(p) for p in fetched.rows])
 
 
 @router.get("/export", summary="The filtered list as an Excel file with Chinese headers")

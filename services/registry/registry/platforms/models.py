@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -17,13 +18,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base
 from registry.reference import FIELDS, LAB_TYPES, PLATFORM_KINDS
 from shared.clock import utcnow
 from shared.ids import uuid7
+
+SEARCH_TEXT = "(((((name)::text || ' '::text) || (code)::text) || ' '::text) || (research_directions)::text)"
 
 
 def _in(column: str, values: list[str]) -> str:
@@ -42,6 +45,14 @@ class Platform(Base):
         Index("ix_platforms_field_sub_field", "field", "sub_field"),
         Index("ix_platforms_host_unit_id", "host_unit_id"),
         Index("ix_platforms_name", "name"),
+        # Substring search on names, codes and directions (q=…): the character pairs of the
+        # query must all be among the row's (GIN), then the substring itself is checked.
+        Index(
+            "ix_platforms_search_bigrams",
+            "search_bigrams",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
@@ -75,6 +86,26 @@ class Platform(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # What ``q`` searches and its character pairs, kept by the database itself.
+    # Deferred: only queried, never loaded with the row.
+    search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True), deferred=True)
+    search_bigrams: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), Computed(f"registry_bigrams({SEARCH_TEXT})", persisted=True), deferred=True
+    )
+
+
+class PlatformCodeCounter(Base):
+    """The last number given in each readable-code series (ZDS-2026-…), locked while allocating.
+
+    Registering a platform bumps its series' row in the same transaction; concurrent
+    registrations of one kind and year queue on that row lock and never share a number.
+    """
+
+    __tablename__ = "platform_code_counters"
+
+    prefix: Mapped[str] = mapped_column(String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
 
 
 class PlatformOutput(Base):

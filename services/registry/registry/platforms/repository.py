@@ -1,27 +1,30 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, String, UnaryExpression, cast, delete, func, or_, select, update
+from sqlalchemy import Integer, Select, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.platforms.models import Platform, PlatformHistory, PlatformMember, PlatformOutput
+from registry import paging, search
+from registry.platforms.models import (
+    Platform,
+    PlatformCodeCounter,
+    PlatformHistory,
+    PlatformMember,
+    PlatformOutput,
+)
 from registry.sharing.models import Instrument, OpenTopic
 
-SORTS: dict[str, UnaryExpression[Any]] = {
-    "code": Platform.code.asc(),
-    "-code": Platform.code.desc(),
-    "name": Platform.name.asc(),
-    "-name": Platform.name.desc(),
-    "approved_on": Platform.approved_on.asc().nulls_last(),
-    "-approved_on": Platform.approved_on.desc().nulls_last(),
-    "updated_at": Platform.updated_at.asc(),
-    "-updated_at": Platform.updated_at.desc(),
-}
+SORTS = paging.sorts(
+    ("code", Platform.code, False),
+    ("name", Platform.name, False),
+    ("approved_on", Platform.approved_on, True),
+    ("updated_at", Platform.updated_at, False),
+)
 
 
 @dataclass(frozen=True)
@@ -54,26 +57,54 @@ async def lock_pair(session: AsyncSession, a: UUID, b: UUID) -> dict[UUID, Platf
     return {p.id: p for p in rows.scalars()}
 
 
-async def next_code(session: AsyncSession, prefix: str, year: int) -> str:
+CODE_PATTERN = re.compile(r"^([A-Z]{3})-(\d{4})-(\d{3,5})$")
+
+
+async def allocate_codes(
+    session: AsyncSession, prefix: str, year: int, count: int = 1, *, at_least: int = 0
+) -> list[str]:
+    """``count`` fresh codes of one series, e.g. ZDS-2026-007, … (after ``at_least``); the series
+    row stays locked until the caller's transaction ends, so concurrent registrations queue on it
+    instead of colliding."""
+    last = await _bump(session, prefix, year, increment=count, at_least=at_least + count)
+    return [f"{prefix}-{year}-{n:03d}" for n in range(last - count + 1, last + 1)]
+
+
+async def reserve_code(session: AsyncSession, code: str) -> None:
+    """An explicitly given code: later allocations of its series continue after it."""
+    match = CODE_PATTERN.match(code)
+    if match is not None:
+        await _bump(session, match[1], int(match[2]), at_least=int(match[3]))
+
+
+async def _bump(
+    session: AsyncSession, prefix: str, year: int, *, increment: int = 0, at_least: int = 0
+) -> int:
     stem = f"{prefix}-{year}-"
-    last = (
-        await session.execute(select(func.max(Platform.code)).where(Platform.code.like(f"{stem}%")))
-    ).scalar_one_or_none()
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{stem}{number:03d}"
+    # The first use of a series starts after the highest code already registered in it.
+    highest = (
+        select(func.coalesce(func.max(cast(func.split_part(Platform.code, "-", 3), Integer)), 0))
+        .where(Platform.code.like(f"{stem}%"), Platform.code.regexp_match(r"^[A-Z]{3}-\d{4}-\d+$"))
+        .scalar_subquery()
+    )
+    await session.execute(
+        pg_insert(PlatformCodeCounter)
+        .values(prefix=prefix, year=year, last_number=highest)
+        .on_conflict_do_nothing(index_elements=["prefix", "year"])
+    )
+    bumped = await session.execute(
+        update(PlatformCodeCounter)
+        .where(PlatformCodeCounter.prefix == prefix, PlatformCodeCounter.year == year)
+        .values(last_number=func.greatest(PlatformCodeCounter.last_number + increment, at_least))
+        .returning(PlatformCodeCounter.last_number)
+    )
+    return int(bumped.scalar_one())
 
 
 def filtered(f: PlatformFilter) -> Select[Platform]:
     stmt = select(Platform)
     if f.q:
-        pattern = f"%{f.q}%"
-        stmt = stmt.where(
-            or_(
-                Platform.name.ilike(pattern),
-                Platform.code.ilike(pattern),
-                cast(Platform.research_directions, String).ilike(pattern),
-            )
-        )
+        stmt = stmt.where(search.contains(Platform.search_text, Platform.search_bigrams, f.q))
     for column, value in (
         (Platform.kind, f.kind),
         (Platform.state, f.state),
@@ -94,18 +125,15 @@ def filtered(f: PlatformFilter) -> Select[Platform]:
 
 
 async def list_page(
-    session: AsyncSession, f: PlatformFilter, *, sort: str, offset: int, limit: int
-) -> tuple[list[Platform], int]:
-    stmt = filtered(f)
-    total = (
-        await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    ).scalar_one()
-    rows = await session.execute(stmt.order_by(SORTS[sort], Platform.id).offset(offset).limit(limit))
-    return list(rows.scalars()), int(total)
+    session: AsyncSession, f: PlatformFilter, *, sort: str, request: paging.PageRequest
+) -> paging.Fetched[Platform]:
+    return await paging.fetch(
+        session, filtered(f), sort=sort, keys=SORTS, id_column=Platform.id, request=request
+    )
 
 
 async def all_matching(session: AsyncSession, f: PlatformFilter, *, sort: str, limit: int) -> list[Platform]:
-    rows = await session.execute(filtered(f).order_by(SORTS[sort], Platform.id).limit(limit))
+    rows = await session.execute(filtered(f).order_by(*SORTS[sort].order_by(Platform.id)).limit(limit))
     return list(rows.scalars())
 
 

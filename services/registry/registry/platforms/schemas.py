@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from registry.codes import REGION_LABELS, Region
+from registry.platforms import kinds
 from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import Platform, PlatformOutput
 from registry.reference import (
@@ -103,7 +104,10 @@ class PlatformCreate(BaseModel):
     academic_committee: Committee = Field(default_factory=Committee, description="学术委员会")
     staff_count: int = Field(default=0, ge=0, le=100_000, description="固定人员数")
     annual_funding_fen: int = Field(default=0, ge=0, le=10**14, description="年度经费（分）")
-    kind_attributes: dict[str, Any] = Field(default_factory=dict, description="类别特有属性")
+    kind_attributes: dict[str, Any] = Field(
+        default_factory=dict,
+        description="类别特有属性 (checked against the kind's schema: registry.platforms.kinds)",
+    )
     initial_state: Literal["proposed", "under_construction", "operating"] = Field(
         default="proposed", description="registering an existing platform: its present state"
     )
@@ -114,6 +118,7 @@ class PlatformCreate(BaseModel):
     @model_validator(mode="after")
     def _sub_field_belongs(self) -> Self:
         _check_sub_field(self.field, self.sub_field)
+        self.kind_attributes = kinds.validate(self.kind, self.kind_attributes)
         return self
 
 
@@ -131,7 +136,9 @@ class PlatformUpdate(BaseModel):
     academic_committee: Committee | None = None
     staff_count: int | None = Field(default=None, ge=0, le=100_000)
     annual_funding_fen: int | None = Field(default=None, ge=0, le=10**14)
-    kind_attributes: dict[str, Any] | None = None
+    kind_attributes: dict[str, Any] | None = Field(
+        default=None, description="replaces the kind-specific attributes; checked against the platform's kind"
+    )
     reason: str | None = Field(default=None, max_length=500)
 
 

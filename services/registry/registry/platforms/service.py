@@ -11,12 +11,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from registry.access import is_staff, may_manage_unit, may_run_platform, require
 from registry.organisations import repository as organisations
 from registry.people import repository as people
-from registry.platforms import repository
+from registry.platforms import kinds, repository
 from registry.platforms.events import PLATFORM_EVENTS, LabAssessmentFinalized, PlatformEventPayload
 from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import (
@@ -35,6 +36,7 @@ from registry.platforms.schemas import (
     PlatformUpdate,
 )
 from registry.reference import KIND_CODE_PREFIX, SUB_FIELD_PARENT
+from registry.sharing import service as sharing
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import Conflict, DuplicateValue, FieldIssue, NotFound, ValidationFailed
@@ -43,6 +45,16 @@ from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 SURVIVOR_STATES = ("operating", "under_rectification")
+# Attributes a platform always has: an explicit null in a patch leaves them as they are.
+NOT_NULL = (
+    "name",
+    "co_builder_unit_ids",
+    "lab_type",
+    "academic_committee",
+    "staff_count",
+    "annual_funding_fen",
+    "kind_attributes",
+)
 
 
 def payload(
@@ -141,41 +153,68 @@ def _deputies(ds: list[DirectorIn]) -> list[dict[str, Any]]:
     return [d.model_dump(mode="json") for d in ds]
 
 
-def _new_platform(data: PlatformCreate, code: str) -> Platform:
-    return Platform(
-        id=uuid7(),
-        code=code,
-        name=data.name,
-        kind=data.kind,
-        state=data.initial_state,
-        host_unit_id=data.host_unit_id,
-        co_builder_unit_ids=[str(u) for u in data.co_builder_unit_ids],
-        lab_type=data.lab_type,
-        field=data.field,
-        sub_field=data.sub_field,
-        industry_chain=data.industry_chain,
-        research_directions=list(data.research_directions),
-        region=data.region.value,
-        approved_on=data.approved_on,
-        approval_document=data.approval_document,
-        deputy_directors=_deputies(data.deputy_directors),
-        academic_committee=data.academic_committee.model_dump(mode="json"),
-        staff_count=data.staff_count,
-        annual_funding_fen=data.annual_funding_fen,
-        kind_attributes=data.kind_attributes,
-        version=1,
+def _platform_values(data: PlatformCreate, code: str) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid7(),
+        "code": code,
+        "name": data.name,
+        "kind": data.kind,
+        "state": data.initial_state,
+        "host_unit_id": data.host_unit_id,
+        "co_builder_unit_ids": [str(u) for u in data.co_builder_unit_ids],
+        "lab_type": data.lab_type,
+        "field": data.field,
+        "sub_field": data.sub_field,
+        "industry_chain": data.industry_chain,
+        "research_directions": list(data.research_directions),
+        "region": data.region.value,
+        "approved_on": data.approved_on,
+        "approval_document": data.approval_document,
+        "deputy_directors": _deputies(data.deputy_directors),
+        "academic_committee": data.academic_committee.model_dump(mode="json"),
+        "staff_count": data.staff_count,
+        "annual_funding_fen": data.annual_funding_fen,
+        "kind_attributes": data.kind_attributes,
+        "merged_into_id": None,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
         **_director_fields(data.director),
-    )
+    }
+
+
+def _new_platform(data: PlatformCreate, code: str) -> Platform:
+    return Platform(**_platform_values(data, code))
+
+
+def _series(data: PlatformCreate) -> tuple[str, int]:
+    """The readable-code series: kind prefix and the approval year (or this year)."""
+    return KIND_CODE_PREFIX[data.kind], data.approved_on.year if data.approved_on else utcnow().year
+
+
+_PAYLOAD_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "kind",
+    "state",
+    "host_unit_id",
+    "field",
+    "sub_field",
+    "region",
+    "director_person_id",
+    "merged_into_id",
+    "version",
+)
 
 
 async def register_many(
     uow: UnitOfWork, principal: Principal, rows: list[PlatformCreate], *, reason: str
-) -> list[Platform]:
+) -> list[str]:
     """Bulk registration (Excel import): host units and people already resolved, duplicates
     already excluded. One insert for all platforms and their first history rows, one
-    ``registry.platform.proposed`` event each, one audit row for the batch."""
-    next_number: dict[tuple[str, int], int] = {}
-    created = []
+    ``registry.platform.proposed`` event each, one audit row for the batch. The codes created."""
     for data in rows:
         require(
             may_manage_unit(principal, data.host_unit_id),
@@ -187,53 +226,72 @@ async def register_many(
             "register a platform as already approved",
             "登记已批准的平台",
         )
-        code = data.code
-        if code is None:
-            key = (KIND_CODE_PREFIX[data.kind], data.approved_on.year if data.approved_on else utcnow().year)
-            if key not in next_number:
-                first = await repository.next_code(uow.session, *key)
-                next_number[key] = int(first.rsplit("-", 1)[1])
-            code = f"{key[0]}-{key[1]}-{next_number[key]:03d}"
-            next_number[key] += 1
-        created.append((_new_platform(data, code), data))
+    # One counter bump per series, in a fixed order (no deadlock between concurrent imports):
+    # past every explicit code of the series, then as many fresh numbers as rows without one.
+    explicit: dict[tuple[str, int], int] = {}
+    for data in rows:
+        match = repository.CODE_PATTERN.match(data.code or "")
+        if match is not None:
+            key = (match[1], int(match[2]))
+            explicit[key] = max(explicit.get(key, 0), int(match[3]))
+    wanting: dict[tuple[str, int], list[PlatformCreate]] = {}
+    for data in rows:
+        if data.code is None:
+            wanting.setdefault(_series(data), []).append(data)
+    codes: dict[int, str] = {}
+    for prefix, year in sorted(set(explicit) | set(wanting)):
+        members = wanting.get((prefix, year), [])
+        fresh = await repository.allocate_codes(
+            uow.session, prefix, year, len(members), at_least=explicit.get((prefix, year), 0)
+        )
+        codes.update({id(d): c for d, c in zip(members, fresh, strict=True)})
+    created = [_platform_values(data, data.code or codes[id(data)]) for data in rows]
     if not created:
         return []
-    uow.session.add_all([p for p, _ in created])
-    await uow.session.flush()
+    # Plain multi-row inserts: no ORM object per row (thousands of rows per import).
+    await uow.session.execute(insert(Platform), created)
     now = utcnow()
-    uow.session.add_all(
+    await uow.session.execute(
+        insert(PlatformHistory),
         [
-            PlatformHistory(
-                id=uuid7(),
-                platform_id=p.id,
-                occurred_at=now,
-                actor_id=uow.actor.id,
-                action="propose",
-                from_state=None,
-                to_state=p.state,
-                reason=reason,
-                document_number=data.approval_document,
-                attachments=[],
-                details={},
-            )
-            for p, data in created
-        ]
+            {
+                "id": uuid7(),
+                "platform_id": values["id"],
+                "occurred_at": now,
+                "actor_id": uow.actor.id,
+                "action": "propose",
+                "from_state": None,
+                "to_state": values["state"],
+                "reason": reason,
+                "document_number": values["approval_document"],
+                "attachments": [],
+                "details": {},
+                "related_platform_id": None,
+            }
+            for values in created
+        ],
     )
-    await uow.session.flush()
-    for p, data in created:
+    for values in created:
         await uow.emit(
             PLATFORM_EVENTS["propose"],
-            payload(p, "propose", reason, data.approval_document),
-            subject=f"platform/{p.id}",
+            PlatformEventPayload(
+                **{k: values[k] for k in _PAYLOAD_COLUMNS},
+                co_builder_unit_ids=[UUID(u) for u in values["co_builder_unit_ids"]],
+                action="propose",
+                reason=reason,
+                document_number=values["approval_document"],
+            ),
+            subject=f"platform/{values['id']}",
         )
+    codes_created = [values["code"] for values in created]
     await uow.record(
         "platforms.imported",
         entity_type="platform_import",
         entity_id=uuid7(),
-        changes={"created": [p.code for p, _ in created]},
+        changes={"created": codes_created},
         reason=reason,
     )
-    return [p for p, _ in created]
+    return codes_created
 
 
 async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) -> Platform:
@@ -250,8 +308,11 @@ async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) 
         raise ValidationFailed([FieldIssue("host_unit_id", "unknown_unit", "no such unit", "依托单位未登记")])
     person_ids = {d.person_id for d in [*([data.director] if data.director else []), *data.deputy_directors]}
     await _known_people(uow, person_ids, "director")
-    year = data.approved_on.year if data.approved_on else utcnow().year
-    code = data.code or await repository.next_code(uow.session, KIND_CODE_PREFIX[data.kind], year)
+    if data.code is not None:
+        await repository.reserve_code(uow.session, data.code)
+        code = data.code
+    else:
+        [code] = await repository.allocate_codes(uow.session, *_series(data))
     p = _new_platform(data, code)
     uow.session.add(p)
     try:
@@ -267,6 +328,11 @@ async def update(uow: UnitOfWork, principal: Principal, p: Platform, patch: Plat
     require(may_manage_unit(principal, p.host_unit_id), "edit this platform", "修改该平台信息")
     _refuse_if_closed(p)
     requested = patch.model_dump(mode="json", exclude_unset=True, exclude={"reason"})
+    for required in NOT_NULL:
+        if required in requested and requested[required] is None:
+            del requested[required]
+    if requested.get("kind_attributes") is not None:
+        requested["kind_attributes"] = kinds.validate(p.kind, requested["kind_attributes"])
     changes = {k: [getattr(p, k), v] for k, v in requested.items() if _plain(getattr(p, k)) != v}
     if not changes:
         return p
@@ -399,6 +465,7 @@ async def merge(
     instruments = await repository.move_instruments(uow.session, absorbed.id, survivor.id)
     topics = await repository.move_open_topics(uow.session, absorbed.id, survivor.id)
     moved = {"members": members, "instruments": instruments, "open_topics": topics}
+    await sharing.announce_moved(uow, instruments, topics, f"整合入{survivor.code}：{req.reason}")
     before = absorbed.state
     absorbed.state = transition.target
     absorbed.merged_into_id = survivor.id

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from registry.policy.events import POLICY_CHANGED, PolicyChangedPayload
 from registry.policy.models import PolicyValue
 from shared.errors import FieldIssue, NotFound, ValidationFailed
 from shared.uow import UnitOfWork
@@ -157,7 +158,20 @@ async def change(uow: UnitOfWork, key: str, value: Any, reason: str | None) -> A
         row.version += 1
         row.updated_by = uow.actor.id
     await uow.session.flush()
+    version = row.version if row is not None else 1
+    event = await uow.emit(
+        POLICY_CHANGED,
+        PolicyChangedPayload(
+            key=key, value=value, previous=before, default=definition.default, reason=reason, version=version
+        ),
+        subject=f"policy/{key}",
+    )
     await uow.record(
-        "policy.changed", entity_type="policy", entity_id=key, changes={key: [before, value]}, reason=reason
+        "policy.changed",
+        entity_type="policy",
+        entity_id=key,
+        changes={key: [before, value]},
+        reason=reason,
+        event=event,
     )
     return value

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base
@@ -15,7 +26,10 @@ class Instrument(Base):
     """A large research instrument open for sharing (大型科研仪器, seed 001)."""
 
     __tablename__ = "instruments"
-    __table_args__ = (Index("ix_instruments_owner_unit_id", "owner_unit_id"),)
+    __table_args__ = (
+        Index("ix_instruments_owner_unit_id", "owner_unit_id"),
+        CheckConstraint("status IN ('in_service', 'retired')", name="status"),
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
     platform_id: Mapped[UUID | None] = mapped_column(ForeignKey("platforms.id"), index=True)
@@ -28,8 +42,13 @@ class Instrument(Base):
     open_for_sharing: Mapped[bool] = mapped_column(Boolean, default=True)
     booking_contact: Mapped[str | None] = mapped_column(String(100))
     annual_service_hours: Mapped[int] = mapped_column(Integer, default=0)
+    # Retired (报废/调出) instruments stay on record, closed for sharing.
+    status: Mapped[str] = mapped_column(String(12), default="in_service", server_default="in_service")
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    retirement_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), onupdate=utcnow)
 
 
 class OpenTopic(Base):
@@ -46,4 +65,6 @@ class OpenTopic(Base):
     funding_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(10), default="open")
     summary: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), onupdate=utcnow)

@@ -91,9 +91,12 @@ ROUTES: tuple[Route, ...] = tuple(
         # registry: shared instruments and open topics (开放共享)
         r("registry", "GET", "/instruments", ANYONE_SIGNED_IN),
         r("registry", "POST", "/instruments", LAB_EDITORS),
+        r("registry", "GET", "/instruments/{instrument_id}", ANYONE_SIGNED_IN),
         r("registry", "PATCH", "/instruments/{instrument_id}", LAB_EDITORS),
+        r("registry", "POST", "/instruments/{instrument_id}/retire", LAB_EDITORS),
         r("registry", "GET", "/topics", ANYONE_SIGNED_IN),
         r("registry", "POST", "/topics", LAB_EDITORS),
+        r("registry", "PATCH", "/topics/{topic_id}", LAB_EDITORS),
         r("registry", "POST", "/topics/{topic_id}/close", LAB_EDITORS),
         # registry: integrity records (科研诚信) are for the department; units check applicants
         r("registry", "GET", "/integrity", STAFF),
@@ -115,7 +118,14 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "POST", "/clusters/{cluster_id}/actions/{action}", CLUSTER_EDITORS),
         r("registry", "GET", "/clusters/{cluster_id}/assessments", ANYONE_SIGNED_IN),
         r("registry", "POST", "/clusters/{cluster_id}/assessments", STAFF),
+        r("registry", "GET", "/clusters/{cluster_id}/guideline-suggestions", ANYONE_SIGNED_IN),
         r("registry", "POST", "/clusters/{cluster_id}/guideline-suggestions", CLUSTER_EDITORS),
+        r(
+            "registry",
+            "PATCH",
+            "/clusters/{cluster_id}/guideline-suggestions/{suggestion_id}",
+            CLUSTER_EDITORS,
+        ),
         # projects and evaluation: their read models of the register
         r("projects", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # projects: the plan catalogue (计划体系) and calls (指南); staff draft and run them

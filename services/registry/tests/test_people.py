@@ -49,6 +49,29 @@ async def test_person_event_carries_the_digest_and_never_the_number(reg: Any) ->
     assert number not in str(event)
 
 
+async def test_colleagues_of_one_department_share_a_department_id_in_their_events(reg: Any) -> None:
+    unit, other_unit = await reg.org(40), await reg.org(41)
+    chem = await reg.person(40, unit_id=unit["id"], department="化学化工学院")
+    same = await reg.person(41, unit_id=unit["id"], department=" 化学化工 学院")  # spacing ignored
+    physics = await reg.person(42, unit_id=unit["id"], department="物理科学与技术学院")
+    elsewhere = await reg.person(43, unit_id=other_unit["id"], department="化学化工学院")
+    none = await reg.person(44, unit_id=unit["id"])
+    assert chem["department"] == "化学化工学院"
+    ids = {e["data"]["id"]: e["data"]["department_id"] for e in await reg.events("registry.person.")}
+    assert ids[chem["id"]] is not None and ids[chem["id"]] == ids[same["id"]]
+    assert len({ids[chem["id"]], ids[physics["id"]], ids[elsewhere["id"]]}) == 3
+    assert ids[none["id"]] is None
+    moved = await reg.client.patch(
+        f"/people/{physics['id']}",
+        json={"department": "化学化工学院", "reason": "调入化学院"},
+        headers=reg.staff,
+    )
+    assert moved.status_code == 200, moved.text
+    [updated] = [e for e in await reg.events("registry.person.updated")]
+    assert updated["data"]["department_id"] == ids[chem["id"]]
+    assert updated["data"]["changed_fields"] == ["department"]
+
+
 async def test_duplicate_id_number_is_409_and_nothing_is_written(reg: Any) -> None:
     first = await reg.person(13)
     again = await reg.client.post("/people", json={"name": "李四", "id_number": _id(13)}, headers=reg.staff)

@@ -76,6 +76,7 @@ EXPORT_COLUMNS = [
     Column("birth_date", "出生日期", 12),
     Column("title_zh", "职称", 12),
     Column("discipline", "学科", 16),
+    Column("department", "院系/部门", 16),
     Column("unit_id", "工作单位ID", 38),
     Column("employment", "全职/兼职", 10),
     Column("email", "电子邮箱", 24),

@@ -18,6 +18,8 @@ class PersonSnapshot(EventPayload):
     unit_id: UUID | None
     title: str | None
     discipline: str | None
+    department: str | None = None  # 院系/部门 within the unit
+    department_id: UUID | None = None  # the same for everyone in one department of one unit
     full_time: bool
     version: int
 

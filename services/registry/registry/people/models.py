@@ -55,6 +55,7 @@ class Person(Base):
     id_number_hmac: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str | None] = mapped_column(String(40))
     discipline: Mapped[str | None] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(100))  # 院系/部门 within the unit
     unit_id: Mapped[UUID | None] = mapped_column(ForeignKey("organisations.id"))
     full_time: Mapped[bool] = mapped_column(Boolean, default=True)
     phone: Mapped[str | None] = mapped_column(String(30))

@@ -40,6 +40,7 @@ class PersonCreate(BaseModel):
     birth_date: date | None = Field(default=None, description="出生日期")
     title: Title | None = Field(default=None, description="职称")
     discipline: str | None = Field(default=None, max_length=100, description="学科")
+    department: str | None = Field(default=None, max_length=100, description="院系/部门（单位内）")
     unit_id: UUID | None = Field(default=None, description="工作单位")
     full_time: bool = Field(default=True, description="全职/兼职")
     phone: str | None = Field(default=None, max_length=30, description="联系电话")
@@ -52,6 +53,7 @@ class PersonUpdate(BaseModel):
     name: PersonName | None = None
     title: Title | None = None
     discipline: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
     unit_id: UUID | None = None
     full_time: bool | None = None
     phone: str | None = Field(default=None, max_length=30)
@@ -70,6 +72,7 @@ class PersonOut(BaseModel):
     title: str | None
     title_zh: str | None
     discipline: str | None
+    department: str | None
     unit_id: UUID | None
     full_time: bool
     phone: str | None
@@ -91,6 +94,7 @@ class PersonOut(BaseModel):
             title=person.title,
             title_zh=TITLES.get(person.title) if person.title else None,
             discipline=person.discipline,
+            department=person.department,
             unit_id=person.unit_id,
             full_time=person.full_time,
             phone=person.phone if reveal else None,

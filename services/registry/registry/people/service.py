@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID, uuid5
 
 from sqlalchemy.exc import IntegrityError
 
@@ -16,7 +17,31 @@ from shared.errors import DuplicateValue, FieldIssue, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
-AUDITED = ("name", "gender", "birth_date", "title", "discipline", "unit_id", "full_time", "phone", "email")
+AUDITED = (
+    "name",
+    "gender",
+    "birth_date",
+    "title",
+    "discipline",
+    "department",
+    "unit_id",
+    "full_time",
+    "phone",
+    "email",
+)
+
+
+DEPARTMENTS = UUID("0e7f1c52-8d4a-5b1e-9c3f-4a6d2b8e1f70")  # namespace of department ids
+
+
+def department_id(unit_id: UUID | None, department: str | None) -> UUID | None:
+    """One id per department of a unit, derived from the unit and the department's name
+    (spaces and case ignored), so that other services can tell colleagues of one 院系 apart
+    from people elsewhere in the same unit without registry keeping a department list."""
+    if unit_id is None or not department or not department.strip():
+        return None
+    name = "".join(department.split()).casefold()
+    return uuid5(DEPARTMENTS, f"{unit_id}/{name}")
 
 
 def snapshot(person: Person) -> dict[str, Any]:
@@ -29,6 +54,8 @@ def snapshot(person: Person) -> dict[str, Any]:
         "unit_id": person.unit_id,
         "title": person.title,
         "discipline": person.discipline,
+        "department": person.department,
+        "department_id": department_id(person.unit_id, person.department),
         "full_time": person.full_time,
         "version": person.version,
     }
@@ -78,6 +105,7 @@ async def register(uow: UnitOfWork, principal: Principal, data: PersonCreate) ->
         birth_date=born,
         title=data.title,
         discipline=data.discipline,
+        department=data.department,
         unit_id=data.unit_id,
         full_time=data.full_time,
         phone=data.phone,
@@ -165,6 +193,7 @@ async def register_many(
             birth_date=born,
             title=data.title,
             discipline=data.discipline,
+            department=data.department,
             unit_id=data.unit_id,
             full_time=data.full_time,
             phone=data.phone,

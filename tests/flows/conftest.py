@@ -52,6 +52,33 @@ class Platform:
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
 
+    async def established_cluster(self) -> str:
+        """A lab cluster taken through the five build steps of seed 002 (成立)."""
+        r = await self.registry.client.post(
+            "/clusters",
+            json={
+                "name": "稀土新材料实验室群",
+                "field": "materials",
+                "direction": "稀土功能材料与应用",
+                "director": {"name": "巴特尔", "unit": "内蒙古大学"},
+                "secretariat": {"secretary_general": {"name": "乌云", "unit": "内蒙古大学"}},
+                "lead_platform_ids": ["01a20000-0000-7000-8000-000000000009"],
+                "expert_committee": {"chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"}},
+                "member_units": [{"name": "内蒙古大学"}],
+                "plan_document": "组建方案",
+                "approval_document": "内科发〔2026〕9号",
+            },
+            headers=self.staff,
+        )
+        assert r.status_code == 201, r.text
+        cluster_id = str(r.json()["id"])
+        for action in ("define_structure", "open_recruitment", "submit_plan", "establish"):
+            r = await self.registry.client.post(
+                f"/clusters/{cluster_id}/actions/{action}", json={"reason": "按程序推进"}, headers=self.staff
+            )
+            assert r.status_code == 200, r.text
+        return cluster_id
+
     async def experts(self, count: int, first: int = 100) -> list[str]:
         """People registered in registry, enrolled and approved in evaluation's expert database."""
         person_ids = []

@@ -79,30 +79,7 @@ async def test_a_lab_graded_unqualified_enters_rectification_in_registry_once(pl
 
 
 async def test_a_cluster_failing_two_years_running_becomes_a_restructuring_case(platform: Any) -> None:
-    lead = "01a20000-0000-7000-8000-000000000009"
-    cluster = await platform.registry.client.post(
-        "/clusters",
-        json={
-            "name": "稀土新材料实验室群",
-            "field": "materials",
-            "direction": "稀土功能材料与应用",
-            "director": {"name": "巴特尔", "unit": "内蒙古大学"},
-            "secretariat": {"secretary_general": {"name": "乌云", "unit": "内蒙古大学"}},
-            "lead_platform_ids": [lead],
-            "expert_committee": {"chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"}},
-            "member_units": [{"name": "内蒙古大学"}],
-            "plan_document": "组建方案",
-            "approval_document": "内科发〔2026〕9号",
-        },
-        headers=platform.staff,
-    )
-    assert cluster.status_code == 201, cluster.text
-    cluster_id = cluster.json()["id"]
-    for action in ("define_structure", "open_recruitment", "submit_plan", "establish"):
-        r = await platform.registry.client.post(
-            f"/clusters/{cluster_id}/actions/{action}", json={"reason": "按程序推进"}, headers=platform.staff
-        )
-        assert r.status_code == 200, r.text
+    cluster_id = await platform.established_cluster()
     experts = await platform.experts(3)
 
     async def cluster_state(expected: str) -> bool:

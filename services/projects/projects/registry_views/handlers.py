@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projects.organisations.handlers import handlers
 from projects.registry_views.events import (
+    GUIDELINE_REVISED,
     GUIDELINE_SUGGESTED,
     INTEGRITY_LIFTED,
     INTEGRITY_RECORDED,
@@ -41,3 +42,16 @@ async def keep_suggestion(uow: UnitOfWork, event: ReceivedEvent[GuidelineSuggest
     existing = await uow.session.get(GuidelineSuggestion, event.payload.suggestion_id)
     if existing is None:
         uow.session.add(GuidelineSuggestion(**event.payload.model_dump(), received_at=utcnow()))
+
+
+@handlers.on(GUIDELINE_REVISED)
+async def revise_suggestion(uow: UnitOfWork, event: ReceivedEvent[GuidelineSuggested]) -> None:
+    """A cluster revised its suggestion: the copy takes the new text (events of one suggestion
+    arrive in the order registry wrote them)."""
+    fields = event.payload.model_dump()
+    existing = await uow.session.get(GuidelineSuggestion, event.payload.suggestion_id)
+    if existing is None:
+        uow.session.add(GuidelineSuggestion(**fields, received_at=utcnow()))
+        return
+    for name, value in fields.items():
+        setattr(existing, name, value)

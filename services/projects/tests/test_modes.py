@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 pytestmark = pytest.mark.asyncio
 
@@ -236,6 +238,9 @@ async def test_filed_project_counts_toward_limits_and_reports_without_review(wor
     )
     filed = (await world.events("projects.project.filed"))[0]["data"]
     assert filed["pi_person_id"] == p and filed["external_funding_fen"] == 8_000_000
+    mine = (await world.client.get("/filings", headers=world.unit_admin(u))).json()
+    assert mine["total"] == 1 and mine["items"][0]["state"] == "filed"
+    assert (await world.client.get("/filings", headers=world.unit_admin(other_unit))).json()["total"] == 0
 
     call = await world.call(limits={"lead_running_max": 1})
     app = await world.draft(call["id"], p, u, d)
@@ -246,6 +251,14 @@ async def test_filed_project_counts_toward_limits_and_reports_without_review(wor
     assert running["evidence"]["running"] == [
         {"code": project["code"], "title": filing["title"], "source": "备案"}
     ]
+    sheet = await world.client.get(
+        "/projects/export.xlsx", params={"organisation_mode": "filing"}, headers=world.staff
+    )
+    rows = list(
+        load_workbook(io.BytesIO(sheet.content), read_only=True).worksheets[0].iter_rows(values_only=True)
+    )
+    assert rows[0][:4] == ("项目编号", "项目名称", "组织方式", "承担单位")
+    assert [(r[0], r[2], r[9]) for r in rows[1:]] == [(project["code"], "备案", "执行中")]
     stats = (await world.client.get("/projects/statistics", headers=world.staff)).json()
     assert {"organisation_mode": "filing", "state": "in_progress", "projects": 1} in [
         {k: row[k] for k in ("organisation_mode", "state", "projects")} for row in stats["rows"]

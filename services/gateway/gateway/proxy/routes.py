@@ -167,6 +167,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "POST", "/applications/{app_id}/verification", STAFF),
         r("projects", "GET", "/projects", PROJECT_PARTIES),
         r("projects", "GET", "/projects/machine", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/projects/export.xlsx", PROJECT_PARTIES),
         r("projects", "GET", "/projects/statistics", STAFF),
         r("projects", "GET", "/projects/{project_id}", PROJECT_PARTIES),
         r("projects", "GET", "/projects/{project_id}/timeline", PROJECT_PARTIES),

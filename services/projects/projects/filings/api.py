@@ -10,7 +10,8 @@ from projects.filings.schemas import FilingAction, FilingCreate, FilingOut
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.http.auth import PrincipalDep, require_roles
-from shared.http.deps import SessionDep, UnitOfWorkDep
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
 
 router = APIRouter(prefix="/filings", tags=["filings"])
 StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
@@ -25,13 +26,17 @@ async def file_project(body: FilingCreate, uow: UnitOfWorkDep, principal: Princi
     return FilingOut.model_validate(filing)
 
 
-@router.get("", response_model=list[FilingOut])
+@router.get("", response_model=Page[FilingOut], summary="Filings the caller may see, newest first")
 async def list_filings(
     session: SessionDep,
     principal: PrincipalDep,
+    page: PageDep,
     state: Annotated[Literal["submitted", "filed", "returned"] | None, Query()] = None,
-) -> list[FilingOut]:
-    return [FilingOut.model_validate(f) for f in await service.listing(session, principal, state)]
+) -> Page[FilingOut]:
+    rows, total = await service.listing(session, principal, state, offset=page.offset, limit=page.size)
+    return Page(
+        items=[FilingOut.model_validate(f) for f in rows], total=total, page=page.page, size=page.size
+    )
 
 
 @router.post("/{filing_id}/actions/{action}", response_model=FilingOut, summary="Accept or return a filing")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.filings.models import Filing
@@ -187,9 +187,9 @@ async def decide(uow: UnitOfWork, filing: Filing, action: str, reason: str | Non
     return filing
 
 
-async def listing(session: AsyncSession, principal: Principal, state: str | None) -> list[Filing]:
-    """The filings the caller may see (the rule of can_see, as SQL), newest first."""
-    stmt = select(Filing).order_by(Filing.submitted_at.desc()).limit(500)
+def visible(principal: Principal, state: str | None) -> Select[Any]:
+    """The filings the caller may see (the rule of can_see, as SQL)."""
+    stmt = select(Filing)
     if not principal.has_role(*STAFF):
         ors: list[Any] = [Filing.submitted_by == principal.user_id]
         if principal.has_role(Role.host_unit_admin) and units_of(principal):
@@ -197,4 +197,16 @@ async def listing(session: AsyncSession, principal: Principal, state: str | None
         stmt = stmt.where(or_(*ors))
     if state:
         stmt = stmt.where(Filing.state == state)
-    return list((await session.execute(stmt)).scalars())
+    return stmt
+
+
+async def listing(
+    session: AsyncSession, principal: Principal, state: str | None, *, offset: int, limit: int
+) -> tuple[list[Filing], int]:
+    """One page of the visible filings, newest first, and how many there are."""
+    stmt = visible(principal, state)
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    rows = await session.execute(
+        stmt.order_by(Filing.submitted_at.desc(), Filing.id.desc()).offset(offset).limit(limit)
+    )
+    return list(rows.scalars()), int(total)

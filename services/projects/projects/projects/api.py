@@ -3,11 +3,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, status
-from sqlalchemy import func, select
+from fastapi import APIRouter, Depends, Query, Response, status
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
 
 from projects.calls import service as calls
 from projects.catalogue.seed import ORGANISATION_MODES
+from projects.organisations.models import OrganisationView
 from projects.projects import changes, evaluations, funding, races, reports, service, task_books
 from projects.projects.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF
 from projects.projects.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
@@ -25,8 +27,10 @@ from projects.projects.schemas import (
     TaskBookUpdate,
 )
 from projects.projects.timeline import timeline
+from projects.registry_views.models import PersonView
 from shared.auth import Principal
 from shared.errors import FieldIssue, ValidationFailed
+from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
@@ -51,17 +55,11 @@ async def machine(_: PrincipalDep) -> dict[str, object]:
     return PROJECT_MACHINE.describe()
 
 
-@router.get("", response_model=Page[ProjectOut], summary="Projects the caller may see")
-async def list_projects(
-    session: SessionDep,
-    principal: PrincipalDep,
-    page: PageDep,
-    state: Annotated[str | None, Query(max_length=30)] = None,
-    organisation_mode: Annotated[str | None, Query(max_length=30)] = None,
-    call_id: UUID | None = None,
-    unit_id: UUID | None = None,
-    pi_person_id: UUID | None = None,
-) -> Page[ProjectOut]:
+ProjectFilters = tuple[str | None, str | None, UUID | None, UUID | None, UUID | None]
+
+
+def _filtered(principal: Principal, filters: ProjectFilters) -> Select[Any]:
+    state, organisation_mode, call_id, unit_id, pi_person_id = filters
     stmt = service.visible_to(select(Project), principal)
     for column, value in (
         (Project.state, state),
@@ -72,9 +70,80 @@ async def list_projects(
     ):
         if value is not None:
             stmt = stmt.where(column == value)
+    return stmt
+
+
+def _filters(
+    state: Annotated[str | None, Query(max_length=30)] = None,
+    organisation_mode: Annotated[str | None, Query(max_length=30)] = None,
+    call_id: UUID | None = None,
+    unit_id: UUID | None = None,
+    pi_person_id: UUID | None = None,
+) -> ProjectFilters:
+    return state, organisation_mode, call_id, unit_id, pi_person_id
+
+
+FiltersDep = Annotated[ProjectFilters, Depends(_filters)]
+
+
+@router.get("", response_model=Page[ProjectOut], summary="Projects the caller may see")
+async def list_projects(
+    session: SessionDep, principal: PrincipalDep, page: PageDep, filters: FiltersDep
+) -> Page[ProjectOut]:
+    stmt = _filtered(principal, filters)
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = (await session.execute(stmt.order_by(Project.code).offset(page.offset).limit(page.size))).scalars()
     return Page(items=[out(p, principal) for p in rows], total=total, page=page.page, size=page.size)
+
+
+EXPORT_COLUMNS = [
+    Column("code", "项目编号"),
+    Column("title", "项目名称", 40),
+    Column("organisation_mode_zh", "组织方式", 12),
+    Column("unit_name", "承担单位", 30),
+    Column("pi_name", "项目负责人", 12),
+    Column("start_date", "开始日期", 12),
+    Column("end_date", "结束日期", 12),
+    Column("funding_yuan", "财政经费（元）"),
+    Column("external_funding_yuan", "自筹/外部经费（元）"),
+    Column("state_zh", "状态", 12),
+    Column("result_zh", "结论", 10),
+    Column("diligent_exempt_zh", "尽职免责", 10),
+]
+
+
+@router.get("/export.xlsx", summary="The filtered list as an Excel file (Chinese headers, names not ids)")
+async def export_projects(session: SessionDep, principal: PrincipalDep, filters: FiltersDep) -> Response:
+    listed = _filtered(principal, filters).subquery()
+    stmt = (
+        select(aliased(Project, listed), OrganisationView.name, PersonView.name)
+        .outerjoin(OrganisationView, OrganisationView.id == listed.c.unit_id)
+        .outerjoin(PersonView, PersonView.id == listed.c.pi_person_id)
+        .order_by(listed.c.code)
+        .limit(100_000)
+    )
+    rows = [
+        {
+            "code": p.code,
+            "title": p.title,
+            "organisation_mode_zh": MODE_LABELS.get(p.organisation_mode, p.organisation_mode),
+            "unit_name": unit_name or str(p.unit_id),
+            "pi_name": pi_name or str(p.pi_person_id),
+            "start_date": p.start_date,
+            "end_date": p.end_date,
+            "funding_yuan": p.funding_fen / 100,
+            "external_funding_yuan": p.external_funding_fen / 100,
+            "state_zh": PROJECT_MACHINE.state_labels_zh.get(p.state, p.state),
+            "result_zh": RESULTS_ZH.get(p.result) if p.result else None,
+            "diligent_exempt_zh": "是" if p.diligent_exempt else None,
+        }
+        for p, unit_name, pi_name in (await session.execute(stmt)).all()
+    ]
+    return Response(
+        export_xlsx(EXPORT_COLUMNS, rows, sheet="项目"),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": 'attachment; filename="projects.xlsx"'},
+    )
 
 
 @router.get(

@@ -8,6 +8,7 @@ import projects.applications.handlers
 import projects.projects.handlers
 import projects.registry_views.handlers
 from projects.applications import api as applications_api
+from projects.applications.dedup_index import Indexer
 from projects.applications.events import PRODUCED as APPLICATION_EVENTS
 from projects.applications.models import Application  # noqa: F401  (tables in the metadata)
 from projects.calls import api as calls_api
@@ -20,11 +21,25 @@ from projects.organisations.handlers import handlers
 from projects.projects import api as projects_api
 from projects.projects.events import PRODUCED as PROJECT_EVENTS
 from projects.settings import ProjectsSettings
-from shared.service import ServiceDefinition
+from shared.service import ServiceDefinition, ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
 _ = (projects.applications.handlers, projects.projects.handlers)
+
+
+async def _start_indexer(runtime: ServiceRuntime) -> None:
+    settings = runtime.settings
+    interval = settings.dedup_index_interval_seconds if isinstance(settings, ProjectsSettings) else 1.0
+    indexer = Indexer(runtime.sessionmaker, interval)
+    indexer.start()
+    runtime.extras["dedup_indexer"] = indexer
+
+
+async def _stop_indexer(runtime: ServiceRuntime) -> None:
+    indexer = runtime.extras.pop("dedup_indexer", None)
+    if isinstance(indexer, Indexer):
+        await indexer.stop()
 
 
 def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinition:
@@ -48,4 +63,6 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
         ],
         handlers=handlers,
         produces=[*APPLICATION_EVENTS, *PROJECT_EVENTS],
+        startup_hooks=[_start_indexer],
+        shutdown_hooks=[_stop_indexer],
     )

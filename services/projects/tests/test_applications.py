@@ -302,3 +302,82 @@ async def test_drafts_created_at_the_same_moment_get_distinct_codes(world: Any, 
     p, u, d = people["person"], people["unit"], people["dept"]
     made = await asyncio.gather(*[world.draft(call["id"], p, u, d, title=f"并发草稿{i}") for i in range(6)])
     assert sorted(a["code"] for a in made) == [f"SB2027{n:06d}" for n in range(1, 7)]
+
+
+async def test_work_queue_pages_by_cursor_to_the_end_with_unsubmitted_last(world: Any, people: Any) -> None:
+    call = await world.call()
+    p, u, d = people["person"], people["unit"], people["dept"]
+    apps = [await world.draft(call["id"], p, u, d, title=f"草原生态修复技术研究之{i}") for i in range(5)]
+    for a in apps[:4]:
+        r = await world.act(a["id"], "submit", world.applicant(p), pledge_accepted=True)
+        assert r.status_code == 200, r.text
+
+    async def walk(sort: str) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"call_id": call["id"], "sort": sort, "size": 2} | ({"cursor": cursor} if cursor else {})
+            r = await world.client.get("/applications", params=params, headers=world.staff)
+            assert r.status_code == 200, r.text
+            assert r.json()["total"] == 5 and r.json()["total_exact"] is True
+            seen += [a["id"] for a in r.json()["items"]]
+            cursor = r.json()["next_cursor"]
+            if cursor is None:
+                return seen
+
+    ids = [a["id"] for a in apps]
+    assert await walk("-submitted_at") == [*ids[3::-1], ids[4]]  # the draft has no submission time
+    assert await walk("submitted_at") == ids
+    second = await world.client.get(
+        "/applications",
+        params={"call_id": call["id"], "sort": "submitted_at", "size": 2, "page": 2},
+        headers=world.staff,
+    )
+    assert [a["id"] for a in second.json()["items"]] == ids[2:4]
+    found = await world.client.get("/applications", params={"q": "生态修复技术"}, headers=world.staff)
+    assert set(ids) <= {a["id"] for a in found.json()["items"]}
+    for bad in ("not-a-cursor", second.json()["next_cursor"]):
+        r = await world.client.get(
+            "/applications", params={"sort": "-code", "cursor": bad}, headers=world.staff
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor", r.text
+
+
+async def test_printed_application_carries_its_digest_seals_and_a_verification_code(
+    world: Any, people: Any
+) -> None:
+    call = await world.call()
+    p, u, d = people["person"], people["unit"], people["dept"]
+    app = await world.draft(call["id"], p, u, d, title="磁体<b>晶界</b>扩散研究")
+    url = f"/applications/{app['id']}/document"
+    assert (await world.client.get(url, headers=world.applicant(p))).status_code == 404  # nothing submitted
+    await world.act(app["id"], "submit", world.applicant(p), pledge_accepted=True)
+    await world.act(app["id"], "endorse", world.unit_admin(u), comments="同意推荐")
+    r = await world.client.get(url, headers=world.unit_admin(u))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    digest = (await world.client.get(f"/applications/{app['id']}/versions", headers=world.staff)).json()[
+        "items"
+    ][0]["digest"]
+    code = "-".join(digest[:20].upper()[i : i + 4] for i in range(0, 20, 4))
+    page = r.text
+    assert app["code"] in page and digest in page and code in page and r.headers["x-content-digest"] == digest
+    assert "磁体&lt;b&gt;晶界&lt;/b&gt;扩散研究" in page and "<b>晶界" not in page  # user text is escaped
+    assert "依托单位审核意见" in page and "同意推荐" in page and "有效（与现行内容一致）" in page
+    assert (await world.client.get(url, headers=world.unit_admin(await world.org()))).status_code == 404
+
+    checked = (await world.client.get(f"/applications/printed/{code}", headers=world.staff)).json()
+    assert checked["found"] is True and checked["application_code"] == app["code"]
+    assert checked["revision"] == 1 and [s["valid"] for s in checked["seals"]] == [True, True]
+    assert "title" not in checked  # a code holder learns nothing the paper does not show
+    await world.act(app["id"], "return_by_department", world.department(d), reason="预算编制不合理")
+    await world.client.patch(
+        f"/applications/{app['id']}", json={"plan": "调整后的计划。"}, headers=world.applicant(p)
+    )
+    checked = (await world.client.get(f"/applications/printed/{code}", headers=world.staff)).json()
+    assert [s["valid"] for s in checked["seals"]] == [False, False]
+    reprint = await world.client.get(url, params={"revision": 1}, headers=world.applicant(p))
+    assert "已失效（内容已变更）" in reprint.text
+    unknown = await world.client.get("/applications/printed/0000-0000-0000-0000-0000", headers=world.staff)
+    assert unknown.json() == {"code": "0000-0000-0000-0000-0000", "found": False}
+    bad = await world.client.get("/applications/printed/not-a-code", headers=world.staff)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "code"

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import select
 
+from projects.applications.models import DedupSignature
 from projects.registry_views.events import INTEGRITY_RECORDED, IntegritySnapshot
 from projects.registry_views.models import IntegrityView
 from shared.testing.servers import eventually
@@ -133,6 +134,12 @@ async def test_dedup_finds_a_recycled_old_proposal_with_edits_and_a_same_year_do
     old_call = await world.call(year=2025, programme_code="rd.key_rd_transfer", title="2025年度重点研发指南")
     old = await world.draft(old_call["id"], p, u, d, title="低重稀土钕铁硼磁体晶界扩散技术", content=PROPOSAL)
     await world.act(old["id"], "submit", world.applicant(p), pledge_accepted=True)
+
+    async def indexed_in_the_background() -> bool:  # submit only queued it; no check has run
+        async with world.svc.runtime.sessionmaker() as s:
+            return await s.get(DedupSignature, UUID(old["id"])) is not None
+
+    await eventually(indexed_in_the_background, timeout=10)
     call = await world.call()
     colleague = await world.person(unit_id=u)
     await world.synced(colleague)

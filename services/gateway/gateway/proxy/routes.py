@@ -157,6 +157,8 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/applications/{app_id}/steps", APPLICATION_PARTIES),
         r("projects", "GET", "/applications/{app_id}/versions", APPLICATION_PARTIES),
         r("projects", "GET", "/applications/{app_id}/seals", APPLICATION_PARTIES),
+        r("projects", "GET", "/applications/{app_id}/document", APPLICATION_PARTIES),
+        r("projects", "GET", "/applications/printed/{code}", ANYONE_SIGNED_IN),
         # projects: organisation modes, the project after approval, filings (备案); the service
         # checks who acts on each object (the project lead, the host unit, staff)
         r("projects", "GET", "/modes", ANYONE_SIGNED_IN),

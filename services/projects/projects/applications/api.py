@@ -4,9 +4,11 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from sqlalchemy import Select, false, func, or_, select
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Select, Text, and_, cast, false, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
-from projects.applications import checks, service
+from projects.applications import checks, document, listing, service
 from projects.applications.machines import APPLICATION_MACHINE
 from projects.applications.models import Application, ApplicationStep, ApplicationVersion
 from projects.applications.schemas import (
@@ -14,15 +16,19 @@ from projects.applications.schemas import (
     ApplicationCreate,
     ApplicationFields,
     ApplicationOut,
+    ApplicationPage,
     ApplicationRow,
 )
 from projects.calls import service as calls
+from projects.catalogue.models import Programme
+from projects.organisations.models import OrganisationView
+from projects.registry_views.models import PersonView
 from shared.auth import Principal, Role
-from shared.errors import Forbidden, NotFound
+from shared.clock import utcnow
+from shared.errors import FieldIssue, Forbidden, NotFound, ValidationFailed
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
-from shared.http.schemas import Page
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
@@ -103,8 +109,16 @@ def _filtered(
         stmt = stmt.where(Application.year == year)
     if unit_id:
         stmt = stmt.where(Application.unit_id == unit_id)
+    q = (q or "").replace("\x00", "").strip()
     if q:
-        stmt = stmt.where(or_(Application.title.contains(q, autoescape=True), Application.code == q))
+        grams = {q[i : i + 2] for i in range(len(q) - 1)}
+        by_title = Application.title.contains(q, autoescape=True)
+        if grams:  # the bigram index narrows, LIKE confirms
+            by_title = and_(
+                func.projects_bigrams(Application.title).op("@>")(cast(array(sorted(grams)), ARRAY(Text()))),
+                by_title,
+            )
+        stmt = stmt.where(or_(by_title, Application.code == q))
     return stmt
 
 
@@ -126,7 +140,7 @@ async def draft(body: ApplicationCreate, uow: UnitOfWorkDep, principal: Principa
     return out(app, principal)
 
 
-@router.get("", response_model=Page[ApplicationRow], summary="Work queues: paging, filter, sort, search")
+@router.get("", response_model=ApplicationPage, summary="Work queues: paging, filter, sort, search")
 async def list_applications(
     session: SessionDep,
     principal: PrincipalDep,
@@ -138,24 +152,27 @@ async def list_applications(
     unit_id: UUID | None = None,
     q: Annotated[str | None, Query(max_length=100, description="part of the title, or the code")] = None,
     sort: Sort = "-updated_at",
-) -> Page[ApplicationRow]:
+    cursor: Annotated[
+        str | None, Query(max_length=400, description="next_cursor of the previous page (keyset paging)")
+    ] = None,
+) -> ApplicationPage:
     if principal.has_role(Role.expert) and not principal.has_role(*STAFF, Role.applicant):
         raise Forbidden(
             "experts see applications only in the evaluation service", "评审专家请在评审系统中查看"
         )
     stmt = _filtered(principal, queue, state, call_id, year, unit_id, q)
-    column = getattr(Application, sort.lstrip("-"))
-    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-    order = column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last()
-    rows = (
-        await session.execute(stmt.order_by(order, Application.id).offset(page.offset).limit(page.size))
-    ).scalars()
+    total, exact = await listing.count_capped(session, stmt)
+    rows, next_cursor = await listing.page_rows(
+        session, stmt, sort, page.size, cursor=cursor, offset=0 if cursor else page.offset
+    )
     items = []
     for r in rows:
         row = ApplicationRow.model_validate(r)
         row.state_zh = APPLICATION_MACHINE.state_labels_zh[r.state]
         items.append(row)
-    return Page(items=items, total=total, page=page.page, size=page.size)
+    return ApplicationPage(
+        items=items, total=total, total_exact=exact, page=page.page, size=page.size, next_cursor=next_cursor
+    )
 
 
 LIST_COLUMNS = [
@@ -282,6 +299,132 @@ async def funding_table_xlsx(call_id: UUID, session: SessionDep, _: StaffDep) ->
         export_xlsx(FUNDING_COLUMNS, rows, sheet="立项排序"),
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": 'attachment; filename="funding-table.xlsx"'},
+    )
+
+
+@router.get(
+    "/printed/{code}",
+    summary="Check a printed application's verification code: is it the archived text, are its seals valid",
+)
+async def verify(code: str, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
+    prefix = document.digest_prefix(code)
+    if prefix is None:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "code",
+                    "invalid",
+                    "a verification code is 20 hexadecimal digits in groups of four",
+                    "核验码应为20位十六进制字符（每4位一组）",
+                )
+            ]
+        )
+    found = (
+        await session.execute(
+            select(ApplicationVersion, Application)
+            .join(Application, Application.id == ApplicationVersion.application_id)
+            .where(ApplicationVersion.digest >= prefix, ApplicationVersion.digest < prefix + "g")
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        return {"code": document.verification_code(prefix), "found": False}
+    version, app = found
+    seals = [s for s in await service.seals_of(session, app) if s["revision"] == version.revision]
+    # Only what the paper already shows: no names or texts for someone who merely holds a code.
+    return {
+        "code": document.verification_code(version.digest),
+        "found": True,
+        "application_code": app.code,
+        "revision": version.revision,
+        "digest": version.digest,
+        "submitted_at": version.created_at,
+        "latest_revision": app.revision,
+        "is_latest_revision": version.revision == app.revision,
+        "state": app.state,
+        "state_zh": APPLICATION_MACHINE.state_labels_zh[app.state],
+        "seals": [
+            {
+                "kind": s["kind"],
+                "kind_zh": document.SEAL_ZH.get(s["kind"], s["kind"]),
+                "at": s["at"],
+                "valid": s["valid"],
+            }
+            for s in seals
+        ],
+    }
+
+
+@router.get(
+    "/{app_id}/document",
+    response_class=HTMLResponse,
+    summary="The printable application (申报书) of a submitted version: HTML for print, with digest, "
+    "seals and verification code",
+)
+async def printable(
+    app_id: UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    revision: Annotated[
+        int | None, Query(ge=1, le=100_000, description="default: the latest submitted")
+    ] = None,
+) -> HTMLResponse:
+    app = await load(session, app_id, principal)
+    stmt = select(ApplicationVersion).where(ApplicationVersion.application_id == app.id)
+    stmt = stmt.where(ApplicationVersion.revision == revision) if revision else stmt
+    version = (
+        await session.execute(stmt.order_by(ApplicationVersion.revision.desc()).limit(1))
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFound(
+            "no submitted version to print" + (f" for revision {revision}" if revision else ""),
+            "该申报书尚无可打印的提交版本",
+        )
+    call = await calls.get(session, app.call_id)
+    programme = await session.get(Programme, app.programme_code)
+    c = version.content
+    people = {
+        p.id: p.name
+        for p in (
+            await session.execute(select(PersonView).where(PersonView.id == app.applicant_person_id))
+        ).scalars()
+    }
+    org_ids = [app.unit_id] + ([app.competent_department_id] if app.competent_department_id else [])
+    orgs = {
+        o.id: o.name
+        for o in (
+            await session.execute(select(OrganisationView).where(OrganisationView.id.in_(org_ids)))
+        ).scalars()
+    }
+    lead = next((m.get("name") for m in c.get("team") or [] if m.get("role") == "lead"), None)
+    seals = [s for s in await service.seals_of(session, app) if s["revision"] == version.revision]
+    for s in seals:
+        s["unit_name"] = orgs.get(UUID(s["unit_id"])) if s.get("unit_id") else None
+    sheet = document.Sheet(
+        code=app.code,
+        revision=version.revision,
+        digest=version.digest,
+        submitted_at=version.created_at,
+        state_zh=APPLICATION_MACHINE.state_labels_zh[app.state],
+        call_title=call.title,
+        programme_name=programme.name if programme else app.programme_code,
+        content=c,
+        applicant_name=people.get(app.applicant_person_id) or lead or str(app.applicant_person_id),
+        unit_name=orgs.get(app.unit_id) or str(app.unit_id),
+        department_name=(
+            orgs.get(app.competent_department_id) or str(app.competent_department_id)
+            if app.competent_department_id
+            else ""
+        ),
+        seals=seals,
+        printed_at=utcnow(),
+    )
+    return HTMLResponse(
+        document.render(sheet),
+        headers={
+            "Content-Disposition": f'inline; filename="{app.code}-v{version.revision}.html"',
+            "X-Content-Digest": version.digest,
+        },
     )
 
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from projects.applications import dedup
-from projects.applications.models import Application, DedupBand
+from projects.applications import dedup, dedup_index
+from projects.applications.models import Application
 from projects.calls.models import Call
 from projects.organisations.models import OrganisationView
 from projects.projects.machines import FAILED_PROJECT_BAR_YEARS, RUNNING_STATES
@@ -36,7 +36,7 @@ RUNNING_PROJECT_STATES = RUNNING_STATES
 
 
 def dedup_text(app: Application) -> str:
-    return "\n".join([app.title, app.abstract, app.content])
+    return dedup_index.text_of(app.title, app.abstract, app.content)
 
 
 def _result(check: str, rule: str, rule_zh: str, value: Any, evidence: Any, passed: bool) -> dict[str, Any]:
@@ -285,27 +285,28 @@ async def failed_projects(session: AsyncSession, person_id: str, years: int) -> 
 
 async def duplicates(session: AsyncSession, app: Application, threshold: float) -> dict[str, Any]:
     """查重 against every other application (and so every project) of all years and programmes."""
+    pending = await dedup_index.catch_up(session)
     text = dedup_text(app)
-    mine = dedup.shingles(text)
-    keys = dedup.band_keys(dedup.signature(mine))
-    pairs = [and_(DedupBand.band == b, DedupBand.key == k) for b, k in enumerate(keys)]
-    candidate_ids = (
-        (
-            await session.execute(
-                select(DedupBand.application_id)
-                .where(or_(*pairs), DedupBand.application_id != app.id)
-                .distinct()
-            )
-        )
-        .scalars()
-        .all()
-    )
+    mine = dedup.shingle_hashes(text)
+    candidate_ids = await dedup_index.candidates(session, dedup.signature(text), app.id)
     matches: list[dict[str, Any]] = []
     if candidate_ids:
-        rows = (await session.execute(select(Application).where(Application.id.in_(candidate_ids)))).scalars()
+        rows = await session.execute(
+            select(
+                Application.id,
+                Application.code,
+                Application.year,
+                Application.programme_code,
+                Application.title,
+                Application.abstract,
+                Application.content,
+                Application.state,
+                Application.applicant_person_id,
+            ).where(Application.id.in_(candidate_ids))
+        )
         for other in rows:
-            other_text = dedup_text(other)
-            score = dedup.jaccard(mine, dedup.shingles(other_text))
+            other_text = dedup_index.text_of(other.title, other.abstract, other.content)
+            score = dedup.jaccard_hashes(mine, dedup.shingle_hashes(other_text))
             if score >= threshold:
                 matches.append(
                     {
@@ -320,15 +321,19 @@ async def duplicates(session: AsyncSession, app: Application, threshold: float) 
                         "passages": [p.__dict__ for p in dedup.similar_passages(text, other_text)],
                     }
                 )
-    matches.sort(key=lambda m: -m["similarity"])
-    return _result(
+    matches.sort(key=lambda m: (-m["similarity"], m["code"]))
+    result = _result(
         "duplicates",
-        "character-3-gram Jaccard similarity to any other application below threshold",
+        "character-3-gram Jaccard similarity to any other application below threshold "
+        f"(MinHash {dedup.PERMUTATIONS} permutations, LSH {dedup.BANDS}×{dedup.ROWS}, confirmed exactly)",
         "与历年所有申报书（含已立项项目）的文本相似度低于阈值",
         threshold,
         matches,
         not matches,
     )
+    if pending:
+        result["index_pending"] = pending  # texts not yet indexed: the result may be incomplete
+    return result
 
 
 async def formal_report(session: AsyncSession, app: Application, call: Call) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from projects.db import Base
@@ -31,6 +31,18 @@ class Application(Base):
         UniqueConstraint("code", name="uq_applications_code"),
         Index("ix_applications_queue", "state", "unit_id", "updated_at"),
         Index("ix_applications_call_state", "call_id", "state"),
+        # work-queue lists: keyset order (sort column, id) for the orders and filters officials use
+        Index("ix_applications_updated", "updated_at", "id"),
+        Index("ix_applications_state_updated", "state", "updated_at", "id"),
+        Index(
+            "ix_applications_submitted",
+            text("submitted_at DESC NULLS LAST"),
+            text("id DESC"),
+        ),
+        Index("ix_applications_call_state_funding", "call_id", "state", "requested_funding_fen", "id"),
+        Index("ix_applications_department_queue", "competent_department_id", "state", "updated_at", "id"),
+        # title search: two-character grams (Chinese has no word breaks), confirmed by LIKE
+        Index("ix_applications_title_bigrams", text("projects_bigrams(title)"), postgresql_using="gin"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -99,6 +111,7 @@ class ApplicationVersion(Base):
     """The exact content submitted at each submission: kept when returned and resubmitted."""
 
     __tablename__ = "application_versions"
+    __table_args__ = (Index("ix_application_versions_digest", "digest"),)  # printed verification code
 
     application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -123,15 +136,37 @@ class Seal(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class DedupBand(Base):
-    """LSH band keys of an application's MinHash signature (查重 index over all years)."""
+class DedupSignature(Base):
+    """LSH band keys of a submitted application's MinHash signature (查重 index over all years):
+    one row per application, the keys in one GIN-indexed array, looked up with ``&&``."""
 
-    __tablename__ = "dedup_bands"
-    __table_args__ = (Index("ix_dedup_bands_key", "band", "key"),)
+    __tablename__ = "dedup_signatures"
+    # fastupdate off: each row goes into the index at once (the indexer writes off the request
+    # path); a pending list would be scanned linearly by every check until the next vacuum
+    __table_args__ = (
+        Index(
+            "ix_dedup_signatures_bands",
+            "bands",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
+    )
 
     application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), primary_key=True)
-    band: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[int] = mapped_column(BigInteger)
+    revision: Mapped[int] = mapped_column(Integer)
+    bands: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    indexed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DedupPending(Base):
+    """Submitted texts waiting for their signature: filled by submit (one small row, in the same
+    transaction), emptied by the background indexer or by a 查重 check that needs the index now."""
+
+    __tablename__ = "dedup_pending"
+
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Job(Base):

@@ -202,3 +202,15 @@ class ApplicationRow(BaseModel):
     review_score: float | None
     submitted_at: datetime | None
     updated_at: datetime
+
+
+class ApplicationPage(BaseModel):
+    """One page of a work queue: follow ``next_cursor`` for the next; ``total`` is exact up to
+    10,000 (``total_exact``), beyond that "at least"."""
+
+    items: list[ApplicationRow]
+    total: int
+    total_exact: bool = True
+    page: int
+    size: int
+    next_cursor: str | None = None

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from projects.applications import checks, dedup
+from projects.applications import checks, dedup_index
 from projects.applications.events import (
     APPLICATION_EVENTS,
     PROJECT_APPROVED,
@@ -25,7 +25,6 @@ from projects.applications.models import (
     Application,
     ApplicationStep,
     ApplicationVersion,
-    DedupBand,
     Seal,
 )
 from projects.applications.schemas import ApplicationAction, ApplicationCreate, ApplicationFields
@@ -338,12 +337,6 @@ def _completeness(app: Application, call: Call) -> None:
         raise ValidationFailed(issues)
 
 
-async def index_for_dedup(session: AsyncSession, app: Application) -> None:
-    keys = dedup.band_keys(dedup.signature(dedup.shingles(checks.dedup_text(app))))
-    await session.execute(delete(DedupBand).where(DedupBand.application_id == app.id))
-    session.add_all([DedupBand(application_id=app.id, band=b, key=k) for b, k in enumerate(keys)])
-
-
 async def act(
     uow: UnitOfWork, principal: Principal | None, app: Application, action: str, body: ApplicationAction
 ) -> Application:
@@ -393,7 +386,6 @@ async def act(
         await _seal(uow, app, "pledge", None, {"text": "本人承诺申报材料真实、准确，不存在科研失信行为。"})
         app.submitted_at = now
         extra_changes["digest"] = digest
-        await index_for_dedup(uow.session, app)
     elif action == "endorse":
         extra_changes["digest"] = await _seal(
             uow, app, "endorsement", str(app.unit_id), {"comments": body.comments}
@@ -460,6 +452,8 @@ async def act(
             at=now,
         )
     )
+    if action == "submit":  # 查重 signature off the request path (dedup_index), one row here
+        await dedup_index.queue(uow.session, app.id, app.revision)
     event_name = APPLICATION_EVENT_NAMES[action]
     event = await uow.emit(
         APPLICATION_EVENTS[event_name],

@@ -65,6 +65,31 @@ async def test_indicators_go_from_promise_to_verdict_through_mid_term_acceptance
         headers=lead,
     )
     assert r.status_code == 201, r.text
+    report = r.json()
+    assert report["state"] == "submitted" and report["state_zh"] == "待审核"
+    review = f"/projects/{pid}/annual-reports/{report['id']}/actions"
+    r = await world.client.post(f"{review}/return", json={}, headers=world.staff)
+    assert r.status_code == 422 and ("comments", "required") in _codes(r)
+    r = await world.client.post(f"{review}/accept", json={}, headers=lead)
+    assert r.status_code == 403
+    r = await world.client.post(
+        f"{review}/return", json={"comments": "请补充经费支出明细"}, headers=world.staff
+    )
+    assert r.status_code == 200 and r.json()["state"] == "returned"
+    again = {
+        "year": 2028,
+        "summary": "完成晶界扩散工艺优化，申请发明专利两项；设备费支出二十万元。",
+        "spent_fen": 200_000,
+        "progress": [{"indicator_id": patents["id"], "value": 2}],
+    }
+    r = await world.client.post(f"/projects/{pid}/annual-reports", json=again, headers=lead)
+    assert r.status_code == 201 and r.json()["id"] == report["id"] and r.json()["state"] == "submitted"
+    r = await world.client.post(f"/projects/{pid}/annual-reports", json=again, headers=lead)
+    assert r.status_code == 409 and r.json()["code"] == "duplicate_report"
+    r = await world.client.post(f"{review}/accept", json={"comments": "同意"}, headers=world.staff)
+    assert r.status_code == 200 and r.json()["state_zh"] == "审核通过"
+    r = await world.client.post(f"{review}/return", json={"comments": "再改"}, headers=world.staff)
+    assert r.status_code == 409 and r.json()["code"] == "report_not_submitted"
     mid = await world.request_evaluation(pid, "mid_term")
     requested = (await world.events("projects.evaluation.requested"))[-1]["data"]
     assert requested["kind"] == "mid_term" and requested["indicators"][0]["reported"] == 2

@@ -179,6 +179,12 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/projects/{project_id}/indicators", PROJECT_PARTIES),
         r("projects", "GET", "/projects/{project_id}/annual-reports", PROJECT_PARTIES),
         r("projects", "POST", "/projects/{project_id}/annual-reports", {Role.applicant.value}),
+        r(
+            "projects",
+            "POST",
+            "/projects/{project_id}/annual-reports/{report_id}/actions/{action}",
+            STAFF,
+        ),
         r("projects", "GET", "/projects/{project_id}/evaluations", PROJECT_PARTIES),
         r("projects", "POST", "/projects/{project_id}/evaluations", STAFF),
         r("projects", "POST", "/projects/{project_id}/fault-assessment", STAFF),

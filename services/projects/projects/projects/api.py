@@ -15,6 +15,7 @@ from projects.projects.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS
 from projects.projects.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
 from projects.projects.schemas import (
     AnnualReportCreate,
+    AnnualReportReview,
     ChangeAction,
     ChangeCreate,
     ChangeOut,
@@ -29,7 +30,7 @@ from projects.projects.schemas import (
 from projects.projects.timeline import timeline
 from projects.registry_views.models import PersonView
 from shared.auth import Principal
-from shared.errors import FieldIssue, ValidationFailed
+from shared.errors import FieldIssue, NotFound, ValidationFailed
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
@@ -301,12 +302,46 @@ async def annual_report(
     service.require_pi(principal, project)
     report = await reports.submit_annual(uow, project, body)
     await uow.commit()
+    return _report_out(report)
+
+
+REPORT_STATES_ZH = {"submitted": "待审核", "accepted": "审核通过", "returned": "退回修改"}
+
+
+def _report_out(r: AnnualReport) -> dict[str, Any]:
     return {
-        "id": str(report.id),
-        "year": report.year,
-        "spent_fen": report.spent_fen,
-        "progress": report.progress,
+        "id": str(r.id),
+        "year": r.year,
+        "summary": r.summary,
+        "spent_fen": r.spent_fen,
+        "progress": r.progress,
+        "submitted_at": r.submitted_at,
+        "state": r.state,
+        "state_zh": REPORT_STATES_ZH.get(r.state, r.state),
+        "reviewed_at": r.reviewed_at,
+        "review_comments": r.review_comments,
     }
+
+
+@router.post(
+    "/{project_id}/annual-reports/{report_id}/actions/{action}",
+    summary="Staff accept an annual report or return it for the lead to submit again",
+)
+async def review_annual_report(
+    project_id: UUID,
+    report_id: UUID,
+    action: Literal["accept", "return"],
+    body: AnnualReportReview,
+    uow: UnitOfWorkDep,
+    principal: StaffDep,
+) -> dict[str, Any]:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    report = await uow.session.get(AnnualReport, report_id, with_for_update=True)
+    if report is None or report.project_id != project.id:
+        raise NotFound("no such annual report of this project", "该项目无此年度报告")
+    await reports.review_annual(uow, project, report, action, body.comments)
+    await uow.commit()
+    return _report_out(report)
 
 
 @router.get("/{project_id}/annual-reports")
@@ -319,17 +354,7 @@ async def annual_reports(
             select(AnnualReport).where(AnnualReport.project_id == project_id).order_by(AnnualReport.year)
         )
     ).scalars()
-    return [
-        {
-            "id": str(r.id),
-            "year": r.year,
-            "summary": r.summary,
-            "spent_fen": r.spent_fen,
-            "progress": r.progress,
-            "submitted_at": r.submitted_at,
-        }
-        for r in rows
-    ]
+    return [_report_out(r) for r in rows]
 
 
 @router.post(

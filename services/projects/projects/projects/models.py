@@ -130,6 +130,11 @@ class AnnualReport(Base):
     progress: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     submitted_by: Mapped[str] = mapped_column(String(100))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # submitted → accepted (审核通过) | returned (退回修改, the lead submits the year again)
+    state: Mapped[str] = mapped_column(String(20), server_default="submitted", default="submitted")
+    reviewed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    review_comments: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Disbursement(Base):

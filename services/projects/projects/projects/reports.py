@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from projects.projects.models import AnnualReport, Indicator, IndicatorRecord, Project
 from projects.projects.schemas import AnnualReportCreate
@@ -39,16 +39,19 @@ async def submit_annual(uow: UnitOfWork, project: Project, data: AnnualReportCre
                 )
             ]
         )
-    exists = (
+    existing = (
         await uow.session.execute(
-            select(AnnualReport.id).where(
-                AnnualReport.project_id == project.id, AnnualReport.year == data.year
-            )
+            select(AnnualReport)
+            .where(AnnualReport.project_id == project.id, AnnualReport.year == data.year)
+            .with_for_update()
         )
-    ).first()
-    if exists is not None:
+    ).scalar_one_or_none()
+    if existing is not None and existing.state != "returned":
         raise Conflict(
-            f"the {data.year} report is already filed", f"{data.year}年度报告已报送", code="duplicate_report"
+            f"the {data.year} report is already filed",
+            f"{data.year}年度报告已报送",
+            code="duplicate_report",
+            extra={"report_state": existing.state},
         )
     own = {
         i.id
@@ -70,17 +73,25 @@ async def submit_annual(uow: UnitOfWork, project: Project, data: AnnualReportCre
             ]
         )
     now = utcnow()
-    report = AnnualReport(
-        id=uuid7(),
-        project_id=project.id,
-        year=data.year,
-        summary=data.summary,
-        spent_fen=data.spent_fen,
-        progress=[p.model_dump(mode="json") for p in data.progress],
-        submitted_by=uow.actor.id,
-        submitted_at=now,
-    )
-    uow.session.add(report)
+    progress = [p.model_dump(mode="json") for p in data.progress]
+    if existing is not None:  # a returned report, submitted again: its figures replace the old
+        await uow.session.execute(delete(IndicatorRecord).where(IndicatorRecord.source_id == existing.id))
+        report = existing
+        report.summary, report.spent_fen, report.progress = data.summary, data.spent_fen, progress
+        report.submitted_by, report.submitted_at, report.state = uow.actor.id, now, "submitted"
+    else:
+        report = AnnualReport(
+            id=uuid7(),
+            project_id=project.id,
+            year=data.year,
+            summary=data.summary,
+            spent_fen=data.spent_fen,
+            progress=progress,
+            submitted_by=uow.actor.id,
+            submitted_at=now,
+            state="submitted",
+        )
+        uow.session.add(report)
     for p in data.progress:
         uow.session.add(
             IndicatorRecord(
@@ -98,8 +109,45 @@ async def submit_annual(uow: UnitOfWork, project: Project, data: AnnualReportCre
         uow,
         project,
         "annual_report",
-        f"报送{data.year}年度进展报告",
-        details={"year": data.year, "spent_fen": data.spent_fen},
+        f"{'重新报送' if existing is not None else '报送'}{data.year}年度进展报告",
+        details={"year": data.year, "spent_fen": data.spent_fen, "resubmitted": existing is not None},
+    )
+    return report
+
+
+REVIEW_ACTIONS = {
+    "accept": ("accepted", "年度进展报告审核通过"),
+    "return": ("returned", "年度进展报告退回修改"),
+}
+
+
+async def review_annual(
+    uow: UnitOfWork, project: Project, report: AnnualReport, action: str, comments: str | None
+) -> AnnualReport:
+    """Staff accept a submitted annual report, or return it with comments for the lead to redo."""
+    if report.state != "submitted":
+        raise Conflict(
+            f"the report is {report.state}, not waiting for review",
+            "该年度报告不在待审核状态",
+            code="report_not_submitted",
+            extra={"report_state": report.state},
+        )
+    if action == "return" and not (comments and comments.strip()):
+        raise ValidationFailed(
+            [FieldIssue("comments", "required", "say what to change", "退回修改须填写审核意见")]
+        )
+    state, label_zh = REVIEW_ACTIONS[action]
+    report.state = state
+    report.reviewed_by = uow.actor.id
+    report.reviewed_at = utcnow()
+    report.review_comments = comments
+    await record_step(
+        uow,
+        project,
+        f"annual_report_{state}",
+        f"{report.year}{label_zh}",
+        reason=comments,
+        details={"year": report.year, "report_id": str(report.id)},
     )
     return report
 

@@ -105,6 +105,11 @@ class AnnualReportCreate(BaseModel):
     progress: list[IndicatorProgress] = Field(default_factory=list, max_length=50)
 
 
+class AnnualReportReview(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comments: str | None = Field(None, max_length=5000, description="审核意见; required when returning")
+
+
 class ChangeCreate(BaseModel):
     """A change request; which fields it needs depends on its kind."""
 

@@ -431,7 +431,8 @@ def _settings_class(service: str) -> type:
 
 
 SECRET_SETTINGS = {"database_url", "signing_key_pem", "webhook_secret_key", "oidc_client_secret"}
-SECRET_SETTINGS |= {"bootstrap_admin_password", "previous_signing_keys_pem", "auth_jwks_json", "id_number_key"}
+SECRET_SETTINGS |= {"bootstrap_admin_password", "previous_signing_keys_pem", "auth_jwks_json"}
+SECRET_SETTINGS |= {"id_number_key"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -20,6 +20,8 @@ import itertools
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import jwt
@@ -63,6 +65,31 @@ UNREACHED = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, htt
 POOL_SHARDS = 4
 
 
+@dataclass(frozen=True)
+class Upstream:
+    """One pool of connections to a service, used without httpx's client layer: a proxy
+    needs no cookie jar (one shared by all callers would be wrong), redirects or auth flows,
+    and skipping them is a good part of the gateway's own cost per request."""
+
+    base_url: str
+    transport: httpx.AsyncHTTPTransport
+    timeout: dict[str, float | None]
+
+    def request(self, method: str, target: str, headers: dict[str, str], content: Any) -> httpx.Request:
+        return httpx.Request(
+            method,
+            self.base_url + target,
+            headers=headers,
+            content=content,
+            extensions={"timeout": self.timeout},
+        )
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        response = await self.transport.handle_async_request(request)
+        response.request = request
+        return response
+
+
 class Upstreams:
     def __init__(self, settings: GatewaySettings) -> None:
         timeout = httpx.Timeout(
@@ -73,22 +100,30 @@ class Upstreams:
         )
         per_shard = max(1, settings.upstream_max_connections // POOL_SHARDS)
         limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
-        self.clients = {
+        urls = {name: url.rstrip("/") for name, url in settings.upstreams().items()}
+        self.pools = {
             name: [
-                httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits) for _ in range(POOL_SHARDS)
+                Upstream(url, httpx.AsyncHTTPTransport(limits=limits), timeout.as_dict())
+                for _ in range(POOL_SHARDS)
             ]
-            for name, url in settings.upstreams().items()
+            for name, url in urls.items()
         }
-        self._turns: dict[str, Iterator[httpx.AsyncClient]] = {
-            name: itertools.cycle(shards) for name, shards in self.clients.items()
+        self._turns: dict[str, Iterator[Upstream]] = {
+            name: itertools.cycle(shards) for name, shards in self.pools.items()
         }
+        # Everything else the gateway asks of a service (its OpenAPI document) goes through a
+        # plain client.
+        self.clients = {name: httpx.AsyncClient(base_url=url, timeout=timeout) for name, url in urls.items()}
 
-    def client(self, service: str) -> httpx.AsyncClient | None:
+    def upstream(self, service: str) -> Upstream | None:
         turn = self._turns.get(service)
         return next(turn) if turn is not None else None
 
     async def close(self) -> None:
-        await asyncio.gather(*(c.aclose() for shards in self.clients.values() for c in shards))
+        await asyncio.gather(
+            *(u.transport.aclose() for shards in self.pools.values() for u in shards),
+            *(c.aclose() for c in self.clients.values()),
+        )
 
 
 def _forward_headers(request: Request) -> dict[str, str]:
@@ -174,7 +209,7 @@ async def forward(request: Request) -> Response:
     service, _, path = rest.partition("/")
     runtime = request.app.state.runtime
     upstreams: Upstreams = runtime.extras["upstreams"]
-    client = upstreams.client(service)
+    client = upstreams.upstream(service)
     route = TABLE.match(service, request.method, "/" + path)
     segments = path.split("/")
     if client is None or route is None or segments[0] in BLOCKED_PATHS or ".." in segments or "." in segments:
@@ -191,7 +226,7 @@ async def forward(request: Request) -> Response:
     prefix = f"/api/{service}"
     target = raw_path[len(prefix) :] if raw_path.startswith(prefix) else f"/{path}"
     try:
-        upstream_request = client.build_request(
+        upstream_request = client.request(
             method,
             f"{target}?{query}" if query else target,
             headers=_forward_headers(request),
@@ -208,7 +243,7 @@ async def forward(request: Request) -> Response:
     attempts = 3 if method in RETRYABLE_METHODS else 1
     for attempt in range(1, attempts + 1):
         try:
-            upstream = await client.send(upstream_request, stream=True)
+            upstream = await client.send(upstream_request)
             break
         except UNREACHED:
             if attempt == attempts:

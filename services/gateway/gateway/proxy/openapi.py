@@ -86,7 +86,7 @@ class CombinedOpenAPI:
         async with self._lock:
             if self._cached is not None and time.monotonic() - self._cached_at < self.cache_seconds:
                 return self._cached
-            fetches = (self._fetch(n, shards[0]) for n, shards in self.upstreams.clients.items())
+            fetches = (self._fetch(n, c) for n, c in self.upstreams.clients.items())
             results = await asyncio.gather(*fetches)
             available = {n: d for n, d in results if d is not None}
             merged = merge_documents(own, available)

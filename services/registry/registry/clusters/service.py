@@ -259,16 +259,7 @@ async def suggest_guideline(
     await uow.session.flush()
     event = await uow.emit(
         GUIDELINE_SUGGESTED,
-        GuidelineSuggestedPayload(
-            suggestion_id=s.id,
-            cluster_id=c.id,
-            cluster_name=c.name,
-            year=s.year,
-            title=s.title,
-            directions=list(s.directions),
-            field=s.field,
-            rationale=s.rationale,
-        ),
+        GuidelineSuggestedPayload(**_suggestion_fields(c, s)),
         subject=f"cluster/{c.id}",
     )
     await uow.record(
@@ -279,6 +270,20 @@ async def suggest_guideline(
         event=event,
     )
     return s
+
+
+def _suggestion_fields(c: Cluster, s: GuidelineSuggestion) -> dict[str, Any]:
+    """What every guideline event says of the suggestion (projects keep a copy of it)."""
+    return {
+        "suggestion_id": s.id,
+        "cluster_id": c.id,
+        "cluster_name": c.name,
+        "year": s.year,
+        "title": s.title,
+        "directions": list(s.directions),
+        "field": s.field,
+        "rationale": s.rationale,
+    }
 
 
 async def revise_guideline(
@@ -301,14 +306,7 @@ async def revise_guideline(
     event = await uow.emit(
         GUIDELINE_REVISED,
         GuidelineRevisedPayload(
-            suggestion_id=s.id,
-            cluster_id=c.id,
-            cluster_name=c.name,
-            year=s.year,
-            title=s.title,
-            directions=list(s.directions),
-            field=s.field,
-            rationale=s.rationale,
+            **_suggestion_fields(c, s),
             changed_fields=sorted(changes),
             reason=patch.reason,
             version=s.version,

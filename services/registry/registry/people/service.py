@@ -61,6 +61,27 @@ def snapshot(person: Person) -> dict[str, Any]:
     }
 
 
+def _new_person(data: PersonCreate, gender: str, born: Any, actor_id: str) -> Person:
+    person = Person(
+        id=uuid7(),
+        name=data.name,
+        gender=gender,
+        birth_date=born,
+        title=data.title,
+        discipline=data.discipline,
+        department=data.department,
+        unit_id=data.unit_id,
+        full_time=data.full_time,
+        phone=data.phone,
+        email=data.email,
+        version=1,
+        created_by=actor_id,
+        updated_by=actor_id,
+    )
+    person.set_id_number(data.id_number)
+    return person
+
+
 def _consistent_with_id(data: PersonCreate) -> tuple[str, Any]:
     born = identity.birth_date_of(data.id_number)
     gender = identity.gender_of(data.id_number)
@@ -98,23 +119,7 @@ async def register(uow: UnitOfWork, principal: Principal, data: PersonCreate) ->
     existing = await repository.find_by_hmac(uow.session, identity.lookup_digest(data.id_number))
     if existing is not None:
         raise DuplicateValue("id_number", identity.mask(data.id_number), existing_id=str(existing.id))
-    person = Person(
-        id=uuid7(),
-        name=data.name,
-        gender=gender,
-        birth_date=born,
-        title=data.title,
-        discipline=data.discipline,
-        department=data.department,
-        unit_id=data.unit_id,
-        full_time=data.full_time,
-        phone=data.phone,
-        email=data.email,
-        version=1,
-        created_by=uow.actor.id,
-        updated_by=uow.actor.id,
-    )
-    person.set_id_number(data.id_number)
+    person = _new_person(data, gender, born, uow.actor.id)
     uow.session.add(person)
     try:
         await uow.session.flush()
@@ -186,24 +191,7 @@ async def register_many(
             may_manage_unit(principal, data.unit_id), "register people outside your units", "登记非本单位人员"
         )
         gender, born = _consistent_with_id(data)
-        person = Person(
-            id=uuid7(),
-            name=data.name,
-            gender=gender,
-            birth_date=born,
-            title=data.title,
-            discipline=data.discipline,
-            department=data.department,
-            unit_id=data.unit_id,
-            full_time=data.full_time,
-            phone=data.phone,
-            email=data.email,
-            version=1,
-            created_by=uow.actor.id,
-            updated_by=uow.actor.id,
-        )
-        person.set_id_number(data.id_number)
-        created.append(person)
+        created.append(_new_person(data, gender, born, uow.actor.id))
     if not created:
         return created
     uow.session.add_all(created)

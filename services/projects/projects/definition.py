@@ -18,6 +18,8 @@ from projects.filings import api as filings_api
 from projects.modes import api as modes_api
 from projects.organisations import api as organisations_api
 from projects.organisations.handlers import handlers
+from projects.policy import api as policy_api
+from projects.policy.models import PolicyValue  # noqa: F401  (tables in the metadata)
 from projects.projects import api as projects_api
 from projects.projects.events import PRODUCED as PROJECT_EVENTS
 from projects.settings import ProjectsSettings
@@ -60,6 +62,7 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             projects_api.router,
             projects_api.races_router,
             filings_api.router,
+            policy_api.router,
         ],
         handlers=handlers,
         produces=[*APPLICATION_EVENTS, *PROJECT_EVENTS],

@@ -209,6 +209,21 @@ async def test_every_change_to_a_running_project_needs_its_approval(world: Any) 
     ).status_code == 200
     assert (await world.get_project(pid))["unit_id"] == team["unit"]
 
+    # the department tightens the extension limit (a policy value), and the rule follows it
+    limit = "/policy/max_extension_months"
+    assert (
+        await world.client.put(limit, json={"value": 6, "reason": "从严"}, headers=lead)
+    ).status_code == 403
+    r = await world.client.put(limit, json={"value": 6.5, "reason": "从严"}, headers=world.staff)
+    assert r.status_code == 422 and _codes(r) == [("value", "policy_value")]
+    r = await world.client.put(limit, json={"value": 6, "reason": "从严控制项目延期"}, headers=world.staff)
+    assert r.status_code == 200 and r.json()["value"] == 6
+    r = await change(lead, kind="extension", new_end_date="2031-09-30")
+    assert r.status_code == 422 and "延期不超过6个月" in r.json()["detail_zh"]
+    listed = {i["key"]: i for i in (await world.client.get("/policy", headers=lead)).json()["items"]}
+    assert listed["max_extension_months"]["value"] == 6 and listed["max_extension_months"]["default"] == 12
+    history = (await world.client.get(f"{limit}/history", headers=world.staff)).json()["items"]
+    assert [h["reason"] for h in history] == ["从严控制项目延期"]
     r = await change(lead, kind="extension", new_end_date="2032-06-30")
     assert r.status_code == 422 and ("new_end_date", "too_long") in _codes(r)
     asked = await change(lead, kind="extension", new_end_date="2031-06-30")

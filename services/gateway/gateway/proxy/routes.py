@@ -162,6 +162,9 @@ ROUTES: tuple[Route, ...] = tuple(
         # projects: organisation modes, the project after approval, filings (备案); the service
         # checks who acts on each object (the project lead, the host unit, staff)
         r("projects", "GET", "/modes", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/policy", ANYONE_SIGNED_IN),
+        r("projects", "PUT", "/policy/{key}", STAFF),
+        r("projects", "GET", "/policy/{key}/history", STAFF),
         r("projects", "POST", "/calls/{call_id}/designations", STAFF),
         r("projects", "GET", "/calls/{call_id}/designations", STAFF),
         r("projects", "POST", "/calls/{call_id}/races/{challenge_id}/rounds", STAFF),

@@ -15,7 +15,8 @@ from projects.applications import dedup, dedup_index
 from projects.applications.models import Application
 from projects.calls.models import Call
 from projects.organisations.models import OrganisationView
-from projects.projects.machines import FAILED_PROJECT_BAR_YEARS, RUNNING_STATES
+from projects.policy import service as policy
+from projects.projects.machines import RUNNING_STATES
 from projects.projects.models import Project
 from projects.registry_views.models import IntegrityView, PersonView
 from shared.clock import utcnow
@@ -219,7 +220,9 @@ async def limits(session: AsyncSession, app: Application, call: Call) -> list[di
         if lead:
             out.append(
                 await failed_projects(
-                    session, pid, int(lim.get("failed_bar_years", FAILED_PROJECT_BAR_YEARS))
+                    session,
+                    pid,
+                    int(lim.get("failed_bar_years", (await policy.current(session))["failed_bar_years"])),
                 )
             )
         member_filter = Application.team.contains([{"person_id": pid}])

@@ -548,7 +548,7 @@ async def _approve(
                 )
             ]
         )
-    modes.check_term(start, end, body.long_cycle)
+    await modes.check_term(uow.session, start, end, body.long_cycle)
     project_code = await next_code(uow.session, Project.code, f"{call.code}-", 4)
     project = Project(
         id=uuid7(),

@@ -104,11 +104,7 @@ RULES: dict[str, ModeRules] = {
     )
 }
 
-# Terms in calendar years: standard projects and 长周期 projects (seed 003, 长周期项目管理).
-STANDARD_TERM_YEARS = 3
-LONG_CYCLE_TERM_YEARS = 5
-# 非共识: funded on a minority of strong expert opinions — at least this many, and fewer than half.
-NON_CONSENSUS_MIN_SUPPORTERS = 2
+# Term limits (一般 / 长周期) and the 非共识 minority are policy values (projects/policy).
 
 
 def rules_for(mode: str) -> ModeRules:

@@ -19,13 +19,11 @@ from projects.applications.schemas import ApplicationAction
 from projects.calls.models import Call
 from projects.modes.models import Designation
 from projects.modes.rules import (
-    LONG_CYCLE_TERM_YEARS,
-    NON_CONSENSUS_MIN_SUPPORTERS,
-    STANDARD_TERM_YEARS,
     rules_for,
 )
 from projects.modes.schemas import DesignationCreate, VerificationIn
 from projects.organisations.models import OrganisationView
+from projects.policy import service as policy
 from projects.projects.models import Project
 from projects.registry_views.models import PersonView
 from shared.clock import utcnow
@@ -311,11 +309,12 @@ async def approval_basis(
                 "designated_by": designation.designated_by,
             }
     if action == "approve":
-        basis |= _review_basis(app, body)
+        min_supporters = int((await policy.current(session))["non_consensus_min_supporters"])
+        basis |= _review_basis(app, body, min_supporters)
     return basis
 
 
-def _review_basis(app: Application, body: ApplicationAction) -> dict[str, Any]:
+def _review_basis(app: Application, body: ApplicationAction, min_supporters: int) -> dict[str, Any]:
     review = app.review or {}
     basis: dict[str, Any] = {
         "rule": "expert_review",
@@ -332,15 +331,15 @@ def _review_basis(app: Application, body: ApplicationAction) -> dict[str, Any]:
                 "专家评审未认定为非共识项目",
                 code="not_non_consensus",
             )
-        if supporters < NON_CONSENSUS_MIN_SUPPORTERS or supporters * 2 >= reviewers:
+        if supporters < min_supporters or supporters * 2 >= reviewers:
             raise ValidationFailed(
                 [
                     FieldIssue(
                         "supporting_experts",
                         "not_a_strong_minority",
-                        f"a non-consensus grant rests on at least {NON_CONSENSUS_MIN_SUPPORTERS} strongly "
+                        f"a non-consensus grant rests on at least {min_supporters} strongly "
                         f"supporting experts, fewer than half of the {reviewers}",
-                        f"非共识项目须有不少于{NON_CONSENSUS_MIN_SUPPORTERS}名专家强烈支持，且为少数意见",
+                        f"非共识项目须有不少于{min_supporters}名专家强烈支持，且为少数意见",
                     )
                 ]
             )
@@ -360,7 +359,7 @@ def _review_basis(app: Application, body: ApplicationAction) -> dict[str, Any]:
             "rule_zh": "非共识项目：少数专家强烈支持",
             "supporting_experts": supporters,
             "reviewer_count": reviewers,
-            "min_supporters": NON_CONSENSUS_MIN_SUPPORTERS,
+            "min_supporters": min_supporters,
         }
     if review.get("recommendation") == "do_not_fund":
         raise Conflict(
@@ -371,8 +370,9 @@ def _review_basis(app: Application, body: ApplicationAction) -> dict[str, Any]:
     return basis
 
 
-def check_term(start: date, end: date, long_cycle: bool) -> None:
-    years = LONG_CYCLE_TERM_YEARS if long_cycle else STANDARD_TERM_YEARS
+async def check_term(session: AsyncSession, start: date, end: date, long_cycle: bool) -> None:
+    values = await policy.current(session)
+    years = int(values["long_cycle_term_years" if long_cycle else "standard_term_years"])
     latest = date(start.year + years, start.month, start.day)
     if end >= latest:
         raise ValidationFailed(

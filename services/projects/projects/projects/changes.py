@@ -11,8 +11,9 @@ from uuid import UUID
 from sqlalchemy import or_, select
 
 from projects.organisations.models import OrganisationView
+from projects.policy import service as policy
 from projects.projects import funding
-from projects.projects.machines import CHANGE_KINDS_ZH, DECIDED_BY_UNIT, MAX_EXTENSION_MONTHS, STAFF
+from projects.projects.machines import CHANGE_KINDS_ZH, DECIDED_BY_UNIT, STAFF
 from projects.projects.models import Project, ProjectChange, TaskBook
 from projects.projects.schemas import ChangeCreate
 from projects.projects.service import is_pi, is_unit_admin, record_step, touched, transition
@@ -68,7 +69,8 @@ async def _details(uow: UnitOfWork, project: Project, data: ChangeCreate) -> dic
         else:
             return {"from": str(project.unit_id), "to": str(data.new_unit_id)}
     elif data.kind == "extension":
-        latest = _months_later(project.end_date, MAX_EXTENSION_MONTHS)
+        max_months = int((await policy.current(uow.session))["max_extension_months"])
+        latest = _months_later(project.end_date, max_months)
         if data.new_end_date is None or data.new_end_date <= project.end_date:
             issue = FieldIssue(
                 "new_end_date",
@@ -80,8 +82,8 @@ async def _details(uow: UnitOfWork, project: Project, data: ChangeCreate) -> dic
             issue = FieldIssue(
                 "new_end_date",
                 "too_long",
-                f"an extension is at most {MAX_EXTENSION_MONTHS} months (until {latest})",
-                f"延期不超过{MAX_EXTENSION_MONTHS}个月（至{latest}）",
+                f"an extension is at most {max_months} months (until {latest})",
+                f"延期不超过{max_months}个月（至{latest}）",
             )
         else:
             return {"from": str(project.end_date), "to": str(data.new_end_date)}

@@ -62,9 +62,7 @@ CHANGE_KINDS_ZH = {
 }
 # 预算调剂权下放承担单位 (seed 004): the host unit's approval is final for budget adjustments.
 DECIDED_BY_UNIT = frozenset({"budget_adjustment"})
-MAX_EXTENSION_MONTHS = 12
-# 限项 after failure: a lead whose project failed (without 尽职免责) may not lead a new one for this long.
-FAILED_PROJECT_BAR_YEARS = 3
+# The extension limit and the 限项 bar after a failure are policy values (projects/policy).
 
 # Running projects count toward 限项 (applications/checks.py reads these states).
 RUNNING_STATES = ("approved", "in_progress", "accepting", "accepted", "evaluating")

@@ -6,28 +6,15 @@ but not the numbers; these are the defaults, and every change is kept in the aud
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.policy.events import POLICY_CHANGED, PolicyChangedPayload
 from registry.policy.models import PolicyValue
-from shared.errors import FieldIssue, NotFound, ValidationFailed
+from shared import policy
+from shared.policy import PolicyDefinition
 from shared.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class PolicyDefinition:
-    key: str
-    default: int | float | bool
-    minimum: float | None
-    maximum: float | None
-    unit: str
-    zh: str
-    description: str
-
 
 DEFINITIONS: dict[str, PolicyDefinition] = {
     d.key: d
@@ -113,56 +100,22 @@ DEFINITIONS: dict[str, PolicyDefinition] = {
 
 
 async def current(session: AsyncSession) -> dict[str, Any]:
-    values: dict[str, Any] = {k: d.default for k, d in DEFINITIONS.items()}
-    for row in (await session.execute(select(PolicyValue))).scalars():
-        if row.key in values:
-            values[row.key] = row.value
-    return values
-
-
-def _check(definition: PolicyDefinition, value: Any) -> Any:
-    def refuse(message: str, message_zh: str) -> ValidationFailed:
-        return ValidationFailed([FieldIssue("value", "policy_value", message, message_zh)])
-
-    if isinstance(definition.default, bool):
-        if not isinstance(value, bool):
-            raise refuse("must be true or false", "应为是或否")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise refuse("must be a number", "应为数字")
-    if isinstance(definition.default, int) and not float(value).is_integer():
-        raise refuse("must be a whole number", "应为整数")
-    if (definition.minimum is not None and value < definition.minimum) or (
-        definition.maximum is not None and value > definition.maximum
-    ):
-        raise refuse(
-            f"must be between {definition.minimum} and {definition.maximum}",
-            f"应在 {definition.minimum} 与 {definition.maximum} 之间",
-        )
-    return int(value) if isinstance(definition.default, int) else float(value)
+    return await policy.current(session, PolicyValue, DEFINITIONS)
 
 
 async def change(uow: UnitOfWork, key: str, value: Any, reason: str | None) -> Any:
-    definition = DEFINITIONS.get(key)
-    if definition is None:
-        raise NotFound(f"no policy value '{key}'", "未找到该政策参数")
-    value = _check(definition, value)
-    row = await uow.session.get(PolicyValue, key, with_for_update=True)
-    before = row.value if row is not None else definition.default
-    if before == value:
-        return value
-    if row is None:
-        uow.session.add(PolicyValue(key=key, value=value, version=1, updated_by=uow.actor.id))
-    else:
-        row.value = value
-        row.version += 1
-        row.updated_by = uow.actor.id
-    await uow.session.flush()
-    version = row.version if row is not None else 1
+    changed = await policy.change(uow, PolicyValue, DEFINITIONS, key, value)
+    if changed is None:
+        return policy.check(DEFINITIONS[key], value)
     event = await uow.emit(
         POLICY_CHANGED,
         PolicyChangedPayload(
-            key=key, value=value, previous=before, default=definition.default, reason=reason, version=version
+            key=key,
+            value=changed.value,
+            previous=changed.before,
+            default=changed.default,
+            reason=reason,
+            version=changed.version,
         ),
         subject=f"policy/{key}",
     )
@@ -170,8 +123,8 @@ async def change(uow: UnitOfWork, key: str, value: Any, reason: str | None) -> A
         "policy.changed",
         entity_type="policy",
         entity_id=key,
-        changes={key: [before, value]},
+        changes={key: [changed.before, changed.value]},
         reason=reason,
         event=event,
     )
-    return value
+    return changed.value

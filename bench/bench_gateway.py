@@ -167,7 +167,11 @@ async def _run(pg_url: str, nats_url: str) -> None:
             "region": "150100",
             "address": "呼和浩特市赛罕区大学西街235号",
         }
-        limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
+        # Idle connections are let go before uvicorn's 5 s keep-alive ends them under the client
+        # (one path rests while the other is measured).
+        limits = httpx.Limits(
+            max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2, keepalive_expiry=2.0
+        )
         async with httpx.AsyncClient(limits=limits, timeout=30) as client:
             created = await client.post(f"{registry_url}/organisations", json=body, headers=staff)
             created.raise_for_status()

@@ -241,4 +241,5 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
         "fault_assessment",
     ]
     assert [a for a in dict.fromkeys(actions) if a in milestones] == milestones, actions
+    assert actions.count("request_mid_term") == 1 and actions.count("request_acceptance") == 1, actions
     assert [entry["at"] for entry in timeline] == sorted(entry["at"] for entry in timeline)

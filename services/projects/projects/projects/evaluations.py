@@ -73,8 +73,15 @@ async def request(
             f"该项目的{EVALUATION_KINDS_ZH[kind]}正在进行",
             code="under_way",
         )
-    if kind in EVALUATION_TRANSITIONS:
-        await transition(uow, project, EVALUATION_TRANSITIONS[kind], reason=reason)
+    evaluation_id = uuid7()
+    if kind in EVALUATION_TRANSITIONS:  # the transition's step is the request's step too
+        await transition(
+            uow,
+            project,
+            EVALUATION_TRANSITIONS[kind],
+            reason=reason,
+            details={"request_id": str(evaluation_id), "due_date": str(due)},
+        )
     elif project.state != "in_progress":
         raise Conflict(
             "only a running project has mid-term or milestone evaluations",
@@ -82,7 +89,7 @@ async def request(
             code="not_running",
         )
     evaluation = ProjectEvaluation(
-        id=uuid7(),
+        id=evaluation_id,
         project_id=project.id,
         kind=kind,
         state="requested",
@@ -133,14 +140,15 @@ async def request(
         ),
         subject=f"project/{project.id}",
     )
-    await record_step(
-        uow,
-        project,
-        f"request_{kind}",
-        f"发起{EVALUATION_KINDS_ZH[kind]}",
-        reason=reason,
-        details={"request_id": str(evaluation.id), "due_date": str(due), "event_id": str(event.id)},
-    )
+    if kind not in EVALUATION_TRANSITIONS:
+        await record_step(
+            uow,
+            project,
+            f"request_{kind}",
+            f"发起{EVALUATION_KINDS_ZH[kind]}",
+            reason=reason,
+            details={"request_id": str(evaluation.id), "due_date": str(due), "event_id": str(event.id)},
+        )
     return evaluation
 
 

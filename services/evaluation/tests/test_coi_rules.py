@@ -49,6 +49,12 @@ def item(**kw: Any) -> ItemFacts:
         ("applicant_avoid", ExpertFacts(PERSON, UNIT), item(avoid_person_ids=[PERSON]), {}),
         ("applicant_avoid", ExpertFacts(PERSON, UNIT), item(avoid_unit_ids=[UNIT]), {}),
         (
+            "applicant_avoid",  # the avoided unit registered twice: matched by its credit code
+            ExpertFacts(PERSON, UNIT, unit_code="91150100MA0N000002"),
+            item(avoid_unit_ids=[OTHER], avoid_unit_codes={"91150100MA0N000002"}),
+            {},
+        ),
+        (
             "same_department",
             ExpertFacts(PERSON, UNIT, department_id=OTHER),
             item(departments={OTHER}),

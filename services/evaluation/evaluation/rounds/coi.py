@@ -53,7 +53,8 @@ class ItemFacts:
     avoid_person_ids: Collection[UUID]
     competent_department_id: UUID | None = None
     avoid_unit_ids: Collection[UUID] = ()
-    unit_codes: Collection[str] = ()  # credit codes of the applicant's, team's and avoided units
+    unit_codes: Collection[str] = ()  # credit codes of the applicant's and team's units
+    avoid_unit_codes: Collection[str] = ()  # credit codes of the units the applicant asked to avoid
     departments: Collection[UUID] = ()  # departments of the applicant and team members
 
 
@@ -86,6 +87,7 @@ def conflicts(expert: ExpertFacts, item: ItemFacts, rules: Mapping[str, Mapping[
     if "applicant_avoid" in on and (
         expert.person_id in list(item.avoid_person_ids)[:max_names]
         or (expert.unit_id is not None and expert.unit_id in item.avoid_unit_ids)
+        or (expert.unit_code is not None and expert.unit_code in item.avoid_unit_codes)
     ):
         found.append("applicant_avoid")
     return found

@@ -270,7 +270,7 @@ async def items_facts(uow: UnitOfWork, items: Sequence[RoundItem]) -> dict[UUID,
         departments = {pid: dept for pid, dept in (await uow.session.execute(q2)).all() if dept}
     out = {}
     for it in items:
-        units = (it.applicant_unit_id, *it.team_unit_ids, *it.avoid_unit_ids)
+        units = (it.applicant_unit_id, *it.team_unit_ids)
         people = (it.applicant_person_id, *it.team_person_ids)
         out[it.id] = ItemFacts(
             it.applicant_person_id,
@@ -281,6 +281,7 @@ async def items_facts(uow: UnitOfWork, items: Sequence[RoundItem]) -> dict[UUID,
             it.competent_department_id,
             avoid_unit_ids=it.avoid_unit_ids,
             unit_codes={codes[u] for u in units if u in codes},
+            avoid_unit_codes={codes[u] for u in it.avoid_unit_ids if u in codes},
             departments={departments[p] for p in people if p in departments},
         )
     return out

@@ -14,6 +14,7 @@ from projects.applications.models import Application  # noqa: F401  (tables in t
 from projects.calls import api as calls_api
 from projects.catalogue import api as catalogue_api
 from projects.db import Base, kit
+from projects.demo import load_for_settings as load_demo_data
 from projects.filings import api as filings_api
 from projects.modes import api as modes_api
 from projects.organisations import api as organisations_api
@@ -67,5 +68,6 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
         handlers=handlers,
         produces=[*APPLICATION_EVENTS, *PROJECT_EVENTS],
         startup_hooks=[_start_indexer],
+        demo_data=load_demo_data,
         shutdown_hooks=[_stop_indexer],
     )

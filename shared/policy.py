@@ -52,6 +52,10 @@ class Changed:
     version: int
     default: Value
 
+    @property
+    def changed(self) -> bool:
+        return self.before != self.value
+
 
 async def current(
     session: AsyncSession, model: Any, definitions: dict[str, PolicyDefinition]
@@ -89,10 +93,10 @@ def check(definition: PolicyDefinition, value: Any) -> Value:
 
 async def change(
     uow: UnitOfWork, model: Any, definitions: dict[str, PolicyDefinition], key: str, value: Any
-) -> Changed | None:
-    """Store a new value (checked against its definition); None when it is the value already.
+) -> Changed:
+    """Store a new value (checked against its definition) unless it is the value already.
 
-    The caller records the audit row and emits its event with what this returns.
+    The caller records the audit row and emits its event when ``changed``.
     """
     definition = definitions.get(key)
     if definition is None:
@@ -101,7 +105,7 @@ async def change(
     row = await uow.session.get(model, key, with_for_update=True)
     before = row.value if row is not None else definition.default
     if before == value:
-        return None
+        return Changed(key, before, value, row.version if row is not None else 0, definition.default)
     if row is None:
         row = model(key=key, value=value, version=1, updated_by=uow.actor.id)
         uow.session.add(row)

@@ -197,13 +197,6 @@ class ProxyFastPath:
         await response(scope, receive, send)
 
 
-async def _not_found(request: Request) -> Response:
-    return problem(404, "Not found", "No such service route", instance=request.url.path, title_zh="未找到")
-
-
-PROXY_ROUTE = StarletteRoute("/api/{service}/{path:path}", _not_found)
-
-
 async def forward(request: Request) -> Response:
     _, _, rest = request.url.path.partition("/api/")
     service, _, path = rest.partition("/")
@@ -280,3 +273,7 @@ async def forward(request: Request) -> Response:
         headers=headers,
         background=BackgroundTask(upstream.aclose),
     )
+
+
+# What serves every proxied call, as the route metrics label it.
+PROXY_ROUTE = StarletteRoute("/api/{service}/{path:path}", forward)

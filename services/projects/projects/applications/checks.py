@@ -179,6 +179,13 @@ async def integrity(session: AsyncSession, app: Application, on: date) -> dict[s
     )
 
 
+async def _failed_bar_years(session: AsyncSession, lim: dict[str, Any]) -> int:
+    """The call's own bar after a failed project, else the department's policy value."""
+    if "failed_bar_years" in lim:
+        return int(lim["failed_bar_years"])
+    return int((await policy.current(session))["failed_bar_years"])
+
+
 async def limits(session: AsyncSession, app: Application, call: Call) -> list[dict[str, Any]]:
     """限项, role-aware, across all programmes and years, including declared external projects."""
     lim = call.limits
@@ -218,13 +225,7 @@ async def limits(session: AsyncSession, app: Application, call: Call) -> list[di
             )
         )
         if lead:
-            out.append(
-                await failed_projects(
-                    session,
-                    pid,
-                    int(lim.get("failed_bar_years", (await policy.current(session))["failed_bar_years"])),
-                )
-            )
+            out.append(await failed_projects(session, pid, await _failed_bar_years(session, lim)))
         member_filter = Application.team.contains([{"person_id": pid}])
         same_year = select(Application.code, Application.title).where(
             Application.year == app.year, Application.id != app.id, Application.state.in_(COUNTED_STATES)

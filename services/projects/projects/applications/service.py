@@ -32,6 +32,7 @@ from projects.calls import service as calls
 from projects.calls.models import Call
 from projects.modes import service as modes
 from projects.numbering import next_code
+from projects.policy import service as policy
 from projects.projects import task_books
 from projects.projects.models import Project
 from shared.auth import Principal, Role
@@ -537,7 +538,8 @@ async def _approve(
             code="over_budget",
             extra={"granted_fen": int(granted), "budget_fen": call.budget_fen},
         )
-    basis = await modes.approval_basis(uow.session, app, call, action, body, funding)
+    policy_values = await policy.current(uow.session)
+    basis = await modes.approval_basis(uow.session, app, call, action, body, funding, policy_values)
     start = body.start_date or date(call.year + 1, 1, 1)
     end = body.end_date or date(start.year + 2, 12, 31)
     if end <= start:
@@ -548,7 +550,7 @@ async def _approve(
                 )
             ]
         )
-    await modes.check_term(uow.session, start, end, body.long_cycle)
+    modes.check_term(start, end, body.long_cycle, policy_values)
     project_code = await next_code(uow.session, Project.code, f"{call.code}-", 4)
     project = Project(
         id=uuid7(),

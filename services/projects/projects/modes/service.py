@@ -7,6 +7,7 @@ longer terms of 长周期 projects are all checked here, so the application path
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -23,7 +24,6 @@ from projects.modes.rules import (
 )
 from projects.modes.schemas import DesignationCreate, VerificationIn
 from projects.organisations.models import OrganisationView
-from projects.policy import service as policy
 from projects.projects.models import Project
 from projects.registry_views.models import PersonView
 from shared.clock import utcnow
@@ -215,7 +215,13 @@ async def verify(uow: UnitOfWork, app: Application, call: Call, data: Verificati
 
 
 async def approval_basis(
-    session: AsyncSession, app: Application, call: Call, action: str, body: ApplicationAction, funding: int
+    session: AsyncSession,
+    app: Application,
+    call: Call,
+    action: str,
+    body: ApplicationAction,
+    funding: int,
+    policy_values: Mapping[str, Any],
 ) -> dict[str, Any]:
     """The rule this approval rests on, checked and written down for the project's record."""
     rules = rules_for(call.organisation_mode)
@@ -309,8 +315,7 @@ async def approval_basis(
                 "designated_by": designation.designated_by,
             }
     if action == "approve":
-        min_supporters = int((await policy.current(session))["non_consensus_min_supporters"])
-        basis |= _review_basis(app, body, min_supporters)
+        basis |= _review_basis(app, body, int(policy_values["non_consensus_min_supporters"]))
     return basis
 
 
@@ -370,9 +375,8 @@ def _review_basis(app: Application, body: ApplicationAction, min_supporters: int
     return basis
 
 
-async def check_term(session: AsyncSession, start: date, end: date, long_cycle: bool) -> None:
-    values = await policy.current(session)
-    years = int(values["long_cycle_term_years" if long_cycle else "standard_term_years"])
+def check_term(start: date, end: date, long_cycle: bool, policy_values: Mapping[str, Any]) -> None:
+    years = int(policy_values["long_cycle_term_years" if long_cycle else "standard_term_years"])
     latest = date(start.year + years, start.month, start.day)
     if end >= latest:
         raise ValidationFailed(

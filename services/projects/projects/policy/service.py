@@ -68,8 +68,8 @@ async def current(session: AsyncSession) -> dict[str, Any]:
 
 async def change(uow: UnitOfWork, key: str, value: Any, reason: str) -> Any:
     changed = await policy.change(uow, PolicyValue, DEFINITIONS, key, value)
-    if changed is None:
-        return policy.check(DEFINITIONS[key], value)
+    if not changed.changed:
+        return changed.value
     await uow.record(
         "policy.changed",
         entity_type="policy",

@@ -105,8 +105,8 @@ async def current(session: AsyncSession) -> dict[str, Any]:
 
 async def change(uow: UnitOfWork, key: str, value: Any, reason: str | None) -> Any:
     changed = await policy.change(uow, PolicyValue, DEFINITIONS, key, value)
-    if changed is None:
-        return policy.check(DEFINITIONS[key], value)
+    if not changed.changed:
+        return changed.value
     event = await uow.emit(
         POLICY_CHANGED,
         PolicyChangedPayload(

@@ -8,8 +8,11 @@ gateway checks the route table and the token, then the registry checks the token
 
 * latency: one request at a time (``BENCH_GATEWAY_SERIAL``, default 1000 per path, the two
   paths alternating request by request), p50 / p99
-* throughput: ``BENCH_GATEWAY_CONCURRENCY`` (default 16) clients, five alternating rounds per
-  path over ``BENCH_GATEWAY_SECONDS`` (default 10) seconds, median requests/s
+* throughput: ``BENCH_GATEWAY_CONCURRENCY`` (default 16) clients, ``BENCH_GATEWAY_ROUNDS``
+  (default 8) paired rounds over ``BENCH_GATEWAY_SECONDS`` (default 16) seconds: each round
+  measures both paths back to back, in turn first, and the share kept is the median of the
+  rounds' own ratios, so that a slow spell of a shared machine weighs on both sides of a
+  ratio rather than on one path's median
 
 The three processes share the machine's cores: on a small machine the gateway's own CPU comes
 out of the registry's, so throughput through it is a floor, not what separate hosts would give.
@@ -31,8 +34,8 @@ from bench.common import percentile, print_table, servers
 
 SERIAL = int(os.environ.get("BENCH_GATEWAY_SERIAL", "1000"))
 CONCURRENCY = int(os.environ.get("BENCH_GATEWAY_CONCURRENCY", "16"))
-SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "10"))
-ROUNDS = 5
+SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "16"))
+ROUNDS = int(os.environ.get("BENCH_GATEWAY_ROUNDS", "8"))
 
 
 def _serve(name: str, settings: dict[str, Any], port: int) -> None:
@@ -78,16 +81,18 @@ async def _wait_ready(url: str) -> None:
     raise TimeoutError(f"{url} did not become ready")
 
 
-async def _serial(client: httpx.AsyncClient, urls: list[str], headers: dict[str, str]) -> list[list[float]]:
+async def _serial(
+    clients: list[httpx.AsyncClient], urls: list[str], headers: dict[str, str]
+) -> list[list[float]]:
     """One request at a time, alternating between the paths so that both see the same noise."""
     for _ in range(50):  # warm the connection pools and caches
-        for url in urls:
+        for client, url in zip(clients, urls, strict=True):
             (await client.get(url, headers=headers)).raise_for_status()
     latencies: list[list[float]] = [[] for _ in urls]
     for _ in range(SERIAL):
         for index, url in enumerate(urls):
             started = time.perf_counter()
-            response = await client.get(url, headers=headers)
+            response = await clients[index].get(url, headers=headers)
             latencies[index].append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
     return latencies
@@ -108,13 +113,21 @@ async def _throughput(client: httpx.AsyncClient, url: str, headers: dict[str, st
     return done / (time.perf_counter() - started)
 
 
-async def _rounds(client: httpx.AsyncClient, urls: list[str], headers: dict[str, str]) -> list[float]:
-    """Median requests/s of each path over ROUNDS alternating rounds."""
+async def _rounds(
+    clients: list[httpx.AsyncClient], urls: list[str], headers: dict[str, str]
+) -> tuple[list[float], list[float]]:
+    """Median requests/s of each path, and the second path's rate over the first's in each of
+    ROUNDS paired rounds (the order alternating from round to round)."""
     rates: list[list[float]] = [[] for _ in urls]
-    for _ in range(ROUNDS):
-        for index, url in enumerate(urls):
-            rates[index].append(await _throughput(client, url, headers, SECONDS / ROUNDS))
-    return [percentile(r, 50) for r in rates]
+    ratios: list[float] = []
+    for round_ in range(ROUNDS):
+        order = range(len(urls)) if round_ % 2 == 0 else reversed(range(len(urls)))
+        this_round = {}
+        for index in order:
+            this_round[index] = await _throughput(clients[index], urls[index], headers, SECONDS / ROUNDS)
+            rates[index].append(this_round[index])
+        ratios.append(this_round[1] / this_round[0])
+    return [percentile(r, 50) for r in rates], ratios
 
 
 async def _run(pg_url: str, nats_url: str) -> None:
@@ -167,12 +180,18 @@ async def _run(pg_url: str, nats_url: str) -> None:
             "region": "150100",
             "address": "呼和浩特市赛罕区大学西街235号",
         }
-        # Idle connections are let go before uvicorn's 5 s keep-alive ends them under the client
-        # (one path rests while the other is measured).
+        # One client (one connection pool) per path: a pool shared by both would look over the
+        # resting path's idle connections on every request of the measured one, slowing
+        # whichever path comes right after a switch. Idle connections are let go before
+        # uvicorn's 5 s keep-alive ends them under the client (a path rests while the other is
+        # measured).
         limits = httpx.Limits(
-            max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2, keepalive_expiry=2.0
+            max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY, keepalive_expiry=2.0
         )
-        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        async with (
+            httpx.AsyncClient(limits=limits, timeout=30) as client,
+            httpx.AsyncClient(limits=limits, timeout=30) as through_gateway,
+        ):
             created = await client.post(f"{registry_url}/organisations", json=body, headers=staff)
             created.raise_for_status()
             org_id = created.json()["id"]
@@ -181,8 +200,9 @@ async def _run(pg_url: str, nats_url: str) -> None:
                 "through the gateway": f"{gateway_url}/api/registry/organisations/{org_id}",
             }
             urls = list(targets.values())
-            latencies = await _serial(client, urls, reader)
-            rates = await _rounds(client, urls, reader)
+            clients = [client, through_gateway]
+            latencies = await _serial(clients, urls, reader)
+            rates, ratios = await _rounds(clients, urls, reader)
             figures = {
                 name: (percentile(lat, 50), percentile(lat, 99), rps)
                 for name, lat, rps in zip(targets, latencies, rates, strict=True)
@@ -212,7 +232,11 @@ async def _run(pg_url: str, nats_url: str) -> None:
                 ],
                 rows,
             )
-            print(f"gateway keeps {gateway[2] / direct[2] * 100:.0f} % of direct throughput")
+            print(
+                f"gateway keeps {percentile(ratios, 50) * 100:.0f} % of direct throughput"
+                f" (median of {len(ratios)} paired rounds; rounds ranged"
+                f" {min(ratios) * 100:.0f}–{max(ratios) * 100:.0f} %)"
+            )
     finally:
         for process in processes:
             process.terminate()

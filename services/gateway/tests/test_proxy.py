@@ -111,6 +111,7 @@ class DroppingFront:
         self.target_port = target_port
         self.drop = drop
         self.connections = 0
+        self.open: list[asyncio.StreamWriter] = []
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -127,8 +128,15 @@ class DroppingFront:
         if self.connections <= self.drop:
             writer.close()
             return
+        self.open.append(writer)
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    def close_connections(self) -> None:
+        """The service restarts: the keep-alive connections the gateway holds go."""
+        for writer in self.open:
+            writer.close()
+        self.open.clear()
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[str]:
@@ -150,6 +158,8 @@ async def test_a_read_is_retried_when_the_connection_drops_and_a_write_never_is(
         read = await gw.client.get("/api/registry/organisations/abc", headers=gw_auth("applicant"))
         assert read.status_code == 200 and read.json() == {"id": "abc"}
         assert front.connections == 3  # two dropped, the third answered
+        front.close_connections()
+        await asyncio.sleep(0.1)
         front.connections, front.drop = 0, 1
         write = await gw.client.post(
             "/api/registry/organisations", json={"name": "x"}, headers=gw_auth("administrator")

@@ -314,3 +314,137 @@ async def test_rotated_key_keeps_verifying_tokens_it_signed(start_gateway: Any, 
         assert new_kid != jwt.get_unverified_header(old_token)["kid"]
         assert new_kid == jwks["keys"][-1]["kid"]
     assert PublicFormat and Encoding  # imported for readers comparing raw key bytes above
+
+
+class KeepAliveService:
+    """A real HTTP/1.1 service on a loopback port, written at the socket so that the test
+    sees its connections: it answers request after request on one connection and, like
+    uvicorn's keep-alive timeout, closes a connection left idle for ``idle_close`` seconds."""
+
+    def __init__(self, *, idle_close: float = 5.0, delay: float = 0.0) -> None:
+        self.idle_close = idle_close
+        self.delay = delay
+        self.connections = 0
+        self.busy = 0
+        self.peak_busy = 0
+        self.requests: list[str] = []
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                try:
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_close)
+                except (TimeoutError, asyncio.IncompleteReadError):
+                    return
+                request_line, *lines = head.decode("latin-1").split("\r\n")
+                fields = dict(line.lower().split(": ", 1) for line in lines if line)
+                await reader.readexactly(int(fields.get("content-length", "0")))
+                self.requests.append(request_line.split(" ")[0])
+                self.busy += 1
+                self.peak_busy = max(self.peak_busy, self.busy)
+                await asyncio.sleep(self.delay)
+                self.busy -= 1
+                body = b'{"id": "abc"}'
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+                    b"link: </organisations?page=2>; rel=next\r\nlink: </organisations>; rel=first\r\n"
+                    b"content-length: %d\r\n\r\n%b" % (len(body), body)
+                )
+                await writer.drain()
+        finally:
+            writer.close()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[str]:
+        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.close()
+
+
+async def test_connections_to_a_service_are_kept_alive_and_its_headers_relayed_as_sent(
+    start_gateway: Any, gw_auth: Any
+) -> None:
+    service = KeepAliveService()
+    async with service.running() as url, start_gateway(registry_url=url) as gw:
+        answers = [
+            await gw.client.get("/api/registry/organisations/abc", headers=gw_auth("applicant"))
+            for _ in range(10)
+        ]
+    assert [a.status_code for a in answers] == [200] * 10
+    assert service.connections == 1
+    # Repeated headers come through one by one, not folded into one or cut to the last.
+    assert answers[0].headers.get_list("link") == [
+        "</organisations?page=2>; rel=next",
+        "</organisations>; rel=first",
+    ]
+
+
+async def test_a_connection_the_service_closed_while_idle_is_not_used_for_a_write(
+    start_gateway: Any, gw_auth: Any
+) -> None:
+    service = KeepAliveService(idle_close=0.2)
+    async with service.running() as url, start_gateway(registry_url=url) as gw:
+        first = await gw.client.get("/api/registry/organisations/abc", headers=gw_auth("applicant"))
+        await asyncio.sleep(0.5)  # the service's keep-alive ran out and it closed the connection
+        write = await gw.client.post(
+            "/api/registry/organisations", json={"name": "x"}, headers=gw_auth("administrator")
+        )
+    assert first.status_code == write.status_code == 200
+    assert service.connections == 2
+    assert service.requests == ["GET", "POST"]
+
+
+async def test_connections_to_a_service_stay_within_the_limit_and_callers_wait_their_turn(
+    start_gateway: Any, gw_auth: Any
+) -> None:
+    service = KeepAliveService(delay=0.2)
+    async with service.running() as url, start_gateway(registry_url=url, upstream_max_connections=2) as gw:
+        answers = await asyncio.gather(
+            *(
+                gw.client.get("/api/registry/organisations/abc", headers=gw_auth("applicant"))
+                for _ in range(6)
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * 6
+    assert service.connections == 2 and service.peak_busy == 2
+
+
+async def test_a_chunked_upload_streams_through_intact(
+    start_gateway: Any, upstream: Any, gw_auth: Any
+) -> None:
+    stub, url = upstream
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for index in range(3):
+            yield bytes([65 + index]) * 512
+
+    async with start_gateway(registry_url=url) as gw:
+        response = await gw.client.post(
+            "/api/registry/organisations", content=chunks(), headers=gw_auth("administrator")
+        )
+    assert response.status_code == 200
+    assert stub.received[0]["size"] == 1536
+    assert stub.received[0]["headers"].get("transfer-encoding") == "chunked"
+
+
+async def test_a_download_abandoned_halfway_gives_its_connection_back(
+    start_gateway: Any, upstream: Any, gw_auth: Any
+) -> None:
+    _, url = upstream
+    # One connection to the service: were it kept by the abandoned download, the next call
+    # would wait for it and end in a 504.
+    async with start_gateway(
+        http=True, registry_url=url, upstream_max_connections=1, upstream_connect_timeout_seconds=1.0
+    ) as gw:
+        async with gw.client.stream(
+            "GET", "/api/registry/organisations/export", headers=gw_auth("applicant")
+        ) as download:
+            async for _ in download.aiter_raw():
+                break  # the caller goes away after the first piece
+        after = await gw.client.get("/api/registry/organisations/abc", headers=gw_auth("applicant"))
+    assert download.status_code == 200
+    assert after.status_code == 200 and after.json() == {"id": "abc"}

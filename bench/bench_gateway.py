@@ -98,7 +98,31 @@ async def _serial(
     return latencies
 
 
-async def _throughput(client: httpx.AsyncClient, url: str, headers: dict[str, str], seconds: float) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux; 0 where /proc is missing)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuPerCall:
+    """CPU each server process spent per call, summed over the rounds of one path."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.seconds = dict.fromkeys(pids, 0.0)
+        self.calls = 0
+
+    def ms(self, name: str) -> float:
+        return self.seconds[name] / self.calls * 1000 if self.calls else 0.0
+
+
+async def _throughput(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], seconds: float, cpu: CpuPerCall
+) -> float:
     done = 0
     deadline = time.perf_counter() + seconds
 
@@ -108,13 +132,18 @@ async def _throughput(client: httpx.AsyncClient, url: str, headers: dict[str, st
             (await client.get(url, headers=headers)).raise_for_status()
             done += 1
 
+    before = {name: _cpu_seconds(pid) for name, pid in cpu.pids.items()}
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return done / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    for name, pid in cpu.pids.items():
+        cpu.seconds[name] += _cpu_seconds(pid) - before[name]
+    cpu.calls += done
+    return done / elapsed
 
 
 async def _rounds(
-    clients: list[httpx.AsyncClient], urls: list[str], headers: dict[str, str]
+    clients: list[httpx.AsyncClient], urls: list[str], headers: dict[str, str], cpu: list[CpuPerCall]
 ) -> tuple[list[float], list[float]]:
     """Median requests/s of each path, and the second path's rate over the first's in each of
     ROUNDS paired rounds (the order alternating from round to round)."""
@@ -124,7 +153,9 @@ async def _rounds(
         order = range(len(urls)) if round_ % 2 == 0 else reversed(range(len(urls)))
         this_round = {}
         for index in order:
-            this_round[index] = await _throughput(clients[index], urls[index], headers, SECONDS / ROUNDS)
+            this_round[index] = await _throughput(
+                clients[index], urls[index], headers, SECONDS / ROUNDS, cpu[index]
+            )
             rates[index].append(this_round[index])
         ratios.append(this_round[1] / this_round[0])
     return [percentile(r, 50) for r in rates], ratios
@@ -202,7 +233,9 @@ async def _run(pg_url: str, nats_url: str) -> None:
             urls = list(targets.values())
             clients = [client, through_gateway]
             latencies = await _serial(clients, urls, reader)
-            rates, ratios = await _rounds(clients, urls, reader)
+            pids = {"registry": processes[0].pid or 0, "gateway": processes[1].pid or 0}
+            cpu = [CpuPerCall(pids), CpuPerCall(pids)]
+            rates, ratios = await _rounds(clients, urls, reader, cpu)
             figures = {
                 name: (percentile(lat, 50), percentile(lat, 99), rps)
                 for name, lat, rps in zip(targets, latencies, rates, strict=True)
@@ -236,6 +269,15 @@ async def _run(pg_url: str, nats_url: str) -> None:
                 f"gateway keeps {percentile(ratios, 50) * 100:.0f} % of direct throughput"
                 f" (median of {len(ratios)} paired rounds; rounds ranged"
                 f" {min(ratios) * 100:.0f}–{max(ratios) * 100:.0f} %)"
+            )
+            # What the gateway costs apart from how the machine shares its cores out: its own
+            # CPU per call next to the registry's for the same call.
+            direct_cpu, through_cpu = cpu
+            print(
+                f"CPU per call: registry {direct_cpu.ms('registry'):.2f} ms direct,"
+                f" {through_cpu.ms('registry'):.2f} ms through the gateway;"
+                f" gateway {through_cpu.ms('gateway'):.2f} ms"
+                f" ({through_cpu.ms('gateway') / max(through_cpu.ms('registry'), 1e-9):.2f}× the registry's)"
             )
     finally:
         for process in processes:

@@ -72,8 +72,8 @@ class Upstream:
     The connections are httpcore's, as inside an ``httpx.AsyncClient``, without the client
     layer around them (``pool.py``, ``network.py``). A proxy needs no cookie jar (one shared
     by every caller would be wrong), redirects, auth flows, URL parsing or content decoding:
-    it relays bytes. Relaying them this way costs the gateway less than half the CPU per call
-    the client layer over anyio did.
+    it relays bytes. Relaying them this way costs the gateway about 40 % less CPU per call
+    than the client layer over anyio did.
     """
 
     def __init__(self, base_url: str, max_connections: int, timeout: httpx.Timeout) -> None:

@@ -448,3 +448,26 @@ async def test_a_download_abandoned_halfway_gives_its_connection_back(
         after = await gw.client.get("/api/registry/organisations/abc", headers=gw_auth("applicant"))
     assert download.status_code == 200
     assert after.status_code == 200 and after.json() == {"id": "abc"}
+
+
+async def test_a_service_that_breaks_off_halfway_through_its_answer_is_a_502_problem(
+    start_gateway: Any, gw_auth: Any
+) -> None:
+    async def half_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id": '
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(half_answer, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        async with start_gateway(registry_url=url) as gw:
+            response = await gw.client.get("/api/registry/organisations/abc", headers=gw_auth("applicant"))
+    finally:
+        server.close()
+    assert response.status_code == 502
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["title_zh"] == "上游服务不可用"

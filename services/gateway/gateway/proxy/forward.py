@@ -285,24 +285,10 @@ async def forward(request: Request) -> Response:
             break
         except UNREACHED:
             if attempt == attempts:
-                log.warning("upstream unreachable", extra={"service": service})
-                return problem(
-                    502,
-                    "Bad gateway",
-                    f"the {service} service is not reachable",
-                    instance=scope["path"],
-                    title_zh="上游服务不可用",
-                )
+                return _unreachable(service, scope["path"])
             await asyncio.sleep(0.05 * attempt)
         except httpcore.TimeoutException:
-            log.warning("upstream timed out", extra={"service": service})
-            return problem(
-                504,
-                "Gateway timeout",
-                f"the {service} service did not answer in time",
-                instance=scope["path"],
-                title_zh="上游服务响应超时",
-            )
+            return _timed_out(service, scope["path"])
         except (httpcore.LocalProtocolError, httpcore.UnsupportedProtocol):
             return problem(
                 400,
@@ -316,6 +302,10 @@ async def forward(request: Request) -> Response:
         # Small answers (most JSON) in one piece; large ones (Excel exports) stream.
         try:
             content = await upstream.read()
+        except UNREACHED:  # the service went away halfway through its answer
+            return _unreachable(service, scope["path"])
+        except httpcore.TimeoutException:
+            return _timed_out(service, scope["path"])
         finally:
             await upstream.aclose()
         headers = _relayed_headers(upstream, keep_length=method == "HEAD")
@@ -323,6 +313,28 @@ async def forward(request: Request) -> Response:
             headers.append((b"content-length", str(len(content)).encode("ascii")))
         return Relayed(upstream.status, headers, content)
     return RelayedStream(upstream)
+
+
+def _unreachable(service: str, path: str) -> Response:
+    log.warning("upstream unreachable", extra={"service": service})
+    return problem(
+        502,
+        "Bad gateway",
+        f"the {service} service is not reachable",
+        instance=path,
+        title_zh="上游服务不可用",
+    )
+
+
+def _timed_out(service: str, path: str) -> Response:
+    log.warning("upstream timed out", extra={"service": service})
+    return problem(
+        504,
+        "Gateway timeout",
+        f"the {service} service did not answer in time",
+        instance=path,
+        title_zh="上游服务响应超时",
+    )
 
 
 def _content_length(response: Answer) -> int | None:

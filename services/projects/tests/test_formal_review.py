@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
@@ -9,10 +10,13 @@ from uuid import UUID, uuid4
 import pytest
 from sqlalchemy import select
 
+from projects.applications import dedup_index
 from projects.applications.models import DedupSignature
 from projects.registry_views.events import INTEGRITY_RECORDED, IntegritySnapshot
 from projects.registry_views.models import IntegrityView
 from shared.testing.servers import eventually
+
+from .conftest import distinct_text
 
 pytestmark = pytest.mark.asyncio
 
@@ -165,6 +169,28 @@ async def test_dedup_finds_a_recycled_old_proposal_with_edits_and_a_same_year_do
     clean = await world.draft(call["id"], p, u, d, title="沙化土地植被恢复")
     await world.act(clean["id"], "submit", world.applicant(p), pledge_accepted=True)
     assert check_of(await _formal(world, clean["id"]), "duplicates")["passed"] is True
+
+
+async def test_one_indexer_at_a_time_and_a_check_waits_for_the_batch_in_flight(
+    world: Any, people: Any
+) -> None:
+    p, u, d = people["person"], people["unit"], people["dept"]
+    call = await world.call()
+    app = await world.draft(call["id"], p, u, d, title="草原生态修复", content=distinct_text("轮次"))
+    sessions = world.svc.runtime.sessionmaker
+    async with sessions() as batch_in_flight:
+        # An indexer (another instance's loop) has its turn and has not committed yet.
+        assert await dedup_index.take_turn(batch_in_flight, wait=True) is True
+        await world.act(app["id"], "submit", world.applicant(p), pledge_accepted=True)
+        async with sessions() as another_loop:
+            assert await dedup_index.take_turn(another_loop, wait=False) is False  # lets its turn pass
+        async with sessions() as check:
+            caught_up = asyncio.create_task(dedup_index.catch_up(check))
+            await asyncio.sleep(0.3)
+            assert not caught_up.done()  # the check waits rather than draining beside it
+            await batch_in_flight.commit()
+            assert await asyncio.wait_for(caught_up, 10) == 0
+            assert await check.get(DedupSignature, UUID(app["id"])) is not None
 
 
 async def test_dedup_sweep_over_a_call_runs_in_the_background_with_progress(world: Any, people: Any) -> None:

@@ -2,11 +2,13 @@
 
 Submit only queues the application (``dedup_pending``, one row in the same transaction). The
 indexer — a background loop in every instance, or a check that needs the index complete — takes
-a batch of queued rows (``FOR UPDATE``, ``SKIP LOCKED`` for the loop so instances share the work),
-computes the signatures from the application's current text and upserts one row of band keys per
-application. A resubmission queues the application again, so the index follows its latest text.
-After a change of signature scheme the migration queues every submitted application and the index
-is rebuilt incrementally.
+a batch of queued rows, computes the signatures from the application's current text and upserts
+one row of band keys per application. One indexer drains at a time (a transaction-level advisory
+lock): a check waits for a loop's batch in flight, a loop lets its turn pass while a check or
+another instance drains. Two drainers at once could deadlock on each other's queue rows and
+signature rows, which failed the check with it. A resubmission queues the application again, so
+the index follows its latest text. After a change of signature scheme the migration queues every
+submitted application and the index is rebuilt incrementally.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from shared.clock import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# The advisory lock that gives one indexer at a time its turn (any fixed number, unique in this
+# service's database).
+DRAIN_LOCK = 7_340_612_001
 CHECK_DRAIN_LIMIT = 5000  # a check indexes at most this many queued texts itself; the loop does the rest
 
 
@@ -104,9 +109,22 @@ async def drain(session: AsyncSession, *, limit: int = BATCH, skip_locked: bool 
     return len(ids)
 
 
+async def take_turn(session: AsyncSession, *, wait: bool) -> bool:
+    """The indexer's turn, held to the end of the session's transaction."""
+    if wait:
+        await session.execute(select(func.pg_advisory_xact_lock(DRAIN_LOCK)))
+        return True
+    return bool((await session.execute(select(func.pg_try_advisory_xact_lock(DRAIN_LOCK)))).scalar_one())
+
+
 async def catch_up(session: AsyncSession, *, limit: int = CHECK_DRAIN_LIMIT) -> int:
     """What a check does first: index what is queued (waiting for a loop's batch in flight), up to
     ``limit``; returns how many are still queued (0 when the index is complete)."""
+    # Rows a loop is indexing right now are still visible here until it commits, so an empty
+    # queue means the index is complete and no turn is needed.
+    if (await session.execute(select(DedupPending.application_id).limit(1))).first() is None:
+        return 0
+    await take_turn(session, wait=True)
     done = 0
     while done < limit:
         n = await drain(session, limit=min(BATCH * 5, limit - done))
@@ -153,7 +171,8 @@ class Indexer:
         while True:
             try:
                 async with self.sessionmaker() as session:
-                    n = await drain(session, skip_locked=True)
+                    turn = await take_turn(session, wait=False)
+                    n = await drain(session, skip_locked=True) if turn else 0
                     await session.commit()
                 self.indexed += n
                 if n < BATCH:

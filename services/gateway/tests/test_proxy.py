@@ -471,3 +471,18 @@ async def test_a_service_that_breaks_off_halfway_through_its_answer_is_a_502_pro
     assert response.status_code == 502
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["title_zh"] == "上游服务不可用"
+
+
+async def test_headers_the_gateway_sets_itself_come_once(start_gateway: Any, gw_auth: Any) -> None:
+    async def organisation(request: Request) -> JSONResponse:
+        return JSONResponse({"id": "abc"}, headers={"x-request-id": "set-by-the-service"})
+
+    service = Starlette(routes=[Route("/organisations/{org_id}", organisation)])
+    async with serving(service) as url, start_gateway(http=True, registry_url=url) as gw:  # type: ignore[arg-type]
+        response = await gw.client.get(
+            "/api/registry/organisations/abc", headers={**gw_auth("applicant"), "X-Request-ID": "req-7"}
+        )
+    assert response.status_code == 200
+    for name in ("date", "server", "x-request-id"):
+        assert len(response.headers.get_list(name)) == 1, name
+    assert response.headers["x-request-id"] == "req-7"

@@ -53,6 +53,9 @@ HOP_BY_HOP = {
     "cookie",
 }
 HOP_BY_HOP_RAW = {name.encode() for name in HOP_BY_HOP}
+# Answer headers the gateway sets itself (its server and its request-id middleware): the
+# service's own are not relayed, or the caller would get each twice.
+GATEWAY_SETS = {b"date", b"server", b"x-request-id"}
 SMALL_BODY = 256 * 1024
 RETRYABLE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Operational endpoints stay inside the cluster; the gateway never exposes them.
@@ -157,11 +160,13 @@ def _forward_headers(scope: Scope, has_body: bool) -> list[tuple[bytes, bytes]]:
 
 
 def _relayed_headers(response: Answer, keep_length: bool) -> list[tuple[bytes, bytes]]:
-    return [
-        (name.lower(), value)
-        for name, value in response.headers
-        if name.lower() not in HOP_BY_HOP_RAW or (keep_length and name.lower() == b"content-length")
-    ]
+    relayed = []
+    for name, value in response.headers:
+        key = name.lower()
+        if key in GATEWAY_SETS or (key in HOP_BY_HOP_RAW and not (keep_length and key == b"content-length")):
+            continue
+        relayed.append((key, value))
+    return relayed
 
 
 class Relayed(Response):

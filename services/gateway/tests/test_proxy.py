@@ -23,6 +23,7 @@ from shared.auth import TokenIssuer
 from shared.testing.servers import serving
 
 from .conftest import new_key_pem
+from .stand_ins import KeepAliveService
 
 pytestmark = pytest.mark.asyncio
 
@@ -314,55 +315,6 @@ async def test_rotated_key_keeps_verifying_tokens_it_signed(start_gateway: Any, 
         assert new_kid != jwt.get_unverified_header(old_token)["kid"]
         assert new_kid == jwks["keys"][-1]["kid"]
     assert PublicFormat and Encoding  # imported for readers comparing raw key bytes above
-
-
-class KeepAliveService:
-    """A real HTTP/1.1 service on a loopback port, written at the socket so that the test
-    sees its connections: it answers request after request on one connection and, like
-    uvicorn's keep-alive timeout, closes a connection left idle for ``idle_close`` seconds."""
-
-    def __init__(self, *, idle_close: float = 5.0, delay: float = 0.0) -> None:
-        self.idle_close = idle_close
-        self.delay = delay
-        self.connections = 0
-        self.busy = 0
-        self.peak_busy = 0
-        self.requests: list[str] = []
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                try:
-                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_close)
-                except (TimeoutError, asyncio.IncompleteReadError):
-                    return
-                request_line, *lines = head.decode("latin-1").split("\r\n")
-                fields = dict(line.lower().split(": ", 1) for line in lines if line)
-                await reader.readexactly(int(fields.get("content-length", "0")))
-                self.requests.append(request_line.split(" ")[0])
-                self.busy += 1
-                self.peak_busy = max(self.peak_busy, self.busy)
-                await asyncio.sleep(self.delay)
-                self.busy -= 1
-                body = b'{"id": "abc"}'
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                    b"link: </organisations?page=2>; rel=next\r\nlink: </organisations>; rel=first\r\n"
-                    b"content-length: %d\r\n\r\n%b" % (len(body), body)
-                )
-                await writer.drain()
-        finally:
-            writer.close()
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[str]:
-        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.close()
 
 
 async def test_connections_to_a_service_are_kept_alive_and_its_headers_relayed_as_sent(

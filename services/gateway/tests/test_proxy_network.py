@@ -4,11 +4,9 @@ against a real server on a loopback port."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import ipaddress
 import ssl
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpcore
@@ -21,7 +19,11 @@ from cryptography.x509.oid import NameOID
 from gateway.proxy.pool import ConnectionPool
 from shared.devstack.ports import free_port
 
+from .stand_ins import KeepAliveService
+
 pytestmark = pytest.mark.asyncio
+
+ANSWER = b'{"id": "abc"}'  # what the stand-in service answers
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
@@ -54,28 +56,6 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@contextlib.asynccontextmanager
-async def service(*, delay: float = 0.0, tls: ssl.SSLContext | None = None) -> AsyncIterator[int]:
-    """Answers every request with a small JSON body after ``delay`` seconds."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while await reader.readuntil(b"\r\n\r\n"):
-                await asyncio.sleep(delay)
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-
-
 def _get(port: int, scheme: bytes = b"http", timeout: dict[str, float] | None = None) -> httpcore.Request:
     return httpcore.Request(
         "GET",
@@ -98,14 +78,16 @@ async def test_a_service_behind_tls_is_reached_and_an_untrusted_one_refused(tmp_
     server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_side.load_cert_chain(cert, key)
     trusting = ssl.create_default_context(cafile=str(cert))
-    async with service(tls=server_side) as port:
+    service = KeepAliveService()
+    async with service.running(tls=server_side):
+        port = service.port
         pool = ConnectionPool(
             b"https", b"127.0.0.1", port, max_connections=2, keepalive_expiry=4, ssl_context=trusting
         )
         untrusting = ConnectionPool(b"https", b"127.0.0.1", port, max_connections=2, keepalive_expiry=4)
         try:
-            assert await _exchange(pool, _get(port, b"https")) == (200, b"{}")
-            assert await _exchange(pool, _get(port, b"https")) == (200, b"{}")
+            assert await _exchange(pool, _get(port, b"https")) == (200, ANSWER)
+            assert await _exchange(pool, _get(port, b"https")) == (200, ANSWER)
             assert pool.idle_connections == 1  # the TLS connection was kept and reused
             with pytest.raises(httpcore.ConnectError):
                 await _exchange(untrusting, _get(port, b"https"))
@@ -115,7 +97,9 @@ async def test_a_service_behind_tls_is_reached_and_an_untrusted_one_refused(tmp_
 
 
 async def test_a_service_that_does_not_answer_in_time_is_a_read_timeout() -> None:
-    async with service(delay=1.0) as port:
+    service = KeepAliveService(delay=1.0)
+    async with service.running():
+        port = service.port
         pool = ConnectionPool(b"http", b"127.0.0.1", port, max_connections=2, keepalive_expiry=4)
         try:
             with pytest.raises(httpcore.ReadTimeout):
@@ -137,14 +121,16 @@ async def test_a_service_that_is_not_listening_is_a_connect_error() -> None:
 
 
 async def test_a_caller_waits_for_a_free_connection_no_longer_than_the_pool_timeout() -> None:
-    async with service(delay=0.5) as port:
+    service = KeepAliveService(delay=0.5)
+    async with service.running():
+        port = service.port
         pool = ConnectionPool(b"http", b"127.0.0.1", port, max_connections=1, keepalive_expiry=4)
         try:
             slow = asyncio.create_task(_exchange(pool, _get(port)))
             await asyncio.sleep(0.1)
             with pytest.raises(httpcore.PoolTimeout):
                 await _exchange(pool, _get(port, timeout={"pool": 0.1}))
-            assert await slow == (200, b"{}")
-            assert await _exchange(pool, _get(port, timeout={"pool": 0.1})) == (200, b"{}")
+            assert await slow == (200, ANSWER)
+            assert await _exchange(pool, _get(port, timeout={"pool": 0.1})) == (200, ANSWER)
         finally:
             await pool.aclose()

@@ -81,16 +81,13 @@ class Upstream:
 
     def __init__(self, base_url: str, max_connections: int, timeout: httpx.Timeout) -> None:
         url = httpx.URL(base_url)
-        self.scheme = url.scheme.encode("ascii")
-        self.host = url.host.encode("ascii")
-        self.port = url.port
         self.prefix = url.raw_path.rstrip(b"/")
         self.host_header = (b"host", url.netloc)
         self.timeout = timeout.as_dict()
         self.pool = ConnectionPool(
-            self.scheme,
-            self.host,
-            self.port or (443 if url.scheme == "https" else 80),
+            url.scheme.encode("ascii"),
+            url.host.encode("ascii"),
+            url.port or (443 if url.scheme == "https" else 80),
             max_connections=max_connections,
             keepalive_expiry=KEEPALIVE_SECONDS,
         )
@@ -100,7 +97,12 @@ class Upstream:
     ) -> httpcore.Request:
         return httpcore.Request(
             method,
-            httpcore.URL(scheme=self.scheme, host=self.host, port=self.port, target=self.prefix + target),
+            httpcore.URL(
+                scheme=self.pool.origin.scheme,
+                host=self.pool.origin.host,
+                port=self.pool.origin.port,
+                target=self.prefix + target,
+            ),
             headers=[self.host_header, *headers],
             content=content,
             extensions={"timeout": self.timeout},

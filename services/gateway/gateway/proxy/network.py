@@ -67,23 +67,27 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         self.error = exc
         self._wake_reader()
-        waiter, self.drain_waiter = self.drain_waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._wake_writer()
 
     def pause_writing(self) -> None:
         self.writing_paused = True
 
     def resume_writing(self) -> None:
         self.writing_paused = False
-        waiter, self.drain_waiter = self.drain_waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._wake_writer()
 
     def _wake_reader(self) -> None:
         waiter, self.data_waiter = self.data_waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        _resolve(waiter)
+
+    def _wake_writer(self) -> None:
+        waiter, self.drain_waiter = self.drain_waiter, None
+        _resolve(waiter)
+
+
+def _resolve(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 def _expire(waiter: asyncio.Future[None], error: type[Exception]) -> None:
@@ -201,6 +205,9 @@ class AsyncioStream(AsyncNetworkStream):
 
 
 class AsyncioBackend(AsyncNetworkBackend):
+    """TCP only: the proxy's pool opens every connection here (httpcore's Unix-socket and
+    sleep hooks are for its own pool and stay unimplemented)."""
+
     async def connect_tcp(
         self,
         host: str,
@@ -222,32 +229,7 @@ class AsyncioBackend(AsyncNetworkBackend):
             raise httpcore.ConnectTimeout(f"connecting to {host}:{port} timed out") from exc
         except OSError as exc:
             raise httpcore.ConnectError(str(exc)) from exc
-        return _with_options(connection, socket_options)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[SocketOption] | None = None,
-    ) -> AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                _, connection = await loop.create_unix_connection(lambda: _Connection(loop), path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"connecting to {path} timed out") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        return _with_options(connection, socket_options)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-def _with_options(connection: _Connection, socket_options: Iterable[SocketOption] | None) -> AsyncioStream:
-    stream = AsyncioStream(connection)
-    if socket_options:
-        sock = stream.get_extra_info("socket")
-        for option in socket_options:
-            sock.setsockopt(*option)
-    return stream
+        stream = AsyncioStream(connection)
+        for option in socket_options or ():
+            stream.get_extra_info("socket").setsockopt(*option)
+        return stream

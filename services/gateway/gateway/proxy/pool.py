@@ -33,7 +33,6 @@ class ConnectionPool:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.origin = httpcore.Origin(scheme, host, port)
-        self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
         self.ssl_context = ssl_context
         self.backend = AsyncioBackend()
@@ -53,10 +52,9 @@ class ConnectionPool:
             connection = await self._reuse() or await self._connect(timeouts.get("connect"))
             response = await connection.handle_async_request(request)
         except BaseException:
-            self._slots.release()
-            if connection is not None and connection.is_idle():
-                self._idle.append(connection)
-            elif connection is not None:
+            if connection is None:
+                self._slots.release()
+            elif not self._returned(connection):
                 await connection.aclose()
             raise
         return Answer(response.status, response.headers, cast(_Body, response.stream), connection, self)

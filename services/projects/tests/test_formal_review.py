@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from projects.applications import dedup_index
 from projects.applications.models import DedupSignature
+from projects.applications.service import get as get_application
 from projects.registry_views.events import INTEGRITY_RECORDED, IntegritySnapshot
 from projects.registry_views.models import IntegrityView
 from shared.testing.servers import eventually
@@ -191,6 +192,22 @@ async def test_one_indexer_at_a_time_and_a_check_waits_for_the_batch_in_flight(
             await batch_in_flight.commit()
             assert await asyncio.wait_for(caught_up, 10) == 0
             assert await check.get(DedupSignature, UUID(app["id"])) is not None
+
+
+async def test_the_indexer_can_sign_an_application_a_check_holds(world: Any, people: Any) -> None:
+    p, u, d = people["person"], people["unit"], people["dept"]
+    call = await world.call()
+    app = await world.draft(call["id"], p, u, d, title="草原生态修复", content=distinct_text("签名"))
+    sessions = world.svc.runtime.sessionmaker
+    async with sessions() as indexer, sessions() as check:
+        assert await dedup_index.take_turn(indexer, wait=True) is True
+        await world.act(app["id"], "submit", world.applicant(p), pledge_accepted=True)
+        await get_application(check, UUID(app["id"]), for_update=True)  # an action under way on it
+        # The indexer signs it meanwhile (a foreign key to the locked row), then lets the check on.
+        assert await asyncio.wait_for(dedup_index.drain(indexer), 5) == 1
+        await indexer.commit()
+        assert await asyncio.wait_for(dedup_index.catch_up(check), 5) == 0
+        assert await check.get(DedupSignature, UUID(app["id"])) is not None
 
 
 async def test_dedup_sweep_over_a_call_runs_in_the_background_with_progress(world: Any, people: Any) -> None:

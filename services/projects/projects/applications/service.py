@@ -192,9 +192,13 @@ async def _seal(
 
 
 async def get(session: AsyncSession, app_id: UUID, *, for_update: bool = False) -> Application:
+    """``for_update`` locks the row FOR NO KEY UPDATE: changes to one application wait for each
+    other, while rows that only refer to it (the 查重 indexer's signature row) can still be
+    written. A full FOR UPDATE also blocked those foreign-key checks, and a formal check waiting
+    for the indexer's turn while the indexer waited for the application deadlocked."""
     stmt = select(Application).where(Application.id == app_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     app = (await session.execute(stmt)).scalar_one_or_none()
     if app is None:
         raise NotFound(f"application {app_id} not found", "未找到该申报书")
@@ -603,7 +607,7 @@ async def review_completed(
     """Expert review results arrive from evaluation; an unknown or not-in-review application is left."""
     app = (
         await uow.session.execute(
-            select(Application).where(Application.id == application_id).with_for_update()
+            select(Application).where(Application.id == application_id).with_for_update(key_share=True)
         )
     ).scalar_one_or_none()
     if app is None or app.state != "in_review":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
@@ -63,7 +63,9 @@ class SubscriptionOut(BaseModel):
 
 class SubscriptionCreated(BaseModel):
     subscription: SubscriptionOut
-    secret: str = Field(description="HMAC-SHA256 key of the Webhook-Signature header; shown once")
+    secret: str = Field(
+        description="Standard Webhooks secret (whsec_ and a base64 key) for webhook-signature; shown once"
+    )
 
 
 class DeliveryOut(BaseModel):
@@ -79,6 +81,7 @@ class DeliveryOut(BaseModel):
     last_error: str | None
     delivered_at: datetime | None
     created_at: datetime
+    payload: dict[str, Any] = Field(description="the CloudEvents envelope sent as the body, as delivered")
 
     @classmethod
     def of(cls, d: WebhookDelivery) -> DeliveryOut:
@@ -95,6 +98,7 @@ class DeliveryOut(BaseModel):
             last_error=d.last_error,
             delivered_at=d.delivered_at,
             created_at=d.created_at,
+            payload=d.envelope,
         )
 
 

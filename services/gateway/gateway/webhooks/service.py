@@ -1,14 +1,18 @@
 """Subscriptions, fan-out of consumed events into deliveries, signed delivery with back-off.
 
-Each delivery is POSTed with the CloudEvents envelope as body and
-``Webhook-Id``, ``Webhook-Timestamp`` (Unix seconds) and
-``Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``: the receiver
-recomputes it and refuses timestamps older than a few minutes (replay protection).
+Deliveries follow the Standard Webhooks specification, so a receiver can verify them with any
+of its libraries: each is POSTed with the CloudEvents envelope as body and ``webhook-id`` (the
+delivery's id, the same on every retry, for de-duplication), ``webhook-timestamp`` (Unix
+seconds) and ``webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>``,
+where the key is the base64 part of the ``whsec_`` secret. The receiver recomputes it and refuses
+timestamps more than a few minutes away (replay protection).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import fnmatch
 import hashlib
 import hmac
@@ -56,9 +60,28 @@ def matches(event_type: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(event_type, p) for p in patterns)
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"v1={mac}"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the specification's prefix, not a secret
+
+
+def new_secret() -> str:
+    """A ``whsec_`` secret: 32 random bytes in standard base64, as the specification writes it."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _key(secret: str) -> bytes:
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    padded = encoded + "=" * (-len(encoded) % 4)
+    try:
+        return base64.b64decode(padded, validate=True)
+    except binascii.Error:
+        # subscriptions made before the Standard Webhooks form kept URL-safe base64
+        return base64.urlsafe_b64decode(padded)
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    mac = hmac.new(_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
 
 
 async def subscribe(
@@ -94,7 +117,7 @@ async def subscribe(
     if issues:
         raise ValidationFailed(issues)
     await targets.resolve(url, allow=policy.allow, require_https=policy.require_https)
-    secret = "whsec_" + secrets.token_urlsafe(32)
+    secret = new_secret()
     subscription = WebhookSubscription(
         partner_id=partner.id,
         url=url,
@@ -222,7 +245,7 @@ async def _send(
         "user-agent": "sci-platform-webhooks/1",
         "webhook-id": str(delivery_id),
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, timestamp, body),
+        "webhook-signature": sign(secret, str(delivery_id), timestamp, body),
     }
     extensions = {"sni_hostname": target.sni} if target.sni else {}
     try:

@@ -29,6 +29,7 @@ from shared.events.envelope import event_catalogue
 from shared.events.relay import ClaimedRow, OutboxRelay
 from shared.http.auth import require_roles
 from shared.http.deps import PageDep, RuntimeDep
+from shared.http.docs import install_docs
 from shared.http.metrics import MetricsMiddleware, ServiceMetrics
 from shared.http.problems import install_problem_handlers
 from shared.http.requestid import RequestIdMiddleware
@@ -228,7 +229,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         lifespan=lifespan,
         openapi_tags=list(definition.openapi_tags),
         openapi_url=definition.openapi_url,
-        docs_url=definition.docs_url,
+        docs_url=None,
         redoc_url=None,
         responses={
             401: {"description": "Missing or invalid token (problem+json)"},
@@ -240,6 +241,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(_ops_router(definition, metrics))
+    install_docs(
+        app, openapi_url=definition.docs_openapi_url or definition.openapi_url, title=definition.title
+    )
     for router in definition.routers:
         app.include_router(router)
 

@@ -40,7 +40,8 @@ class ServiceDefinition:
     demo_data: Callable[[ServiceSettings, bool], Coroutine[Any, Any, str]] | None = None
     """Loads the service's demo data set; the flag means "only into an empty database"."""
     openapi_url: str = "/openapi.json"
-    docs_url: str | None = "/docs"
+    docs_openapi_url: str | None = None
+    """The document ``/docs`` and ``/redoc`` show (the gateway's combined one); unset, the service's own."""
 
 
 @dataclass

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
 from gateway.accounts import service as account_service
 from gateway.accounts.api import router as accounts_router
@@ -46,11 +45,6 @@ docs_router = APIRouter(include_in_schema=False)
 async def combined_openapi(request: Request) -> JSONResponse:
     combined: CombinedOpenAPI = request.app.state.runtime.extras["openapi"]
     return JSONResponse(await combined.document(request.app.openapi()))
-
-
-@docs_router.get("/docs")
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Platform API")
 
 
 async def _start(runtime: ServiceRuntime) -> None:
@@ -159,6 +153,6 @@ def build_definition(settings: GatewaySettings | None = None) -> ServiceDefiniti
         handlers=handlers if settings.background_work else None,
         startup_hooks=[_start],
         openapi_url="/gateway/openapi.json",
-        docs_url=None,
+        docs_openapi_url="/openapi.json",
         shutdown_hooks=[_stop],
     )

@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.proxy.forward import ProxyFastPath
 from gateway.settings import GatewaySettings
+from shared.http.docs import DOCS_CSP, DOCS_PATHS
 from shared.http.problems import problem
 
 Scope = MutableMapping[str, Any]
@@ -33,15 +34,10 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-site"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
-# An API answers with data, never with pages: nothing may run or be framed. /docs (Swagger UI
-# from its CDN) gets a policy that lets its own scripts and styles load.
+# An API answers with data, never with pages: nothing may run or be framed. The document pages
+# (Swagger UI and ReDoc, served from the platform's own files) may load from the gateway only.
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
-DOCS_CSP = (
-    b"default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    b"img-src 'self' data: https://fastapi.tiangolo.com; "
-    b"connect-src 'self'; frame-ancestors 'none'"
-)
+DOCS_CSP_HEADER = DOCS_CSP.encode()
 
 
 class SecurityHeaders:
@@ -52,7 +48,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] == "/docs" else API_CSP
+        csp = DOCS_CSP_HEADER if scope["path"] in DOCS_PATHS else API_CSP
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, text
@@ -151,6 +152,24 @@ def _ops_router(definition: ServiceDefinition, metrics: ServiceMetrics) -> APIRo
     return router
 
 
+def operation_id(service: str) -> Callable[[APIRoute], str]:
+    """``<service>_<package>_<verb>`` (``registry_platforms_list`` for ``list_platforms`` in
+    ``registry.platforms``): readable, unique across the combined document, the same in the
+    service's own document and the gateway's, and stable while the endpoint keeps its name and
+    package. They are the method names of every generated client."""
+
+    def generate(route: APIRoute) -> str:
+        parts = route.endpoint.__module__.split(".")
+        if len(parts) < 3 or parts[0] != service:
+            return f"{service}_{route.name}"
+        package = parts[1]
+        nouns = {package, package.removesuffix("s")}
+        words = [w for w in route.name.split("_") if w not in nouns] or [route.name]
+        return "_".join([service, package, *words])
+
+    return generate
+
+
 def create_service_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     metrics = ServiceMetrics(definition.name)
@@ -231,6 +250,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         openapi_url=definition.openapi_url,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=operation_id(definition.name),
         responses={
             401: {"description": "Missing or invalid token (problem+json)"},
             422: {"description": "Invalid input (problem+json with errors[])"},

@@ -60,7 +60,8 @@ def merge_documents(own: dict[str, Any], services: dict[str, dict[str, Any]]) ->
                 continue
             for operation in item.values():
                 if isinstance(operation, dict) and "operationId" in operation:
-                    operation["operationId"] = f"{service}_{operation['operationId']}"
+                    if not operation["operationId"].startswith(f"{service}_"):
+                        operation["operationId"] = f"{service}_{operation['operationId']}"
                     operation["tags"] = [f"{service}: {t}" for t in operation.get("tags", [])] or [service]
             merged["paths"][f"/api/{service}{path}"] = item
     return merged

@@ -19,17 +19,25 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The TypeScript client checked against the combined API document (tests/client): its npm
+# packages, exactly as its package-lock.json names them.
+CLIENT_STAMP := tests/client/node_modules/.installed-stamp
+$(CLIENT_STAMP): tests/client/package.json tests/client/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 20 or newer) is required for the contract client check"; exit 1; }
+	npm ci --prefix tests/client --no-audit --no-fund --silent
+	@touch $(CLIENT_STAMP)
+
 $(TOOLS_STAMP): $(STAMP)
 	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
 	@touch $(TOOLS_STAMP)
 
-dev: $(STAMP) $(TOOLS_STAMP)
+dev: $(STAMP) $(TOOLS_STAMP) $(CLIENT_STAMP)
 
 run: $(STAMP)
 	$(PY) -m shared.devstack.run
 
-test: $(STAMP) $(TOOLS_STAMP)
+test: $(STAMP) $(TOOLS_STAMP) $(CLIENT_STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)

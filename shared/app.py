@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, text
 
+from shared.asyncapi import of_service as asyncapi_of
 from shared.auth import Principal, Role, TokenVerifier
 from shared.db import create_engine, create_sessionmaker
 from shared.errors import Conflict
@@ -57,6 +58,12 @@ def _ops_router(definition: ServiceDefinition, metrics: ServiceMetrics) -> APIRo
     @router.get("/healthz", summary="Process is alive", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    asyncapi = asyncapi_of(definition)
+
+    @router.get(definition.asyncapi_url, summary="Events published and consumed", include_in_schema=False)
+    async def asyncapi_document() -> dict[str, Any]:
+        return asyncapi
 
     @router.get("/readyz", summary="Database, NATS and schema ready", include_in_schema=False)
     async def readyz(runtime: RuntimeDep) -> JSONResponse:

@@ -40,6 +40,7 @@ class ServiceDefinition:
     demo_data: Callable[[ServiceSettings, bool], Coroutine[Any, Any, str]] | None = None
     """Loads the service's demo data set; the flag means "only into an empty database"."""
     openapi_url: str = "/openapi.json"
+    asyncapi_url: str = "/asyncapi.json"
     docs_openapi_url: str | None = None
     """The document ``/docs`` and ``/redoc`` show (the gateway's combined one); unset, the service's own."""
 

@@ -21,7 +21,7 @@ from gateway.oidc.provider import OidcProvider, ProviderConfig
 from gateway.opendata.api import router as opendata_router
 from gateway.partners.api import router as partners_router
 from gateway.proxy.forward import Upstreams, VerifiedTokens
-from gateway.proxy.openapi import CombinedOpenAPI
+from gateway.proxy.openapi import CombinedDocument, merge_asyncapi, merge_documents
 from gateway.sessions.api import router as sessions_router
 from gateway.settings import GatewaySettings
 from gateway.tokens import build_issuer
@@ -30,6 +30,7 @@ from gateway.webhooks import targets
 from gateway.webhooks.api import router as webhooks_router
 from gateway.webhooks.service import DeliveryPolicy
 from gateway.webhooks.worker import DeliveryWorker
+from shared import asyncapi
 from shared.auth import TokenVerifier
 from shared.service import ServiceDefinition, ServiceRuntime
 from shared.uow import Actor, UnitOfWork
@@ -43,8 +44,16 @@ docs_router = APIRouter(include_in_schema=False)
 
 @docs_router.get("/openapi.json")
 async def combined_openapi(request: Request) -> JSONResponse:
-    combined: CombinedOpenAPI = request.app.state.runtime.extras["openapi"]
+    combined: CombinedDocument = request.app.state.runtime.extras["openapi"]
     return JSONResponse(await combined.document(request.app.openapi()))
+
+
+@docs_router.get("/asyncapi.json")
+async def combined_asyncapi(request: Request) -> JSONResponse:
+    """Every event type of the platform (AsyncAPI 3.0): channel, payload schema, producer, consumers."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    combined: CombinedDocument = runtime.extras["asyncapi"]
+    return JSONResponse(await combined.document(asyncapi.of_service(runtime.definition)))
 
 
 async def _start(runtime: ServiceRuntime) -> None:
@@ -57,7 +66,12 @@ async def _start(runtime: ServiceRuntime) -> None:
         issuer=issuer,
         identity=identity,
         upstreams=upstreams,
-        openapi=CombinedOpenAPI(upstreams, settings.openapi_cache_seconds),
+        openapi=CombinedDocument(
+            upstreams, settings.openapi_cache_seconds, path="/openapi.json", merge=merge_documents
+        ),
+        asyncapi=CombinedDocument(
+            upstreams, settings.openapi_cache_seconds, path="/asyncapi.json", merge=merge_asyncapi
+        ),
     )
     # The gateway verifies its own tokens with its own keys, not over HTTP to itself.
     runtime.verifier = TokenVerifier(
@@ -153,6 +167,7 @@ def build_definition(settings: GatewaySettings | None = None) -> ServiceDefiniti
         handlers=handlers if settings.background_work else None,
         startup_hooks=[_start],
         openapi_url="/gateway/openapi.json",
+        asyncapi_url="/gateway/asyncapi.json",
         docs_openapi_url="/openapi.json",
         shutdown_hooks=[_stop],
     )

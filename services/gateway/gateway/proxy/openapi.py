@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from gateway.proxy.forward import BLOCKED_PATHS, Upstreams
+from shared import asyncapi
 
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -67,17 +69,28 @@ def merge_documents(own: dict[str, Any], services: dict[str, dict[str, Any]]) ->
     return merged
 
 
-class CombinedOpenAPI:
-    def __init__(self, upstreams: Upstreams, cache_seconds: float) -> None:
+Merge = Callable[[dict[str, Any], dict[str, dict[str, Any]]], dict[str, Any]]
+
+
+def merge_asyncapi(own: dict[str, Any], services: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return asyncapi.merge_documents({"gateway": own, **services}, version=own["info"]["version"])
+
+
+class CombinedDocument:
+    """The gateway's own document merged with the services' (``path`` on each), cached briefly."""
+
+    def __init__(self, upstreams: Upstreams, cache_seconds: float, *, path: str, merge: Merge) -> None:
         self.upstreams = upstreams
         self.cache_seconds = cache_seconds
+        self.path = path
+        self.merge = merge
         self._cached: dict[str, Any] | None = None
         self._cached_at = 0.0
         self._lock = asyncio.Lock()
 
     async def _fetch(self, name: str, client: httpx.AsyncClient) -> tuple[str, dict[str, Any] | None]:
         try:
-            response = await client.get("/openapi.json", timeout=5.0)
+            response = await client.get(self.path, timeout=5.0)
             response.raise_for_status()
             return name, response.json()
         except (httpx.HTTPError, ValueError):
@@ -90,7 +103,7 @@ class CombinedOpenAPI:
             fetches = (self._fetch(n, c) for n, c in self.upstreams.clients.items())
             results = await asyncio.gather(*fetches)
             available = {n: d for n, d in results if d is not None}
-            merged = merge_documents(own, available)
+            merged = self.merge(own, available)
             missing = sorted(n for n, d in results if d is None)
             if missing:
                 merged["x-unavailable-services"] = missing

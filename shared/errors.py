@@ -6,7 +6,7 @@ Chinese message, and for state-machine refusals the current state and the allowe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,13 +74,39 @@ class InvalidTransition(Conflict):
     title = "Action not allowed in the current state"
     title_zh = "当前状态不允许此操作"
 
-    def __init__(self, *, current_state: str, action: str, allowed: Sequence[str]) -> None:
+    def __init__(
+        self,
+        *,
+        current_state: str,
+        action: str,
+        allowed: Sequence[str],
+        state_labels_zh: Mapping[str, str] | None = None,
+        action_labels_zh: Mapping[str, str] | None = None,
+    ) -> None:
+        """The labels are the machine's Chinese names of its states and actions: the Chinese text
+        names them, never their codes; a code without a label is left out of it."""
         allowed_list = list(allowed)
+        states, actions = state_labels_zh or {}, action_labels_zh or {}
+        state_zh, action_zh = states.get(current_state), actions.get(action)
+        allowed_zh = [actions.get(a, "") for a in allowed_list]
+        subject = f"当前状态「{state_zh}」" if state_zh else "当前状态"
+        verb = f"不允许执行「{action_zh}」" if action_zh else "不允许此操作"
+        if not allowed_list:
+            remaining = "，且没有可执行的操作"
+        elif all(allowed_zh):
+            remaining = "，可执行：" + "、".join(f"「{a}」" for a in allowed_zh)
+        else:
+            remaining = ""
         super().__init__(
             f"'{action}' is not allowed while the state is '{current_state}'; "
             f"allowed: {', '.join(allowed_list) or 'none'}",
-            f"当前状态「{current_state}」不允许执行「{action}」",
-            extra={"current_state": current_state, "allowed_actions": allowed_list},
+            subject + verb + remaining,
+            extra={
+                "current_state": current_state,
+                "current_state_zh": state_zh or current_state,
+                "allowed_actions": allowed_list,
+                "allowed_actions_zh": [z or a for z, a in zip(allowed_zh, allowed_list, strict=True)],
+            },
         )
 
 

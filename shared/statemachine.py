@@ -56,6 +56,10 @@ class StateMachine:
             states |= t.sources | {t.target}
         return states
 
+    @property
+    def action_labels_zh(self) -> dict[str, str]:
+        return {t.action: t.label_zh for t in self.transitions if t.label_zh}
+
     def allowed_actions(self, state: str, roles: Iterable[str] | None = None) -> list[str]:
         role_set = set(roles) if roles is not None else None
         return [
@@ -75,7 +79,11 @@ class StateMachine:
         transition = self.transition_for(state, action)
         if transition is None:
             raise InvalidTransition(
-                current_state=state, action=action, allowed=self.allowed_actions(state, roles)
+                current_state=state,
+                action=action,
+                allowed=self.allowed_actions(state, roles),
+                state_labels_zh=self.state_labels_zh,
+                action_labels_zh=self.action_labels_zh,
             )
         if roles is not None and transition.roles is not None and not transition.roles & set(roles):
             raise Forbidden(

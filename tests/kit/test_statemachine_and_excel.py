@@ -30,7 +30,22 @@ def test_refused_step_names_current_state_and_allowed_actions() -> None:
     with pytest.raises(InvalidTransition) as refused:
         LAB.apply("operating", "accept")
     assert refused.value.status == 409
-    assert refused.value.extra == {"current_state": "operating", "allowed_actions": ["revoke"]}
+    assert refused.value.extra == {
+        "current_state": "operating",
+        "current_state_zh": "运行",
+        "allowed_actions": ["revoke"],
+        "allowed_actions_zh": ["撤销"],
+    }
+    # people read the machine's labels, never its codes
+    assert refused.value.detail_zh == "当前状态「运行」不允许执行「验收运行」，可执行：「撤销」"
+
+
+def test_a_refusal_from_a_final_state_says_nothing_remains() -> None:
+    with pytest.raises(InvalidTransition) as refused:
+        LAB.apply("revoked", "revoke")
+    assert refused.value.extra["allowed_actions"] == []
+    assert "revoked" not in refused.value.detail_zh and "revoke" not in refused.value.detail_zh
+    assert refused.value.detail_zh.endswith("且没有可执行的操作")
 
 
 def test_a_step_reserved_to_a_role_is_forbidden_to_others() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -93,6 +94,10 @@ async def test_refused_transitions_name_the_state_and_the_allowed_actions(
     problem = response.json()
     assert problem["current_state"] == before["state"]
     assert problem["allowed_actions"] == PLATFORM_MACHINE.allowed_actions(before["state"])
+    # the Chinese text names the state and the action by their labels, never by their codes
+    assert f"「{before['state_zh']}」" in problem["detail_zh"]
+    assert not re.search(r"[a-z]", problem["detail_zh"]), problem["detail_zh"]
+    assert problem["current_state_zh"] == before["state_zh"]
     after = (await reg.client.get(f"/platforms/{p['id']}", headers=reg.staff)).json()
     assert after["version"] == before["version"]
     assert len(await reg.events()) == events_before

@@ -23,6 +23,7 @@ class PersonFilter:
     title: str | None = None
     full_time: bool | None = None
     id_number_hmac: str | None = None
+    unit_ids: frozenset[str] | None = None  # only people of these units (None: any)
 
 
 async def get(session: AsyncSession, person_id: UUID, *, for_update: bool = False) -> Person | None:
@@ -42,6 +43,17 @@ async def get_many(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Person]:
     return {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(ids)))).scalars()}
 
 
+def _uuids(values: frozenset[str]) -> list[UUID]:
+    """Scope ids from a token; one that is not a UUID names no unit here."""
+    out = []
+    for value in sorted(values):
+        try:
+            out.append(UUID(value))
+        except ValueError:
+            continue
+    return out
+
+
 def _filtered(f: PersonFilter) -> Select[Person]:
     stmt = select(Person)
     if f.q:
@@ -54,6 +66,8 @@ def _filtered(f: PersonFilter) -> Select[Person]:
         stmt = stmt.where(Person.full_time == f.full_time)
     if f.id_number_hmac:
         stmt = stmt.where(Person.id_number_hmac == f.id_number_hmac)
+    if f.unit_ids is not None:
+        stmt = stmt.where(Person.unit_id.in_(_uuids(f.unit_ids)))
     return stmt
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import paging, search
+from registry.access import scope_uuids
 from registry.people.models import Person
 
 SORTS = paging.sorts(
@@ -43,17 +44,6 @@ async def get_many(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Person]:
     return {p.id: p for p in (await session.execute(select(Person).where(Person.id.in_(ids)))).scalars()}
 
 
-def _uuids(values: frozenset[str]) -> list[UUID]:
-    """Scope ids from a token; one that is not a UUID names no unit here."""
-    out = []
-    for value in sorted(values):
-        try:
-            out.append(UUID(value))
-        except ValueError:
-            continue
-    return out
-
-
 def _filtered(f: PersonFilter) -> Select[Person]:
     stmt = select(Person)
     if f.q:
@@ -67,7 +57,7 @@ def _filtered(f: PersonFilter) -> Select[Person]:
     if f.id_number_hmac:
         stmt = stmt.where(Person.id_number_hmac == f.id_number_hmac)
     if f.unit_ids is not None:
-        stmt = stmt.where(Person.unit_id.in_(_uuids(f.unit_ids)))
+        stmt = stmt.where(Person.unit_id.in_(scope_uuids(f.unit_ids)))
     return stmt
 
 

@@ -29,7 +29,12 @@ class AnyPayload(BaseModel):
 
 async def on_event(uow: UnitOfWork, event: ReceivedEvent[Any]) -> None:
     envelope = event.envelope.model_dump(mode="json", exclude_none=True)
-    await projections.apply(uow.session, event.envelope.type, dict(envelope.get("data") or {}))
+    data = dict(envelope.get("data") or {})
+    shared = await projections.apply(uow.session, event.envelope.type, data)
+    if shared is None:
+        return  # an object partners may not know of (an instrument never opened for sharing)
+    if shared is not data:
+        envelope["data"] = shared
     await webhooks.fan_out(uow.session, envelope)
 
 

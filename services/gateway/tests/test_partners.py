@@ -236,10 +236,56 @@ async def test_open_instruments_are_served_and_a_retired_one_comes_through_close
 
     await eventually(closed, timeout=10)
     [record] = await served()
-    assert record["data"]["open_for_sharing"] is False and record["data"]["status"] == "retired"
-    assert "reason" not in record["data"]
+    assert record["data"] == {"id": instrument["id"], "open_for_sharing": False, "status": "retired"}
     listed = (await gateway.client.get("/open-data", headers=headers)).json()
     assert {"instruments", "platforms", "calls", "projects", "organisations"} == {c["kind"] for c in listed}
+
+
+async def test_an_instrument_reaches_open_data_only_while_open_for_sharing(gateway: Any) -> None:
+    headers = await partner_token(gateway, await register_partner(gateway))
+    unopened = {
+        "id": "00000000-0000-7000-8000-00000000a002",
+        "platform_id": None,
+        "owner_unit_id": organisation(2)["id"],
+        "name": "高分辨透射电子显微镜",
+        "category": "electron_optics",
+        "model": "JEM-F200",
+        "value_fen": 900_000_000,
+        "location": "呼和浩特市赛罕区某楼204室",
+        "open_for_sharing": False,
+        "booking_contact": None,
+        "annual_service_hours": 0,
+        "status": "in_service",
+        "retired_on": None,
+        "version": 1,
+    }
+    await publish(gateway, "registry.instrument.registered", "instrument/a002", **unopened)
+
+    async def applied() -> bool:
+        async with gateway.runtime.sessionmaker() as session:
+            inbox = gateway.runtime.tables.inbox
+            return int((await session.execute(select(func.count()).select_from(inbox))).scalar_one()) >= 1
+
+    await eventually(applied, timeout=10)
+    body = (await gateway.client.get("/open-data/instruments", headers=headers)).json()
+    assert body["total"] == 0 and "呼和浩特市赛罕区" not in str(body)
+
+    opened = unopened | {"open_for_sharing": True, "version": 2, "changed_fields": ["open_for_sharing"]}
+    await publish(gateway, "registry.instrument.updated", "instrument/a002", **opened)
+
+    async def version(v: int) -> bool:
+        items = (await gateway.client.get("/open-data/instruments", headers=headers)).json()["items"]
+        return bool(items) and items[0]["version"] == v
+
+    await eventually(lambda: version(2), timeout=10)
+    [record] = (await gateway.client.get("/open-data/instruments", headers=headers)).json()["items"]
+    assert record["data"]["location"] == unopened["location"] and record["data"]["value_fen"] == 900_000_000
+
+    closed = opened | {"open_for_sharing": False, "version": 3, "reason": "仅供本单位使用"}
+    await publish(gateway, "registry.instrument.updated", "instrument/a002", **closed)
+    await eventually(lambda: version(3), timeout=10)
+    [record] = (await gateway.client.get("/open-data/instruments", headers=headers)).json()["items"]
+    assert record["data"] == {"id": unopened["id"], "open_for_sharing": False, "status": "in_service"}
 
 
 async def test_an_older_event_never_overwrites_a_newer_record(gateway: Any) -> None:

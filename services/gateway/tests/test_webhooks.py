@@ -251,3 +251,48 @@ async def test_partners_subscribe_only_to_event_types_granted_to_them(gw: Any, r
         response = await subscribe(gw, headers, f"{url}/hook", pattern)
         assert response.status_code == 422, pattern
         assert response.json()["errors"][0]["field"] == "event_types.0"
+
+
+async def test_instrument_webhooks_carry_only_what_open_data_shows(gw: Any, receiver: Any) -> None:
+    """An instrument never opened for sharing reaches no partner; an opened one its public fields;
+    a closed one its withdrawal."""
+    import json
+
+    stub, url = receiver
+    headers = await webhook_partner(gw)
+    created = await subscribe(gw, headers, f"{url}/hook", "registry.instrument.*")
+    assert created.status_code == 201, created.text
+    base = {
+        "platform_id": None,
+        "owner_unit_id": organisation(3)["id"],
+        "name": "核磁共振波谱仪",
+        "category": "analytical",
+        "model": "AVANCE NEO 600",
+        "value_fen": 650_000_000,
+        "location": "包头市昆都仑区某楼101室",
+        "booking_contact": "0472-0000000",
+        "annual_service_hours": 800,
+        "status": "in_service",
+        "retired_on": None,
+    }
+    never = base | {"id": "00000000-0000-7000-8000-00000000c001", "open_for_sharing": False, "version": 1}
+    await publish(gw, "registry.instrument.registered", "instrument/c001", **never)
+    shared = base | {"id": "00000000-0000-7000-8000-00000000c002", "open_for_sharing": True, "version": 1}
+    await publish(gw, "registry.instrument.registered", "instrument/c002", **shared)
+    closed = shared | {"open_for_sharing": False, "version": 2, "reason": "内部使用", "changed_fields": ["x"]}
+    await publish(gw, "registry.instrument.updated", "instrument/c002", **closed)
+
+    async def arrived() -> bool:
+        return len(stub.received) >= 2
+
+    await eventually(arrived, timeout=10)
+    bodies = sorted((json.loads(r["body"]) for r in stub.received), key=lambda b: b["data"]["version"])
+    assert [b["data"]["id"] for b in bodies] == [shared["id"], shared["id"]]
+    assert bodies[0]["data"]["location"] == base["location"] and "reason" not in bodies[0]["data"]
+    assert bodies[1]["data"] == {
+        "id": shared["id"],
+        "open_for_sharing": False,
+        "status": "in_service",
+        "version": 2,
+    }
+    assert all(never["id"] not in r["body"].decode() for r in stub.received)

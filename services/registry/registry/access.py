@@ -32,6 +32,17 @@ def directed_platforms(principal: Principal) -> frozenset[str]:
     return principal.scope("platforms")
 
 
+def scope_uuids(ids: frozenset[str]) -> list[UUID]:
+    """Scope ids from a token as UUIDs for a query; one that is not a UUID names nothing here."""
+    out = []
+    for value in sorted(ids):
+        try:
+            out.append(UUID(value))
+        except ValueError:
+            continue
+    return out
+
+
 def may_manage_unit(principal: Principal, unit_id: UUID | str | None) -> bool:
     return is_staff(principal) or (unit_id is not None and str(unit_id) in acting_units(principal))
 

@@ -67,6 +67,30 @@ async def test_the_five_build_steps_in_order(reg: Any) -> None:
     ]
 
 
+async def test_every_cluster_event_carries_its_registered_member_units(reg: Any) -> None:
+    a, b = await reg.org(1), await reg.org(2)
+    members = [
+        {"name": "测试依托单位001", "unit_id": a["id"]},
+        {"name": "清华大学", "province": "北京"},  # from outside the province: no id here
+        {"name": "测试依托单位002", "unit_id": b["id"]},
+    ]
+    c = await cluster(reg, **(COMPLETE | {"member_units": members}))
+    for action in STEPS:
+        assert (await step(reg, c["id"], action)).status_code == 200
+    events = await reg.events("registry.cluster.")
+    assert all(e["data"]["member_unit_ids"] == [a["id"], b["id"]] for e in events)
+    assert events[-1]["data"]["lead_platform_ids"] == COMPLETE["lead_platform_ids"]
+    left = await reg.client.patch(
+        f"/clusters/{c['id']}",
+        json={"member_units": members[:2], "reason": "成员单位退出"},
+        headers=reg.staff,
+    )
+    assert left.status_code == 200, left.text
+    [updated] = [e for e in await reg.events("registry.cluster.updated")]
+    assert updated["data"]["member_unit_ids"] == [a["id"]]
+    assert updated["data"]["version"] > events[-1]["data"]["version"]
+
+
 async def test_a_step_without_its_artefacts_is_refused_naming_them(reg: Any) -> None:
     c = await cluster(reg)
     response = await step(reg, c["id"], "define_structure")

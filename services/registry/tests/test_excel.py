@@ -138,10 +138,43 @@ async def test_a_file_that_is_not_the_template_is_refused_without_writing(reg: A
 
 
 async def test_people_export_masks_id_numbers_for_non_staff(reg: Any) -> None:
-    await reg.person(1, name="张明")
-    for headers, masked in ((reg.staff, False), (reg.auth("host_unit_admin"), True)):
+    unit = await reg.org(1)
+    await reg.person(1, name="张明", unit_id=unit["id"])
+    admin = reg.auth("host_unit_admin", unit_id=unit["id"])
+    for headers, masked in ((reg.staff, False), (admin, True)):
         exported = await reg.client.get("/people/export", headers=headers)
         assert exported.status_code == 200
         rows = list(load_workbook(io.BytesIO(exported.content)).worksheets[0].iter_rows(values_only=True))
         assert rows[0][:2] == ("姓名", "身份证号码")
         assert rows[1][0] == "张明" and ("*" in rows[1][1]) is masked
+        assert ("出生日期" in rows[0]) is not masked  # never beside a masked number
+
+
+async def test_a_unit_admins_export_holds_only_its_own_units_people(reg: Any) -> None:
+    mine, other, second = await reg.org(1), await reg.org(2), await reg.org(3)
+    await reg.person(1, name="本单位甲", unit_id=mine["id"], phone="13800000001")
+    await reg.person(2, name="第二单位乙", unit_id=second["id"])
+    await reg.person(3, name="外单位丙", unit_id=other["id"])
+    await reg.person(4, name="无单位丁")
+
+    async def names(headers: dict[str, str], **params: Any) -> list[Any]:
+        exported = await reg.client.get("/people/export", params=params, headers=headers)
+        assert exported.status_code == 200, exported.text
+        rows = list(load_workbook(io.BytesIO(exported.content)).worksheets[0].iter_rows(values_only=True))
+        return sorted(r[0] for r in rows[1:])
+
+    admin = reg.auth("host_unit_admin", unit_id=mine["id"])
+    assert await names(admin) == ["本单位甲"]
+    both = reg.auth("host_unit_admin", unit_id=mine["id"], units=[second["id"], "not-a-uuid"])
+    assert await names(both) == ["本单位甲", "第二单位乙"]
+    assert await names(reg.staff) == ["外单位丙", "无单位丁", "本单位甲", "第二单位乙"]
+    # The export is the list of people the caller manages: never wider than what it could list.
+    listed = (await reg.client.get("/people", params={"unit_id": mine["id"]}, headers=admin)).json()
+    assert [p["name"] for p in listed["items"]] == await names(admin)
+    refused = await reg.client.get("/people/export", params={"unit_id": other["id"]}, headers=admin)
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "unit_id"
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    for role in ("applicant", "expert", "lab_director"):
+        assert (await reg.client.get("/people/export", headers=reg.auth(role))).status_code == 403
+    by_birth = await reg.client.get("/people/export", params={"sort": "birth_date"}, headers=admin)
+    assert by_birth.status_code == 403 and by_birth.json()["errors"][0]["field"] == "sort"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from stdnum.cn import ric
@@ -19,6 +20,11 @@ def _id(n: int, born: date = date(1975, 3, 14)) -> str:
     return base + ric.calc_check_digit(base + "0")
 
 
+def _shows_birth(seen: Any) -> bool:
+    """Whether an answer gives the birth date (1975-03-14) away in any form."""
+    return any(form in str(seen) for form in ("1975-03-14", "19750314", "1975年"))
+
+
 async def test_staff_registers_a_person_and_sees_the_full_id_number(reg: Any) -> None:
     number = _id(11)
     response = await reg.client.post("/people", json={"name": "张明", "id_number": number}, headers=reg.staff)
@@ -29,15 +35,73 @@ async def test_staff_registers_a_person_and_sees_the_full_id_number(reg: Any) ->
     assert person["gender"] == "male" and person["gender_zh"] == "男"
 
 
-async def test_others_see_the_id_number_masked(reg: Any) -> None:
+async def test_others_see_the_id_number_masked_and_never_with_the_birth_date(reg: Any) -> None:
     number = _id(11)
-    person = await reg.person(11, name="张明")
-    for role in ("applicant", "host_unit_admin", "lab_director", "expert"):
-        seen = (await reg.client.get(f"/people/{person['id']}", headers=reg.auth(role))).json()
+    unit = await reg.org(11)
+    person = await reg.person(11, name="张明", unit_id=unit["id"], phone="13800000011")
+    viewers = {
+        "applicant": reg.auth("applicant"),
+        "host_unit_admin (own unit)": reg.auth("host_unit_admin", unit_id=unit["id"]),
+        "host_unit_admin (other unit)": reg.auth("host_unit_admin", unit_id=str(uuid4())),
+        "lab_director": reg.auth("lab_director"),
+        "expert": reg.auth("expert"),
+    }
+    for role, headers in viewers.items():
+        seen = (await reg.client.get(f"/people/{person['id']}", headers=headers)).json()
         assert seen["id_number"] == f"{number[:4]}**********{number[-4:]}", role
         assert seen["id_number_masked"] is True
+        # The birth date gives back 8 of the 10 hidden digits: it is never shown beside them.
+        assert seen["birth_date"] is None, role
+        assert not _shows_birth(seen), role
+        assert {"id_number", "birth_date"} <= set(seen["withheld_fields"])
     listed = (await reg.client.get("/people", headers=reg.auth("applicant"))).json()
     assert listed["items"][0]["id_number"].count("*") == 10
+    assert listed["items"][0]["birth_date"] is None and not _shows_birth(listed)
+
+
+async def test_contact_details_reach_only_staff_the_person_and_their_units_admin(reg: Any) -> None:
+    unit = await reg.org(12)
+    person = await reg.person(12, unit_id=unit["id"], phone="13800000012", email="zhang@example.edu.cn")
+    own_admin = reg.auth("host_unit_admin", unit_id=unit["id"])
+    for headers in (reg.staff, own_admin):
+        seen = (await reg.client.get(f"/people/{person['id']}", headers=headers)).json()
+        assert (seen["phone"], seen["email"]) == ("13800000012", "zhang@example.edu.cn")
+    for headers in (reg.auth("applicant"), reg.auth("host_unit_admin", unit_id=str(uuid4()))):
+        seen = (await reg.client.get(f"/people/{person['id']}", headers=headers)).json()
+        assert seen["phone"] is None and seen["email"] is None
+        assert {"phone", "email"} <= set(seen["withheld_fields"])
+        listed = (await reg.client.get("/people", headers=headers)).json()["items"]
+        assert [(p["phone"], p["email"]) for p in listed] == [(None, None)]
+    listed = (await reg.client.get("/people", headers=own_admin)).json()["items"]
+    assert listed[0]["phone"] == "13800000012" and listed[0]["birth_date"] is None
+
+
+async def test_a_person_signed_in_sees_their_own_whole_record(reg: Any) -> None:
+    number = _id(13)
+    person = await reg.person(13, phone="13800000013")
+    me = reg.auth("applicant", person_id=person["id"])
+    seen = (await reg.client.get(f"/people/{person['id']}", headers=me)).json()
+    assert seen["id_number"] == number and seen["id_number_masked"] is False
+    assert seen["birth_date"] == "1975-03-14" and seen["phone"] == "13800000013"
+    assert seen["withheld_fields"] == []
+    other = await reg.person(14)
+    theirs = (await reg.client.get(f"/people/{other['id']}", headers=me)).json()
+    assert theirs["id_number_masked"] is True and theirs["birth_date"] is None
+
+
+async def test_sorting_people_by_birth_date_is_for_staff_only(reg: Any) -> None:
+    await reg.person(15, born=date(1960, 1, 2))
+    await reg.person(16, born=date(1990, 1, 2))
+    staff = await reg.client.get("/people", params={"sort": "-birth_date"}, headers=reg.staff)
+    assert [p["birth_date"] for p in staff.json()["items"]] == ["1990-01-02", "1960-01-02"]
+    for sort in ("birth_date", "-birth_date"):
+        refused = await reg.client.get("/people", params={"sort": sort}, headers=reg.auth("applicant"))
+        assert refused.status_code == 403, sort
+        problem = refused.json()
+        assert problem["errors"][0]["field"] == "sort" and problem["errors"][0]["message_zh"]
+        assert problem["detail_zh"]
+    ok = await reg.client.get("/people", params={"sort": "-name"}, headers=reg.auth("applicant"))
+    assert ok.status_code == 200
 
 
 async def test_person_event_carries_the_digest_and_never_the_number(reg: Any) -> None:
@@ -152,6 +216,38 @@ async def test_person_history_shows_who_changed_what_and_why(reg: Any) -> None:
     assert [i["action"] for i in items] == ["person.registered", "person.updated"]
     assert items[1]["actor_id"] == "staff-1" and items[1]["reason"] == "职称晋升"
     assert items[1]["changes"] == {"title": ["professor", "researcher"]}
+
+
+async def test_person_history_applies_the_person_views_field_rules(reg: Any) -> None:
+    unit = await reg.org(22)
+    person = await reg.person(22, unit_id=unit["id"], phone="13800000022")
+    changed = await reg.client.patch(
+        f"/people/{person['id']}",
+        json={"phone": "13900000022", "title": "researcher", "reason": "换号"},
+        headers=reg.staff,
+    )
+    assert changed.status_code == 200, changed.text
+
+    async def history(headers: dict[str, str]) -> list[dict[str, Any]]:
+        response = await reg.client.get(f"/people/{person['id']}/history", headers=headers)
+        assert response.status_code == 200, response.text
+        return list(response.json()["items"])
+
+    full = await history(reg.staff)
+    assert full[0]["changes"]["birth_date"] == "1975-03-14"
+    assert full[1]["changes"]["phone"] == ["13800000022", "13900000022"]
+    assert full[1]["withheld_fields"] == []
+
+    stranger = await history(reg.auth("applicant"))
+    assert [i["action"] for i in stranger] == ["person.registered", "person.updated"]
+    assert "phone" not in stranger[1]["changes"] and stranger[1]["withheld_fields"] == ["phone"]
+    assert stranger[1]["changes"]["title"] == ["professor", "researcher"]
+    assert "birth_date" not in stranger[0]["changes"] and "birth_date" in stranger[0]["withheld_fields"]
+    assert "13900000022" not in str(stranger) and not _shows_birth(stranger)
+
+    admin = await history(reg.auth("host_unit_admin", unit_id=unit["id"]))
+    assert admin[1]["changes"]["phone"] == ["13800000022", "13900000022"]
+    assert "birth_date" not in admin[0]["changes"] and not _shows_birth(admin)
 
 
 async def test_id_numbers_are_ciphertext_at_rest_and_found_by_a_keyed_digest(reg: Any) -> None:

@@ -136,3 +136,45 @@ async def test_policy_change_is_an_event_once_and_no_event_when_unchanged(reg: A
         "reason": "延迟退休政策",
         "version": 1,
     }
+
+
+async def test_an_instrument_not_open_for_sharing_is_seen_only_by_those_who_manage_it(reg: Any) -> None:
+    org, other_org = await reg.org(1), await reg.org(2)
+    lab = await reg.platform(org["id"])
+    body = {
+        "owner_unit_id": org["id"],
+        "name": "高分辨透射电子显微镜",
+        "category": "analytical",
+        "value_fen": 900_000_000,
+        "location": "呼和浩特市赛罕区某楼204室",
+    }
+    closed = await reg.client.post(
+        "/instruments", json=body | {"platform_id": lab["id"], "open_for_sharing": False}, headers=reg.staff
+    )
+    own = await reg.client.post(
+        "/instruments", json=body | {"name": "单位自用质谱仪", "open_for_sharing": False}, headers=reg.staff
+    )
+    shared = await reg.client.post("/instruments", json=body | {"name": "共享核磁共振仪"}, headers=reg.staff)
+    assert {closed.status_code, own.status_code, shared.status_code} == {201}
+    closed_id, own_id, shared_id = closed.json()["id"], own.json()["id"], shared.json()["id"]
+
+    async def names(headers: dict[str, str]) -> set[str]:
+        page = await reg.client.get("/instruments", headers=headers)
+        assert page.status_code == 200, page.text
+        return {i["id"] for i in page.json()["items"]}
+
+    managers = {
+        "staff": reg.staff,
+        "host unit": reg.auth("host_unit_admin", unit_id=org["id"]),
+    }
+    for who, headers in managers.items():
+        assert await names(headers) == {closed_id, own_id, shared_id}, who
+        assert (await reg.client.get(f"/instruments/{own_id}", headers=headers)).status_code == 200
+    director = reg.auth("lab_director", platforms=[lab["id"]])
+    assert await names(director) == {closed_id, shared_id}
+    for headers in (reg.auth("applicant"), reg.auth("host_unit_admin", unit_id=other_org["id"])):
+        assert await names(headers) == {shared_id}
+        for hidden in (closed_id, own_id):
+            response = await reg.client.get(f"/instruments/{hidden}", headers=headers)
+            assert response.status_code == 404 and "赛罕区" not in response.text
+        assert (await reg.client.get(f"/instruments/{shared_id}", headers=headers)).status_code == 200

@@ -3,6 +3,11 @@
 Cluster–enterprise joint projects filed with the department count as provincial projects
 (seed 002); national projects undertaken in the region are filed (央地协同). A filed project
 is not reviewed; once staff accept the filing it is a running project for 限项 and reports.
+
+A cluster joint project is accepted only for a cluster registry has established (or has under
+rectification), filed by that cluster's own secretariat or by the unit, for a member unit of the
+cluster with a lead (PI) from a member unit; the membership is checked again when staff accept
+it, so a filing counts in 限项 only while it holds (clusters from registry's events).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from projects.organisations.models import OrganisationView
 from projects.projects.events import PROJECT_FILED, ProjectFiled
 from projects.projects.models import Project
 from projects.projects.service import record_step, units_of
-from projects.registry_views.models import PersonView
+from projects.registry_views.models import ClusterView, PersonView
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
@@ -30,15 +35,81 @@ from shared.uow import UnitOfWork
 STAFF = (Role.department_staff, Role.administrator)
 
 
-def may_file(principal: Principal, data: FilingCreate) -> bool:
-    if principal.has_role(Role.host_unit_admin) and str(data.unit_id) in units_of(principal):
-        return True
-    return (
-        data.kind == "cluster_joint"
-        and principal.has_role(Role.cluster_secretariat)
-        and data.cluster_id is not None
-        and str(data.cluster_id) in principal.scope("clusters")
+# Cluster states in which a cluster runs joint projects (成立, and 整改 while it is being put right).
+FILING_CLUSTER_STATES = {"established": "成立", "under_rectification": "整改（一年）"}
+
+
+def _refuse(field: str, code: str, message: str, message_zh: str) -> Forbidden:
+    return Forbidden(
+        message, message_zh, extra={"errors": [FieldIssue(field, code, message, message_zh).as_dict()]}
     )
+
+
+def may_file(principal: Principal, data: FilingCreate) -> None:
+    """The host unit files for itself; a cluster's secretariat files joint projects of its cluster."""
+    if principal.has_role(Role.host_unit_admin) and str(data.unit_id) in units_of(principal):
+        return
+    if principal.has_role(Role.cluster_secretariat):
+        if data.kind != "cluster_joint":
+            raise _refuse(
+                "kind",
+                "secretariat_files_joint_projects",
+                "a cluster secretariat files cluster joint projects only",
+                "实验室群秘书处仅可提交实验室群联合攻关项目备案",
+            )
+        if data.cluster_id is None or str(data.cluster_id) not in principal.scope("clusters"):
+            raise _refuse(
+                "cluster_id",
+                "not_your_cluster",
+                "a secretariat files only for its own cluster",
+                "秘书处只能为本实验室群提交备案",
+            )
+        return
+    raise Forbidden(
+        "the host unit (or the cluster's secretariat for cluster joint projects) files",
+        "由承担单位（实验室群联合攻关项目可由群秘书处）提交备案",
+    )
+
+
+async def cluster_issues(
+    session: AsyncSession, cluster_id: UUID, unit_id: UUID, pi_person_id: UUID
+) -> list[FieldIssue]:
+    """Why a cluster joint project may not be filed for this unit and lead, if it may not."""
+    cluster = await session.get(ClusterView, cluster_id)
+    if cluster is None:
+        return [
+            FieldIssue("cluster_id", "unknown", "not a registered laboratory cluster", "不是已登记的实验室群")
+        ]
+    if cluster.state not in FILING_CLUSTER_STATES:
+        return [
+            FieldIssue(
+                "cluster_id",
+                "cluster_not_operating",
+                f"the cluster is '{cluster.state}'; joint projects are filed by an established cluster",
+                f"实验室群「{cluster.name}」尚未成立或已撤销，不能备案联合攻关项目",
+            )
+        ]
+    issues = []
+    if not cluster.has_member(unit_id):
+        issues.append(
+            FieldIssue(
+                "unit_id",
+                "not_cluster_member",
+                "the unit is not a member unit of the cluster",
+                f"该单位不是实验室群「{cluster.name}」的成员单位",
+            )
+        )
+    pi = await session.get(PersonView, pi_person_id)
+    if pi is not None and (pi.unit_id is None or not cluster.has_member(pi.unit_id)):
+        issues.append(
+            FieldIssue(
+                "pi_person_id",
+                "not_cluster_member",
+                "the project lead does not work at a member unit of the cluster",
+                f"项目负责人不在实验室群「{cluster.name}」的成员单位",
+            )
+        )
+    return issues
 
 
 def can_see(principal: Principal, filing: Filing) -> bool:
@@ -46,15 +117,16 @@ def can_see(principal: Principal, filing: Filing) -> bool:
         principal.has_role(*STAFF)
         or filing.submitted_by == principal.user_id
         or (principal.has_role(Role.host_unit_admin) and str(filing.unit_id) in units_of(principal))
+        or (
+            principal.has_role(Role.cluster_secretariat)
+            and filing.cluster_id is not None
+            and str(filing.cluster_id) in principal.scope("clusters")
+        )
     )
 
 
 async def submit(uow: UnitOfWork, principal: Principal, data: FilingCreate) -> Filing:
-    if not may_file(principal, data):
-        raise Forbidden(
-            "the host unit (or the cluster's secretariat for cluster joint projects) files",
-            "由承担单位（实验室群联合攻关项目可由群秘书处）提交备案",
-        )
+    may_file(principal, data)
     issues = []
     if data.end_date <= data.start_date:
         issues.append(
@@ -72,6 +144,13 @@ async def submit(uow: UnitOfWork, principal: Principal, data: FilingCreate) -> F
                 "cluster_id", "required", "a cluster joint project names its cluster", "请填写所属实验室群"
             )
         )
+    for n, person_id in enumerate(data.team_person_ids):
+        if await uow.session.get(PersonView, person_id) is None:
+            issues.append(
+                FieldIssue(f"team_person_ids[{n}]", "unknown", "not a registered person", "不是已登记的人员")
+            )
+    if data.cluster_id is not None and not any(i.field == "pi_person_id" for i in issues):
+        issues += await cluster_issues(uow.session, data.cluster_id, data.unit_id, data.pi_person_id)
     if issues:
         raise ValidationFailed(issues)
     filing = Filing(
@@ -121,6 +200,19 @@ async def decide(uow: UnitOfWork, filing: Filing, action: str, reason: str | Non
             code="invalid_transition",
             extra={"current_state": filing.state, "allowed_actions": []},
         )
+    if action == "accept" and filing.cluster_id is not None:
+        issues = await cluster_issues(uow.session, filing.cluster_id, filing.unit_id, filing.pi_person_id)
+        if issues:
+            raise Conflict(
+                "the filing no longer meets the cluster rules: " + "; ".join(i.message for i in issues),
+                "该备案已不符合实验室群规定：" + "；".join(i.message_zh for i in issues),
+                code="cluster_rules",
+                extra={
+                    "errors": [i.as_dict() for i in issues],
+                    "current_state": filing.state,
+                    "allowed_actions": ["return"],
+                },
+            )
     filing.decided_by = uow.actor.id
     filing.decided_at = utcnow()
     filing.decision_reason = reason
@@ -187,6 +279,16 @@ async def decide(uow: UnitOfWork, filing: Filing, action: str, reason: str | Non
     return filing
 
 
+def _uuids(values: frozenset[str]) -> list[UUID]:
+    out = []
+    for value in sorted(values):
+        try:
+            out.append(UUID(value))
+        except ValueError:
+            continue
+    return out
+
+
 def visible(principal: Principal, state: str | None) -> Select[Any]:
     """The filings the caller may see (the rule of can_see, as SQL)."""
     stmt = select(Filing)
@@ -194,6 +296,9 @@ def visible(principal: Principal, state: str | None) -> Select[Any]:
         ors: list[Any] = [Filing.submitted_by == principal.user_id]
         if principal.has_role(Role.host_unit_admin) and units_of(principal):
             ors.append(Filing.unit_id.in_(sorted(units_of(principal))))
+        clusters = _uuids(principal.scope("clusters")) if principal.has_role(Role.cluster_secretariat) else []
+        if clusters:
+            ors.append(Filing.cluster_id.in_(clusters))
         stmt = stmt.where(or_(*ors))
     if state:
         stmt = stmt.where(Filing.state == state)

@@ -1,9 +1,11 @@
-"""Registry's person, integrity and cluster-suggestion events as projects reads them."""
+"""Registry's person, integrity, cluster and cluster-suggestion events as projects reads them."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from uuid import UUID
+
+from pydantic import Field
 
 from shared.events.envelope import EventPayload, EventType
 
@@ -31,6 +33,16 @@ class IntegritySnapshot(EventPayload):
     version: int
 
 
+class ClusterSnapshot(EventPayload):
+    """A cluster after one of its steps, with its member units (full state, by version)."""
+
+    id: UUID
+    name: str
+    state: str
+    version: int
+    member_unit_ids: list[UUID] = Field(default_factory=list)
+
+
 class GuidelineSuggested(EventPayload):
     suggestion_id: UUID
     cluster_id: UUID
@@ -48,3 +60,19 @@ INTEGRITY_RECORDED = EventType("registry.integrity.recorded", IntegritySnapshot)
 INTEGRITY_LIFTED = EventType("registry.integrity.lifted", IntegritySnapshot)
 GUIDELINE_SUGGESTED = EventType("registry.cluster.guideline_suggested", GuidelineSuggested)
 GUIDELINE_REVISED = EventType("registry.cluster.guideline_revised", GuidelineSuggested)
+# registry.cluster.<step>: the build procedure, assessment outcomes and edits (registry's verbs).
+CLUSTER_VERBS = (
+    "proposed",
+    "structure_defined",
+    "recruitment_opened",
+    "plan_submitted",
+    "established",
+    "rectification_opened",
+    "rectification_closed",
+    "restructure_required",
+    "reorganised",
+    "revoked",
+    "assessed",
+    "updated",
+)
+CLUSTER_EVENTS = [EventType(f"registry.cluster.{verb}", ClusterSnapshot) for verb in CLUSTER_VERBS]

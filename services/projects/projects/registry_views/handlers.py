@@ -1,20 +1,22 @@
-"""Keep projects' copies of registry people, integrity records and cluster suggestions."""
+"""Keep projects' copies of registry people, integrity records, clusters and cluster suggestions."""
 
 from __future__ import annotations
 
 from projects.organisations.handlers import handlers
 from projects.registry_views.events import (
+    CLUSTER_EVENTS,
     GUIDELINE_REVISED,
     GUIDELINE_SUGGESTED,
     INTEGRITY_LIFTED,
     INTEGRITY_RECORDED,
     PERSON_REGISTERED,
     PERSON_UPDATED,
+    ClusterSnapshot,
     GuidelineSuggested,
     IntegritySnapshot,
     PersonSnapshot,
 )
-from projects.registry_views.models import GuidelineSuggestion, IntegrityView, PersonView
+from projects.registry_views.models import ClusterView, GuidelineSuggestion, IntegrityView, PersonView
 from shared.clock import utcnow
 from shared.events.consumer import ReceivedEvent
 from shared.readmodel import upsert_versioned_many
@@ -35,6 +37,26 @@ async def keep_integrity(uow: UnitOfWork, events: list[ReceivedEvent[IntegritySn
     now = utcnow()
     rows = [{**e.payload.model_dump(), "synced_at": now} for e in events]
     await upsert_versioned_many(uow.session, IntegrityView.__table__, rows)  # type: ignore[arg-type]
+
+
+async def keep_clusters(uow: UnitOfWork, events: list[ReceivedEvent[ClusterSnapshot]]) -> None:
+    now = utcnow()
+    rows = [
+        {
+            "id": e.payload.id,
+            "name": e.payload.name,
+            "state": e.payload.state,
+            "member_unit_ids": [str(u) for u in e.payload.member_unit_ids],
+            "version": e.payload.version,
+            "synced_at": now,
+        }
+        for e in events
+    ]
+    await upsert_versioned_many(uow.session, ClusterView.__table__, rows)  # type: ignore[arg-type]
+
+
+for _cluster_event in CLUSTER_EVENTS:
+    handlers.on_many(_cluster_event)(keep_clusters)
 
 
 @handlers.on(GUIDELINE_SUGGESTED)

@@ -44,6 +44,23 @@ class IntegrityView(Base):
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ClusterView(Base):
+    """A laboratory cluster (实验室群) and its member units in the register, as registry published
+    them: who may file joint projects (备案) for which units."""
+
+    __tablename__ = "clusters"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(30))
+    member_unit_ids: Mapped[list[str]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def has_member(self, unit_id: UUID | str) -> bool:
+        return str(unit_id) in self.member_unit_ids
+
+
 class GuidelineSuggestion(Base):
     """Directions a lab cluster suggested for next year's calls, shown to staff drafting calls."""
 

@@ -11,12 +11,19 @@ from shared.events.envelope import EventPayload, EventType
 
 
 class ClusterEventPayload(EventPayload):
+    """Every cluster step carries the cluster's membership as it stands after the step, so that a
+    consumer keeps who belongs to which cluster from these events alone (full state, by version)."""
+
     id: UUID
     name: str
     state: str
     action: str
     reason: str | None
     version: int
+    member_unit_ids: list[UUID] = Field(
+        default_factory=list, description="成员单位 registered here (members from elsewhere have no id)"
+    )
+    lead_platform_ids: list[UUID] = Field(default_factory=list, description="牵头实验室")
 
 
 class GuidelineSuggestedPayload(EventPayload):

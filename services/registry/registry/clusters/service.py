@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +47,16 @@ DOCUMENT_FIELDS = (
 )
 
 
+def member_unit_ids(c: Cluster) -> list[UUID]:
+    """The member units that are in the register, once each, in the order listed."""
+    seen: dict[UUID, None] = {}
+    for member in c.member_units or []:
+        unit_id = member.get("unit_id") if isinstance(member, dict) else None
+        if unit_id:
+            seen.setdefault(UUID(str(unit_id)), None)
+    return list(seen)
+
+
 def may_run_cluster(principal: Principal, cluster: Cluster) -> bool:
     return is_staff(principal) or (
         principal.has_role(Role.cluster_secretariat) and str(cluster.id) in principal.scope("clusters")
@@ -64,7 +75,14 @@ async def _step(
     event = await uow.emit(
         CLUSTER_EVENTS[action],
         ClusterEventPayload(
-            id=c.id, name=c.name, state=c.state, action=action, reason=reason, version=c.version
+            id=c.id,
+            name=c.name,
+            state=c.state,
+            action=action,
+            reason=reason,
+            version=c.version,
+            member_unit_ids=member_unit_ids(c),
+            lead_platform_ids=[UUID(str(p)) for p in c.lead_platform_ids or []],
         ),
         subject=f"cluster/{c.id}",
     )

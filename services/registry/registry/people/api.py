@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from registry.access import is_staff
 from registry.listing import ListPage, PageRequestDep, list_page
-from registry.people import identity, repository, service
+from registry.people import disclosure, identity, repository, service
 from registry.people.models import Person
-from registry.people.schemas import PersonCreate, PersonOut, PersonUpdate
+from registry.people.schemas import HistoryEntry, PersonCreate, PersonHistory, PersonOut, PersonUpdate
 from registry.reference import TitleCode
 from shared.errors import Forbidden, NotFound
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
@@ -36,7 +36,7 @@ async def register_person(body: PersonCreate, uow: UnitOfWorkDep, principal: Pri
     """Staff register anyone; a host-unit admin registers people of the units they act for."""
     person = await service.register(uow, principal, body)
     await uow.commit()
-    return PersonOut.of(person, reveal=is_staff(principal))
+    return PersonOut.for_viewer(person, principal)
 
 
 @router.get("", response_model=ListPage[PersonOut])
@@ -53,6 +53,7 @@ async def list_people(
 ) -> ListPage[PersonOut]:
     if id_number is not None and not is_staff(principal):
         raise Forbidden("only department staff may search by ID number", "仅科技厅业务处室可按身份证号码查询")
+    disclosure.require_sort(disclosure.list_audience(principal), sort)
     fetched = await repository.list_page(
         session,
         repository.PersonFilter(
@@ -65,8 +66,7 @@ async def list_people(
         sort=sort,
         request=page,
     )
-    reveal = is_staff(principal)
-    return list_page(fetched, page, [PersonOut.of(p, reveal=reveal) for p in fetched.rows])
+    return list_page(fetched, page, [PersonOut.for_viewer(p, principal) for p in fetched.rows])
 
 
 EXPORT_COLUMNS = [
@@ -79,12 +79,16 @@ EXPORT_COLUMNS = [
     Column("department", "院系/部门", 16),
     Column("unit_id", "工作单位ID", 38),
     Column("employment", "全职/兼职", 10),
+    Column("phone", "联系电话", 16),
     Column("email", "电子邮箱", 24),
 ]
 EXPORT_LIMIT = 50_000
 
 
-@router.get("/export", summary="The filtered list as an Excel file (ID numbers masked except for staff)")
+@router.get(
+    "/export",
+    summary="The people the caller manages as an Excel file, with the fields the caller may see",
+)
 async def export_people(
     session: SessionDep,
     principal: PrincipalDep,
@@ -94,20 +98,24 @@ async def export_people(
     full_time: bool | None = None,
     sort: Sort = "name",
 ) -> Response:
+    """Staff export everyone; a host-unit admin the people of the units it acts for (masked ID
+    number, no birth date); columns the caller may not see are left out of the sheet."""
+    aud, units = disclosure.export_scope(principal, unit_id)
+    disclosure.require_sort(aud, sort)
     items = await repository.all_matching(
         session,
-        repository.PersonFilter(q=q, unit_id=unit_id, title=title, full_time=full_time),
+        repository.PersonFilter(q=q, unit_id=unit_id, title=title, full_time=full_time, unit_ids=units),
         sort=sort,
         limit=EXPORT_LIMIT,
     )
-    reveal = is_staff(principal)
+    hidden = set(disclosure.withheld(aud)) - disclosure.MASKED_OTHERWISE
+    columns = [c for c in EXPORT_COLUMNS if c.key not in hidden]
     rows = (
-        PersonOut.of(p, reveal=reveal).model_dump(mode="json")
-        | {"employment": "全职" if p.full_time else "兼职"}
+        PersonOut.of(p, aud).model_dump(mode="json") | {"employment": "全职" if p.full_time else "兼职"}
         for p in items
     )
     return Response(
-        export_xlsx(EXPORT_COLUMNS, rows, sheet="人员"),
+        export_xlsx(columns, rows, sheet="人员"),
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": "attachment; filename*=UTF-8''people.xlsx"},
     )
@@ -115,11 +123,18 @@ async def export_people(
 
 @router.get("/{person_id}", response_model=PersonOut)
 async def get_person(person: PersonDep, principal: PrincipalDep) -> PersonOut:
-    return PersonOut.of(person, reveal=is_staff(principal))
+    return PersonOut.for_viewer(person, principal)
 
 
-@router.get("/{person_id}/history", summary="Every change to this person: who, when, what, why")
-async def person_history(person: PersonDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get(
+    "/{person_id}/history",
+    response_model=PersonHistory,
+    summary="Every change to this person: who, when, what, why (the person view's field rules)",
+)
+async def person_history(
+    person: PersonDep, session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep
+) -> PersonHistory:
+    aud = disclosure.audience(principal, person_id=person.id, unit_id=person.unit_id)
     a = runtime.tables.audit_log
     rows = (
         await session.execute(
@@ -128,7 +143,20 @@ async def person_history(person: PersonDep, session: SessionDep, runtime: Runtim
             .order_by(a.c.occurred_at, a.c.id)
         )
     ).mappings()
-    return {"items": [dict(r) for r in rows]}
+    items = []
+    for r in rows:
+        changes, hidden = disclosure.redact_changes(aud, r["changes"])
+        items.append(
+            HistoryEntry(
+                occurred_at=r["occurred_at"],
+                actor_id=r["actor_id"],
+                action=r["action"],
+                changes=changes,
+                withheld_fields=hidden,
+                reason=r["reason"],
+            )
+        )
+    return PersonHistory(items=items)
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
@@ -140,4 +168,4 @@ async def update_person(
         raise NotFound(f"person {person_id} not found", "未找到该人员")
     person = await service.update(uow, principal, person, body)
     await uow.commit()
-    return PersonOut.of(person, reveal=is_staff(principal))
+    return PersonOut.for_viewer(person, principal)

@@ -7,6 +7,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import paging, search
+from registry.access import scope_uuids
 from registry.people.models import Person
 
 SORTS = paging.sorts(
@@ -23,6 +24,7 @@ class PersonFilter:
     title: str | None = None
     full_time: bool | None = None
     id_number_hmac: str | None = None
+    unit_ids: frozenset[str] | None = None  # only people of these units (None: any)
 
 
 async def get(session: AsyncSession, person_id: UUID, *, for_update: bool = False) -> Person | None:
@@ -54,6 +56,8 @@ def _filtered(f: PersonFilter) -> Select[Person]:
         stmt = stmt.where(Person.full_time == f.full_time)
     if f.id_number_hmac:
         stmt = stmt.where(Person.id_number_hmac == f.id_number_hmac)
+    if f.unit_ids is not None:
+        stmt = stmt.where(Person.unit_id.in_(scope_uuids(f.unit_ids)))
     return stmt
 
 

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from registry.people import identity
+from registry.people import disclosure, identity
 from registry.people.models import Person
 from registry.reference import GENDERS, TITLES, TitleCode
+from shared.auth import Principal
 
 
 def _valid_id_number(value: str) -> str:
@@ -62,12 +63,14 @@ class PersonUpdate(BaseModel):
 
 
 class PersonOut(BaseModel):
+    """A person as the caller may see them (``disclosure``: the same rules in every view)."""
+
     id: UUID
     name: str
     gender: str
     gender_zh: str
-    birth_date: date
-    id_number: str = Field(description="masked (1501**********1234) except for department staff")
+    birth_date: date | None = Field(description="出生日期; only for staff and the person themself")
+    id_number: str = Field(description="whole for staff and the person themself, else 1501**********1234")
     id_number_masked: bool
     title: str | None
     title_zh: str | None
@@ -75,31 +78,54 @@ class PersonOut(BaseModel):
     department: str | None
     unit_id: UUID | None
     full_time: bool
-    phone: str | None
-    email: str | None
+    phone: str | None = Field(description="联系电话; staff, the person themself and their unit's admin")
+    email: str | None = Field(description="电子邮箱; staff, the person themself and their unit's admin")
+    withheld_fields: list[str] = Field(description="fields the caller may not see in clear (最小必要)")
     version: int
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, person: Person, *, reveal: bool) -> PersonOut:
+    def of(cls, person: Person, aud: disclosure.Audience) -> PersonOut:
+        def shown(field: str, value: Any) -> Any:
+            return value if disclosure.sees(aud, field) else None
+
+        whole = disclosure.sees(aud, "id_number")
         return cls(
             id=person.id,
             name=person.name,
             gender=person.gender,
             gender_zh=GENDERS[person.gender],
-            birth_date=person.birth_date,
-            id_number=person.id_number if reveal else identity.mask(person.id_number),
-            id_number_masked=not reveal,
+            birth_date=shown("birth_date", person.birth_date),
+            id_number=person.id_number if whole else identity.mask(person.id_number),
+            id_number_masked=not whole,
             title=person.title,
             title_zh=TITLES.get(person.title) if person.title else None,
             discipline=person.discipline,
             department=person.department,
             unit_id=person.unit_id,
             full_time=person.full_time,
-            phone=person.phone if reveal else None,
-            email=person.email,
+            phone=shown("phone", person.phone),
+            email=shown("email", person.email),
+            withheld_fields=disclosure.withheld(aud),
             version=person.version,
             created_at=person.created_at,
             updated_at=person.updated_at,
         )
+
+    @classmethod
+    def for_viewer(cls, person: Person, principal: Principal) -> PersonOut:
+        return cls.of(person, disclosure.audience(principal, person_id=person.id, unit_id=person.unit_id))
+
+
+class HistoryEntry(BaseModel):
+    occurred_at: datetime
+    actor_id: str | None
+    action: str
+    changes: dict[str, Any] = Field(description="only the fields the caller may see in the person view")
+    withheld_fields: list[str] = Field(description="fields that changed here but that the caller may not see")
+    reason: str | None
+
+
+class PersonHistory(BaseModel):
+    items: list[HistoryEntry]

@@ -77,8 +77,13 @@ async def retire_instrument(
 
 
 @instruments_router.get("/{instrument_id}", response_model=InstrumentOut)
-async def get_instrument(instrument_id: UUID, session: SessionDep, _: PrincipalDep) -> InstrumentOut:
-    i = await session.get(Instrument, instrument_id)
+async def get_instrument(instrument_id: UUID, session: SessionDep, principal: PrincipalDep) -> InstrumentOut:
+    """An instrument not open for sharing is 404 to those who do not manage it."""
+    stmt = select(Instrument).where(Instrument.id == instrument_id)
+    shown = service.visible_instruments(principal)
+    if shown is not None:
+        stmt = stmt.where(shown)
+    i = (await session.execute(stmt)).scalar_one_or_none()
     if i is None:
         raise NotFound("no such instrument", "未找到该仪器")
     return InstrumentOut.of(i)
@@ -97,7 +102,7 @@ InstrumentSort = Literal[
 @instruments_router.get("", response_model=ListPage[InstrumentOut])
 async def list_instruments(
     session: SessionDep,
-    _: PrincipalDep,
+    principal: PrincipalDep,
     page: PageRequestDep,
     platform_id: UUID | None = None,
     owner_unit_id: UUID | None = None,
@@ -109,7 +114,11 @@ async def list_instruments(
     q: Annotated[str | None, Query(max_length=100)] = None,
     sort: InstrumentSort = "name",
 ) -> ListPage[InstrumentOut]:
+    """Staff see every instrument; others those open for sharing and the ones they manage."""
     stmt = select(Instrument)
+    shown = service.visible_instruments(principal)
+    if shown is not None:
+        stmt = stmt.where(shown)
     for column, value in (
         (Instrument.platform_id, platform_id),
         (Instrument.owner_unit_id, owner_unit_id),

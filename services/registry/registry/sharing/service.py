@@ -11,10 +11,19 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
-from registry.access import may_manage_unit, may_run_platform, require
+from registry.access import (
+    acting_units,
+    directed_platforms,
+    is_staff,
+    may_manage_unit,
+    may_run_platform,
+    require,
+    scope_uuids,
+)
 from registry.platforms import repository as platforms
+from registry.platforms.models import Platform
 from registry.sharing.events import (
     INSTRUMENT_REGISTERED,
     INSTRUMENT_RETIRED,
@@ -51,6 +60,28 @@ def instrument_snapshot(i: Instrument) -> dict[str, Any]:
 
 def topic_snapshot(t: OpenTopic) -> dict[str, Any]:
     return {k: getattr(t, k) for k in _TOPIC_FIELDS}
+
+
+def visible_instruments(principal: Principal) -> ColumnElement[bool] | None:
+    """Which instruments a caller sees in the register (``None``: all, for staff).
+
+    Those who manage an instrument (its unit's admin, its platform's director or host unit) see
+    it whatever its state; everyone else, like partners in open data, only while it is open for
+    sharing and in service: value, location and owner of the others are the unit's own business.
+    """
+    if is_staff(principal):
+        return None
+    shown: list[ColumnElement[bool]] = [
+        and_(Instrument.open_for_sharing.is_(True), Instrument.status == "in_service")
+    ]
+    units = scope_uuids(acting_units(principal))
+    if units:
+        shown.append(Instrument.owner_unit_id.in_(units))
+        shown.append(Instrument.platform_id.in_(select(Platform.id).where(Platform.host_unit_id.in_(units))))
+    directed = scope_uuids(directed_platforms(principal))
+    if directed:
+        shown.append(Instrument.platform_id.in_(directed))
+    return or_(*shown)
 
 
 async def _may_run(uow: UnitOfWork, principal: Principal, platform_id: UUID) -> None:

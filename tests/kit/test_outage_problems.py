@@ -17,7 +17,7 @@ pytestmark = pytest.mark.asyncio
 
 
 def _wrapped(error: BaseException) -> DBAPIError:
-    return DBAPIError("SELECT 1", None, error)  # type: ignore[arg-type]
+    return DBAPIError("SELECT 1", None, error)
 
 
 CASES: dict[str, tuple[BaseException, int, str | None]] = {

@@ -161,3 +161,38 @@ async def test_every_kind_of_violated_constraint_is_a_4xx_naming_its_field(infra
                 assert response.json()["errors"][0]["message_zh"]
     finally:
         await engine.dispose()
+
+
+async def test_the_kit_session_refuses_a_json_null_where_the_column_is_not_nullable(
+    start_service: Any, auth: Any
+) -> None:
+    """Whatever endpoint lets a null through, it never reaches a NOT NULL JSON column."""
+    from registry.clusters.models import Cluster
+    from shared.errors import ValidationFailed
+
+    async with start_service("registry") as registry:
+        created = await registry.client.post("/clusters", json=CLUSTER, headers=auth("department_staff"))
+        assert created.status_code == 201, created.text
+        async with registry.runtime.sessionmaker() as session:
+            cluster = await session.get(Cluster, created.json()["id"])
+            assert cluster is not None
+            cluster.director = None  # nullable: fine
+            cluster.industry_cluster = "稀土"
+            await session.flush()
+            cluster.secretariat = None  # type: ignore[assignment]
+            with pytest.raises(ValidationFailed) as refused:
+                await session.flush()
+            assert [i.field for i in refused.value.issues] == ["secretariat"]
+            await session.rollback()
+            session.add(
+                Cluster(
+                    name="草原生态实验室群",
+                    field="environment",
+                    direction="草原生态保护",
+                    state="intent",
+                    member_units=None,
+                )
+            )  # type: ignore[arg-type]
+            with pytest.raises(ValidationFailed) as refused:
+                await session.flush()
+            assert "member_units" in [i.field for i in refused.value.issues]

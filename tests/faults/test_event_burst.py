@@ -188,7 +188,7 @@ async def test_a_burst_through_nats_consumer_and_producer_kills_loses_and_double
             f"lost {lost}, doubled {doubled}, converged {converged:.1f}s after the burst"
         )
         assert len(injected) == 3
-        assert len(accepted) > 200
+        assert len(accepted) > 100  # a burst, even on a loaded machine
         assert lost == 0 and doubled == 0
         assert unexpected == 0 or outbox_rows >= len(in_read_model)  # never an event without a row
         assert len(inbox) == outbox_rows and unsent == 0  # every event published and applied once

@@ -14,6 +14,7 @@ from shared.events.relay import OutboxRelay
 from shared.ids import uuid7
 from shared.migrations import downgrade, upgrade
 from shared.service import ServiceDefinition
+from shared.settings import EXIT_BAD_SETTINGS, describe_refusal
 
 
 def run_cli(
@@ -38,7 +39,13 @@ def run_cli(
     repub.add_argument("--to", type=int, required=True, dest="to_sequence")
     args = parser.parse_args(argv)
 
-    definition = make_definition()
+    try:
+        definition = make_definition()
+    except ValueError as exc:  # pydantic's ValidationError is one too
+        # One line naming the variable and the rule; a traceback would hide it in 40 lines.
+        prefix = make_definition.__module__.split(".", 1)[0].upper() + "_"
+        sys.stderr.write(f"refusing to start: {describe_refusal(exc, prefix=prefix)}\n")
+        return EXIT_BAD_SETTINGS
     url = definition.settings.database_url
     if args.command == "migrate":
         upgrade(definition.migrations_dir, url)

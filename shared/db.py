@@ -27,12 +27,16 @@ from sqlalchemy import (
     Text,
     event,
     func,
+    inspect,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.types import JSON
 
+from shared.errors import FieldIssue, ValidationFailed
 from shared.settings import ServiceSettings
 
 NAMING_CONVENTION = {
@@ -199,10 +203,45 @@ def _ping_connections_that_were_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("stale connection") from exc
 
 
+class GuardedSession(Session):
+    """The services' ORM session: a ``None`` bound for a JSON column that may not be null is
+    refused before it is written.
+
+    PostgreSQL cannot catch this itself: SQLAlchemy writes ``None`` into a JSON column as the
+    JSON value ``null``, which passes ``NOT NULL``, and every later read that expects a list or
+    an object fails on the row. Refused here, it is a 422 naming the field, like any missing
+    value, whichever endpoint let it through."""
+
+
+def _json_nulls(session: Session) -> list[FieldIssue]:
+    issues = []
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for prop in state.mapper.column_attrs:
+            column = prop.columns[0]
+            if column.nullable or not isinstance(column.type, JSON) or prop.key not in state.dict:
+                continue
+            # A new row's value, or a value set in this unit of work (a row stored before this
+            # guard may hold a null the change does not touch: that is not this caller's doing).
+            added = [state.dict[prop.key]] if state.key is None else state.attrs[prop.key].history.added
+            if any(value is None for value in added):
+                issues.append(FieldIssue(prop.key, "missing", "may not be null", "不能为空"))
+    return issues
+
+
+@event.listens_for(GuardedSession, "before_flush")
+def _refuse_json_nulls(session: Session, flush_context: Any, instances: Any) -> None:
+    issues = _json_nulls(session)
+    if issues:
+        raise ValidationFailed(issues)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    return async_sessionmaker(
+        engine, class_=AsyncSession, sync_session_class=GuardedSession, expire_on_commit=False
+    )
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:

@@ -2,10 +2,11 @@
 
 Starts PostgreSQL and NATS (embedded, unless ``DATABASE_URL`` / ``NATS_URL`` name existing
 servers), creates and migrates one database per service, starts every service as a child
-process, waits until each reports ready, and on Ctrl-C / SIGTERM stops them in dependency
-order: services first (they flush their outbox and close connections), then NATS, then
-PostgreSQL. Services are launched by module name and never imported, so this program stays
-independent of their code and their dependencies.
+process, waits until each reports ready, restarts a service that dies (with back-off, saying
+so; it gives up only on a service that keeps failing or refuses its settings), and on Ctrl-C /
+SIGTERM stops them in dependency order: services first (they flush their outbox and close
+connections), then NATS, then PostgreSQL. Services are launched by module name and never
+imported, so this program stays independent of their code and their dependencies.
 
 Environment:
     DATABASE_URL   existing PostgreSQL *server* (e.g. postgresql://user:pw@host:5432/postgres);
@@ -42,7 +43,9 @@ from shared.devstack.nats import NatsServer
 from shared.devstack.ports import port_is_free
 from shared.devstack.postgres import EmbeddedPostgres, database_url, ensure_database
 
-__all__ = ["SERVICES", "DevStack", "Service", "main", "service_env", "service_ports"]
+__all__ = ["SERVICES", "DevStack", "RestartPolicy", "Service", "main", "service_env", "service_ports"]
+
+EXIT_BAD_SETTINGS = 78  # what ``python -m <service>`` exits with on a refused setting
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,32 @@ class _Child:
     pump: threading.Thread
 
 
+@dataclass(frozen=True)
+class RestartPolicy:
+    """Back-off for a service that died: ``first_delay``, doubling up to ``max_delay``. A run
+    that lasted ``healthy_after`` seconds starts the count again; ``max_failures`` deaths in a
+    row, each sooner than that, mean the service keeps failing and the platform stops."""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    healthy_after: float = 60.0
+    max_failures: int = 5
+
+    def delay(self, failures: int) -> float:
+        return float(min(self.first_delay * 2 ** (failures - 1), self.max_delay))
+
+
+@dataclass
+class _Supervised:
+    """A long-running service child: how to start it again, and how it has fared."""
+
+    command: list[str]
+    service: str
+    started_at: float
+    failures: int = 0
+    restart_at: float | None = None
+
+
 class DevStack:
     """One ``make run``: owns every process it starts and stops all of them, in order."""
 
@@ -194,6 +223,8 @@ class DevStack:
         self._force = False  # a second Ctrl-C while stopping: SIGKILL the services at once
         self._defer = 0
         self._pending_signal: str | None = None
+        self.restart_policy = RestartPolicy()
+        self._supervised: dict[str, _Supervised] = {}
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -462,7 +493,12 @@ class DevStack:
         for s in SERVICES:
             port = str(self.ports[s.name])
             command = [sys.executable, "-m", s.name, "serve", "--host", LOOPBACK, "--port", port]
-            self._spawn(s.name, command, s.name)
+            self._supervise(s.name, command, s.name)
+
+    def _supervise(self, label: str, command: list[str], service: str) -> None:
+        """Start a child that should run until the end, and restart it if it dies."""
+        self._spawn(label, command, service)
+        self._supervised[label] = _Supervised(command, service, time.monotonic())
 
     def _spawn(self, label: str, command: list[str], service: str) -> None:
         env = {
@@ -537,14 +573,45 @@ class DevStack:
             time.sleep(0.5)
 
     def _check_alive(self) -> None:
-        for child in self.children.values():
+        for child in list(self.children.values()):
             code = child.proc.poll()
-            if code is not None:
+            if code is None:
+                continue
+            watched = self._supervised.get(child.label)
+            if watched is None:
                 raise _Failure(f"{child.label} exited unexpectedly with code {code}")
+            self._after_exit(child, watched, code)
         if self.postgres is not None and not self.postgres.is_running():
             raise _Failure(f"PostgreSQL exited unexpectedly; see {self.postgres.log_file}")
         if self.nats is not None and not self.nats.is_running():
             raise _Failure(f"NATS exited unexpectedly; see {self.nats.log_file}")
+
+    def _after_exit(self, child: _Child, watched: _Supervised, code: int) -> None:
+        """A supervised service is down: schedule its restart, restart it when due, or give up."""
+        now = time.monotonic()
+        policy = self.restart_policy
+        if watched.restart_at is None:
+            if code == EXIT_BAD_SETTINGS:
+                raise _Failure(f"{child.label} refused its settings (the line above names the variable)")
+            uptime = now - watched.started_at
+            watched.failures = 1 if uptime >= policy.healthy_after else watched.failures + 1
+            if watched.failures > policy.max_failures:
+                raise _Failure(
+                    f"{child.label} keeps failing: it exited {watched.failures} times in a row, each "
+                    f"within {policy.healthy_after:g}s of starting (last exit code {code}); stopping"
+                )
+            delay = policy.delay(watched.failures)
+            watched.restart_at = now + delay
+            self.console.say(
+                f"{child.label} exited with code {code} after {uptime:.1f}s; restarting in {delay:g}s "
+                f"(restart {watched.failures} of at most {policy.max_failures} in a row)"
+            )
+        elif now >= watched.restart_at:
+            child.pump.join(timeout=2)
+            self._spawn(child.label, watched.command, watched.service)
+            watched.started_at = now
+            watched.restart_at = None
+            self.console.say(f"{child.label} restarted (pid {self.children[child.label].proc.pid})")
 
     # -- shutdown --------------------------------------------------------------------------
 

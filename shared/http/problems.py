@@ -8,13 +8,18 @@ and the caller gets a 500 problem naming that id.
 from __future__ import annotations
 
 import logging
+import re
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
+import nats.errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import current_request_id
@@ -113,16 +118,93 @@ def issues_from_validation(exc: RequestValidationError) -> list[dict[str, Any]]:
     return issues
 
 
-def _is_bad_value(exc: DBAPIError) -> bool:
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, the driver's error it wraps, and what caused those."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        orig = getattr(current, "orig", None)
+        if isinstance(orig, BaseException) and id(orig) not in seen:
+            yield from _chain(orig)
+        current = current.__cause__ or current.__context__
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(exc, "sqlstate", "") or "")
+
+
+def _is_bad_value(exc: BaseException) -> bool:
     """SQLSTATE class 22 (data exception), or the driver refusing to encode a parameter."""
-    cause: BaseException | None = exc.orig
-    while cause is not None:
-        if isinstance(cause, asyncpg.exceptions.DataError):
-            return True
-        if str(getattr(cause, "sqlstate", "") or "").startswith("22"):
-            return True
-        cause = cause.__cause__
-    return False
+    return any(
+        isinstance(cause, asyncpg.exceptions.DataError) or _sqlstate(cause).startswith("22")
+        for cause in _chain(exc)
+    )
+
+
+# The database is unreachable, restarting, failing over or full of connections: nothing was
+# written and the same request can succeed in a moment. SQLSTATE classes and codes:
+# 08 connection exception, 57P01-57P03 shutdown / crash / starting up, 53300 too many
+# connections, 25006 read-only (a standby during failover), 40001/40P01 serialisation failure
+# and deadlock (the transaction was rolled back whole).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "25006", "40001", "40P01")
+
+
+def unavailable_dependency(exc: BaseException) -> str | None:
+    """``"database"`` or ``"nats"`` when the error means that dependency is out for now."""
+    for cause in _chain(exc):
+        if isinstance(cause, nats.errors.Error):
+            return "nats"
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return "database"
+        if isinstance(cause, (DisconnectionError, PoolTimeout, asyncpg.exceptions.InterfaceError)):
+            return "database"
+        if _sqlstate(cause).startswith(_TRANSIENT_SQLSTATES):
+            return "database"
+        if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)):
+            return "database"
+    return None
+
+
+_KEY_COLUMNS = re.compile(r"Key \((?P<columns>[^)]*)\)")
+
+
+def _constraint_issue(exc: BaseException) -> tuple[int, FieldIssue] | None:
+    """A violated foreign key, unique, check, not-null or exclusion constraint, as the field
+    it concerns: ``fk_people_unit_id_units`` → ``unit_id``, ``ck_clusters_x_is_object`` → ``x``."""
+    violations = [c for c in _chain(exc) if _sqlstate(c).startswith("23")]
+    # The driver's own error carries the table, constraint and key; its wrappers only the code.
+    violations.sort(key=lambda c: not isinstance(c, asyncpg.exceptions.PostgresError))
+    for cause in violations[:1]:
+        state = _sqlstate(cause)
+        detail = str(getattr(cause, "detail", "") or "")
+        table = str(getattr(cause, "table_name", "") or "")
+        constraint = str(getattr(cause, "constraint_name", "") or "")
+        key = _KEY_COLUMNS.search(detail)
+        columns = key.group("columns") if key else ""
+        field = columns or str(getattr(cause, "column_name", "") or "")
+        if not field and constraint:
+            field = re.sub(rf"^(ck|uq|fk|ix)_{re.escape(table)}_", "", constraint) if table else constraint
+        field = ", ".join(c.strip().strip('"') for c in field.split(",")) or "request"
+        if state == "23503" and "still referenced" in detail:
+            return 409, FieldIssue(
+                field, "still_referenced", "other records still refer to this one", "仍有其他记录引用该数据"
+            )
+        if state == "23503":
+            return 422, FieldIssue(
+                field, "unknown_reference", "refers to a record that does not exist", "引用的记录不存在"
+            )
+        if state == "23505":
+            return 409, FieldIssue(field, "duplicate", "this value is already registered", "该值已被登记")
+        if state == "23502":
+            return 422, FieldIssue(field, "missing", "a value is required", "必填项缺失")
+        if state == "23P01":
+            return 409, FieldIssue(field, "overlap", "overlaps an existing record", "与已有记录冲突")
+        return 422, FieldIssue(
+            field, "check_violation", "the value breaks a rule of the register", "取值不符合登记规则"
+        )
+    return None
 
 
 def domain_problem(exc: DomainError, instance: str) -> JSONResponse:
@@ -142,6 +224,41 @@ def domain_problem(exc: DomainError, instance: str) -> JSONResponse:
         code=exc.code,
         **extra,
     )
+
+
+RETRY_AFTER_SECONDS = 2
+_UNAVAILABLE_TEXTS = {
+    "database": (
+        "The database is not reachable at the moment; nothing was saved. Please retry.",
+        "数据库暂时无法访问，本次操作未保存，请稍后重试。",
+    ),
+    "nats": (
+        "The event broker is not reachable at the moment; nothing was saved. Please retry.",
+        "消息服务暂时无法访问，本次操作未保存，请稍后重试。",
+    ),
+}
+
+
+def unavailable_problem(instance: str, dependency: str, exc: BaseException) -> JSONResponse:
+    """503 with ``Retry-After``: a dependency is out for a moment, nothing was written."""
+    log.warning(
+        "dependency unavailable",
+        extra={"path": instance, "dependency": dependency, "error": f"{type(exc).__name__}: {exc}"[:300]},
+    )
+    detail, detail_zh = _UNAVAILABLE_TEXTS[dependency]
+    response = problem(
+        503,
+        "Service temporarily unavailable",
+        detail,
+        type_=TYPE_BASE + "unavailable",
+        instance=instance,
+        title_zh="服务暂时不可用",
+        detail_zh=detail_zh,
+        code=f"{dependency}_unavailable",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -187,6 +304,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         return response
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        dependency = unavailable_dependency(exc)
+        if dependency is not None:
+            return unavailable_problem(request.url.path, dependency, exc)
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem(
             500,
@@ -198,7 +318,27 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and _is_bad_value(exc):
+        constraint = _constraint_issue(exc) if isinstance(exc, IntegrityError) else None
+        if constraint is not None:
+            status, issue = constraint
+            # The database refused the change (nothing was written); the caller learns which
+            # field, in the same shape as any validation failure.
+            log.info(
+                "change refused by a database constraint",
+                extra={"path": request.url.path, "field": issue.field, "code": issue.code},
+            )
+            return problem(
+                status,
+                "Conflict" if status == 409 else "Validation failed",
+                f"{issue.field}: {issue.message}",
+                type_=TYPE_BASE + issue.code,
+                instance=request.url.path,
+                title_zh="冲突" if status == 409 else "数据校验未通过",
+                detail_zh=f"{issue.field}：{issue.message_zh}",
+                code=issue.code,
+                errors=[issue.as_dict()],
+            )
+        if _is_bad_value(exc):
             # A value the database cannot hold (an integer past its range, a NUL byte…) that
             # input validation let through: the caller's mistake, nothing was written.
             log.warning("value refused by the database", extra={"path": request.url.path})
@@ -220,22 +360,27 @@ def install_problem_handlers(app: FastAPI) -> None:
                     }
                 ],
             )
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            log.warning("database connection lost", extra={"path": request.url.path})
-            response = problem(
-                503,
-                "Service temporarily unavailable",
-                "The database connection was lost; nothing was saved. Please retry.",
-                instance=request.url.path,
-                title_zh="服务暂时不可用",
-                detail_zh="数据库连接中断，本次操作未保存，请重试。",
-            )
-            response.headers["Retry-After"] = "1"
-            return response
         return await on_unexpected(request, exc)
 
+    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        dependency = unavailable_dependency(exc)
+        if dependency is None:
+            return await on_database_error(request, exc)
+        return unavailable_problem(request.url.path, dependency, exc)
+
     app.add_exception_handler(DomainError, on_domain_error)
-    app.add_exception_handler(DBAPIError, on_database_error)
+    for error_type in (
+        DBAPIError,
+        DisconnectionError,
+        PoolTimeout,
+        asyncpg.exceptions.PostgresError,
+        asyncpg.exceptions.InterfaceError,
+        ConnectionError,
+        TimeoutError,
+        socket.gaierror,
+        nats.errors.Error,
+    ):
+        app.add_exception_handler(error_type, on_unavailable)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -395,6 +395,8 @@ def _fake_secret(name: str, key: str) -> str:
         return base64.urlsafe_b64encode(os.urandom(32)).decode()
     if key == "id-number-key":
         return base64.b64encode(os.urandom(32)).decode()
+    if "password" in key:  # the password policy refuses one containing the user name ("admin")
+        return "Vq3s-Kz1b-5q4i-O2U8!"
     return f"{name}-{key}-Xk29vLq"
 
 

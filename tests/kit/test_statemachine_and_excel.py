@@ -68,25 +68,25 @@ def test_describe_lists_states_with_labels() -> None:
 COLUMNS = [Column("name", "单位名称"), Column("code", "统一社会信用代码"), Column("since", "成立日期")]
 
 
-def test_excel_round_trip_keeps_values_and_row_numbers() -> None:
+async def test_excel_round_trip_keeps_values_and_row_numbers() -> None:
     rows = [
         {"name": "内蒙古大学", "code": "91150100MA0N0G2A1C", "since": date(1957, 10, 1)},
         {"name": "包头钢铁研究院", "code": "12150000460000307L", "since": None},
     ]
     content = export_xlsx(COLUMNS, rows, sheet="单位")
-    back = read_xlsx(content, COLUMNS, required=["name", "code"])
+    back = await read_xlsx(content, COLUMNS, required=["name", "code"])
     assert [r.number for r in back] == [2, 3]
     assert back[0].values["name"] == "内蒙古大学"
     assert back[0].values["since"].date() == date(1957, 10, 1)
     assert back[1].values["since"] is None
 
 
-def test_excel_missing_required_column_is_reported_by_its_chinese_name() -> None:
+async def test_excel_missing_required_column_is_reported_by_its_chinese_name() -> None:
     content = export_xlsx([Column("name", "单位名称")], [{"name": "x"}])
     with pytest.raises(SheetFormatError, match="统一社会信用代码"):
-        read_xlsx(content, COLUMNS, required=["code"])
+        await read_xlsx(content, COLUMNS, required=["code"])
 
 
-def test_not_a_workbook_is_a_format_error() -> None:
+async def test_not_a_workbook_is_a_format_error() -> None:
     with pytest.raises(SheetFormatError):
-        read_xlsx(b"PK-not-really", COLUMNS)
+        await read_xlsx(b"PK-not-really", COLUMNS)

@@ -5,7 +5,8 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from gateway.accounts.passwords import PasswordPolicy
+from shared.settings import ServiceSettings, SettingRefused
 
 
 class GatewaySettings(ServiceSettings):
@@ -96,6 +97,23 @@ class GatewaySettings(ServiceSettings):
                 "password",
             }:
                 raise ValueError("bootstrap_admin_password is a placeholder")
+        return self
+
+    @model_validator(mode="after")
+    def _bootstrap_password_meets_the_policy(self) -> Self:
+        """Refused at start-up, in one line, rather than by the first sign-in attempt's rules."""
+        if self.bootstrap_admin_username and self.bootstrap_admin_password:
+            policy = PasswordPolicy(
+                min_length=self.password_min_length, min_classes=self.password_min_classes
+            )
+            issues = policy.check(
+                self.bootstrap_admin_password,
+                field="bootstrap_admin_password",
+                identifiers=(self.bootstrap_admin_username,),
+            )
+            if issues:
+                rules = "; ".join(issue.message for issue in issues)
+                raise SettingRefused("bootstrap_admin_password", f"{rules} (password policy)")
         return self
 
     def upstreams(self) -> dict[str, str]:

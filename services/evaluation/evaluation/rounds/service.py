@@ -208,7 +208,7 @@ def _split(value: Any) -> list[str]:
 async def import_experts(uow: UnitOfWork, content: bytes) -> list[Expert]:
     """Nominate experts from a workbook, all or nothing; people matched by verified identifier only."""
     try:
-        rows = read_xlsx(content, IMPORT_COLUMNS, required=IMPORT_REQUIRED, max_rows=5000)
+        rows = await read_xlsx(content, IMPORT_COLUMNS, required=IMPORT_REQUIRED, max_rows=5000)
     except SheetFormatError as exc:
         raise ValidationFailed([FieldIssue("file", "bad_sheet", str(exc), "Excel文件格式不正确")]) from exc
     issues: list[FieldIssue] = []

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -12,12 +12,27 @@ from registry.db import Base
 from shared.clock import utcnow
 from shared.ids import uuid7
 
+DOCUMENT_KINDS = {
+    "lead_platform_ids": "array",
+    "vice_directors": "array",
+    "expert_committee": "object",
+    "member_units": "array",
+    "secretariat": "object",
+    "service_organisations": "array",
+    "required_measures": "array",
+}
+
 
 class Cluster(Base):
     """A laboratory cluster (实验室群). People and units may be from outside the province, so
     roles are kept as small documents ({name, unit, person_id?, province?}) rather than links."""
 
     __tablename__ = "clusters"
+    # The documents are never a JSON null (a null once made every read of the register fail).
+    __table_args__ = tuple(
+        CheckConstraint(f"jsonb_typeof({column}) = '{kind}'", name=f"{column}_is_{kind}")
+        for column, kind in DOCUMENT_KINDS.items()
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
     name: Mapped[str] = mapped_column(String(200), unique=True)

@@ -47,15 +47,18 @@ class Secretariat(BaseModel):
 
 
 class ClusterFields(BaseModel):
+    """The cluster's documents. A field left out is kept as it is; the lists and the committee
+    and secretariat are never null (send ``[]`` or ``{}`` to empty them), as they are stored."""
+
     model_config = ConfigDict(extra="forbid")
 
-    lead_platform_ids: list[UUID] | None = Field(default=None, max_length=10)
+    lead_platform_ids: list[UUID] = Field(default_factory=list, max_length=10)
     director: RoleHolder | None = None
-    vice_directors: list[RoleHolder] | None = Field(default=None, max_length=10)
-    expert_committee: Committee | None = None
-    member_units: list[MemberUnit] | None = Field(default=None, max_length=200)
-    secretariat: Secretariat | None = None
-    service_organisations: list[MemberUnit] | None = Field(default=None, max_length=20)
+    vice_directors: list[RoleHolder] = Field(default_factory=list, max_length=10)
+    expert_committee: Committee = Field(default_factory=Committee)
+    member_units: list[MemberUnit] = Field(default_factory=list, max_length=200)
+    secretariat: Secretariat = Field(default_factory=Secretariat)
+    service_organisations: list[MemberUnit] = Field(default_factory=list, max_length=20)
     industry_cluster: str | None = Field(default=None, max_length=200)
     plan_document: str | None = Field(default=None, max_length=200)
     approval_document: str | None = Field(default=None, max_length=200)
@@ -110,6 +113,10 @@ class GuidelineUpdate(BaseModel):
     reason: str | None = Field(default=None, max_length=500, description="why (kept in history)")
 
 
+def _records(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 class ClusterOut(BaseModel):
     id: UUID
     name: str
@@ -145,18 +152,19 @@ class ClusterOut(BaseModel):
             state=c.state,
             state_zh=STATE_LABELS[c.state],
             allowed_actions=CLUSTER_MACHINE.allowed_actions(c.state),
-            lead_platform_ids=list(c.lead_platform_ids),
-            director=c.director,
-            vice_directors=list(c.vice_directors),
-            expert_committee=dict(c.expert_committee),
-            member_units=list(c.member_units),
-            secretariat=dict(c.secretariat),
-            service_organisations=list(c.service_organisations),
+            # A stored JSON null (rows written before nulls were refused) reads as empty.
+            lead_platform_ids=[str(i) for i in c.lead_platform_ids or []],
+            director=c.director if isinstance(c.director, dict) else None,
+            vice_directors=_records(c.vice_directors),
+            expert_committee=c.expert_committee if isinstance(c.expert_committee, dict) else {},
+            member_units=_records(c.member_units),
+            secretariat=c.secretariat if isinstance(c.secretariat, dict) else {},
+            service_organisations=_records(c.service_organisations),
             industry_cluster=c.industry_cluster,
             plan_document=c.plan_document,
             approval_document=c.approval_document,
             rectification_until=c.rectification_until,
-            required_measures=list(c.required_measures),
+            required_measures=[str(m) for m in c.required_measures or []],
             version=c.version,
             updated_at=c.updated_at,
         )

@@ -199,7 +199,7 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
         "term_end": "主任任期结束",
     }
     try:
-        rows = read_xlsx(content, PLATFORM_COLUMNS, required=PLATFORM_REQUIRED, max_rows=MAX_ROWS)
+        rows = await read_xlsx(content, PLATFORM_COLUMNS, required=PLATFORM_REQUIRED, max_rows=MAX_ROWS)
     except SheetFormatError as exc:
         report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
         return report
@@ -358,7 +358,7 @@ async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, m
         "gender": "身份证号码",
     }
     try:
-        rows = read_xlsx(content, PEOPLE_COLUMNS, required=PEOPLE_REQUIRED, max_rows=MAX_ROWS)
+        rows = await read_xlsx(content, PEOPLE_COLUMNS, required=PEOPLE_REQUIRED, max_rows=MAX_ROWS)
     except SheetFormatError as exc:
         report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
         return report

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from evaluation import codes
-from evaluation.rounds.coi import RULES
+from evaluation.coi.rules import RULES
 from evaluation.rounds.service import EXPERT_STATUS_ZH
 from shared.http.auth import PrincipalDep
 

@@ -7,7 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from evaluation.rounds.coi import ExpertFacts, ItemFacts, conflicts, default_rules
+from evaluation.coi.check import ExpertFacts, ItemFacts, conflicts
+from evaluation.coi.rules import default_rules
 
 PERSON, UNIT, OTHER = uuid4(), uuid4(), uuid4()
 

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from sqlalchemy import or_, select
 
+from evaluation.coi.rules import merged_rules
 from evaluation.experts.models import Expert
 from evaluation.rounds import service as rounds
-from evaluation.rounds.coi import merged_rules
 from evaluation.rounds.models import AvoidanceRequest, ReviewRound, RoundItem
 from evaluation.rounds.service import add_months
 from shared.clock import utcnow

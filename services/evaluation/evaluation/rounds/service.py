@@ -5,28 +5,27 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from evaluation.assignment.solver import CandidateGraph, random_draw, rank_within_items, solve_optimal
 from evaluation.assignment.store import AssignmentBatch, copy_assignments, uuid_bytes
+from evaluation.coi.check import conflicts
+from evaluation.coi.facts import expert_facts, items_facts
+from evaluation.coi.rules import CORE_RULES, merged_rules
 from evaluation.experts.events import EXPERT_EVENTS, ExpertChanged
 from evaluation.experts.models import (
     OUT_OF_PROVINCE,
-    Collaboration,
     Declaration,
     Expert,
-    IntegrityView,
     PersonView,
 )
-from evaluation.organisations.models import OrganisationView
-from evaluation.rounds.coi import ExpertFacts, ItemFacts, collaboration_cutoff, conflicts, merged_rules
 from evaluation.rounds.models import ACTIVE, Assignment, AssignmentRun, CallView, ReviewRound, RoundItem
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
@@ -55,7 +54,6 @@ ROUND_STATUS_ZH = {
     "open": "评审中",
     "finalised": "已定稿",
 }
-CORE_RULES = ("same_unit", "on_team", "declared", "integrity", "applicant_avoid")
 CONFIRM_MONTHS = 24  # an approval or a re-confirmation holds this long (the service's setting)
 
 
@@ -249,87 +247,6 @@ async def import_experts(uow: UnitOfWork, content: bytes) -> list[Expert]:
     if issues:
         raise ValidationFailed(issues)
     return [await enrol(uow, person_id=pid, origin="nominated", data=data) for pid, data in planned]
-
-
-# ---------------------------------------------------------------- facts for 回避
-
-
-async def items_facts(uow: UnitOfWork, items: Sequence[RoundItem]) -> dict[UUID, ItemFacts]:
-    """What the 回避 rules need of each item: its people and units, their credit codes and departments."""
-    unit_ids = {u for it in items for u in (it.applicant_unit_id, *it.team_unit_ids, *it.avoid_unit_ids) if u}
-    person_ids = {p for it in items for p in (it.applicant_person_id, *it.team_person_ids) if p}
-    codes: dict[UUID, str] = {}
-    departments: dict[UUID, UUID] = {}
-    if unit_ids:
-        q = select(OrganisationView.id, OrganisationView.credit_code).where(OrganisationView.id.in_(unit_ids))
-        codes = {uid: code for uid, code in (await uow.session.execute(q)).all()}
-    if person_ids:
-        q2 = select(PersonView.id, PersonView.department_id).where(
-            PersonView.id.in_(person_ids), PersonView.department_id.is_not(None)
-        )
-        departments = {pid: dept for pid, dept in (await uow.session.execute(q2)).all() if dept}
-    out = {}
-    for it in items:
-        units = (it.applicant_unit_id, *it.team_unit_ids)
-        people = (it.applicant_person_id, *it.team_person_ids)
-        out[it.id] = ItemFacts(
-            it.applicant_person_id,
-            it.applicant_unit_id,
-            it.team_person_ids,
-            it.team_unit_ids,
-            it.avoid_person_ids,
-            it.competent_department_id,
-            avoid_unit_ids=it.avoid_unit_ids,
-            unit_codes={codes[u] for u in units if u in codes},
-            avoid_unit_codes={codes[u] for u in it.avoid_unit_ids if u in codes},
-            departments={departments[p] for p in people if p in departments},
-        )
-    return out
-
-
-async def expert_facts(
-    uow: UnitOfWork, expert_ids: list[UUID], rules: dict[str, Any]
-) -> dict[UUID, ExpertFacts]:
-    s = uow.session
-    rows = (
-        await s.execute(
-            select(Expert, OrganisationView.credit_code, PersonView.department_id)
-            .outerjoin(OrganisationView, OrganisationView.id == Expert.unit_id)
-            .outerjoin(PersonView, PersonView.id == Expert.person_id)
-            .where(Expert.id.in_(expert_ids))
-        )
-    ).all()
-    experts = [e for e, _, _ in rows]
-    facts = {
-        e.id: ExpertFacts(e.person_id, e.unit_id, department_id=dept, unit_code=e.unit_credit_code or code)
-        for e, code, dept in rows
-    }
-    by_person = {e.person_id: e.id for e in experts}
-    for d in (await s.execute(select(Declaration).where(Declaration.expert_id.in_(expert_ids)))).scalars():
-        if d.person_id:
-            facts[d.expert_id].declared_persons.add(d.person_id)
-        if d.unit_id:
-            facts[d.expert_id].declared_units.add(d.unit_id)
-    today = date.today()
-    barred = select(IntegrityView.person_id).where(
-        IntegrityView.person_id.in_(by_person),
-        IntegrityView.lifted.is_(False),
-        IntegrityView.scope.overlap(["reviewing", "all"]),
-        or_(IntegrityView.barred_until.is_(None), IntegrityView.barred_until >= today),
-        or_(IntegrityView.barred_from.is_(None), IntegrityView.barred_from <= today),
-    )
-    for (pid,) in await s.execute(barred):
-        if pid is not None:
-            facts[by_person[pid]].barred = True
-    cutoff = collaboration_cutoff(rules, today)
-    collab = select(Collaboration.person_ids).where(
-        Collaboration.end_date >= cutoff, Collaboration.person_ids.overlap(list(by_person))
-    )
-    for (people,) in await s.execute(collab):
-        for pid in people:
-            if pid in by_person:
-                facts[by_person[pid]].collaborators.update(p for p in people if p != pid)
-    return facts
 
 
 def affinity(expert: Expert, item: RoundItem) -> tuple[float, float]:

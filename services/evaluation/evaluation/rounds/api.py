@@ -167,6 +167,18 @@ class RunIn(BaseModel):
     out_of_province: bool = False
     one_per_unit: bool = False
     min_load: int = Field(default=0, ge=0, le=50)
+    accept_partial: bool = Field(
+        default=False,
+        description="commit even though some items lack qualified experts (needs partial_reason); "
+        "otherwise an infeasible round writes nothing",
+    )
+    partial_reason: str | None = Field(default=None, min_length=4, max_length=500)
+
+    @model_validator(mode="after")
+    def _reason_for_partial(self) -> RunIn:
+        if self.accept_partial and not self.partial_reason:
+            raise ValueError("accepting a partial assignment needs partial_reason / 接受部分分配须填写理由")
+        return self
 
 
 class AssignmentOut(BaseModel):
@@ -192,7 +204,7 @@ class RunOut(BaseModel):
     seed: int | None
     commit: bool
     params: dict[str, Any]
-    status: str = Field(description="queued, running, done, failed, cancelled")
+    status: str = Field(description="queued, running, done, infeasible (nothing written), failed, cancelled")
     status_zh: str
     stage: str | None
     stage_zh: str | None
@@ -566,7 +578,9 @@ async def run(round_id: UUID, body: RunIn, request: Request, uow: UnitOfWorkDep,
         mode=body.mode,
         seed=body.seed,
         commit=body.commit,
-        params=body.model_dump(include={"out_of_province", "one_per_unit", "min_load"}),
+        params=body.model_dump(
+            include={"out_of_province", "one_per_unit", "min_load", "accept_partial", "partial_reason"}
+        ),
     )
     await uow.commit()
     workers = request.app.state.runtime.extras.get("run_workers")

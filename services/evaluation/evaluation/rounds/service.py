@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import numpy as np
 from sqlalchemy import func, select
 
-from evaluation.assignment.solver import CandidateGraph, random_draw, rank_within_items, solve_optimal
-from evaluation.assignment.store import AssignmentBatch, copy_assignments, uuid_bytes
+from evaluation.assignment.candidates import pair_affinity
 from evaluation.coi.check import conflicts
 from evaluation.coi.facts import expert_facts, items_facts
 from evaluation.coi.rules import CORE_RULES, merged_rules
 from evaluation.experts.events import EXPERT_EVENTS, ExpertChanged
 from evaluation.experts.models import (
-    OUT_OF_PROVINCE,
     Declaration,
     Expert,
     PersonView,
 )
-from evaluation.rounds.models import ACTIVE, Assignment, AssignmentRun, CallView, ReviewRound, RoundItem
-from shared.clock import utcnow
+from evaluation.rounds.models import ACTIVE, Assignment, CallView, ReviewRound, RoundItem
 from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
 from shared.excel import Column, SheetFormatError, read_xlsx
 from shared.uow import UnitOfWork
@@ -249,20 +242,6 @@ async def import_experts(uow: UnitOfWork, content: bytes) -> list[Expert]:
     return [await enrol(uow, person_id=pid, origin="nominated", data=data) for pid, data in planned]
 
 
-def affinity(expert: Expert, item: RoundItem) -> tuple[float, float]:
-    """Discipline component (longest shared code prefix, hierarchical) and keyword Jaccard."""
-    best = 0.0
-    for a in item.discipline_codes:
-        for b in expert.disciplines:
-            n = 0
-            while n < min(len(a), len(b)) and a[n] == b[n]:
-                n += 1
-            best = max(best, n / max(len(a), len(b), 1))
-    ka, kb = set(item.keywords), set(expert.keywords)
-    kw = len(ka & kb) / len(ka | kb) if ka | kb else 0.0
-    return round(best, 3), round(kw, 3)
-
-
 # ---------------------------------------------------------------- rounds and runs
 
 
@@ -332,275 +311,6 @@ async def request_experts(
         },
     )
     return rnd
-
-
-def review_period(rnd: ReviewRound, today: date) -> tuple[date, date]:
-    """The days the round's experts review: from its start (or today) to its deadline."""
-    start = rnd.review_starts or today
-    return start, max(start, rnd.review_deadline or start)
-
-
-def available(expert: Expert, period: tuple[date, date]) -> bool:
-    """No windows: always available; else one window must cover the whole review period."""
-    if not expert.availability:
-        return True
-    start, end = period
-    return any(
-        date.fromisoformat(str(w["from"])) <= start and date.fromisoformat(str(w["to"])) >= end
-        for w in expert.availability
-    )
-
-
-def confirmed(expert: Expert, today: date) -> bool:
-    return expert.confirmed_until is not None and expert.confirmed_until >= today
-
-
-Progress = Callable[[str, int], Awaitable[None]]
-
-
-async def _no_progress(stage: str, percent: int) -> None:
-    return None
-
-
-async def run_assignment(
-    uow: UnitOfWork,
-    rnd: ReviewRound,
-    run: AssignmentRun,
-    *,
-    progress: Progress = _no_progress,
-) -> list[dict[str, Any]]:
-    """Preview or commit an assignment of the round's items; never writes a conflicted pair.
-
-    ``run`` carries the mode, seed and options and receives the outcome. ``progress`` is awaited
-    between stages (a job renews its lease there and stops if it was cancelled).
-    """
-    s = uow.session
-    params = run.params or {}
-    out_of_province = bool(params.get("out_of_province"))
-    one_per_unit = bool(params.get("one_per_unit"))
-    min_load = int(params.get("min_load") or 0)
-    # one run per round at a time: concurrent runs queue on the round row
-    await s.execute(select(ReviewRound.id).where(ReviewRound.id == rnd.id).with_for_update())
-    await s.refresh(rnd)
-    if rnd.status not in ("requested", "drawn"):
-        raise InvalidTransition(current_state=rnd.status, action="run", allowed=["request"])
-    rules = merged_rules(rnd.rules)
-    today = date.today()
-    period = review_period(rnd, today)
-    await progress("loading", 5)
-    items = (
-        (await s.execute(select(RoundItem).where(RoundItem.round_id == rnd.id).order_by(RoundItem.id)))
-        .scalars()
-        .all()
-    )
-    active = (
-        (await s.execute(select(Expert).where(Expert.status == "active").order_by(Expert.id))).scalars().all()
-    )
-    unavailable = sum(1 for e in active if not available(e, period))
-    unconfirmed = sum(1 for e in active if available(e, period) and not confirmed(e, today))
-    experts = [e for e in active if available(e, period) and confirmed(e, today)]
-    live = (
-        (
-            await s.execute(
-                select(Assignment).where(Assignment.round_id == rnd.id, Assignment.status.in_(ACTIVE))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    have: dict[UUID, int] = defaultdict(int)
-    taken = {(a.item_id, a.expert_id) for a in live}
-    load: dict[UUID, int] = defaultdict(int)
-    for a in live:
-        have[a.item_id] += 1
-        load[a.expert_id] += 1
-    facts = await expert_facts(uow, [e.id for e in experts], rules)
-    pending = [it for it in items if have[it.id] < rnd.k]
-    await progress("candidates", 20)
-    rows: list[tuple[int, int, float, float]] = []
-    excluded: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    item_fact = await items_facts(uow, pending)
-    for i, it in enumerate(pending):
-        f_item = item_fact[it.id]
-        if unavailable:
-            excluded[i]["unavailable"] = unavailable
-        if unconfirmed:
-            excluded[i]["unconfirmed"] = unconfirmed
-        for j, e in enumerate(experts):
-            if (it.id, e.id) in taken:
-                continue
-            d, kw = affinity(e, it)
-            if d <= 0 and kw <= 0:
-                excluded[i]["no_discipline_match"] += 1
-                continue
-            found = conflicts(facts[e.id], f_item, rules)
-            if found:
-                for code in found:
-                    excluded[i][code] += 1
-                continue
-            rows.append((i, j, d, kw))
-    checked = sorted(c for c, p in rules.items() if p.get("enabled"))
-    graph = CandidateGraph(
-        np.array([r[0] for r in rows], np.int64),
-        np.array([r[1] for r in rows], np.int64),
-        np.array([r[2] for r in rows], float),
-        np.array([r[3] for r in rows], float),
-    )
-    caps = np.array([max(0, min(e.max_load, rnd.max_load) - load[e.id]) for e in experts], np.int64)
-    need = [rnd.k - have[it.id] for it in pending]
-    k = max(need, default=0)
-    await progress("solving", 40)
-    reserve_edges = np.zeros(0, np.int64)
-    if run.mode == "draw":
-        assert run.seed is not None
-        solution, reserve_edges = await asyncio.to_thread(
-            random_draw,
-            graph,
-            n_items=len(pending),
-            n_experts=len(experts),
-            k=k,
-            max_load=caps,
-            seed=run.seed,
-            reserve=rnd.reserve,
-        )
-    else:
-        units = None
-        if one_per_unit:
-            ids = {u: n for n, u in enumerate({e.unit_id for e in experts})}
-            units = np.array([ids[e.unit_id] for e in experts], np.int64)
-        solution = await asyncio.to_thread(
-            solve_optimal,
-            graph,
-            n_items=len(pending),
-            n_experts=len(experts),
-            k=k,
-            max_load=caps,
-            min_load=min_load,
-            out_of_province=np.array([e.region == OUT_OF_PROVINCE for e in experts])
-            if out_of_province
-            else None,
-            expert_unit=units,
-        )
-    await progress("writing", 80)
-    run.objective = solution.objective
-    run.assigned = len(solution.edges)
-    run.shortfalls = [
-        {
-            "item_id": str(pending[sf.item].id),
-            "code": pending[sf.item].code,
-            "assigned": sf.assigned,
-            "candidates": sf.candidates,
-            "reason": sf.reason,
-            "reason_zh": sf.reason_zh,
-            "excluded_by_rule": dict(excluded[sf.item]),
-        }
-        for sf in solution.shortfalls
-    ]
-    reserve_rank = np.zeros(len(reserve_edges), np.int64)
-    if len(reserve_edges):
-        starts = np.r_[True, graph.item[reserve_edges][1:] != graph.item[reserve_edges][:-1]]
-        group = np.cumsum(starts) - 1
-        reserve_rank = np.arange(len(reserve_edges)) - np.flatnonzero(starts)[group] + 1
-    all_rank = rank_within_items(graph.item, graph.affinity) if len(graph) else np.zeros(0, np.int64)
-    out: list[dict[str, Any]] = []
-    for n, edge in enumerate(solution.edges.tolist()):
-        i, j, d, kw = rows[edge]
-        out.append(
-            _row(pending[i].id, experts[j].id, "assigned", d, kw, int(solution.rank[n]), None, checked)
-        )
-    for n, edge in enumerate(reserve_edges.tolist()):
-        i, j, d, kw = rows[edge]
-        out.append(
-            _row(
-                pending[i].id,
-                experts[j].id,
-                "reserve",
-                d,
-                kw,
-                int(all_rank[edge]),
-                int(reserve_rank[n]),
-                checked,
-            )
-        )
-    if run.commit:
-        item_ids, expert_ids = uuid_bytes([it.id for it in pending]), uuid_bytes([e.id for e in experts])
-        batches = [
-            AssignmentBatch(
-                status="assigned",
-                item=item_ids[graph.item[solution.edges]],
-                expert=expert_ids[graph.expert[solution.edges]],
-                discipline=graph.discipline[solution.edges],
-                keywords=graph.keywords[solution.edges],
-                candidate_rank=solution.rank,
-            ),
-            AssignmentBatch(
-                status="reserve",
-                item=item_ids[graph.item[reserve_edges]],
-                expert=expert_ids[graph.expert[reserve_edges]],
-                discipline=graph.discipline[reserve_edges],
-                keywords=graph.keywords[reserve_edges],
-                candidate_rank=all_rank[reserve_edges],
-                reserve_rank=reserve_rank,
-            ),
-        ]
-        connection = await s.connection()
-        raw = (await connection.get_raw_connection()).driver_connection
-        try:
-            await copy_assignments(
-                raw,
-                [b for b in batches if len(b)],
-                round_id=rnd.id,
-                run_id=run.id,
-                rules_checked=checked,
-                created_at=utcnow(),
-            )
-        except asyncpg.PostgresError as exc:  # the database's own 回避 check refused a pair
-            if "conflict of interest" in str(exc):
-                raise Conflict(
-                    f"a conflict of interest appeared during the run; run it again ({exc})",
-                    "分配过程中出现新的回避情形，请重新分配",
-                    code="conflict_of_interest",
-                ) from exc
-            raise
-        rnd.status = "drawn"
-        rnd.version += 1
-        await uow.record(
-            "assignment_committed",
-            entity_type="review_round",
-            entity_id=rnd.id,
-            changes={
-                "run_id": str(run.id),
-                "mode": run.mode,
-                "seed": run.seed,
-                "assigned": len(solution.edges),
-                "reserve": len(reserve_edges),
-                "shortfalls": len(solution.shortfalls),
-            },
-        )
-    return out
-
-
-def _row(
-    item_id: UUID,
-    expert_id: UUID,
-    status: str,
-    d: float,
-    kw: float,
-    rank: int,
-    reserve_rank: int | None,
-    checked: list[str],
-) -> dict[str, Any]:
-    return {
-        "item_id": item_id,
-        "expert_id": expert_id,
-        "status": status,
-        "affinity": round(d + kw, 3),
-        "discipline_score": d,
-        "keyword_score": kw,
-        "candidate_rank": rank,
-        "rules_checked": checked,
-        "reserve_rank": reserve_rank,
-    }
 
 
 async def _live_assignments(uow: UnitOfWork, *, expert_id: UUID) -> list[Assignment]:
@@ -679,8 +389,8 @@ async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment |
     rng = np.random.default_rng(seed)
     for n in rng.permutation(len(pool)).tolist():
         e = pool[n]
-        d, kw = affinity(e, item)
-        if (d > 0 or kw > 0) and await ok(e.id):
+        d, kw = pair_affinity(item.discipline_codes, item.keywords, e.disciplines, e.keywords)
+        if d > 0 and await ok(e.id):
             new = Assignment(
                 round_id=rnd.id,
                 item_id=item.id,

@@ -114,7 +114,7 @@ async def run_assignment(
         mode=run.mode,
         seed=run.seed,
         reserve=rnd.reserve,
-        per_item=int(getattr(rnd, "candidates_per_item", None) or DEFAULT_CANDIDATES),
+        per_item=rnd.candidates_per_item or DEFAULT_CANDIDATES,
         min_load=int(params.get("min_load") or 0),
         out_of_province=data.out_of_province if params.get("out_of_province") else None,
         expert_unit=data.unit if params.get("one_per_unit") else None,

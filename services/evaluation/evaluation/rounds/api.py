@@ -158,6 +158,12 @@ class RequestIn(BaseModel):
     review_starts: date | None = Field(
         default=None, description="first review day: availability is checked from it"
     )
+    candidates_per_item: int | None = Field(
+        default=None,
+        ge=10,
+        le=1000,
+        description="candidates kept per item (best by discipline, keywords); 100",
+    )
 
 
 class RunIn(BaseModel):
@@ -237,6 +243,7 @@ class RoundOut(BaseModel):
     k: int
     max_load: int
     reserve: int
+    candidates_per_item: int = 100
     rules: dict[str, Any]
     version: int
 
@@ -548,6 +555,7 @@ async def request_experts(
         rules=body.rules,
         requested_by=principal.user_id,
         review_starts=body.review_starts,
+        candidates_per_item=body.candidates_per_item,
     )
     await uow.commit()
     return RoundOut.model_validate(r)

@@ -47,6 +47,8 @@ class ReviewRound(Base):
     k: Mapped[int] = mapped_column(Integer, default=5)
     max_load: Mapped[int] = mapped_column(Integer, default=20)
     reserve: Mapped[int] = mapped_column(Integer, default=3)
+    # sparse candidates: the best N experts per item by discipline level, then keywords
+    candidates_per_item: Mapped[int] = mapped_column(Integer, default=100, server_default=text("100"))
     rules: Mapped[dict[str, Any]] = mapped_column(JSONB)
     requested_by: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -277,6 +277,7 @@ async def request_experts(
     rules: dict[str, dict[str, Any]],
     requested_by: str,
     review_starts: date | None = None,
+    candidates_per_item: int | None = None,
 ) -> ReviewRound:
     if rnd.status not in ("collecting", "requested"):
         raise InvalidTransition(current_state=rnd.status, action="request", allowed=[])
@@ -295,6 +296,8 @@ async def request_experts(
     rnd.k, rnd.max_load, rnd.reserve = k, max_load, reserve
     if review_starts is not None:
         rnd.review_starts = review_starts
+    if candidates_per_item is not None:
+        rnd.candidates_per_item = candidates_per_item
     rnd.rules = merged_rules(rules)
     rnd.status, rnd.requested_by = "requested", requested_by
     rnd.version += 1
@@ -308,6 +311,7 @@ async def request_experts(
             "reserve": reserve,
             "rules": rnd.rules,
             "review_starts": str(review_starts) if review_starts else None,
+            "candidates_per_item": rnd.candidates_per_item,
         },
     )
     return rnd

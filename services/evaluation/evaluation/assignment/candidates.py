@@ -3,9 +3,9 @@
 Candidates come from the discipline hierarchy, finest level first: experts with the item's
 own code, then of its discipline (same parent), then of its department (same top level). A
 level is only looked at for items that have fewer than N qualified candidates so far, and at
-most ``window`` experts of a level's group are taken per item (a rotation that differs per
-item, so that a large group is spread over its items). Among what was found, an item keeps its
-best N by discipline level, then keyword similarity. An item that ends with fewer qualified
+most ``WINDOW`` times the candidates it still lacks are taken from a level's group (a rotation
+that differs per item, so that a large group is spread over its items). Among what was found,
+an item keeps its best N by discipline level, then keyword similarity. An item that ends with fewer qualified
 experts than it needs is searched again without the window, so its report is exact.
 
 Every exclusion is counted per item among the experts that were its candidates by discipline
@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evaluation.assignment.solver import CandidateGraph
-from evaluation.coi.check import Conflicts, Relation
+from evaluation.coi.check import Conflicts, Relation, sorted_unique
 from evaluation.disciplines import MATCH_SCORES, best_match
 
 IntArray = NDArray[np.int64]
@@ -29,6 +29,7 @@ FloatArray = NDArray[np.float64]
 BitArray = NDArray[np.uint64]
 LEVELS = ("same_code", "same_parent", "same_top")
 CHUNK_ITEMS = 8_000
+WINDOW = 1.25  # experts looked at per level: what the item still lacks of N, times this
 
 
 @dataclass
@@ -95,7 +96,7 @@ class _Groups:
 def _groups(pool: Pool, level_key: IntArray) -> _Groups:
     keys = level_key[pool.expert_codes.key]
     ok = keys >= 0
-    codes = np.unique(keys[ok] * pool.n_experts + pool.expert_codes.row[ok])
+    codes = sorted_unique(keys[ok] * pool.n_experts + pool.expert_codes.row[ok])
     return _Groups(codes // pool.n_experts, codes % pool.n_experts)
 
 
@@ -104,7 +105,7 @@ def _level_pairs(
     item_rows: IntArray,
     item_keys: IntArray,
     n_experts: int,
-    window: int | None,
+    window: IntArray | None,
 ) -> IntArray:
     """Pair codes of each item row with (a window of) the experts sharing its key."""
     lo = np.searchsorted(groups.key, item_keys, "left")
@@ -135,7 +136,7 @@ def _search(
     items: IntArray,
     *,
     target: int | None,
-    window: int | None,
+    window: float | None,
 ) -> tuple[IntArray, FloatArray, IntArray, dict[str, IntArray]]:
     """Qualified pairs (codes, discipline score) of the given items, their count and exclusions."""
     n, e = pool.n_items, pool.n_experts
@@ -160,9 +161,13 @@ def _search(
         use = active[rows] & (keys >= 0)
         if not use.any():
             continue
-        pairs = np.unique(_level_pairs(groups[level], rows[use], keys[use], e, window))
+        # a window of what the item still lacks, with a margin for the experts 回避 will exclude
+        wanted_rows = None
+        if window is not None and target is not None:
+            wanted_rows = np.ceil((target - found[rows[use]]) * window).astype(np.int64)
+        pairs = sorted_unique(_level_pairs(groups[level], rows[use], keys[use], e, wanted_rows))
         if seen:
-            pairs = pairs[~_isin_sorted(pairs, np.unique(np.concatenate(seen)))]
+            pairs = pairs[~_isin_sorted(pairs, sorted_unique(np.concatenate(seen)))]
         seen.append(pairs)
         masks = _exclusions(pool, pairs)
         bad = np.zeros(len(pairs), bool)
@@ -180,21 +185,28 @@ def _search(
 
 
 def _best(pool: Pool, codes: IntArray, disc: FloatArray, per_item: int) -> CandidateGraph:
+    """Each item's best ``per_item`` pairs: discipline level, then keywords, then expert index."""
     item, expert = codes // pool.n_experts, codes % pool.n_experts
-    kw = keyword_similarity(pool.item_keywords[item], pool.expert_keywords[expert])
-    order = np.lexsort((expert, -kw, -disc, item))
+    kw = np.round(keyword_similarity(pool.item_keywords[item], pool.expert_keywords[expert]), 3)
+    # one int64 sort key (item, level, keywords, expert) instead of a four-key lexsort
+    expert_bits = max(1, int(pool.n_experts).bit_length())
+    level = np.rint(disc * 10).astype(np.int64)  # 10, 6, 3
+    score = (15 - level) * 1024 + (1000 - np.rint(kw * 1000).astype(np.int64))
+    if int(pool.n_items).bit_length() + 14 + expert_bits < 63:
+        order = np.argsort(((item << 14) + score) << expert_bits | expert, kind="stable")
+    else:  # pragma: no cover - beyond any round's size
+        order = np.lexsort((expert, score, item))
     sorted_items = item[order]
     starts = np.flatnonzero(np.r_[True, sorted_items[1:] != sorted_items[:-1]]) if len(order) else order
     counts = np.diff(np.r_[starts, len(order)])
     pos = np.arange(len(order)) - np.repeat(starts, counts)
     keep = order[pos < per_item]
-    return CandidateGraph(item[keep], expert[keep], disc[keep], np.round(kw[keep], 3))
+    return CandidateGraph(item[keep], expert[keep], disc[keep], kw[keep])
 
 
-def generate(pool: Pool, *, need: IntArray, per_item: int, window: int | None = None) -> Candidates:
+def generate(pool: Pool, *, need: IntArray, per_item: int, window: float = WINDOW) -> Candidates:
     """The candidate graph of every item that needs reviewers (``need`` > 0)."""
     n = pool.n_items
-    window = window if window is not None else 2 * per_item
     level_keys = {
         "same_code": np.arange(len(pool.code_top), dtype=np.int64),
         "same_parent": pool.code_parent,
@@ -233,14 +245,12 @@ def generate(pool: Pool, *, need: IntArray, per_item: int, window: int | None = 
             excluded[reason][short] = 0
         add(counts, short)
     graph = _concat(parts)
-    order = np.lexsort((graph.expert, graph.item))
-    return Candidates(
-        CandidateGraph(
+    if len(short):  # chunks come in item order; the full searches were appended after them
+        order = np.argsort(graph.item, kind="stable")
+        graph = CandidateGraph(
             graph.item[order], graph.expert[order], graph.discipline[order], graph.keywords[order]
-        ),
-        found,
-        excluded,
-    )
+        )
+    return Candidates(graph, found, excluded)
 
 
 def _concat(parts: list[CandidateGraph]) -> CandidateGraph:

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evaluation.assignment.store import copy_out
-from evaluation.coi.check import Relation, Side
+from evaluation.coi.check import Relation, Side, sorted_unique
 from evaluation.coi.facts import BARRED_SQL, expert_relations, fold, item_relations
 from evaluation.coi.rules import MATCHES, enabled
 
@@ -152,7 +152,7 @@ async def load(
         expert_codes=await _relation(conn, EXPERT_CODES),
         item_keywords=await _relation(conn, ITEM_KEYWORDS),
         expert_keywords=await _relation(conn, EXPERT_KEYWORDS),
-        taken=np.unique(taken["item"].astype(np.int64) * max(n_experts, 1) + taken["expert"]),
+        taken=sorted_unique(taken["item"].astype(np.int64) * max(n_experts, 1) + taken["expert"]),
     )
 
 

@@ -15,6 +15,8 @@ accepts a partial assignment with a reason; the items short of k are then listed
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -32,6 +34,7 @@ from shared.clock import utcnow
 from shared.errors import Conflict, InvalidTransition
 from shared.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int], Awaitable[None]]
 Offload = Callable[[Callable[[Problem], Outcome], Problem], Awaitable[Outcome]]
 PREVIEW_LIMIT = 20_000  # rows of a preview kept on the run for the office to read
@@ -86,6 +89,8 @@ async def run_assignment(
     rules = merged_rules(rnd.rules)
     today = date.today()
     await progress("loading", 5)
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
     conn = (await (await s.connection()).get_raw_connection()).driver_connection
     data = await repository.load(
         conn,
@@ -96,7 +101,9 @@ async def run_assignment(
         period=review_period(rnd, today),
         today=today,
     )
+    timings["loading"] = time.perf_counter() - clock
     await progress("candidates", 20)
+    clock = time.perf_counter()
     problem = Problem(
         n_items=len(data.need),
         n_experts=len(data.caps),
@@ -120,7 +127,9 @@ async def run_assignment(
         expert_unit=data.unit if params.get("one_per_unit") else None,
     )
     outcome = await offload(plan, problem)
+    timings["planning"] = time.perf_counter() - clock
     await progress("writing", 80)
+    clock = time.perf_counter()
     shortfalls = await _shortfalls(conn, outcome, data.item_ids)
     run.objective = outcome.objective
     run.assigned = len(outcome.assigned)
@@ -130,8 +139,15 @@ async def run_assignment(
         raise Infeasible(shortfalls, outcome.objective, len(outcome.assigned))
     if run.commit:
         await _write(uow, conn, rnd, run, outcome, data, checked, shortfalls)
-        return []
-    return _preview(outcome, data, checked)
+        rows: list[dict[str, Any]] = []
+    else:
+        rows = _preview(outcome, data, checked)
+    timings["writing"] = time.perf_counter() - clock
+    log.info(
+        "assignment run planned and written",
+        extra={"run_id": str(run.id), "items": problem.n_items, "experts": problem.n_experts, **timings},
+    )
+    return rows
 
 
 async def _shortfalls(conn: Any, outcome: Outcome, item_ids: Any) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from evaluation.assessments.events import (
     LAB_ASSESSMENT_FINALIZED,
     PROJECT_EVALUATION_FINALIZED,
 )
+from evaluation.assignment import api as assignment_api
 from evaluation.assignment.jobs import RunWorkers
 from evaluation.db import Base, kit
 from evaluation.experts.events import EXPERT_EVENTS
@@ -62,6 +63,7 @@ def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefin
         routers=[
             organisations_api.router,
             rounds_api.router,
+            assignment_api.router,
             forms_api.router,
             reviews_api.router,
             assessments_api.router,

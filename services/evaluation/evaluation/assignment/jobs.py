@@ -98,6 +98,7 @@ async def enqueue(
         entity_type="review_round",
         entity_id=rnd.id,
         changes={"run_id": str(run.id), "mode": mode, "seed": run.seed, "commit": commit, **params},
+        reason=params.get("partial_reason"),
     )
     return run
 

@@ -256,6 +256,7 @@ async def _write(
             entity_id=rnd.id,
             changes={
                 "run_id": str(run.id),
+                "accepted_by": run.started_by,
                 "short_items": [
                     {"item_id": sf["item_id"], "assigned": sf["assigned"], "needed": sf["needed"]}
                     for sf in shortfalls

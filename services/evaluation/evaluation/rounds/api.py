@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 
 from evaluation.assignment import jobs
+from evaluation.disciplines.schemas import DisciplineCode
 from evaluation.experts import service as experts_service
 from evaluation.experts.models import Expert
 from evaluation.rounds import service
@@ -57,7 +58,7 @@ class AvailabilityWindow(BaseModel):
         return self
 
 
-Disciplines = list[Annotated[str, Field(min_length=1, max_length=20)]]
+Disciplines = list[DisciplineCode]
 Keywords = list[Annotated[str, Field(min_length=1, max_length=50)]]
 
 
@@ -97,7 +98,7 @@ class AvoidanceIn(BaseModel):
 class ExpertIn(BaseModel):
     region: str = Field(min_length=2, max_length=6, description="盟市 code, or 'out' (区外)")
     title: str = Field(min_length=1, max_length=50)
-    disciplines: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(min_length=1, max_length=10)
+    disciplines: list[DisciplineCode] = Field(min_length=1, max_length=10)
     keywords: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default=[], max_length=20)
     directions: str = Field(default="", max_length=2000)
     availability: list[AvailabilityWindow] = Field(default=[], max_length=20)
@@ -530,7 +531,7 @@ async def list_rounds(
     kind: Literal["application_review", "lab_assessment", "cluster_assessment", "project_evaluation"]
     | None = None,
 ) -> Page[RoundOut]:
-    """Rounds for whoever requests experts or finalises results."""
+    """Rounds for whoever requests experts or finalizes results."""
     if not (principal.has_role(Role.department_staff) and principal.scope("duties") & {"request", "results"}):
         raise Forbidden("requires the duty 'request' or 'results'", "需要专家需求申请或评审结果核定职责")
     q = select(ReviewRound) if kind is None else select(ReviewRound).where(ReviewRound.kind == kind)

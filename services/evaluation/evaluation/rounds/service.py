@@ -10,6 +10,7 @@ from uuid import UUID
 import numpy as np
 from sqlalchemy import func, select
 
+from evaluation import disciplines
 from evaluation.assignment.candidates import pair_affinity
 from evaluation.coi.check import conflicts
 from evaluation.coi.facts import expert_facts, items_facts
@@ -45,7 +46,7 @@ ROUND_STATUS_ZH = {
     "requested": "已申请专家",
     "drawn": "已抽取（密封）",
     "open": "评审中",
-    "finalised": "已定稿",
+    "finalized": "已定稿",
 }
 CONFIRM_MONTHS = 24  # an approval or a re-confirmation holds this long (the service's setting)
 
@@ -229,10 +230,22 @@ async def import_experts(uow: UnitOfWork, content: bytes) -> list[Expert]:
                 FieldIssue(f"rows[{row.number}].max_load", "range", "between 1 and 200", "应在1到200之间")
             )
             continue
+        codes = [c.upper() for c in _split(v["disciplines"])[:10]]
+        unknown = [c for c in codes if not disciplines.known(c)]
+        if unknown:
+            issues.append(
+                FieldIssue(
+                    f"rows[{row.number}].disciplines",
+                    "unknown_discipline",
+                    f"unknown discipline codes {unknown} (NSFC application codes)",
+                    f"未知的学科代码：{'、'.join(unknown)}",
+                )
+            )
+            continue
         data = {
             "region": str(v["region"]).strip()[:6],
             "title": str(v["title"]).strip()[:50],
-            "disciplines": _split(v["disciplines"])[:10],
+            "disciplines": codes,
             "keywords": _split(v.get("keywords"))[:20],
             "max_load": max_load,
         }

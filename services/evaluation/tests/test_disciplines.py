@@ -8,6 +8,7 @@ import pytest
 
 from evaluation import disciplines
 
+
 def test_every_department_and_its_disciplines_are_in_the_table() -> None:
     table = disciplines.table()
     assert [c for c, d in table.items() if d.level == 1] == ["A", "B", "C", "D", "E", "F", "G", "H", "T"]

@@ -42,6 +42,7 @@ async def _start_workers(runtime: ServiceRuntime) -> None:
         lease_seconds=settings.run_lease_seconds,
         poll_seconds=settings.run_poll_seconds,
         max_attempts=settings.run_max_attempts,
+        prestart=settings.run_planner_prestart,
     )
     runtime.extras["run_workers"] = workers
     workers.start()

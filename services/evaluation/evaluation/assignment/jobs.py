@@ -29,7 +29,7 @@ from uuid import UUID
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from evaluation.assignment.plan import Outcome, Problem
+from evaluation.assignment.plan import Outcome, Problem, warm_up
 from evaluation.assignment.service import PREVIEW_LIMIT, Infeasible, Offload, in_thread, run_assignment
 from evaluation.rounds.models import AssignmentRun, ReviewRound
 from shared.clock import utcnow
@@ -331,6 +331,7 @@ class RunWorkers:
         lease_seconds: float,
         poll_seconds: float,
         max_attempts: int,
+        prestart: bool = False,
     ) -> None:
         self.sessionmaker, self.tables = sessionmaker, tables
         self.count, self.lease = count, timedelta(seconds=lease_seconds)
@@ -339,18 +340,26 @@ class RunWorkers:
         self.tasks: list[asyncio.Task[None]] = []
         self.name = f"{socket.gethostname()}:{uuid7().hex[-8:]}"
         self.pool: Executor | None = None
+        self.prestart = prestart
 
-    async def offload(self, fn: Callable[[Problem], Outcome], problem: Problem) -> Outcome:
-        """Plan in a worker process, started at the first run (spawned: no copy of this process)."""
+    def _pool(self) -> Executor:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=max(1, self.count), mp_context=_SPAWN)
+        return self.pool
+
+    async def offload(self, fn: Callable[[Problem], Outcome], problem: Problem) -> Outcome:
+        """Plan in a worker process (spawned: a fresh interpreter, not a copy of this process)."""
+        pool = self._pool()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, problem)
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, problem)
         except BrokenProcessPool:
             self.pool = None  # the next run starts a fresh one
             raise
 
     def start(self) -> None:
+        if self.prestart and self.count:
+            # the planning process imports its libraries now, not when the first run waits for it
+            self._pool().submit(warm_up)
         self.tasks = [asyncio.create_task(self._loop(f"{self.name}/{n}")) for n in range(self.count)]
 
     async def stop(self) -> None:

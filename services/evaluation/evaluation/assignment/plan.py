@@ -111,6 +111,11 @@ def _bitsets(item: Relation, expert: Relation, n_items: int, n_experts: int) -> 
     return out[0], out[1]
 
 
+def warm_up() -> int:
+    """Load the discipline table (the imports come with this module)."""
+    return len(_table()[0])
+
+
 def plan(p: Problem) -> Outcome:
     """回避 over the whole round, sparse candidates, then the draw or the optimal assignment."""
     _, _, parent, top = _table()

@@ -16,6 +16,7 @@ from evaluation.assessments.events import (
 from evaluation.assignment import api as assignment_api
 from evaluation.assignment.jobs import RunWorkers
 from evaluation.db import Base, kit
+from evaluation.experts import api as experts_api
 from evaluation.experts.events import EXPERT_EVENTS
 from evaluation.forms import api as forms_api
 from evaluation.organisations import api as organisations_api
@@ -63,6 +64,7 @@ def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefin
         migrations_dir=MIGRATIONS_DIR,
         routers=[
             organisations_api.router,
+            experts_api.router,
             rounds_api.router,
             assignment_api.router,
             forms_api.router,

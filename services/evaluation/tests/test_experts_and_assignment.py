@@ -256,7 +256,7 @@ async def test_concurrent_runs_and_a_declaration_never_leave_a_conflicted_assign
 
 
 async def test_excel_import_matches_people_by_verified_identifier_all_or_nothing(office: Any) -> None:
-    from evaluation.rounds.service import IMPORT_COLUMNS
+    from evaluation.experts.workbook import IMPORT_COLUMNS
     from shared.excel import export_xlsx
     from shared.testing.servers import eventually
 

@@ -21,6 +21,7 @@ from evaluation.codes import (
 from evaluation.disciplines.schemas import DisciplineCode
 from evaluation.reviews import service as reviews
 from evaluation.reviews.models import ReviewResult
+from evaluation.rounds import duties
 from evaluation.rounds.models import ReviewRound, RoundItem
 from shared.errors import NotFound
 from shared.http.deps import PageDep, UnitOfWorkDep
@@ -134,6 +135,7 @@ def _item_out(rnd: ReviewRound, item: RoundItem, result: ReviewResult | None) ->
         "result_zh": labels.get(result.result or "") if result else None,
         "score": result.score if result else None,
         "finalized_at": result.finalized_at if result else None,
+        "finalized_by": result.finalized_by if result else None,
     }
 
 
@@ -181,6 +183,7 @@ async def _subject(uow: Any, item_id: UUID) -> tuple[ReviewRound, RoundItem]:
 async def get_assessment(item_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
     """The subject, its aggregated scores and the result the bands give (or the final one)."""
     rnd, item = await _subject(uow, item_id)
+    await duties.claim(uow, rnd.id, "results", "read_assessment")
     summary = next(sm for sm in await reviews.summarise(uow, rnd) if sm.item.id == item.id)
     out = _item_out(rnd, item, summary.result)
     out["summary"] = reviews.summary_out(summary)
@@ -200,6 +203,7 @@ async def get_assessment(item_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dic
 async def finalize(item_id: UUID, body: FinalizeIn, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
     rnd, item = await _subject(uow, item_id)
     rnd = await reviews.load_round(uow.session, rnd.id, lock=True)
+    await duties.claim(uow, rnd.id, "results", "finalize")
     result = await service.finalize_item(uow, rnd, item, body.model_dump())
     await uow.commit()
     out = _item_out(rnd, item, result)

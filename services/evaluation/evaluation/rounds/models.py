@@ -183,3 +183,19 @@ class AvoidanceRequest(Base):
     reason: Mapped[str] = mapped_column(String(500))
     requested_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RoundDuty(Base):
+    """Who acted in which duty for a round (职责分离): one person, one duty per round.
+
+    A row is written the first time a principal acts in a duty for the round; a principal
+    already recorded in another duty for the same round is refused.
+    """
+
+    __tablename__ = "round_duties"
+
+    round_id: Mapped[UUID] = mapped_column(ForeignKey("review_rounds.id"), primary_key=True)
+    duty: Mapped[str] = mapped_column(String(20), primary_key=True)  # expert_db, request, draw, results
+    actor_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_action: Mapped[str] = mapped_column(String(50))
+    acted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

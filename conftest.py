@@ -31,6 +31,7 @@ FAST_TEST_SETTINGS: dict[str, Any] = {
     "gap_grace_seconds": 0.0,
     "db_pool_size": 5,
     "db_max_overflow": 5,
+    "run_planner_prestart": False,  # evaluation: its planning process starts at a test's first run
 }
 
 

@@ -1,136 +1,178 @@
-"""Reviewer assignment at national scale, end to end, against two baselines measured in the same run.
+"""Reviewer assignment through the service, as the office runs it, at provincial and national size.
 
-* national: 100,000 items x 50,000 experts, k = 5, ~100 candidates per item (10 M edges):
-  candidate generation (same parent discipline, hierarchical codes), affinity (discipline level
-  + keyword Jaccard on hashed bitsets), 回避 filtering (same unit, applicant is the expert,
-  declared units, recent collaborators, integrity bars), min-cost flow, and persisting the
-  500,000 assignments into evaluation's own schema: the service's binary COPY built as arrays
-  (evaluation.assignment.store), checked by the database's 回避 trigger against every rule
-  (units by id and by unified social credit code, declarations, integrity bars, collaborations
-  on approved projects, departments), in one transaction.
-* baseline 1: openreview-matcher's MinMax graph built plainly, one arc per paper-reviewer pair
-  in Python (2,000 x 1,000, k = 3), against the vectorised construction on the same instance:
-  equal objective, construction speed-up.
-* baseline 2: greedy best-first assignment on the same instance: the affinity it loses.
+Each case bulk-loads experts (with their people, units, declarations, integrity bars and
+collaborations) and a requested round into the evaluation service's own database, starts the
+service in its own process (uvicorn, its own run workers), queues the run with
+``POST /rounds/{id}/runs``, follows it with ``GET /rounds/{id}/runs`` and counts the assignments
+the run persisted. Every 回避 rule is on (``same_department`` too). During the national runs a
+client reads ``GET /healthz`` and ``GET /experts/{id}`` every 25 ms: their p99 is the service's
+answer time while it assigns.
+
+Baseline, in the same run: the per-pair path the service had before (``run_assignment`` looping
+over every item x expert in Python), measured from git history (commit ``BASELINE_COMMIT``
+extracted into a temporary directory and served the same way) on 1,000 x 1,000, and the
+current service on the very same data.
 """
 
 from __future__ import annotations
 
 import asyncio
-import resource
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import httpx
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
-from bench.common import print_table, servers
-from evaluation.assignment.solver import (
-    SCALE,
-    CandidateGraph,
-    discipline_match,
-    greedy,
-    keyword_similarity,
-    solve_optimal,
-)
-from evaluation.assignment.store import AssignmentBatch, copy_assignments, uuid_bytes
-from evaluation.rounds.coi import RULES
-from shared.ids import uuid7
+from bench.common import percentile, print_table, servers
 
-N_ITEMS, N_EXPERTS, K, LOAD, CANDIDATES = 100_000, 50_000, 5, 15, 100
-N_UNITS, N_CODES, CODES_PER_PARENT = 3_000, 500, 5
-ROUND_SQL = (
-    "INSERT INTO review_rounds (id, call_id, name, status, k, max_load, reserve, rules, version, created_at)"
-    " VALUES ($1, $2, 'bench', 'requested', $3, $4, 0, '{}', 1, now())"
-)
+BASELINE_COMMIT = "b6ccf8c"  # the last commit with the per-pair assignment path
+K, LOAD = 5, 15
+RULES = {"same_department": {"enabled": True}}  # every rule on; the others are on by default
+GIB = 1024**3
+REPO = Path(__file__).resolve().parent.parent
 
 
-def _instance(rng: np.random.Generator) -> dict[str, Any]:
-    codes = 100000 + (np.arange(N_CODES) // CODES_PER_PARENT) * 100 + np.arange(N_CODES) % CODES_PER_PARENT
-    kw_bits = (np.uint64(1) << rng.integers(0, 64, (N_EXPERTS, 4)).astype(np.uint64)).astype(np.uint64)
-    item_bits = (np.uint64(1) << rng.integers(0, 64, (N_ITEMS, 4)).astype(np.uint64)).astype(np.uint64)
+@dataclass
+class Case:
+    name: str
+    items: int
+    experts: int
+    mode: str
+    probe: bool = False  # read the service while it runs
+
+
+def _codes() -> list[str]:
+    """Discipline codes experts and items carry: every field, and every discipline without fields."""
+    from evaluation import disciplines
+
+    table = disciplines.table()
+    with_fields = {d.parent for d in table.values() if d.level == 3}
+    return [d.code for d in table.values() if d.level == 3 or (d.level == 2 and d.code not in with_fields)]
+
+
+def _neighbour(codes: list[str], rng: np.random.Generator, first: Any) -> Any:
+    """For each first code, another code of the same discipline, else of the same department."""
+    from evaluation import disciplines
+
+    n = len(first)
+    by_parent: dict[str, list[int]] = {}
+    for i, c in enumerate(codes):
+        by_parent.setdefault(disciplines.second(c) or c, []).append(i)
+    by_top: dict[str, list[int]] = {}
+    for i, c in enumerate(codes):
+        by_top.setdefault(disciplines.top(c), []).append(i)
+    out = np.empty(n, np.int64)
+    for j, f in enumerate(first.tolist()):
+        code = codes[f]
+        pool = by_parent[disciplines.second(code) or code]
+        pool = pool if len(pool) > 1 else by_top[disciplines.top(code)]
+        out[j] = pool[int(rng.integers(0, len(pool)))]
+    return out
+
+
+def _instance(n_items: int, n_experts: int, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    codes = _codes()
+    n_units, n_words = max(50, n_experts // 17), 5_000
+    expert_code = rng.integers(0, len(codes), n_experts)
     return {
-        "expert_code": codes[np.arange(N_EXPERTS) % N_CODES],
-        "expert_unit": rng.integers(0, N_UNITS, N_EXPERTS),
-        "expert_kw": np.bitwise_or.reduce(kw_bits, axis=1),
-        "item_code": codes[rng.integers(0, N_CODES, N_ITEMS)],
-        "item_unit": rng.integers(0, N_UNITS, N_ITEMS),
-        "item_kw": np.bitwise_or.reduce(item_bits, axis=1),
-        # one applicant in ten is an expert; their own application must never reach them
-        "item_applicant_expert": np.where(rng.random(N_ITEMS) < 0.1, rng.integers(0, N_EXPERTS, N_ITEMS), -1),
-        "declared": rng.integers(0, N_EXPERTS, 20_000) * N_UNITS + rng.integers(0, N_UNITS, 20_000),
-        "collab": rng.integers(0, N_EXPERTS, 50_000) * N_EXPERTS + rng.integers(0, N_EXPERTS, 50_000),
-        "barred": rng.random(N_EXPERTS) < 0.01,
-        # one unit in a hundred is also registered under a second id (same unified social credit code)
+        "codes": codes,
+        "n_units": n_units,
+        "expert_code": expert_code,
+        # three experts in ten name a second code, a neighbour of the first (the same discipline)
+        "expert_code2": np.where(rng.random(n_experts) < 0.3, _neighbour(codes, rng, expert_code), -1),
+        "expert_unit": rng.integers(0, n_units, n_experts),
+        "expert_words": rng.integers(0, n_words, (n_experts, 5)),
+        "expert_dept": rng.integers(0, max(10, n_experts // 10), n_experts),
+        "item_code": rng.integers(0, len(codes), n_items),
+        "item_unit": rng.integers(0, n_units, n_items),
+        "item_words": rng.integers(0, n_words, (n_items, 4)),
+        "item_dept": rng.integers(0, 50, n_items),
+        # one applicant in ten is an expert; a fifth of the items have an expert on the team
+        "item_applicant": np.where(rng.random(n_items) < 0.1, rng.integers(0, n_experts, n_items), -1),
+        "item_team": np.where(rng.random(n_items) < 0.2, rng.integers(0, n_experts, n_items), -1),
+        "declared": np.unique(
+            rng.integers(0, n_experts, n_experts // 2) * n_units + rng.integers(0, n_units, n_experts // 2)
+        ),
+        "collab": np.unique(rng.integers(0, n_experts, (n_experts, 2)), axis=0),
+        "barred": rng.random(n_experts) < 0.01,
+        # one unit in a hundred is registered twice (the same unified social credit code)
         "unit_code": np.where(
-            rng.random(N_UNITS) < 0.01, rng.integers(0, N_UNITS, N_UNITS), np.arange(N_UNITS)
+            rng.random(n_units) < 0.01, rng.integers(0, n_units, n_units), np.arange(n_units)
         ),
     }
 
 
-def _candidates(d: dict[str, Any], rng: np.random.Generator) -> tuple[CandidateGraph, dict[str, int]]:
-    """~100 candidates per item among the experts of its parent discipline, then 回避 filtering."""
-    parent = d["expert_code"] // 100
-    order = np.argsort(parent, kind="stable")
-    parents, starts, counts = np.unique(parent[order], return_index=True, return_counts=True)
-    item_parent = np.searchsorted(parents, d["item_code"] // 100)
-    offset = rng.integers(0, counts[item_parent])
-    pos = (offset[:, None] + np.arange(CANDIDATES)[None, :]) % counts[item_parent][:, None]
-    expert = order[starts[item_parent][:, None] + pos].ravel()
-    item = np.repeat(np.arange(N_ITEMS), CANDIDATES)
-    code = d["unit_code"]
-    ok = code[d["expert_unit"][expert]] != code[d["item_unit"][item]]
-    removed = {"same_unit": int((~ok).sum())}
-    own = expert == d["item_applicant_expert"][item]
-    removed["on_team"] = int(own.sum())
-    ok &= ~own
-    # pair lookups only where they can hit: experts with a declaration, applicants who are experts
-    declared = np.zeros(len(item), bool)
-    has_declared = np.zeros(N_EXPERTS, bool)
-    has_declared[d["declared"] // N_UNITS] = True
-    maybe = np.flatnonzero(has_declared[expert] & ok)
-    declared[maybe] = np.isin(expert[maybe] * N_UNITS + d["item_unit"][item[maybe]], d["declared"])
-    removed["declared"] = int(declared.sum())
-    ok &= ~declared
-    applicant = d["item_applicant_expert"][item]
-    collab = np.zeros(len(item), bool)
-    maybe = np.flatnonzero((applicant >= 0) & ok)
-    collab[maybe] = np.isin(expert[maybe] * N_EXPERTS + applicant[maybe], d["collab"]) | np.isin(
-        applicant[maybe] * N_EXPERTS + expert[maybe], d["collab"]
-    )  # a collaboration binds both ways
-    removed["collaborator"] = int(collab.sum())
-    ok &= ~collab
-    barred = d["barred"][expert]
-    removed["integrity"] = int(barred.sum())
-    ok &= ~barred
-    item, expert = item[ok], expert[ok]
-    disc = discipline_match(d["item_code"][item], d["expert_code"][expert])
-    kw = keyword_similarity(d["item_kw"][item], d["expert_kw"][expert])
-    return CandidateGraph(item, expert, disc, kw), removed
-
-
-async def _prepare(pg_url: str) -> str:
-    from evaluation.definition import MIGRATIONS_DIR
+async def _database(pg_url: str, name: str) -> str:
     from shared.devstack.postgres import database_url
-    from shared.migrations import upgrade
 
     conn = await asyncpg.connect(database_url(pg_url, "postgres", scheme="postgresql"))
-    await conn.execute("DROP DATABASE IF EXISTS bench_evaluation")
-    await conn.execute("CREATE DATABASE bench_evaluation")
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
-    url = database_url(pg_url, "bench_evaluation", scheme="postgresql+asyncpg")
-    await asyncio.to_thread(upgrade, MIGRATIONS_DIR, url)
-    return database_url(pg_url, "bench_evaluation", scheme="postgresql")
+    return database_url(pg_url, name, scheme="postgresql+asyncpg")
 
 
-async def _load(dsn: str, d: dict[str, Any]) -> tuple[UUID, list[UUID], list[UUID]]:
-    """Untimed setup: the experts, the round and its items, declarations and integrity bars."""
+def _today(years: int = 0) -> date:
+    today = date.today()
+    return today.replace(year=today.year + years)
+
+
+async def _load(dsn: str, d: dict[str, Any], rounds: int) -> tuple[list[UUID], list[UUID]]:
+    """Untimed setup, straight into the service's tables; returns the rounds and the expert ids."""
     conn = await asyncpg.connect(dsn)
-    units = [uuid4() for _ in range(N_UNITS)]
-    persons = [uuid7() for _ in range(N_EXPERTS)]
-    experts = [uuid7() for _ in range(N_EXPERTS)]  # the platform's ids are time-ordered (UUIDv7)
+    now = datetime.now(UTC)
+    n_experts, n_items, n_units = len(d["expert_code"]), len(d["item_code"]), d["n_units"]
+    codes, words = d["codes"], [f"词{w}" for w in range(5_000)]
+    units = [uuid4() for _ in range(n_units)]
+    persons = [uuid4() for _ in range(n_experts)]
+    experts = [uuid4() for _ in range(n_experts)]
+    depts = [uuid4() for _ in range(int(d["expert_dept"].max()) + 51)]
+    await conn.copy_records_to_table(
+        "organisations",
+        columns=["id", "name", "credit_code", "type", "region", "address", "version", "synced_at"],
+        records=[
+            (
+                units[u],
+                f"单位{u}",
+                f"91150100{int(d['unit_code'][u]):010d}",
+                "university",
+                "150100",
+                "",
+                1,
+                now,
+            )
+            for u in range(n_units)
+        ],
+    )
+    await conn.copy_records_to_table(
+        "people",
+        columns=["id", "name", "id_number_digest", "unit_id", "department_id", "version", "synced_at"],
+        records=[
+            (
+                persons[e],
+                f"专家{e}",
+                persons[e].hex * 2,
+                units[d["expert_unit"][e]],
+                depts[d["expert_dept"][e]],
+                1,
+                now,
+            )
+            for e in range(n_experts)
+        ],
+    )
     await conn.copy_records_to_table(
         "experts",
         columns=[
@@ -148,6 +190,7 @@ async def _load(dsn: str, d: dict[str, Any]) -> tuple[UUID, list[UUID], list[UUI
             "status",
             "origin",
             "credit_score",
+            "confirmed_until",
             "version",
             "created_at",
             "updated_at",
@@ -158,71 +201,31 @@ async def _load(dsn: str, d: dict[str, Any]) -> tuple[UUID, list[UUID], list[UUI
                 persons[e],
                 f"专家{e}",
                 units[d["expert_unit"][e]],
-                "150100",
+                "out" if e % 7 == 0 else "150100",
                 "教授",
-                [str(d["expert_code"][e])],
-                [],
+                [codes[d["expert_code"][e]]]
+                + ([codes[d["expert_code2"][e]]] if d["expert_code2"][e] >= 0 else []),
+                [words[w] for w in d["expert_words"][e]],
                 "",
                 "[]",
                 LOAD,
                 "active",
                 "nominated",
                 100,
+                _today(1),
                 1,
-                _now(),
-                _now(),
+                now,
+                now,
             )
-            for e in range(N_EXPERTS)
+            for e in range(n_experts)
         ],
     )
-    round_id = uuid4()
-    await conn.execute(
-        ROUND_SQL,
-        round_id,
-        uuid4(),
-        K,
-        LOAD,
-    )
-    items = [uuid7() for _ in range(N_ITEMS)]
-    await conn.copy_records_to_table(
-        "round_items",
-        columns=[
-            "id",
-            "round_id",
-            "code",
-            "title",
-            "keywords",
-            "discipline_codes",
-            "applicant_person_id",
-            "applicant_unit_id",
-            "team_person_ids",
-            "team_unit_ids",
-            "avoid_person_ids",
-        ],
-        records=[
-            (
-                items[i],
-                round_id,
-                f"B{i}",
-                "项目",
-                [],
-                [str(d["item_code"][i])],
-                persons[a] if (a := int(d["item_applicant_expert"][i])) >= 0 else uuid4(),
-                units[d["item_unit"][i]],
-                [],
-                [],
-                [],
-            )
-            for i in range(N_ITEMS)
-        ],
-    )
-    declared = np.unique(d["declared"])
     await conn.copy_records_to_table(
         "conflict_declarations",
         columns=["id", "expert_id", "unit_id", "declared_by", "reason", "created_at"],
         records=[
-            (uuid4(), experts[int(x) // N_UNITS], units[int(x) % N_UNITS], "expert", "bench", _now())
-            for x in declared
+            (uuid4(), experts[int(x) // n_units], units[int(x) % n_units], "expert", "bench", now)
+            for x in d["declared"]
         ],
     )
     await conn.copy_records_to_table(
@@ -230,199 +233,352 @@ async def _load(dsn: str, d: dict[str, Any]) -> tuple[UUID, list[UUID], list[UUI
         columns=["id", "person_id", "scope", "lifted", "version"],
         records=[(uuid4(), persons[e], ["reviewing"], False, 1) for e in np.flatnonzero(d["barred"])],
     )
-    now = _now()
-    await conn.copy_records_to_table(
-        "organisations",
-        columns=["id", "name", "credit_code", "type", "region", "address", "version", "synced_at"],
-        records=[
-            (
-                units[u],
-                f"单位{u}",
-                f"91150100{int(d['unit_code'][u]):010d}",
-                "university",
-                "150100",
-                "",
-                1,
-                now,
-            )
-            for u in range(N_UNITS)
-        ],
-    )
-    await conn.copy_records_to_table(
-        "people",
-        columns=["id", "name", "id_number_digest", "unit_id", "department_id", "version", "synced_at"],
-        records=[
-            (persons[e], f"专家{e}", persons[e].hex * 2, units[d["expert_unit"][e]], uuid4(), 1, now)
-            for e in range(N_EXPERTS)
-        ],
-    )
-    pairs = np.unique(d["collab"])
     await conn.copy_records_to_table(
         "collaborations",
         columns=["project_id", "person_ids", "start_date", "end_date"],
         records=[
-            (uuid4(), [persons[int(x) // N_EXPERTS], persons[int(x) % N_EXPERTS]], _today(-2), _today(1))
-            for x in pairs
+            (uuid4(), [persons[int(a)], persons[int(b)]], _today(-2), _today(1))
+            for a, b in d["collab"]
+            if a != b
         ],
     )
+    round_ids = []
+    for _ in range(rounds):
+        round_id = uuid4()
+        round_ids.append(round_id)
+        await conn.execute(
+            "INSERT INTO review_rounds (id, call_id, name, status, k, max_load, reserve, rules, version,"
+            " created_at) VALUES ($1, $2, 'bench', 'requested', $3, $4, 0, $5, 1, now())",
+            round_id,
+            uuid4(),
+            K,
+            LOAD,
+            json.dumps(RULES),
+        )
+        await conn.copy_records_to_table(
+            "round_items",
+            columns=[
+                "id",
+                "round_id",
+                "code",
+                "title",
+                "keywords",
+                "discipline_codes",
+                "applicant_person_id",
+                "applicant_unit_id",
+                "team_person_ids",
+                "team_unit_ids",
+                "avoid_person_ids",
+                "competent_department_id",
+            ],
+            records=[
+                (
+                    uuid4(),
+                    round_id,
+                    f"B{i:06d}",
+                    "项目",
+                    [words[w] for w in d["item_words"][i]],
+                    [codes[d["item_code"][i]]],
+                    persons[a] if (a := int(d["item_applicant"][i])) >= 0 else uuid4(),
+                    units[d["item_unit"][i]],
+                    [persons[t]] if (t := int(d["item_team"][i])) >= 0 else [],
+                    [],
+                    [],
+                    depts[int(d["item_dept"][i])],
+                )
+                for i in range(n_items)
+            ],
+        )
     await conn.execute("ANALYZE")
     await conn.close()
-    return round_id, experts, items
+    return round_ids, experts
 
 
-def _today(years: int) -> Any:
-    from datetime import date
-
-    today = date.today()
-    return today.replace(year=today.year + years)
-
-
-def _now() -> Any:
-    from shared.clock import utcnow
-
-    return utcnow()
+SERVE = (
+    "import uvicorn; from evaluation.app import create_app; "
+    "uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_config=None, access_log=False)"
+)
 
 
-async def _persist(
-    dsn: str,
-    round_id: UUID,
-    experts: list[UUID],
-    items: list[UUID],
-    graph: CandidateGraph,
-    edges: np.ndarray,
-    rank: np.ndarray,
-) -> float:
-    """The service's own bulk write: binary COPY built as arrays, through the 回避 trigger."""
-    conn = await asyncpg.connect(dsn)
-    item_bytes, expert_bytes = uuid_bytes(items), uuid_bytes(experts)
-    batch = AssignmentBatch(
-        status="assigned",
-        item=item_bytes[graph.item[edges]],
-        expert=expert_bytes[graph.expert[edges]],
-        discipline=graph.discipline[edges],
-        keywords=graph.keywords[edges],
-        candidate_rank=rank,
+@contextlib.asynccontextmanager
+async def _service(env: dict[str, str], pythonpath: str | None = None) -> AsyncIterator[tuple[str, int, Any]]:
+    """The evaluation service in its own process, as deployed; yields its URL, pid and log file."""
+    from shared.devstack.ports import free_port
+
+    port = free_port()
+    extra = {"PYTHONPATH": pythonpath} if pythonpath else {}
+    log = tempfile.TemporaryFile()  # noqa: SIM115  closed below
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        SERVE.format(port=port),
+        env=os.environ | env | extra,
+        stdout=log,
+        stderr=log,
     )
-    built = time.perf_counter()
-    async with conn.transaction():
-        await copy_assignments(
-            conn,
-            [batch],
-            round_id=round_id,
-            run_id=uuid4(),
-            rules_checked=sorted(RULES),
-            created_at=_now(),
-        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=2) as probe:
+            for _ in range(600):
+                if proc.returncode is not None:
+                    log.seek(0)
+                    raise RuntimeError(log.read().decode(errors="replace")[-3000:])
+                with contextlib.suppress(httpx.TransportError):
+                    if (await probe.get("/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise TimeoutError("service did not become ready")
+        yield base, proc.pid, log
+    finally:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            proc.kill()
+        log.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the service process and its worker processes have used so far."""
+    import psutil
+
+    total = 0.0
+    for p in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def _peak_rss(pid: int) -> float:
+    """Peak resident memory (VmHWM) of the service process and its worker processes, GiB."""
+    import psutil
+
+    total = 0
+    procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    for p in procs:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) * 1024
+    return total / GIB
+
+
+def _env(url: str, nats_url: str, namespace: str, issuer: Any) -> dict[str, str]:
+    return {
+        "EVALUATION_ENVIRONMENT": "test",
+        "EVALUATION_DATABASE_URL": url,
+        "EVALUATION_NATS_URL": nats_url,
+        "EVALUATION_EVENTS_NAMESPACE": namespace,
+        "EVALUATION_AUTH_JWKS_JSON": json.dumps(issuer.jwks()),
+        "EVALUATION_RUN_WORKERS": "1",
+        "EVALUATION_RUN_POLL_SECONDS": "0.2",
+        "EVALUATION_LOG_LEVEL": "INFO",
+    }
+
+
+async def _run(
+    base: str,
+    pid: int,
+    round_id: UUID,
+    mode: str,
+    tokens: dict[str, dict[str, str]],
+    expert: UUID,
+    probe: bool,
+) -> dict[str, Any]:
+    """Queue the run through the API, follow it, and read the service meanwhile."""
+    latencies: dict[str, list[float]] = {"healthz": [], "expert": []}
+    beats: set[str] = set()
+    stop = asyncio.Event()
+
+    async def reader(client: httpx.AsyncClient) -> None:
+        while not stop.is_set():
+            for name, path, headers in (
+                ("healthz", "/healthz", {}),
+                ("expert", f"/experts/{expert}", tokens["expert_db"]),
+            ):
+                t = time.perf_counter()
+                r = await client.get(path, headers=headers)
+                assert r.status_code == 200, r.text
+                latencies[name].append(time.perf_counter() - t)
+            await asyncio.sleep(0.025)
+
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=120) as client,
+        httpx.AsyncClient(base_url=base, timeout=30) as reads,
+    ):
+        body = {"mode": mode, "seed": 7, "commit": True, "accept_partial": True, "partial_reason": "基准测试"}
+        started = time.perf_counter()
+        queued = await client.post(f"/rounds/{round_id}/runs", json=body, headers=tokens["draw"])
+        assert queued.status_code == 202, queued.text
+        run_id = queued.json()["id"]
+        probing = asyncio.create_task(reader(reads)) if probe else None
+        while True:
+            runs = (await client.get(f"/rounds/{round_id}/runs", headers=tokens["draw"])).json()
+            run = next(r for r in runs if r["id"] == run_id)
+            if run.get("heartbeat_at"):
+                beats.add(run["heartbeat_at"])
+            if run["status"] not in ("queued", "running"):
+                break
+            await asyncio.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        if probing:
+            await probing
+    return {
+        "run": run,
+        "seconds": elapsed,
+        "latencies": latencies,
+        "beats": len(beats),
+        "rss": _peak_rss(pid),
+    }
+
+
+def _stages(log: Any) -> dict[str, float]:
+    """The stage times the service logs for its run (none from the baseline, which logs none)."""
+    log.seek(0)
+    for line in log.read().decode(errors="replace").splitlines():
+        if "assignment run planned and written" in line:
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                return {k: float(entry[k]) for k in ("loading", "planning", "writing") if k in entry}
+    return {}
+
+
+async def _count(dsn: str, run_id: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    n = await conn.fetchval("SELECT count(*) FROM assignments WHERE run_id = $1", UUID(run_id))
     await conn.close()
-    return built
+    return int(n)
 
 
-def _openreview_minmax_plain(aff: np.ndarray, k: int, load: int) -> tuple[float, float, float]:
-    """openreview-matcher MinMax, as its graph is built: one arc per (paper, reviewer) in Python."""
-    n_papers, n_revs = aff.shape
-    started = time.perf_counter()
-    flow = min_cost_flow.SimpleMinCostFlow()
-    source, sink = 0, 1 + n_papers + n_revs
-    for p in range(n_papers):
-        flow.add_arc_with_capacity_and_unit_cost(source, 1 + p, k, 0)
-        for r in range(n_revs):
-            flow.add_arc_with_capacity_and_unit_cost(1 + p, 1 + n_papers + r, 1, -round(aff[p, r] * SCALE))
-    for r in range(n_revs):
-        flow.add_arc_with_capacity_and_unit_cost(1 + n_papers + r, sink, load, 0)
-    flow.set_node_supply(source, k * n_papers)
-    flow.set_node_supply(sink, -k * n_papers)
-    built = time.perf_counter() - started
-    flow.solve()
-    total = time.perf_counter() - started
-    return -flow.optimal_cost() / SCALE, built, total
+def _baseline_tree() -> Path | None:
+    """The per-pair service as it was, extracted from git history (never imported by the product)."""
+    target = Path(tempfile.mkdtemp(prefix="eval-baseline-"))
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", BASELINE_COMMIT, "services/evaluation", "shared"],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
 
 
-def _baselines() -> list[list[object]]:
-    rng = np.random.default_rng(3)
-    n_papers, n_revs, k, load = 2_000, 1_000, 3, 8
-    aff = np.round(rng.random((n_papers, n_revs)), 3)
-    plain_obj, plain_build, plain_total = _openreview_minmax_plain(aff, k, load)
-    started = time.perf_counter()
-    item = np.repeat(np.arange(n_papers), n_revs)
-    expert = np.tile(np.arange(n_revs), n_papers)
-    graph = CandidateGraph(item, expert, aff.ravel(), np.zeros(n_papers * n_revs))
-    built = time.perf_counter() - started
-    ours = solve_optimal(graph, n_items=n_papers, n_experts=n_revs, k=k, max_load=load)
-    total = time.perf_counter() - started
-    g = greedy(graph, n_items=n_papers, n_experts=n_revs, k=k, max_load=load)
+async def _case(
+    pg_url: str, nats_url: str, case: Case, issuer: Any, pythonpath: str | None = None
+) -> dict[str, Any]:
+    from shared.migrations import upgrade
+
+    url = await _database(pg_url, f"bench_eval_{case.name}")
+    dsn = url.replace("postgresql+asyncpg", "postgresql")
+    if pythonpath:  # the old service migrates its own schema
+        await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "evaluation", "migrate"],
+            env=os.environ | {"PYTHONPATH": pythonpath} | _env(url, nats_url, "x", issuer),
+            check=True,
+            capture_output=True,
+        )
+    else:
+        from evaluation.definition import MIGRATIONS_DIR
+
+        await asyncio.to_thread(upgrade, MIGRATIONS_DIR, url)
+    data = _instance(case.items, case.experts, seed=1)
+    (round_id,), experts = await _load(dsn, data, rounds=1)
+    tokens = {
+        duty: {
+            "Authorization": "Bearer "
+            + issuer.issue(
+                f"bench-{duty}", roles=["department_staff"], scopes={"duties": [duty]}, ttl_seconds=7200
+            )
+        }
+        for duty in ("draw", "expert_db")
+    }
+    env = _env(url, nats_url, f"bencheval{case.name}", issuer)
+    async with _service(env, pythonpath) as (base, pid, log):
+        cpu = _cpu_seconds(pid)
+        out = await _run(base, pid, round_id, case.mode, tokens, experts[0], case.probe)
+        out["cpu"] = _cpu_seconds(pid) - cpu
+        out["stages"] = _stages(log)
+    out["persisted"] = await _count(dsn, out["run"]["id"])
+    return out
+
+
+def _row(case: Case, label: str, out: dict[str, Any], target: str) -> list[object]:
+    run, lat, stages = out["run"], out["latencies"], out["stages"]
+    reads = ""
+    if lat["healthz"]:
+        healthz, expert = percentile(lat["healthz"], 99) * 1000, percentile(lat["expert"], 99) * 1000
+        reads = f"healthz {healthz:.0f} / expert {expert:.0f} ms (n={len(lat['healthz'])})"
+    split = "/".join(f"{stages[k]:.1f}" for k in ("loading", "planning", "writing") if k in stages)
     return [
-        [
-            "openreview MinMax, per-pair graph (2,000x1,000, k=3)",
-            f"{plain_obj:,.3f}",
-            plain_build,
-            plain_total,
-            "",
-        ],
-        [
-            "vectorised graph + same min-cost flow",
-            f"{ours.objective:,.3f}",
-            built,
-            total,
-            f"graph {plain_build / built:,.0f}x faster, equal={abs(ours.objective - plain_obj) < 1e-6}",
-        ],
-        [
-            "greedy best-first",
-            f"{g.objective:,.3f}",
-            "",
-            "",
-            f"loses {100 * (ours.objective - g.objective) / ours.objective:.2f}% affinity, "
-            f"short {len(g.shortfalls)}",
-        ],
+        label,
+        f"{case.items:,} x {case.experts:,}",
+        case.mode,
+        run["status"],
+        f"{out['persisted']:,}",
+        len(run.get("shortfalls") or []),
+        out["seconds"],
+        split,
+        out["cpu"],
+        f"{out['rss']:.2f}",
+        reads,
+        out["beats"],
+        target,
     ]
 
 
-async def _national(pg_url: str) -> list[list[object]]:
-    rng = np.random.default_rng(1)
-    data = _instance(rng)
-    dsn = await _prepare(pg_url)
-    round_id, experts, items = await _load(dsn, data)
+async def _all(pg_url: str, nats_url: str) -> list[list[object]]:
+    from shared.auth import TokenIssuer
+
+    issuer = TokenIssuer.generate(issuer="sci-platform-gateway", audience="sci-platform")
     rows: list[list[object]] = []
-    t0 = time.perf_counter()
-    graph, removed = _candidates(data, rng)
-    t1 = time.perf_counter()
-    solution = solve_optimal(graph, n_items=N_ITEMS, n_experts=N_EXPERTS, k=K, max_load=LOAD)
-    t2 = time.perf_counter()
-    built = await _persist(dsn, round_id, experts, items, graph, solution.edges, solution.rank)
-    t3 = time.perf_counter()
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    rows.append(
-        [
-            "candidates + affinity + 回避 filter",
-            f"{len(graph):,} edges",
-            t1 - t0,
-            ", ".join(f"{k_}={v:,}" for k_, v in removed.items()),
-        ]
-    )
-    rows.append(
-        [
-            "min-cost flow solve",
-            f"{len(solution.edges):,} assigned",
-            t2 - t1,
-            f"objective {solution.objective:,.1f}, shortfalls {len(solution.shortfalls)}",
-        ]
-    )
-    rows.append(
-        [
-            "persist (binary COPY + 回避 trigger)",
-            f"{len(solution.edges):,} rows",
-            t3 - t2,
-            f"arrays {built - t2:.1f} s, COPY + all 回避 rule rechecked {t3 - built:.1f} s, one transaction",
-        ]
-    )
-    rows.append(["end to end", "", t3 - t0, f"peak RSS {peak_gib:.2f} GiB (target < 30 s, < 4 GiB)"])
+    only = {n for n in os.environ.get("BENCH_EVALUATION_ONLY", "").split(",") if n}
+
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
+    tree = _baseline_tree() if wanted("baseline_old") else None
+    small = Case("baseline_old", 1_000, 1_000, "optimal")
+    if not wanted("baseline_old"):
+        pass
+    elif tree is not None:
+        old = await _case(pg_url, nats_url, small, issuer, f"{tree}/services/evaluation:{tree}")
+        rows.append(_row(small, f"baseline: per-pair path ({BASELINE_COMMIT})", old, ""))
+    else:
+        rows.append(["baseline: per-pair path", "", "", "git history unavailable", *[""] * 9])
+    same = Case("baseline_new", 1_000, 1_000, "optimal")
+    if wanted(same.name):
+        rows.append(_row(same, "service path, same data", await _case(pg_url, nats_url, same, issuer), ""))
+    for case, target in (
+        (Case("provincial_optimal", 5_000, 10_000, "optimal"), "< 5 s"),
+        (Case("provincial_draw", 5_000, 10_000, "draw"), "< 5 s"),
+        (Case("national_optimal", 100_000, 50_000, "optimal", probe=True), "< 30 s, < 4 GiB, p99 < 200 ms"),
+        (Case("national_draw", 100_000, 50_000, "draw", probe=True), "< 30 s, < 4 GiB, p99 < 200 ms"),
+    ):
+        if not wanted(case.name):
+            continue
+        out = await _case(pg_url, nats_url, case, issuer)
+        rows.append(_row(case, case.name.replace("_", " "), out, target))
+        sys.stdout.write(f"  {case.name}: {out['seconds']:.1f} s, lease renewed {out['beats']} times\n")
+        sys.stdout.flush()
     return rows
 
 
 def main() -> None:
-    print_table(["baseline step", "objective", "build s", "total s", "note"], _baselines())
-    with servers() as (pg_url, _nats):
-        rows = asyncio.run(_national(pg_url))
-    print_table(["national run (100,000 x 50,000, k=5)", "size", "seconds", "note"], rows)
+    with servers() as (pg_url, nats_url):
+        rows = asyncio.run(_all(pg_url, nats_url))
+    headers = ["case", "items x experts", "mode", "status", "persisted", "short", "wall s"]
+    headers += ["load/plan/write s", "CPU s", "peak GiB", "p99 reads meanwhile", "lease beats", "target"]
+    print_table(headers, rows)
+    sys.stdout.write(
+        "wall s: POST /rounds/{id}/runs to the run seen done; CPU s: the service's processes; peak: VmHWM "
+        "of the service process plus its planning worker; lease beats: distinct heartbeat times seen\n"
+    )
 
 
 if __name__ == "__main__":

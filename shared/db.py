@@ -158,6 +158,13 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Column("reason", Text, nullable=True),
         Column("request_id", String(100), nullable=True),
         Column("event_id", UUID(as_uuid=True), nullable=True),
+        Column(
+            "cause_event_id",
+            UUID(as_uuid=True),
+            nullable=True,
+            comment="the event (of this or another service) this step was applied from",
+        ),
+        Column("cause_actor_id", String(100), nullable=True, comment="who acted at the event's source"),
         Index("ix_audit_log_entity", "entity_type", "entity_id", "occurred_at"),
         Index("ix_audit_log_actor_id", "actor_id"),
         comment="Append-only record of every state change: who, when, what, why.",

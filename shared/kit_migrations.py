@@ -156,3 +156,27 @@ def downgrade_kit_v1() -> None:
     op.drop_index("ix_audit_log_entity", table_name="audit_log")
     op.drop_index("ix_audit_log_actor_id", table_name="audit_log")
     op.drop_table("audit_log")
+
+
+def upgrade_kit_audit_cause() -> None:
+    """Audit rows name the event a step was applied from and the actor at the event's source."""
+    op.add_column(
+        "audit_log",
+        sa.Column(
+            "cause_event_id",
+            sa.UUID(),
+            nullable=True,
+            comment="the event (of this or another service) this step was applied from",
+        ),
+    )
+    op.add_column(
+        "audit_log",
+        sa.Column(
+            "cause_actor_id", sa.String(length=100), nullable=True, comment="who acted at the event's source"
+        ),
+    )
+
+
+def downgrade_kit_audit_cause() -> None:
+    op.drop_column("audit_log", "cause_actor_id")
+    op.drop_column("audit_log", "cause_event_id")

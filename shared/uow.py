@@ -44,12 +44,23 @@ class UnitOfWork:
         *,
         actor: Actor,
         request_id: str | None = None,
+        cause: Envelope | None = None,
     ) -> None:
         self.session = session
         self.tables = tables
         self.actor = actor
         self.request_id = request_id if request_id is not None else current_request_id()
+        # the event this unit of work applies (a consumer's step): its id and its original actor
+        # go on every audit row, and that actor on every event this step emits in turn
+        self.cause = cause
         self.emitted: list[Envelope] = []
+
+    @property
+    def on_behalf_of(self) -> str:
+        """The person behind this step: the caller, or the original actor of the event applied."""
+        if self.cause is not None and self.cause.actorid:
+            return self.cause.actorid
+        return self.actor.id
 
     async def emit(
         self,
@@ -66,7 +77,9 @@ class UnitOfWork:
         """
         if not isinstance(payload, event_type.payload):
             raise TypeError(f"{event_type.name} takes {event_type.payload.__name__}")
-        envelope = build_envelope(event_type, payload, subject=subject, request_id=self.request_id)
+        envelope = build_envelope(
+            event_type, payload, subject=subject, request_id=self.request_id, actor_id=self.on_behalf_of
+        )
         await self.session.execute(
             insert(self.tables.outbox),
             {
@@ -104,6 +117,8 @@ class UnitOfWork:
                 "reason": reason,
                 "request_id": self.request_id,
                 "event_id": event.id if event else None,
+                "cause_event_id": self.cause.id if self.cause else None,
+                "cause_actor_id": self.cause.actorid if self.cause else None,
             },
         )
 

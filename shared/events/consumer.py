@@ -313,7 +313,7 @@ class InboxConsumer:
                 token = request_id_var.set(envelopes[0].requestid)
                 try:
                     await registration.apply(
-                        self._uow(session, envelopes[0]),
+                        self._uow(session, envelopes[0], cause=len(envelopes) == 1),
                         [ReceivedEvent(e, e.payload(registration.event_type)) for e in envelopes],
                     )
                 finally:
@@ -361,9 +361,15 @@ class InboxConsumer:
             log.warning("handler failed, will retry", extra=details)
             await msg.nak(delay=self.settings.consumer_retry_base_seconds * 2 ** (attempts - 1))
 
-    def _uow(self, session: AsyncSession, envelope: Envelope) -> UnitOfWork:
+    def _uow(self, session: AsyncSession, envelope: Envelope, *, cause: bool = True) -> UnitOfWork:
+        """The handler's unit of work; its audit rows name the event applied and its actor
+        (a batch of several events names none: its handler records each event's own)."""
         return UnitOfWork(
-            session, self.t, actor=Actor.system(f"event:{envelope.type}"), request_id=envelope.requestid
+            session,
+            self.t,
+            actor=Actor.system(f"event:{envelope.type}"),
+            request_id=envelope.requestid,
+            cause=envelope if cause else None,
         )
 
     async def _apply_in(

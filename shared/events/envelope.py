@@ -73,6 +73,9 @@ class Envelope(BaseModel):
     dataversion: int
     producerseq: int | None = None
     requestid: str | None = None
+    # CloudEvents extension: who acted at the source (a user id, or the actor an event step
+    # acted for), so a consumer's audit trail names the person behind the step it applies
+    actorid: str | None = None
     data: dict[str, Any]
 
     def payload(self, event_type: EventType[P]) -> P:
@@ -85,6 +88,7 @@ def build_envelope(
     *,
     subject: str,
     request_id: str | None,
+    actor_id: str | None = None,
 ) -> Envelope:
     return Envelope(
         id=uuid7(),
@@ -95,6 +99,7 @@ def build_envelope(
         dataschema=event_type.dataschema,
         dataversion=event_type.version,
         requestid=request_id,
+        actorid=actor_id,
         data=payload.model_dump(mode="json"),
     )
 

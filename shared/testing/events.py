@@ -19,11 +19,12 @@ async def publish_as_producer(
     subject: str,
     sequence: int,
     request_id: str | None = None,
+    actor_id: str | None = None,
 ) -> Envelope:
     """Put one event on the producer's stream (created if needed) with its sequence number."""
     await bus.wait_connected(timeout=10)
     await bus.ensure_stream(event_type.source)
-    envelope = build_envelope(event_type, payload, subject=subject, request_id=request_id)
+    envelope = build_envelope(event_type, payload, subject=subject, request_id=request_id, actor_id=actor_id)
     body = envelope.model_dump(mode="json", exclude_none=True)
     body["producerseq"] = sequence
     await bus.js.publish(

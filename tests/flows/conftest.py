@@ -182,14 +182,14 @@ class Platform:
                 sheets += 1
         return sheets
 
-    async def finalise(self, period: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def finalize(self, period: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         listed = await self.evaluation.client.get(
             "/assessments", params={"period": period}, headers=self.duty("request")
         )
         assert listed.status_code == 200, listed.text
         [item] = listed.json()["items"]
         r = await self.evaluation.client.post(
-            f"/assessments/{item['id']}/finalise", json=body or {}, headers=self.duty("results")
+            f"/assessments/{item['id']}/finalize", json=body or {}, headers=self.duty("results")
         )
         assert r.status_code == 200, r.text
         return dict(r.json())

@@ -48,7 +48,7 @@ async def test_a_lab_graded_unqualified_enters_rectification_in_registry_once(pl
         },
     )
     assert await platform.score_everything(experts, 52) == 3
-    final = await platform.finalise("2021-2025", {"remarks": "产出不足，限期整改"})
+    final = await platform.finalize("2021-2025", {"remarks": "产出不足，限期整改"})
     assert final["result"] == "unqualified"
 
     async def lab_state() -> str:
@@ -89,13 +89,13 @@ async def test_a_cluster_failing_two_years_running_becomes_a_restructuring_case(
     entry = {"cluster_id": cluster_id, "discipline_codes": ["F0201"]}
     await platform.start_assessment("/assessments/clusters", {"year": 2026, "clusters": [entry]})
     await platform.score_everything(experts, 50)
-    assert (await platform.finalise("2026"))["result"] == "fail"
+    assert (await platform.finalize("2026"))["result"] == "fail"
     await eventually(lambda: cluster_state("under_rectification"))
 
     # the next year: evaluation learns of the rectification from registry's event, assesses again
     await platform.start_assessment("/assessments/clusters", {"year": 2027, "clusters": [entry]})
     await platform.score_everything(experts, 45)
-    assert (await platform.finalise("2027", {"required_measures": ["更换服务机构"]}))["result"] == "fail"
+    assert (await platform.finalize("2027", {"required_measures": ["更换服务机构"]}))["result"] == "fail"
     await eventually(lambda: cluster_state("restructuring"))
     r = await platform.registry.client.get(f"/clusters/{cluster_id}", headers=platform.staff)
     assert set(r.json()["allowed_actions"]) == {"reorganise", "revoke"}

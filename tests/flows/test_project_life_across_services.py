@@ -109,11 +109,11 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
         r = await projects.client.post(f"/applications/{app_id}/actions/{action}", json=body, headers=who)
         assert r.status_code == 200, (action, r.text)
 
-    # evaluation: the application arrives as an item, three experts review it, results finalised
+    # evaluation: the application arrives as an item, three experts review it, results finalized
     review = await first_round(p, "application_review")
     await p.draw_and_open(review["id"], seed=11)
     assert await p.score_everything(experts, 85, recommendation="fund") == 3
-    r = await p.evaluation.client.post(f"/rounds/{review['id']}/finalise", headers=p.duty("results"))
+    r = await p.evaluation.client.post(f"/rounds/{review['id']}/finalize", headers=p.duty("results"))
     assert r.status_code == 200, r.text
 
     async def application_in(state: str) -> bool:
@@ -145,7 +145,7 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
         return str(r.json()["request_id"])
 
     async def evaluate(request_id: str, percent: float, body: dict[str, Any]) -> dict[str, Any]:
-        """Evaluation's office draws experts for the request, they score, the result is finalised."""
+        """Evaluation's office draws experts for the request, they score, the result is finalized."""
         item: list[dict[str, Any]] = []
 
         async def arrived() -> bool:
@@ -157,7 +157,7 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
         await p.draw_and_open(str(item[0]["round_id"]), seed=11)
         await p.score_everything(experts, percent)
         r = await p.evaluation.client.post(
-            f"/assessments/{request_id}/finalise", json=body, headers=p.duty("results")
+            f"/assessments/{request_id}/finalize", json=body, headers=p.duty("results")
         )
         assert r.status_code == 200, r.text
         return dict(r.json())

@@ -28,7 +28,7 @@ ROUND_STATUSES = {
     "requested": "已申请专家",
     "drawn": "已抽取（密封）",
     "open": "评审中",
-    "finalised": "已定稿",
+    "finalized": "已定稿",
 }
 ASSIGNMENT_STATUSES = {
     "assigned": "待确认",
@@ -74,11 +74,19 @@ SCORE_BASES = {
     "trimmed_mean": "去掉最高最低分后的平均分",
     "normalised": "按专家标准化（z 分数）后的得分",
 }
+EXPERT_STATUSES = {
+    "applied": "待审核",
+    "active": "在库",
+    "rejected": "未通过",
+    "suspended": "暂停",
+    "retired": "退出",
+}
 DUTIES = {
     "expert_db": "专家库管理",
     "request": "专家需求申请",
     "draw": "专家抽取",
     "results": "评审结果核定",
+    "supervision": "监督",
 }
 RESULT_CODES_BY_KIND: dict[str, Mapping[str, str]] = {
     "lab_assessment": LAB_GRADES,

@@ -13,8 +13,10 @@ from evaluation.assessments.events import (
     LAB_ASSESSMENT_FINALIZED,
     PROJECT_EVALUATION_FINALIZED,
 )
+from evaluation.assignment import api as assignment_api
 from evaluation.assignment.jobs import RunWorkers
 from evaluation.db import Base, kit
+from evaluation.experts import api as experts_api
 from evaluation.experts.events import EXPERT_EVENTS
 from evaluation.forms import api as forms_api
 from evaluation.organisations import api as organisations_api
@@ -41,6 +43,7 @@ async def _start_workers(runtime: ServiceRuntime) -> None:
         lease_seconds=settings.run_lease_seconds,
         poll_seconds=settings.run_poll_seconds,
         max_attempts=settings.run_max_attempts,
+        prestart=settings.run_planner_prestart,
     )
     runtime.extras["run_workers"] = workers
     workers.start()
@@ -61,7 +64,9 @@ def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefin
         migrations_dir=MIGRATIONS_DIR,
         routers=[
             organisations_api.router,
+            experts_api.router,
             rounds_api.router,
+            assignment_api.router,
             forms_api.router,
             reviews_api.router,
             assessments_api.router,

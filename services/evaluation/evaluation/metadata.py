@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from evaluation import codes
-from evaluation.rounds.coi import RULES
-from evaluation.rounds.service import EXPERT_STATUS_ZH
+from evaluation.coi.rules import RULES
 from shared.http.auth import PrincipalDep
 
 router = APIRouter(prefix="/metadata", tags=["metadata"])
@@ -31,6 +30,6 @@ async def code_lists(_: PrincipalDep) -> dict[str, Any]:
         "indicator_verdicts": codes.labelled(codes.INDICATOR_VERDICTS),
         "score_bases": codes.labelled(codes.SCORE_BASES),
         "duties": codes.labelled(codes.DUTIES),
-        "expert_statuses": codes.labelled(EXPERT_STATUS_ZH),
+        "expert_statuses": codes.labelled(codes.EXPERT_STATUSES),
         "coi_rules": [{"code": code, "zh": zh} for code, (zh, _) in RULES.items()],
     }

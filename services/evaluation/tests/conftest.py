@@ -74,7 +74,7 @@ class Office:
         async def ended() -> bool:
             r = await self.client.get(f"/runs/{run_id}", headers=self.drawer)
             final.update(r.json())
-            return final["status"] in ("done", "failed", "cancelled")
+            return final["status"] in ("done", "infeasible", "failed", "cancelled")
 
         await eventually(ended, timeout=15)
         return final

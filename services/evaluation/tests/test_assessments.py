@@ -114,14 +114,14 @@ async def test_a_lab_assessment_grades_by_orientation_and_an_unqualified_lab_is_
     assert proposal["summary"]["score"] == 55.0 and proposal["summary"]["computed_result"] == "unqualified"
     assert proposal["not_ready"] == []
     no_reason = await office.client.post(
-        f"/assessments/{item_id}/finalise", json={"result": "qualified"}, headers=office.results
+        f"/assessments/{item_id}/finalize", json={"result": "qualified"}, headers=office.results
     )
     assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
     assert (
-        await office.client.post(f"/assessments/{item_id}/finalise", json={}, headers=office.requester)
+        await office.client.post(f"/assessments/{item_id}/finalize", json={}, headers=office.requester)
     ).status_code == 403
     final = await office.client.post(
-        f"/assessments/{item_id}/finalise", json={"remarks": "产出不足，限期整改"}, headers=office.results
+        f"/assessments/{item_id}/finalize", json={"remarks": "产出不足，限期整改"}, headers=office.results
     )
     assert final.status_code == 200, final.text
     assert final.json()["result"] == "unqualified" and final.json()["result_zh"] == "不合格"
@@ -130,7 +130,7 @@ async def test_a_lab_assessment_grades_by_orientation_and_an_unqualified_lab_is_
     assert (
         event["grade"] == "unqualified" and event["score"] == 55.0 and event["orientation"] == "goal_oriented"
     )
-    twice = await office.client.post(f"/assessments/{item_id}/finalise", json={}, headers=office.results)
+    twice = await office.client.post(f"/assessments/{item_id}/finalize", json={}, headers=office.results)
     assert twice.status_code == 409
     codes = (await office.client.get("/metadata/codes", headers=office.as_person(uuid4()))).json()
     assert {"code": "unqualified", "zh": "不合格"} in codes["lab_grades"]
@@ -155,7 +155,7 @@ async def test_a_cluster_fails_two_years_running_and_each_year_is_reported(offic
         await office.client.get("/assessments", params={"period": "2026"}, headers=office.requester)
     ).json()
     final = await office.client.post(
-        f"/assessments/{listed['items'][0]['id']}/finalise", json={}, headers=office.results
+        f"/assessments/{listed['items'][0]['id']}/finalize", json={}, headers=office.results
     )
     assert final.json()["result"] == "fail" and final.json()["details"]["required_measures"]
 
@@ -173,7 +173,7 @@ async def test_a_cluster_fails_two_years_running_and_each_year_is_reported(offic
     ).json()
     measures = ["更换服务机构", "调整群主任"]
     final = await office.client.post(
-        f"/assessments/{listed['items'][0]['id']}/finalise",
+        f"/assessments/{listed['items'][0]['id']}/finalize",
         json={"required_measures": measures},
         headers=office.results,
     )
@@ -242,10 +242,10 @@ async def test_a_project_evaluation_judges_promised_indicators_and_records_dilig
         ("papers", "not_achieved"),
         ("patents", "achieved"),
     ]
-    undecided = await office.client.post(f"/assessments/{request}/finalise", json={}, headers=office.results)
+    undecided = await office.client.post(f"/assessments/{request}/finalize", json={}, headers=office.results)
     assert undecided.status_code == 422 and undecided.json()["errors"][0]["field"] == "diligent"
     final = await office.client.post(
-        f"/assessments/{request}/finalise",
+        f"/assessments/{request}/finalize",
         json={
             "diligent": True,
             "remarks": "外部条件变化导致论文未达预期，团队勤勉尽责",

@@ -7,7 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from evaluation.rounds.coi import ExpertFacts, ItemFacts, conflicts, default_rules
+from evaluation.coi.check import ExpertFacts, ItemFacts, conflicts
+from evaluation.coi.rules import default_rules
 
 PERSON, UNIT, OTHER = uuid4(), uuid4(), uuid4()
 
@@ -89,3 +90,20 @@ def test_same_department_only_applies_where_the_round_says_so() -> None:
     dept = uuid4()
     it = item(competent_department_id=dept)
     assert conflicts(ExpertFacts(uuid4(), None, department_id=dept), it, default_rules()) == []
+
+
+@pytest.mark.asyncio
+async def test_the_database_checks_the_rule_set_coi_declares(evaluation: Any) -> None:
+    from sqlalchemy import text
+
+    from evaluation.coi.rules import RULES
+    from evaluation.coi.trigger import COI_FUNCTION, TRIGGER_RULES
+
+    async with evaluation.runtime.sessionmaker() as s:
+        installed = (
+            await s.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'evaluation_assignment_coi'"))
+        ).scalar_one()
+    assert installed == COI_FUNCTION.split("AS $$", 1)[1].rsplit("$$;", 1)[0]
+    # every rule the service applies, the database applies too (and names when it refuses)
+    assert set(RULES) <= set(TRIGGER_RULES)
+    assert all(f"'{rule}'" in installed for rule in RULES)

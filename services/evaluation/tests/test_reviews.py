@@ -182,7 +182,7 @@ async def test_an_application_review_from_sheets_to_funding_line_and_anonymous_r
     assert [q["item_id"] for q in queue] == [str(third)]
     assert queue[0]["spread"] == 50.0 and queue[0]["dispersion_flag"] and not queue[0]["non_consensus"]
     assert queue[0]["trimmed_mean"] == pytest.approx(56.6667, abs=1e-3)
-    blocked = await office.client.post(f"/rounds/{round_id}/finalise", headers=office.results)
+    blocked = await office.client.post(f"/rounds/{round_id}/finalize", headers=office.results)
     assert blocked.status_code == 409 and blocked.json()["items"][0]["reason"] == "panel_discussion_pending"
     panel = await office.client.post(
         f"/rounds/{round_id}/items/{third}/panel",
@@ -203,7 +203,7 @@ async def test_an_application_review_from_sheets_to_funding_line_and_anonymous_r
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("编号", "名称", "评审专家", "创新性") and len(rows) == 1 + 9
 
-    done = await office.client.post(f"/rounds/{round_id}/finalise", headers=office.results)
+    done = await office.client.post(f"/rounds/{round_id}/finalize", headers=office.results)
     assert done.status_code == 200, done.text
     events = {e["application_id"]: e for e in await outbox(office, "evaluation.review.completed")}
     assert set(events) == {str(first), str(second), str(third)}
@@ -247,7 +247,7 @@ async def test_an_application_review_from_sheets_to_funding_line_and_anonymous_r
             "expert_recused",
             "panel_decided",
             "review_completed",
-            "round_finalised",
+            "round_finalized",
         } <= actions
 
     await eventually(audited)

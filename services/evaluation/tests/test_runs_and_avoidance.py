@@ -166,7 +166,14 @@ async def test_every_rule_is_checked_by_the_run_and_again_by_the_database(office
             with pytest.raises(DBAPIError, match=f"conflict of interest \\({rule}\\)"):
                 await s.commit()
     # a collaboration that arrives after the draw voids the assignment and replaces it
-    committed = await office.run(round_id, {"mode": "draw", "seed": 9, "commit": True})
+    body = {
+        "mode": "draw",
+        "seed": 9,
+        "commit": True,
+        "accept_partial": True,
+        "partial_reason": "本轮仅需两名",
+    }
+    committed = await office.run(round_id, body)
     assert committed["status"] == "done"
     target = free[0]
     later = ProjectApproved(
@@ -267,7 +274,17 @@ async def test_expert_self_service_availability_reconfirmation_and_applicant_avo
         "/experts/me/reconfirm", headers=office.as_person(lapsing["person_id"])
     )
     assert confirmed.json()["confirmed_until"] > str(office_today(1))
-    drawn = await office.run(round_id, {"mode": "draw", "seed": 1, "commit": True})
+    # two of the three asked for: the round is infeasible and nothing is written unless accepted
+    refused_run = await office.run(round_id, {"mode": "draw", "seed": 1, "commit": True})
+    assert refused_run["status"] == "infeasible" and not await office.live(round_id)
+    partial = {
+        "mode": "draw",
+        "seed": 1,
+        "commit": True,
+        "accept_partial": True,
+        "partial_reason": "仅两名可用",
+    }
+    drawn = await office.run(round_id, partial)
     assert {a["expert_id"] for a in drawn["assignments"]} == {free["id"], lapsing["id"]}
     # the database refuses the avoided unit's expert whatever writes it; the requests are now closed
     async with office.svc.runtime.sessionmaker() as s:

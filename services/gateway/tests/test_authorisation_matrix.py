@@ -92,7 +92,9 @@ async def test_every_route_refuses_roles_it_does_not_name_and_callers_without_a_
             # Department staff carry every evaluation duty here: this is about the door, not
             # the separation of duties inside the evaluation service (tested there).
             duties = (
-                {"duties": ["expert_db", "request", "draw", "results"]} if role == "department_staff" else {}
+                {"duties": ["expert_db", "request", "draw", "results", "supervision"]}
+                if role == "department_staff"
+                else {}
             )
             response = await gw.client.request(route.method, url, json=body, headers=gw_auth(role, **duties))
             allowed = role in route.roles

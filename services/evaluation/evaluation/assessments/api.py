@@ -1,4 +1,4 @@
-"""REST for assessments (考核评估): start lab and cluster campaigns, read and finalise each subject."""
+"""REST for assessments (考核评估): start lab and cluster campaigns, read and finalize each subject."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from evaluation.access import Designer, Finaliser, Office
+from evaluation.access import Designer, Finalizer, Office
 from evaluation.assessments import service
 from evaluation.codes import (
     INDICATOR_VERDICTS,
@@ -18,8 +18,10 @@ from evaluation.codes import (
     ROUND_KINDS,
     ROUND_STATUSES,
 )
+from evaluation.disciplines.schemas import DisciplineCode
 from evaluation.reviews import service as reviews
 from evaluation.reviews.models import ReviewResult
+from evaluation.rounds import duties
 from evaluation.rounds.models import ReviewRound, RoundItem
 from shared.errors import NotFound
 from shared.http.deps import PageDep, UnitOfWorkDep
@@ -27,7 +29,7 @@ from shared.http.schemas import Page
 
 router = APIRouter(prefix="/assessments", tags=["assessments"])
 
-Discipline = Annotated[str, Field(min_length=1, max_length=20)]
+Discipline = DisciplineCode
 Keyword = Annotated[str, Field(min_length=1, max_length=50)]
 
 
@@ -68,7 +70,7 @@ class VerdictIn(BaseModel):
     verdict: Literal["achieved", "partly_achieved", "not_achieved"]
 
 
-class FinaliseIn(BaseModel):
+class FinalizeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     result: str | None = Field(default=None, max_length=30, description="omit: the grade the scores give")
     reason: str | None = Field(default=None, max_length=2000)
@@ -128,11 +130,12 @@ def _item_out(rnd: ReviewRound, item: RoundItem, result: ReviewResult | None) ->
         "orientation": item.orientation,
         "orientation_zh": LAB_ORIENTATIONS.get(item.orientation or ""),
         "evaluation_kind": item.details.get("kind") if rnd.kind == "project_evaluation" else None,
-        "finalised": result is not None,
+        "finalized": result is not None,
         "result": result.result if result else None,
         "result_zh": labels.get(result.result or "") if result else None,
         "score": result.score if result else None,
-        "finalised_at": result.finalised_at if result else None,
+        "finalized_at": result.finalized_at if result else None,
+        "finalized_by": result.finalized_by if result else None,
     }
 
 
@@ -143,7 +146,7 @@ async def list_assessments(
     page: PageDep,
     kind: Literal["lab_assessment", "cluster_assessment", "project_evaluation"] | None = None,
     period: Annotated[str | None, Query(max_length=20)] = None,
-    finalised: bool | None = None,
+    finalized: bool | None = None,
 ) -> Page[dict[str, Any]]:
     q = (
         select(RoundItem, ReviewRound, ReviewResult)
@@ -155,8 +158,8 @@ async def list_assessments(
         q = q.where(ReviewRound.kind == kind)
     if period:
         q = q.where(ReviewRound.period == period)
-    if finalised is not None:
-        q = q.where(ReviewResult.item_id.is_not(None) if finalised else ReviewResult.item_id.is_(None))
+    if finalized is not None:
+        q = q.where(ReviewResult.item_id.is_not(None) if finalized else ReviewResult.item_id.is_(None))
     total = (await uow.session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
     rows = (
         await uow.session.execute(
@@ -177,9 +180,10 @@ async def _subject(uow: Any, item_id: UUID) -> tuple[ReviewRound, RoundItem]:
 
 
 @router.get("/{item_id}")
-async def get_assessment(item_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str, Any]:
+async def get_assessment(item_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
     """The subject, its aggregated scores and the result the bands give (or the final one)."""
     rnd, item = await _subject(uow, item_id)
+    await duties.claim(uow, rnd.id, "results", "read_assessment")
     summary = next(sm for sm in await reviews.summarise(uow, rnd) if sm.item.id == item.id)
     out = _item_out(rnd, item, summary.result)
     out["summary"] = reviews.summary_out(summary)
@@ -195,11 +199,12 @@ async def get_assessment(item_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dic
     return out
 
 
-@router.post("/{item_id}/finalise")
-async def finalise(item_id: UUID, body: FinaliseIn, uow: UnitOfWorkDep, _: Finaliser) -> dict[str, Any]:
+@router.post("/{item_id}/finalize")
+async def finalize(item_id: UUID, body: FinalizeIn, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
     rnd, item = await _subject(uow, item_id)
     rnd = await reviews.load_round(uow.session, rnd.id, lock=True)
-    result = await service.finalise_item(uow, rnd, item, body.model_dump())
+    await duties.claim(uow, rnd.id, "results", "finalize")
+    result = await service.finalize_item(uow, rnd, item, body.model_dump())
     await uow.commit()
     out = _item_out(rnd, item, result)
     out["details"] = result.details

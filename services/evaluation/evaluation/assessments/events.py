@@ -1,4 +1,4 @@
-"""Assessment events: what evaluation reads from registry and projects, and what it finalises."""
+"""Assessment events: what evaluation reads from registry and projects, and what it finalizes."""
 
 from __future__ import annotations
 

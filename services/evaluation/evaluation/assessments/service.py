@@ -1,8 +1,8 @@
-"""Assessments (考核评估): campaigns of labs and clusters, project evaluations, and their finalising.
+"""Assessments (考核评估): campaigns of labs and clusters, project evaluations, and their finalizing.
 
 An assessment is a round whose items are the assessed subjects; experts are requested, drawn
 (回避 against host and member units, directors and teams) and score them exactly as in an
-application review. Each subject's result is finalised on its own and flows back as an event.
+application review. Each subject's result is finalized on its own and flows back as an event.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from evaluation.experts.models import Collaboration
 from evaluation.forms.service import form_for
 from evaluation.reviews import service as reviews
 from evaluation.reviews.models import ReviewResult
+from evaluation.rounds import machine
 from evaluation.rounds.models import ReviewRound, RoundItem
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
+from shared.errors import Conflict, FieldIssue, ValidationFailed
 from shared.events.envelope import Envelope
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
@@ -253,20 +254,19 @@ def proposed_verdicts(item: RoundItem) -> list[dict[str, Any]]:
     return out
 
 
-async def finalise_item(
+async def finalize_item(
     uow: UnitOfWork, rnd: ReviewRound, item: RoundItem, body: dict[str, Any]
 ) -> ReviewResult:
     """Settle one assessed subject: the bands' result unless the office decides otherwise (with a reason)."""
     if rnd.kind == "application_review":
         raise Conflict(
-            "application reviews are finalised as a whole round",
+            "application reviews are finalized as a whole round",
             "项目申报评审按轮次整体定稿",
-            code="finalise_round",
+            code="finalize_round",
         )
-    if rnd.status != "open":
-        raise InvalidTransition(current_state=rnd.status, action="finalise", allowed=[])
+    machine.require(rnd, "finalize")
     if await uow.session.get(ReviewResult, item.id) is not None:
-        raise Conflict("this assessment is already final", "该考核评估已定稿", code="already_finalised")
+        raise Conflict("this assessment is already final", "该考核评估已定稿", code="already_finalized")
     summary = next(sm for sm in await reviews.summarise(uow, rnd) if sm.item.id == item.id)
     reviews.refuse_if_not_ready([summary])
     assert summary.score is not None
@@ -331,7 +331,7 @@ async def finalise_item(
     await uow.session.flush()
     envelope = await _emit(uow, rnd, item, row)
     await uow.record(
-        "assessment_finalised",
+        "assessment_finalized",
         entity_type="round_item",
         entity_id=item.id,
         changes={
@@ -352,9 +352,9 @@ async def finalise_item(
         )
     ).first()
     if remaining is None:
-        rnd.status = "finalised"
+        rnd.status = "finalized"
         rnd.version += 1
-        await uow.record("round_finalised", entity_type="review_round", entity_id=rnd.id)
+        await uow.record("round_finalized", entity_type="review_round", entity_id=rnd.id)
     return row
 
 
@@ -370,7 +370,7 @@ async def _emit(uow: UnitOfWork, rnd: ReviewRound, item: RoundItem, row: ReviewR
                 period=rnd.period or "",
                 grade=row.result,
                 score=row.score,
-                finalized_at=row.finalised_at,
+                finalized_at=row.finalized_at,
                 remarks=d.get("remarks"),
                 orientation=item.orientation,
                 indicator_scores=row.indicator_means,
@@ -386,7 +386,7 @@ async def _emit(uow: UnitOfWork, rnd: ReviewRound, item: RoundItem, row: ReviewR
                 year=int(rnd.period or 0),
                 result=row.result,
                 score=row.score,
-                finalized_at=row.finalised_at,
+                finalized_at=row.finalized_at,
                 required_measures=d.get("required_measures", []),
                 remarks=d.get("remarks"),
             ),
@@ -401,7 +401,7 @@ async def _emit(uow: UnitOfWork, rnd: ReviewRound, item: RoundItem, row: ReviewR
             result=row.result,
             score=row.score,
             diligent=bool(d.get("diligent")),
-            finalized_at=row.finalised_at,
+            finalized_at=row.finalized_at,
             remarks=d.get("remarks"),
             indicator_verdicts=[IndicatorVerdict(**v) for v in d.get("indicator_verdicts", [])],
         ),

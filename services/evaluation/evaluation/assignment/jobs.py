@@ -16,8 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import secrets
 import socket
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -25,7 +29,8 @@ from uuid import UUID
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from evaluation.rounds import service as rounds
+from evaluation.assignment.plan import Outcome, Problem, warm_up
+from evaluation.assignment.service import PREVIEW_LIMIT, Infeasible, Offload, in_thread, run_assignment
 from evaluation.rounds.models import AssignmentRun, ReviewRound
 from shared.clock import utcnow
 from shared.db import KitTables
@@ -34,6 +39,7 @@ from shared.ids import uuid7
 from shared.uow import Actor, UnitOfWork
 
 log = logging.getLogger(__name__)
+_SPAWN = multiprocessing.get_context("spawn")
 
 STATUS_ZH = {
     "queued": "排队中",
@@ -41,6 +47,7 @@ STATUS_ZH = {
     "done": "已完成",
     "failed": "失败",
     "cancelled": "已取消",
+    "infeasible": "专家不足，未写入",
 }
 STAGE_ZH = {
     "loading": "读取专家与项目",
@@ -48,7 +55,6 @@ STAGE_ZH = {
     "solving": "求解分配",
     "writing": "写入分配结果",
 }
-PREVIEW_LIMIT = 20_000  # rows of a preview kept on the run for the office to read
 
 
 class Cancelled(Exception):
@@ -92,6 +98,7 @@ async def enqueue(
         entity_type="review_round",
         entity_id=rnd.id,
         changes={"run_id": str(run.id), "mode": mode, "seed": run.seed, "commit": commit, **params},
+        reason=params.get("partial_reason"),
     )
     return run
 
@@ -161,6 +168,7 @@ async def execute(
     *,
     worker: str,
     lease: timedelta,
+    offload: Offload = in_thread,
 ) -> str:
     """Run a claimed run to its end; returns the status it ended in."""
     async with sessionmaker() as hb_session:
@@ -207,7 +215,11 @@ async def execute(
             rnd = await session.get(ReviewRound, run.round_id)
             assert rnd is not None
             try:
-                rows = await rounds.run_assignment(uow, rnd, run, progress=renew)
+                rows = await run_assignment(uow, rnd, run, progress=renew, offload=offload)
+            except Infeasible as exc:
+                # nothing is written and the round stays where it was: the report names each item
+                await session.rollback()
+                return await _infeasible(sessionmaker, tables, run_id, worker, attempt, exc)
             except Cancelled:
                 await session.rollback()
                 outcome = "cancelled"
@@ -263,6 +275,46 @@ async def execute(
     return outcome
 
 
+async def _infeasible(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tables: KitTables,
+    run_id: UUID,
+    worker: str,
+    attempt: int,
+    exc: Infeasible,
+) -> str:
+    async with sessionmaker() as session:
+        held = (
+            await session.execute(
+                select(AssignmentRun)
+                .where(
+                    AssignmentRun.id == run_id,
+                    AssignmentRun.status == "running",
+                    AssignmentRun.worker == worker,
+                    AssignmentRun.attempts == attempt,
+                )
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if held is None:
+            return "lost"
+        held.status, held.stage, held.progress, held.finished_at = "infeasible", None, 100, utcnow()
+        held.shortfalls, held.objective, held.assigned = exc.shortfalls, exc.objective, 0
+        held.error = (
+            f"{len(exc.shortfalls)} items lack qualified experts; nothing was written / "
+            f"{len(exc.shortfalls)}个项目符合条件的专家不足，未写入任何分配"
+        )
+        uow = UnitOfWork(session, tables, actor=Actor.system(f"assignment-run:{run_id}"))
+        await uow.record(
+            "assignment_run_infeasible",
+            entity_type="assignment_run",
+            entity_id=run_id,
+            changes={"short_items": [sf["item_id"] for sf in exc.shortfalls], "proposed": exc.assigned},
+        )
+        await uow.commit()
+    return "infeasible"
+
+
 def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: str(v) if isinstance(v, UUID) else v for k, v in row.items()} for row in rows]
 
@@ -279,6 +331,7 @@ class RunWorkers:
         lease_seconds: float,
         poll_seconds: float,
         max_attempts: int,
+        prestart: bool = False,
     ) -> None:
         self.sessionmaker, self.tables = sessionmaker, tables
         self.count, self.lease = count, timedelta(seconds=lease_seconds)
@@ -286,8 +339,27 @@ class RunWorkers:
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self.name = f"{socket.gethostname()}:{uuid7().hex[-8:]}"
+        self.pool: Executor | None = None
+        self.prestart = prestart
+
+    def _pool(self) -> Executor:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=max(1, self.count), mp_context=_SPAWN)
+        return self.pool
+
+    async def offload(self, fn: Callable[[Problem], Outcome], problem: Problem) -> Outcome:
+        """Plan in a worker process (spawned: a fresh interpreter, not a copy of this process)."""
+        pool = self._pool()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, fn, problem)
+        except BrokenProcessPool:
+            self.pool = None  # the next run starts a fresh one
+            raise
 
     def start(self) -> None:
+        if self.prestart and self.count:
+            # the planning process imports its libraries now, not when the first run waits for it
+            self._pool().submit(warm_up)
         self.tasks = [asyncio.create_task(self._loop(f"{self.name}/{n}")) for n in range(self.count)]
 
     async def stop(self) -> None:
@@ -296,6 +368,9 @@ class RunWorkers:
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
 
     def notify(self) -> None:
         self.wake.set()
@@ -306,7 +381,9 @@ class RunWorkers:
         )
         if run_id is None:
             return None
-        return await execute(self.sessionmaker, self.tables, run_id, worker=worker, lease=self.lease)
+        return await execute(
+            self.sessionmaker, self.tables, run_id, worker=worker, lease=self.lease, offload=self.offload
+        )
 
     async def _loop(self, worker: str) -> None:
         while True:

@@ -119,7 +119,7 @@ def solve_optimal(
     *,
     n_items: int,
     n_experts: int,
-    k: int,
+    k: IntArray | int,
     max_load: IntArray | int,
     min_load: IntArray | int = 0,
     out_of_province: NDArray[np.bool_] | None = None,
@@ -127,10 +127,13 @@ def solve_optimal(
 ) -> Solution:
     """Maximum total affinity with exactly k reviewers per item (or a reported shortfall).
 
+    ``k`` is one number for every item, or what each item still needs.
+
     The flow decomposes exactly over the connected components of the candidate graph (items
     only reach experts of their discipline area), so each component is solved on its own:
     the same optimum, found faster than on one national network.
     """
+    need = np.broadcast_to(np.asarray(k, np.int64), (n_items,))
     caps = np.broadcast_to(np.asarray(max_load, np.int64), (n_experts,))
     mins = np.minimum(np.broadcast_to(np.asarray(min_load, np.int64), (n_experts,)), caps)
     chosen_parts: list[IntArray] = []
@@ -151,7 +154,7 @@ def solve_optimal(
                 sub,
                 n_items=len(items),
                 n_experts=len(experts),
-                k=k,
+                k=need[items],
                 caps=caps[experts],
                 mins=mins[experts],
                 out_of_province=None if out_of_province is None else out_of_province[experts],
@@ -160,7 +163,13 @@ def solve_optimal(
             chosen_parts.append(part[local])
     chosen = np.sort(np.concatenate(chosen_parts)) if chosen_parts else np.zeros(0, np.int64)
     return _solution(
-        graph, chosen, n_items=n_items, n_experts=n_experts, k=k, mins=mins, out_of_province=out_of_province
+        graph,
+        chosen,
+        n_items=n_items,
+        n_experts=n_experts,
+        k=need,
+        mins=mins,
+        out_of_province=out_of_province,
     )
 
 
@@ -169,7 +178,7 @@ def _flow(
     *,
     n_items: int,
     n_experts: int,
-    k: int,
+    k: IntArray,
     caps: IntArray,
     mins: IntArray,
     out_of_province: NDArray[np.bool_] | None,
@@ -177,7 +186,7 @@ def _flow(
 ) -> IntArray:
     """Chosen edges of one connected piece of the candidate graph (indices into it)."""
     cost = -np.rint(graph.affinity * SCALE).astype(np.int64)
-    big = int(SCALE * 4 * (k * n_items + 1))  # larger than any total affinity
+    big = int(SCALE * 4 * (int(k.sum()) + 1))  # larger than any total affinity
     item_node = np.arange(n_items, dtype=np.int64)
     expert_node = n_items + np.arange(n_experts, dtype=np.int64)
     sink = n_items + n_experts
@@ -198,9 +207,8 @@ def _flow(
         # item -> out node (1 with bonus, k-1 plain); out-of-province edges leave from there
         out_node = next_node + np.arange(n_items, dtype=np.int64)
         next_node += n_items
-        arcs(item_node, out_node, 1, -big)
-        if k > 1:
-            arcs(item_node, out_node, k - 1, 0)
+        arcs(item_node, out_node, np.minimum(k, 1), -big)
+        arcs(item_node, out_node, np.maximum(k - 1, 0), 0)
         is_out = out_of_province[graph.expert]
         edge_tail = np.where(is_out, out_node[graph.item], edge_tail)
     if expert_unit is not None:
@@ -226,7 +234,7 @@ def _flow(
     )
     supplies = np.zeros(next_node, np.int64)
     supplies[:n_items] = k
-    supplies[sink] = -k * n_items
+    supplies[sink] = -int(k.sum())
     solver.set_nodes_supplies(np.arange(next_node, dtype=np.int64), supplies)
     # maximum flow at minimum cost: where k reviewers per item cannot all be found, as many as
     # can be are assigned (at the best affinity) and the shortfall is reported, never a failure
@@ -244,7 +252,7 @@ def _solution(
     *,
     n_items: int,
     n_experts: int,
-    k: int,
+    k: IntArray,
     mins: IntArray,
     out_of_province: NDArray[np.bool_] | None,
 ) -> Solution:
@@ -252,9 +260,9 @@ def _solution(
     candidates = np.bincount(graph.item, minlength=n_items)
     shortfalls = []
     for i in np.flatnonzero(assigned < k).tolist():
-        if candidates[i] < k:
-            reason = f"only {candidates[i]} qualified experts without a conflict of interest, {k} needed"
-            reason_zh = f"符合条件且无需回避的专家仅{candidates[i]}名，需要{k}名"
+        if candidates[i] < k[i]:
+            reason = f"only {candidates[i]} qualified experts without a conflict of interest, {k[i]} needed"
+            reason_zh = f"符合条件且无需回避的专家仅{candidates[i]}名，需要{k[i]}名"
         else:
             reason = "qualified experts are at their load cap"
             reason_zh = "符合条件的专家评审任务已满"
@@ -277,51 +285,70 @@ def _solution(
     )
 
 
+def _position_in_groups(groups: IntArray) -> IntArray:
+    """0-based position of each element within its run of equal values (``groups`` sorted)."""
+    if not len(groups):
+        return np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    counts = np.diff(np.r_[starts, len(groups)])
+    out: IntArray = np.arange(len(groups)) - np.repeat(starts, counts)
+    return out
+
+
 def random_draw(
     graph: CandidateGraph,
     *,
     n_items: int,
     n_experts: int,
-    k: int,
+    k: IntArray | int,
     max_load: IntArray | int,
     seed: int,
     reserve: int = 0,
 ) -> tuple[Solution, IntArray]:
     """抽取: each item draws k of its qualified experts at random, respecting load caps.
 
+    Every edge gets a random priority from the seed. In rounds, each item proposes its best
+    remaining edges up to what it still needs; an expert over their cap keeps the proposals of
+    best priority and refuses the rest, which drop out. Whole rounds are array operations.
     Reproducible: the same graph and seed give the same draw. Returns the solution and the
-    reserve edges (up to `reserve` per item, in draw order) for later replacement draws.
+    reserve edges (up to ``reserve`` per item, in draw order) for later replacement draws.
     """
     rng = np.random.default_rng(seed)
+    need = np.broadcast_to(np.asarray(k, np.int64), (n_items,)).copy()
     caps = np.broadcast_to(np.asarray(max_load, np.int64), (n_experts,)).copy()
     priority = rng.random(len(graph))
     order = np.lexsort((priority, graph.item))
-    chosen: list[int] = []
-    reserves: list[int] = []
-    item_sorted = graph.item[order]
-    starts = np.flatnonzero(np.r_[True, item_sorted[1:] != item_sorted[:-1]]) if len(order) else np.zeros(0)
-    bounds = np.r_[starts, len(order)] if len(order) else np.zeros(1, np.int64)
-    for s, e in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        got = 0
-        kept = 0
-        for edge in order[s:e].tolist():
-            expert = int(graph.expert[edge])
-            if got < k and caps[expert] > 0:
-                caps[expert] -= 1
-                chosen.append(edge)
-                got += 1
-            elif got >= k and kept < reserve:
-                reserves.append(edge)
-                kept += 1
-            if got >= k and kept >= reserve:
-                break
-    picked = np.asarray(chosen, np.int64)
+    item_s, expert_s, prio_s = graph.item[order], graph.expert[order], priority[order]
+    open_ = np.ones(len(order), bool)  # neither chosen nor refused
+    chosen = np.zeros(len(order), bool)
+    while True:
+        open_ &= caps[expert_s] > 0
+        idx = np.flatnonzero(open_)
+        if not len(idx):
+            break
+        propose = idx[_position_in_groups(item_s[idx]) < need[item_s[idx]]]
+        if not len(propose):
+            break
+        by_expert = np.lexsort((prio_s[propose], expert_s[propose]))
+        ranked = propose[by_expert]
+        keep = _position_in_groups(expert_s[ranked]) < caps[expert_s[ranked]]
+        accepted, refused = ranked[keep], ranked[~keep]
+        chosen[accepted] = True
+        open_[accepted] = False
+        open_[refused] = False
+        caps -= np.bincount(expert_s[accepted], minlength=n_experts)
+        need -= np.bincount(item_s[accepted], minlength=n_items)
+        if not len(refused):
+            break
+    rest = np.flatnonzero(~chosen)
+    reserves = order[rest[_position_in_groups(item_s[rest]) < reserve]] if reserve else np.zeros(0, np.int64)
+    picked = np.sort(order[chosen])
     solution = _solution(
         graph,
         picked,
         n_items=n_items,
         n_experts=n_experts,
-        k=k,
+        k=np.broadcast_to(np.asarray(k, np.int64), (n_items,)),
         mins=np.zeros(n_experts, np.int64),
         out_of_province=None,
     )
@@ -347,7 +374,7 @@ def greedy(graph: CandidateGraph, *, n_items: int, n_experts: int, k: int, max_l
         np.asarray(chosen, np.int64),
         n_items=n_items,
         n_experts=n_experts,
-        k=k,
+        k=np.full(n_items, k, np.int64),
         mins=np.zeros(n_experts, np.int64),
         out_of_province=None,
     )

@@ -172,3 +172,22 @@ async def copy_assignments(
             "assignments", source=io.BytesIO(payload), columns=list(COLUMNS), format="binary"
         )
     return ids
+
+
+_COPY_OUT_HEADER = 19  # signature, flags, header extension length (always 0 from PostgreSQL)
+
+
+async def copy_out(conn: Any, query: str, fields: Sequence[tuple[str, Any]], *args: Any) -> NDArray[Any]:
+    """Rows of fixed-width, non-null columns read with a binary COPY, as one structured array.
+
+    ``fields`` names each column with its big-endian numpy type (``("u1", 16)`` for a uuid,
+    ``">i4"`` for an int, ``"?"`` for a bool); the query must COALESCE away every NULL.
+    """
+    out = io.BytesIO()
+    await conn.copy_from_query(query, *args, output=out, format="binary")
+    payload = out.getvalue()
+    layout: list[tuple[str, Any]] = [("_count", ">i2")]
+    for name, dtype in fields:
+        layout += [(f"_{name}_len", ">i4"), (name, dtype)]
+    body = payload[_COPY_OUT_HEADER:-2]
+    return np.frombuffer(body, np.dtype(layout))

@@ -1,4 +1,9 @@
-"""The expert's own side: profile edits, re-confirmation and its periodic sweep; applicants' 申请回避."""
+"""The expert database (专家库): enrolment, status, declared conflicts, profile edits, re-confirmation.
+
+Every status change is an event (evaluation.expert.*) and an audit row; an expert who stops
+being active, or whose new facts break a 回避 rule, has their live assignments voided and
+replaced (补抽), so no review of theirs counts afterwards.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,164 @@ from uuid import UUID
 
 from sqlalchemy import or_, select
 
-from evaluation.experts.models import Expert
+from evaluation.codes import EXPERT_STATUSES
+from evaluation.coi.check import conflicts
+from evaluation.coi.facts import expert_facts, items_facts
+from evaluation.coi.rules import merged_rules
+from evaluation.experts.events import EXPERT_EVENTS, ExpertChanged
+from evaluation.experts.models import Declaration, Expert, PersonView
+from evaluation.rounds import duties
 from evaluation.rounds import service as rounds
-from evaluation.rounds.coi import merged_rules
-from evaluation.rounds.models import AvoidanceRequest, ReviewRound, RoundItem
-from evaluation.rounds.service import add_months
+from evaluation.rounds.models import ReviewRound, RoundItem
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, ValidationFailed
+from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
 from shared.uow import UnitOfWork
+
+EXPERT_TRANSITIONS = {
+    "approve": ({"applied"}, "active", "approved"),
+    "reject": ({"applied"}, "rejected", "rejected"),
+    "suspend": ({"active"}, "suspended", "suspended"),
+    "reinstate": ({"suspended"}, "active", "approved"),
+    "retire": ({"active", "suspended"}, "retired", "retired"),
+    "reconfirm": ({"active"}, "active", "reconfirmed"),
+}
+CONFIRM_MONTHS = 24  # an approval or a re-confirmation holds this long (the service's setting)
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+async def enrol(uow: UnitOfWork, *, person_id: UUID, origin: str, data: dict[str, Any]) -> Expert:
+    """Self-application or nomination: only a verified registry person can become an expert."""
+    person = await uow.session.get(PersonView, person_id)
+    if person is None:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "person_id", "unverified", "not a verified registry person", "不是已核验身份的登记人员"
+                )
+            ]
+        )
+    if (await uow.session.execute(select(Expert.id).where(Expert.person_id == person_id))).first():
+        raise Conflict("this person is already in the expert database", "该人员已在专家库中")
+    expert = Expert(
+        person_id=person_id,
+        name=person.name,
+        unit_id=person.unit_id,
+        origin=origin,
+        status="applied",
+        version=1,
+        **data,
+    )
+    uow.session.add(expert)
+    await uow.session.flush()
+    await _changed(uow, expert, "applied", reason=f"origin={origin}")
+    return expert
+
+
+async def transition(
+    uow: UnitOfWork, expert: Expert, action: str, reason: str | None, *, confirm_months: int = CONFIRM_MONTHS
+) -> Expert:
+    sources, target, event = EXPERT_TRANSITIONS[action]
+    if expert.status not in sources:
+        allowed = [a for a, (s, _, _) in EXPERT_TRANSITIONS.items() if expert.status in s]
+        raise InvalidTransition(current_state=expert.status, action=action, allowed=allowed)
+    expert.status = target
+    if action in ("approve", "reconfirm", "reinstate"):
+        expert.confirmed_until = add_months(date.today(), confirm_months)
+        expert.reconfirm_requested_at = None
+    expert.version += 1
+    await uow.session.flush()
+    await _changed(uow, expert, event, reason=reason)
+    if target != "active":
+        live = await rounds.live_assignments(uow, expert_id=expert.id)
+        # voiding a drawn expert acts on those rounds in the expert-database duty
+        await duties.claim_all(uow, [a.round_id for a in live], "expert_db", f"expert_{action}")
+        for a in live:
+            zh = f"专家状态变为{EXPERT_STATUSES[target]}"
+            await rounds.void_and_replace(uow, a, f"expert {target}", zh)
+    return expert
+
+
+async def _changed(uow: UnitOfWork, expert: Expert, action: str, reason: str | None = None) -> None:
+    payload = ExpertChanged(
+        id=expert.id,
+        person_id=expert.person_id,
+        unit_id=expert.unit_id,
+        status=expert.status,
+        version=expert.version,
+    )
+    envelope = await uow.emit(EXPERT_EVENTS[action], payload, subject=f"expert/{expert.id}")
+    await uow.record(
+        action,
+        entity_type="expert",
+        entity_id=expert.id,
+        changes={"status": expert.status},
+        reason=reason,
+        event=envelope,
+    )
+
+
+async def declare(
+    uow: UnitOfWork,
+    expert: Expert,
+    *,
+    person_id: UUID | None,
+    unit_id: UUID | None,
+    declared_by: str,
+    reason: str,
+) -> Declaration:
+    """A declared conflict; assignments it touches are voided and replaced at once."""
+    if person_id is None and unit_id is None:
+        raise ValidationFailed(
+            [FieldIssue("person_id", "required", "name a person or a unit", "请填写人员或单位")]
+        )
+    # the expert row lock orders this against any assignment being written for the expert
+    await uow.session.execute(select(Expert.id).where(Expert.id == expert.id).with_for_update())
+    decl = Declaration(
+        expert_id=expert.id, person_id=person_id, unit_id=unit_id, declared_by=declared_by, reason=reason
+    )
+    uow.session.add(decl)
+    await uow.session.flush()
+    await uow.record(
+        "conflict_declared",
+        entity_type="expert",
+        entity_id=expert.id,
+        changes={
+            "person_id": str(person_id) if person_id else None,
+            "unit_id": str(unit_id) if unit_id else None,
+            "declared_by": declared_by,
+        },
+        reason=reason,
+    )
+    if declared_by == "staff":
+        live = await rounds.live_assignments(uow, expert_id=expert.id)
+        await duties.claim_all(uow, [a.round_id for a in live], "expert_db", "conflict_declared")
+    await recheck_expert(uow, expert.id, "declared conflict", "新申报的利益冲突")
+    return decl
+
+
+async def recheck_expert(uow: UnitOfWork, expert_id: UUID, reason: str, reason_zh: str) -> int:
+    """Void and replace every live assignment of the expert that now breaks a rule."""
+    voided = 0
+    for a in await rounds.live_assignments(uow, expert_id=expert_id):
+        rnd = await uow.session.get(ReviewRound, a.round_id)
+        item = await uow.session.get(RoundItem, a.item_id)
+        assert rnd is not None and item is not None
+        facts = (await expert_facts(uow, [expert_id], merged_rules(rnd.rules)))[expert_id]
+        if conflicts(facts, (await items_facts(uow, [item]))[item.id], merged_rules(rnd.rules)):
+            await rounds.void_and_replace(uow, a, reason, reason_zh)
+            voided += 1
+    return voided
+
 
 # what an expert may change on their own profile; everything else is the expert-database staff's
 SELF_EDITABLE = frozenset({"disciplines", "keywords", "directions", "availability", "max_load"})
@@ -46,7 +201,7 @@ async def edit_profile(
         setattr(expert, k, v)
     expert.version += 1
     await uow.session.flush()
-    await rounds._changed(uow, expert, "updated", reason=reason)
+    await _changed(uow, expert, "updated", reason=reason)
     await uow.record(
         "expert_profile_edited",
         entity_type="expert",
@@ -73,7 +228,7 @@ async def reconfirm(uow: UnitOfWork, expert: Expert, *, months: int, by_expert: 
     expert.reconfirm_requested_at = None
     expert.version += 1
     await uow.session.flush()
-    await rounds._changed(uow, expert, "reconfirmed", reason="by the expert" if by_expert else "by the staff")
+    await _changed(uow, expert, "reconfirmed", reason="by the expert" if by_expert else "by the staff")
     return expert
 
 
@@ -104,9 +259,7 @@ async def reconfirmation_sweep(uow: UnitOfWork, *, notice_days: int) -> dict[str
     now = utcnow()
     for expert in due:
         expert.reconfirm_requested_at = now
-        await rounds._changed(
-            uow, expert, "reconfirmation_requested", reason=f"lapses on {expert.confirmed_until}"
-        )
+        await _changed(uow, expert, "reconfirmation_requested", reason=f"lapses on {expert.confirmed_until}")
     lapsed = (
         await uow.session.execute(
             select(Expert.id).where(
@@ -123,67 +276,3 @@ async def reconfirmation_sweep(uow: UnitOfWork, *, notice_days: int) -> dict[str
         changes={"asked": len(result["asked"]), "lapsed": len(result["lapsed"])},
     )
     return result
-
-
-async def request_avoidance(
-    uow: UnitOfWork,
-    item: RoundItem,
-    *,
-    requests: list[dict[str, Any]],
-    requested_by: str,
-) -> list[AvoidanceRequest]:
-    """申请回避: the applicant names persons or units, with reasons, before experts are drawn."""
-    s = uow.session
-    # the round row lock orders this against a run committing (the 回避 trigger share-locks it)
-    rnd = (
-        await s.execute(select(ReviewRound).where(ReviewRound.id == item.round_id).with_for_update())
-    ).scalar_one()
-    if rnd.status not in ("collecting", "requested"):
-        raise Conflict(
-            "experts are already drawn for this review; avoidance requests are closed",
-            "专家已抽取，申请回避已截止",
-            code="avoidance_closed",
-        )
-    await s.refresh(item)
-    limit = int(merged_rules(rnd.rules)["applicant_avoid"].get("max_names", 3))
-    persons = [UUID(str(r["person_id"])) for r in requests if r.get("person_id")]
-    units = [UUID(str(r["unit_id"])) for r in requests if r.get("unit_id")]
-    issues = [
-        FieldIssue(f"requests[{n}]", "required", "name a person or a unit", "请填写人员或单位")
-        for n, r in enumerate(requests)
-        if bool(r.get("person_id")) == bool(r.get("unit_id"))
-    ]
-    total = len(set(item.avoid_person_ids) | set(persons)) + len(set(item.avoid_unit_ids) | set(units))
-    if total > limit:
-        issues.append(
-            FieldIssue(
-                "requests",
-                "too_many",
-                f"at most {limit} persons or units may be named in all",
-                f"申请回避的专家和单位合计不得超过{limit}个",
-            )
-        )
-    if issues:
-        raise ValidationFailed(issues)
-    rows = [
-        AvoidanceRequest(
-            item_id=item.id,
-            person_id=r.get("person_id"),
-            unit_id=r.get("unit_id"),
-            reason=r["reason"],
-            requested_by=requested_by,
-        )
-        for r in requests
-    ]
-    s.add_all(rows)
-    item.avoid_person_ids = list(dict.fromkeys([*item.avoid_person_ids, *persons]))
-    item.avoid_unit_ids = list(dict.fromkeys([*item.avoid_unit_ids, *units]))
-    await s.flush()
-    await uow.record(
-        "avoidance_requested",
-        entity_type="round_item",
-        entity_id=item.id,
-        changes={"persons": [str(p) for p in persons], "units": [str(u) for u in units]},
-        reason="; ".join(r["reason"] for r in requests),
-    )
-    return rows

@@ -8,14 +8,14 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from evaluation.access import Designer, Finaliser, Office
+from evaluation.access import Designer, Finalizer, Office
 from evaluation.codes import RECOMMENDATIONS, ROUND_KINDS, ROUND_STATUSES, SHEET_STATUSES
 from evaluation.experts.models import Expert
 from evaluation.reviews import service, sheets
 from evaluation.reviews.models import ReviewSheet
 from evaluation.reviews.schemas import ItemPatch, PanelIn, RecuseIn, SettingsIn, SheetIn, SheetOut
+from evaluation.rounds import duties, machine
 from evaluation.rounds.models import ACTIVE, Assignment, ReviewRound, RoundItem
-from shared.errors import InvalidTransition
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
 from shared.http.deps import UnitOfWorkDep
@@ -110,6 +110,7 @@ async def recuse(
 async def configure(round_id: UUID, body: SettingsIn, uow: UnitOfWorkDep, _: Designer) -> dict[str, Any]:
     """Deadline, budget (else the call's) and form of a round."""
     rnd = await service.load_round(uow.session, round_id, lock=True)
+    await duties.claim(uow, rnd.id, "request", "configure")
     await service.update_settings(
         uow,
         rnd,
@@ -128,8 +129,8 @@ async def patch_item(
 ) -> dict[str, Any]:
     """Disciplines and keywords the draw matches experts on (e.g. for an assessed lab), before the draw."""
     rnd = await service.load_round(uow.session, round_id, lock=True)
-    if rnd.status not in ("collecting", "requested"):
-        raise InvalidTransition(current_state=rnd.status, action="edit_item", allowed=[])
+    machine.require(rnd, "edit_item")
+    await duties.claim(uow, rnd.id, "request", "edit_item")
     item = await service.load_item(uow.session, rnd, item_id)
     before = {"discipline_codes": item.discipline_codes, "keywords": item.keywords}
     item.discipline_codes, item.keywords = body.discipline_codes, body.keywords
@@ -171,8 +172,9 @@ async def progress(round_id: UUID, uow: UnitOfWorkDep, _: Office) -> dict[str, A
 
 
 @router.get("/rounds/{round_id}/score-sheets")
-async def score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str, Any]:
+async def score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
     rnd = await service.load_round(uow.session, round_id)
+    await duties.claim(uow, rnd.id, "results", "read_score_sheets")
     summaries = await service.summarise(uow, rnd)
     out = {
         "round": _round_out(rnd),
@@ -184,9 +186,10 @@ async def score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict
 
 
 @router.get("/rounds/{round_id}/score-sheets.xlsx", response_class=Response)
-async def export_score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> Response:
+async def export_score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> Response:
     """One row per submitted sheet, a column per indicator, Chinese headers."""
     rnd = await service.load_round(uow.session, round_id)
+    await duties.claim(uow, rnd.id, "results", "export_score_sheets")
     summaries = await service.summarise(uow, rnd)
     indicators: dict[str, str] = {}
     for sm in summaries:
@@ -220,8 +223,9 @@ async def export_score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) 
 @router.get(
     "/rounds/{round_id}/dispersion", summary="Items for panel discussion (dispersion, strong minority)"
 )
-async def dispersion_queue(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> list[dict[str, Any]]:
+async def dispersion_queue(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> list[dict[str, Any]]:
     rnd = await service.load_round(uow.session, round_id)
+    await duties.claim(uow, rnd.id, "results", "read_panel_queue")
     out = [service.summary_out(sm) for sm in await service.summarise(uow, rnd) if sm.flagged]
     await uow.commit()
     return out
@@ -229,9 +233,10 @@ async def dispersion_queue(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> 
 
 @router.post("/rounds/{round_id}/items/{item_id}/panel")
 async def panel_decision(
-    round_id: UUID, item_id: UUID, body: PanelIn, uow: UnitOfWorkDep, _: Finaliser
+    round_id: UUID, item_id: UUID, body: PanelIn, uow: UnitOfWorkDep, _: Finalizer
 ) -> dict[str, Any]:
     rnd = await service.load_round(uow.session, round_id, lock=True)
+    await duties.claim(uow, rnd.id, "results", "panel")
     item = await service.load_item(uow.session, rnd, item_id)
     d = await service.decide(
         uow, rnd, item, note=body.note, score=body.score, recommendation=body.recommendation
@@ -241,8 +246,9 @@ async def panel_decision(
 
 
 @router.get("/rounds/{round_id}/ranking", summary="Ranking with ties explained and the funding line")
-async def ranking(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str, Any]:
+async def ranking(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
     rnd = await service.load_round(uow.session, round_id)
+    await duties.claim(uow, rnd.id, "results", "read_ranking")
     ranked, budget, line = await service.ranking(uow, rnd)
     out = {
         "round": _round_out(rnd),
@@ -275,10 +281,11 @@ async def ranking(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str,
     return out
 
 
-@router.post("/rounds/{round_id}/finalise", summary="Finalise an application review: results go to projects")
-async def finalise(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str, Any]:
+@router.post("/rounds/{round_id}/finalize", summary="Finalize an application review: results go to projects")
+async def finalize(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
     rnd = await service.load_round(uow.session, round_id, lock=True)
-    results = await service.finalise_round(uow, rnd)
+    await duties.claim(uow, rnd.id, "results", "finalize")
+    results = await service.finalize_round(uow, rnd)
     await uow.commit()
     return {
         "round": _round_out(rnd),
@@ -289,6 +296,8 @@ async def finalise(round_id: UUID, uow: UnitOfWorkDep, _: Finaliser) -> dict[str
                 "rank": r.rank,
                 "recommendation": r.recommendation,
                 "above_funding_line": r.above_funding_line,
+                "finalized_by": r.finalized_by,
+                "finalized_at": r.finalized_at,
             }
             for r in results
         ],

@@ -1,4 +1,4 @@
-"""Score sheets, panel decisions and finalised results."""
+"""Score sheets, panel decisions and finalized results."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class PanelDecision(Base):
 
 
 class ReviewResult(Base):
-    """A finalised result of one item; never changed once written (its event has gone out)."""
+    """A finalized result of one item; never changed once written (its event has gone out)."""
 
     __tablename__ = "review_results"
 
@@ -76,5 +76,5 @@ class ReviewResult(Base):
     above_funding_line: Mapped[bool | None] = mapped_column(Boolean)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
-    finalised_by: Mapped[str] = mapped_column(String(100))
-    finalised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finalized_by: Mapped[str] = mapped_column(String(100))
+    finalized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

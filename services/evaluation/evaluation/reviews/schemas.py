@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from evaluation.codes import RECOMMENDATIONS, SHEET_STATUSES
+from evaluation.disciplines.schemas import DisciplineCode
 
 Recommendation = Literal["fund", "fund_with_changes", "do_not_fund"]
 IndicatorCode = Annotated[str, Field(min_length=1, max_length=40)]
@@ -99,7 +100,5 @@ class ItemPatch(BaseModel):
     """What expert matching reads of an item, set by the office before the draw."""
 
     model_config = ConfigDict(extra="forbid")
-    discipline_codes: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
-        min_length=1, max_length=10
-    )
+    discipline_codes: list[DisciplineCode] = Field(min_length=1, max_length=10)
     keywords: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default=[], max_length=20)

@@ -1,4 +1,4 @@
-"""The review office's side: progress, score sheets, aggregation, panel, ranking and finalising."""
+"""The review office's side: progress, score sheets, aggregation, panel, ranking and finalizing."""
 
 from __future__ import annotations
 
@@ -16,15 +16,16 @@ from evaluation.reviews import scoring
 from evaluation.reviews.events import REVIEW_COMPLETED, IndicatorScore, ReviewCompleted
 from evaluation.reviews.models import PanelDecision, ReviewResult, ReviewSheet
 from evaluation.reviews.sheets import deadline, form_of
+from evaluation.rounds import machine
 from evaluation.rounds.models import ACTIVE, Assignment, CallView, ReviewRound, RoundItem
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, InvalidTransition, NotFound, ValidationFailed
+from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
 from shared.uow import UnitOfWork
 
 
 @dataclass
 class ItemSummary:
-    """An item's aggregated review, as the office sees it before (and when) it is finalised."""
+    """An item's aggregated review, as the office sees it before (and when) it is finalized."""
 
     item: RoundItem
     form: ReviewForm
@@ -65,6 +66,23 @@ class ItemSummary:
         return len(self.totals)
 
 
+def counted_sheets(round_id: UUID) -> Any:
+    """The submitted sheets that count: their assignment is still live.
+
+    A sheet whose assignment was voided (a conflict declared late, the expert suspended, an
+    integrity bar) never counts, in aggregation, flags, ranking, the funding line or finalizing.
+    """
+    return (
+        select(ReviewSheet)
+        .join(Assignment, Assignment.id == ReviewSheet.assignment_id)
+        .where(
+            ReviewSheet.round_id == round_id,
+            ReviewSheet.status == "submitted",
+            Assignment.status.in_(ACTIVE),
+        )
+    )
+
+
 async def load_round(session: Any, round_id: UUID, *, lock: bool = False) -> ReviewRound:
     q = select(ReviewRound).where(ReviewRound.id == round_id)
     rnd: ReviewRound | None = (await session.execute(q.with_for_update() if lock else q)).scalar_one_or_none()
@@ -88,14 +106,8 @@ async def summarise(uow: UnitOfWork, rnd: ReviewRound) -> list[ItemSummary]:
             await s.execute(select(RoundItem).where(RoundItem.round_id == rnd.id).order_by(RoundItem.code))
         ).scalars()
     )
-    sheets = list(
-        (
-            await s.execute(
-                select(ReviewSheet)
-                .where(ReviewSheet.round_id == rnd.id, ReviewSheet.status == "submitted")
-                .order_by(ReviewSheet.submitted_at)
-            )
-        ).scalars()
+    sheets: list[ReviewSheet] = list(
+        (await s.execute(counted_sheets(rnd.id).order_by(ReviewSheet.submitted_at))).scalars()
     )
     live: dict[UUID, int] = defaultdict(int)
     for item_id in (
@@ -204,7 +216,9 @@ def summary_out(sm: ItemSummary) -> dict[str, Any]:
         }
         if sm.panel
         else None,
-        "finalised": sm.result is not None,
+        "finalized": sm.result is not None,
+        "finalized_by": sm.result.finalized_by if sm.result else None,
+        "finalized_at": sm.result.finalized_at if sm.result else None,
     }
 
 
@@ -290,14 +304,16 @@ async def score_sheets(uow: UnitOfWork, rnd: ReviewRound) -> list[dict[str, Any]
     s = uow.session
     rows = (
         await s.execute(
-            select(ReviewSheet, Expert, RoundItem)
+            select(ReviewSheet, Expert, RoundItem, Assignment)
             .join(Expert, Expert.id == ReviewSheet.expert_id)
             .join(RoundItem, RoundItem.id == ReviewSheet.item_id)
+            .join(Assignment, Assignment.id == ReviewSheet.assignment_id)
             .where(ReviewSheet.round_id == rnd.id, ReviewSheet.status == "submitted")
             .order_by(RoundItem.code, Expert.name)
         )
     ).all()
-    totals = {(sh.expert_id, sh.item_id): float(sh.total or 0) for sh, _, _ in rows}
+    # a voided assignment's sheet is shown (the office sees what was set aside) but never counts
+    totals = {(sh.expert_id, sh.item_id): float(sh.total or 0) for sh, _, _, a in rows if a.status in ACTIVE}
     z = scoring.zscores(totals)
     return [
         {
@@ -311,20 +327,17 @@ async def score_sheets(uow: UnitOfWork, rnd: ReviewRound) -> list[dict[str, Any]
             "indicator_comments": sh.indicator_comments,
             "total": sh.total,
             "z_score": None
-            if z[(sh.expert_id, sh.item_id)] is None
+            if z.get((sh.expert_id, sh.item_id)) is None
             else round(z[(sh.expert_id, sh.item_id)] or 0, 4),
+            "counted": a.status in ACTIVE,
+            "voided_reason": None if a.status in ACTIVE else a.reason,
             "recommendation": sh.recommendation,
             "comment": sh.comment,
             "confidential_comment": sh.confidential_comment,
             "submitted_at": sh.submitted_at,
         }
-        for sh, expert, item in rows
+        for sh, expert, item, a in rows
     ]
-
-
-def _open_for_results(rnd: ReviewRound) -> None:
-    if rnd.status != "open":
-        raise InvalidTransition(current_state=rnd.status, action="finalise", allowed=[])
 
 
 async def decide(
@@ -337,9 +350,9 @@ async def decide(
     recommendation: str | None,
 ) -> PanelDecision:
     """The panel's decision on an item (usually a flagged one); replaces an earlier decision."""
-    _open_for_results(rnd)
+    machine.require(rnd, "panel")
     if await uow.session.get(ReviewResult, item.id) is not None:
-        raise Conflict("the item is already finalised", "该评审对象已定稿", code="already_finalised")
+        raise Conflict("the item is already finalized", "该评审对象已定稿", code="already_finalized")
     decision = await uow.session.get(PanelDecision, item.id)
     before = None
     if decision is None:
@@ -361,7 +374,7 @@ async def decide(
 
 
 def ready_issues(summaries: list[ItemSummary]) -> list[dict[str, Any]]:
-    """What stops finalising: too few submitted sheets, or a flag the panel has not settled."""
+    """What stops finalizing: too few submitted sheets, or a flag the panel has not settled."""
     problems = []
     for sm in summaries:
         need = int(sm.policy.get("min_reviewers", 3))
@@ -394,7 +407,7 @@ def refuse_if_not_ready(summaries: list[ItemSummary]) -> None:
     problems = ready_issues(summaries)
     if problems:
         raise Conflict(
-            f"{len(problems)} item(s) cannot be finalised yet",
+            f"{len(problems)} item(s) cannot be finalized yet",
             f"{len(problems)} 个评审对象尚不能定稿",
             code="not_ready",
             extra={"items": problems},
@@ -418,18 +431,18 @@ def new_result(rnd: ReviewRound, sm: ItemSummary, actor: str, **kw: Any) -> Revi
         reviewer_count=sm.reviewers,
         indicator_means=sm.indicator_means,
         anonymised_comments=sm.comments,
-        finalised_by=actor,
-        finalised_at=utcnow(),
+        finalized_by=actor,
+        finalized_at=utcnow(),
         **kw,
     )
 
 
-async def finalise_round(uow: UnitOfWork, rnd: ReviewRound) -> list[ReviewResult]:
+async def finalize_round(uow: UnitOfWork, rnd: ReviewRound) -> list[ReviewResult]:
     """Rank, draw the funding line, store each application's result and tell projects."""
-    _open_for_results(rnd)
+    machine.require(rnd, "finalize")
     if rnd.kind != "application_review":
         raise Conflict(
-            "assessments are finalised item by item", "考核评估按对象逐一定稿", code="finalise_per_item"
+            "assessments are finalized item by item", "考核评估按对象逐一定稿", code="finalize_per_item"
         )
     refuse_if_not_ready(await summarise(uow, rnd))
     ranked, budget, line = await ranking(uow, rnd)
@@ -473,11 +486,11 @@ async def finalise_round(uow: UnitOfWork, rnd: ReviewRound) -> list[ReviewResult
             event=envelope,
         )
         results.append(result)
-    rnd.status = "finalised"
+    rnd.status = "finalized"
     rnd.version += 1
     await uow.session.flush()
     await uow.record(
-        "round_finalised",
+        "round_finalized",
         entity_type="review_round",
         entity_id=rnd.id,
         changes={"items": len(results), "budget_fen": budget, "funding_line_rank": line},
@@ -509,7 +522,7 @@ async def applicant_view(uow: UnitOfWork, application_id: UUID, person_id: str |
         "reviewer_count": result.reviewer_count,
         "indicator_scores": result.indicator_means,
         "anonymised_comments": result.anonymised_comments,
-        "finalised_at": result.finalised_at,
+        "finalized_at": result.finalized_at,
     }
 
 
@@ -522,9 +535,8 @@ async def update_settings(
     form_id: UUID | None,
     fields_set: set[str],
 ) -> ReviewRound:
-    """Deadline, budget (overrides the call's) and form of a round, before it is finalised."""
-    if rnd.status == "finalised":
-        raise InvalidTransition(current_state=rnd.status, action="configure", allowed=[])
+    """Deadline, budget (overrides the call's) and form of a round, before it is finalized."""
+    machine.require(rnd, "configure")
     changes: dict[str, Any] = {}
     if "review_deadline" in fields_set:
         rnd.review_deadline = review_deadline

@@ -64,7 +64,7 @@ async def context(
     expert = await s.get(Expert, a.expert_id) if a else None
     rnd = None
     if a is not None:
-        # a share lock on the round: a sheet is either in before the result is finalised, or refused
+        # a share lock on the round: a sheet is either in before the result is finalized, or refused
         rq = select(ReviewRound).where(ReviewRound.id == a.round_id)
         rnd = (await s.execute(rq.with_for_update(read=True) if lock else rq)).scalar_one_or_none()
     item = await s.get(RoundItem, a.item_id) if a else None

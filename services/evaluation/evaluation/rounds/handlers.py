@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from evaluation.experts import service as expert_db
 from evaluation.experts.events import (
     APPLICATION_READY,
     CALL_PUBLISHED,
@@ -53,7 +54,7 @@ async def keep_person(uow: UnitOfWork, event: ReceivedEvent[PersonSnapshot]) -> 
             reason="registry person updated",
         )
     await uow.session.flush()
-    await service.recheck_expert(uow, expert.id, "unit or department changed", "专家单位或部门变更")
+    await expert_db.recheck_expert(uow, expert.id, "unit or department changed", "专家单位或部门变更")
 
 
 @handlers.on(INTEGRITY_RECORDED)
@@ -76,7 +77,7 @@ async def keep_integrity(uow: UnitOfWork, event: ReceivedEvent[IntegritySnapshot
             await uow.session.execute(select(Expert.id).where(Expert.person_id == p.person_id))
         ).scalar()
         if expert_id is not None:
-            await service.recheck_expert(uow, expert_id, "integrity record", "科研诚信记录")
+            await expert_db.recheck_expert(uow, expert_id, "integrity record", "科研诚信记录")
 
 
 @handlers.on(PROJECT_APPROVED)
@@ -102,7 +103,7 @@ async def keep_collaboration(uow: UnitOfWork, event: ReceivedEvent[ProjectApprov
     )
     await uow.session.execute(stmt.on_conflict_do_nothing())
     for expert_id in experts:
-        await service.recheck_expert(uow, expert_id, "collaboration on an approved project", "近年合作关系")
+        await expert_db.recheck_expert(uow, expert_id, "collaboration on an approved project", "近年合作关系")
 
 
 @handlers.on(APPLICATION_READY)

@@ -47,6 +47,8 @@ class ReviewRound(Base):
     k: Mapped[int] = mapped_column(Integer, default=5)
     max_load: Mapped[int] = mapped_column(Integer, default=20)
     reserve: Mapped[int] = mapped_column(Integer, default=3)
+    # sparse candidates: the best N experts per item by discipline level, then keywords
+    candidates_per_item: Mapped[int] = mapped_column(Integer, default=100, server_default=text("100"))
     rules: Mapped[dict[str, Any]] = mapped_column(JSONB)
     requested_by: Mapped[str | None] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -181,3 +183,19 @@ class AvoidanceRequest(Base):
     reason: Mapped[str] = mapped_column(String(500))
     requested_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RoundDuty(Base):
+    """Who acted in which duty for a round (职责分离): one person, one duty per round.
+
+    A row is written the first time a principal acts in a duty for the round; a principal
+    already recorded in another duty for the same round is refused.
+    """
+
+    __tablename__ = "round_duties"
+
+    round_id: Mapped[UUID] = mapped_column(ForeignKey("review_rounds.id"), primary_key=True)
+    duty: Mapped[str] = mapped_column(String(20), primary_key=True)  # expert_db, request, draw, results
+    actor_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_action: Mapped[str] = mapped_column(String(50))
+    acted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,352 +1,25 @@
-"""Experts, 回避 and assignment: the domain operations (no web, no commits)."""
+"""Rounds and their requests: items arriving, experts requested, assignments voided and replaced
+(补抽), experts' answers, opening the review (no web, no commits)."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from evaluation.assignment.solver import CandidateGraph, random_draw, rank_within_items, solve_optimal
-from evaluation.assignment.store import AssignmentBatch, copy_assignments, uuid_bytes
-from evaluation.experts.events import EXPERT_EVENTS, ExpertChanged
-from evaluation.experts.models import (
-    OUT_OF_PROVINCE,
-    Collaboration,
-    Declaration,
-    Expert,
-    IntegrityView,
-    PersonView,
-)
-from evaluation.organisations.models import OrganisationView
-from evaluation.rounds.coi import ExpertFacts, ItemFacts, collaboration_cutoff, conflicts, merged_rules
-from evaluation.rounds.models import ACTIVE, Assignment, AssignmentRun, CallView, ReviewRound, RoundItem
-from shared.clock import utcnow
+from evaluation.assignment.candidates import pair_affinity
+from evaluation.coi.check import conflicts
+from evaluation.coi.facts import expert_facts, items_facts
+from evaluation.coi.rules import CORE_RULES, merged_rules
+from evaluation.experts.models import Expert
+from evaluation.rounds import duties, machine
+from evaluation.rounds.models import ACTIVE, Assignment, AvoidanceRequest, CallView, ReviewRound, RoundItem
 from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
-from shared.excel import Column, SheetFormatError, read_xlsx
 from shared.uow import UnitOfWork
-
-EXPERT_STATUS_ZH = {
-    "applied": "待审核",
-    "active": "在库",
-    "rejected": "未通过",
-    "suspended": "暂停",
-    "retired": "退出",
-}
-EXPERT_TRANSITIONS = {
-    "approve": ({"applied"}, "active", "approved"),
-    "reject": ({"applied"}, "rejected", "rejected"),
-    "suspend": ({"active"}, "suspended", "suspended"),
-    "reinstate": ({"suspended"}, "active", "approved"),
-    "retire": ({"active", "suspended"}, "retired", "retired"),
-    "reconfirm": ({"active"}, "active", "reconfirmed"),
-}
-ROUND_STATUS_ZH = {
-    "collecting": "收集项目",
-    "requested": "已申请专家",
-    "drawn": "已抽取（密封）",
-    "open": "评审中",
-    "finalised": "已定稿",
-}
-CORE_RULES = ("same_unit", "on_team", "declared", "integrity", "applicant_avoid")
-CONFIRM_MONTHS = 24  # an approval or a re-confirmation holds this long (the service's setting)
-
-
-def add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-# ---------------------------------------------------------------- experts
-
-
-async def enrol(uow: UnitOfWork, *, person_id: UUID, origin: str, data: dict[str, Any]) -> Expert:
-    """Self-application or nomination: only a verified registry person can become an expert."""
-    person = await uow.session.get(PersonView, person_id)
-    if person is None:
-        raise ValidationFailed(
-            [
-                FieldIssue(
-                    "person_id", "unverified", "not a verified registry person", "不是已核验身份的登记人员"
-                )
-            ]
-        )
-    if (await uow.session.execute(select(Expert.id).where(Expert.person_id == person_id))).first():
-        raise Conflict("this person is already in the expert database", "该人员已在专家库中")
-    expert = Expert(
-        person_id=person_id,
-        name=person.name,
-        unit_id=person.unit_id,
-        origin=origin,
-        status="applied",
-        version=1,
-        **data,
-    )
-    uow.session.add(expert)
-    await uow.session.flush()
-    await _changed(uow, expert, "applied", reason=f"origin={origin}")
-    return expert
-
-
-async def transition(
-    uow: UnitOfWork, expert: Expert, action: str, reason: str | None, *, confirm_months: int = CONFIRM_MONTHS
-) -> Expert:
-    sources, target, event = EXPERT_TRANSITIONS[action]
-    if expert.status not in sources:
-        allowed = [a for a, (s, _, _) in EXPERT_TRANSITIONS.items() if expert.status in s]
-        raise InvalidTransition(current_state=expert.status, action=action, allowed=allowed)
-    expert.status = target
-    if action in ("approve", "reconfirm", "reinstate"):
-        expert.confirmed_until = add_months(date.today(), confirm_months)
-        expert.reconfirm_requested_at = None
-    expert.version += 1
-    await uow.session.flush()
-    await _changed(uow, expert, event, reason=reason)
-    if target != "active":
-        for a in await _live_assignments(uow, expert_id=expert.id):
-            await void_and_replace(uow, a, f"expert {target}", f"专家状态变为{EXPERT_STATUS_ZH[target]}")
-    return expert
-
-
-async def _changed(uow: UnitOfWork, expert: Expert, action: str, reason: str | None = None) -> None:
-    payload = ExpertChanged(
-        id=expert.id,
-        person_id=expert.person_id,
-        unit_id=expert.unit_id,
-        status=expert.status,
-        version=expert.version,
-    )
-    envelope = await uow.emit(EXPERT_EVENTS[action], payload, subject=f"expert/{expert.id}")
-    await uow.record(
-        action,
-        entity_type="expert",
-        entity_id=expert.id,
-        changes={"status": expert.status},
-        reason=reason,
-        event=envelope,
-    )
-
-
-async def declare(
-    uow: UnitOfWork,
-    expert: Expert,
-    *,
-    person_id: UUID | None,
-    unit_id: UUID | None,
-    declared_by: str,
-    reason: str,
-) -> Declaration:
-    """A declared conflict; assignments it touches are voided and replaced at once."""
-    if person_id is None and unit_id is None:
-        raise ValidationFailed(
-            [FieldIssue("person_id", "required", "name a person or a unit", "请填写人员或单位")]
-        )
-    # the expert row lock orders this against any assignment being written for the expert
-    await uow.session.execute(select(Expert.id).where(Expert.id == expert.id).with_for_update())
-    decl = Declaration(
-        expert_id=expert.id, person_id=person_id, unit_id=unit_id, declared_by=declared_by, reason=reason
-    )
-    uow.session.add(decl)
-    await uow.session.flush()
-    await uow.record(
-        "conflict_declared",
-        entity_type="expert",
-        entity_id=expert.id,
-        changes={
-            "person_id": str(person_id) if person_id else None,
-            "unit_id": str(unit_id) if unit_id else None,
-            "declared_by": declared_by,
-        },
-        reason=reason,
-    )
-    await recheck_expert(uow, expert.id, "declared conflict", "新申报的利益冲突")
-    return decl
-
-
-async def recheck_expert(uow: UnitOfWork, expert_id: UUID, reason: str, reason_zh: str) -> int:
-    """Void and replace every live assignment of the expert that now breaks a rule."""
-    voided = 0
-    for a in await _live_assignments(uow, expert_id=expert_id):
-        rnd = await uow.session.get(ReviewRound, a.round_id)
-        item = await uow.session.get(RoundItem, a.item_id)
-        assert rnd is not None and item is not None
-        facts = (await expert_facts(uow, [expert_id], merged_rules(rnd.rules)))[expert_id]
-        if conflicts(facts, (await items_facts(uow, [item]))[item.id], merged_rules(rnd.rules)):
-            await void_and_replace(uow, a, reason, reason_zh)
-            voided += 1
-    return voided
-
-
-IMPORT_COLUMNS = [
-    Column("id_number_digest", "身份证号摘要"),
-    Column("region", "地区"),
-    Column("title", "职称"),
-    Column("disciplines", "学科代码"),
-    Column("keywords", "关键词"),
-    Column("max_load", "每轮最多评审数"),
-]
-IMPORT_REQUIRED = ("id_number_digest", "region", "title", "disciplines")
-
-
-def _split(value: Any) -> list[str]:
-    return [p.strip() for p in str(value or "").replace("，", ",").split(",") if p.strip()]
-
-
-async def import_experts(uow: UnitOfWork, content: bytes) -> list[Expert]:
-    """Nominate experts from a workbook, all or nothing; people matched by verified identifier only."""
-    try:
-        rows = await read_xlsx(content, IMPORT_COLUMNS, required=IMPORT_REQUIRED, max_rows=5000)
-    except SheetFormatError as exc:
-        raise ValidationFailed([FieldIssue("file", "bad_sheet", str(exc), "Excel文件格式不正确")]) from exc
-    issues: list[FieldIssue] = []
-    planned: list[tuple[UUID, dict[str, Any]]] = []
-    for row in rows:
-        v = row.values
-        digest = str(v.get("id_number_digest") or "").strip().lower()
-        person = (
-            await uow.session.execute(select(PersonView).where(PersonView.id_number_digest == digest))
-        ).scalar()
-        if person is None:
-            issues.append(
-                FieldIssue(
-                    f"rows[{row.number}].id_number_digest",
-                    "unverified",
-                    "no verified registry person with this identifier",
-                    "未找到已核验身份的人员",
-                )
-            )
-            continue
-        try:
-            max_load = int(v.get("max_load") or 20)
-        except ValueError:
-            max_load = -1
-        if not 1 <= max_load <= 200:
-            issues.append(
-                FieldIssue(f"rows[{row.number}].max_load", "range", "between 1 and 200", "应在1到200之间")
-            )
-            continue
-        data = {
-            "region": str(v["region"]).strip()[:6],
-            "title": str(v["title"]).strip()[:50],
-            "disciplines": _split(v["disciplines"])[:10],
-            "keywords": _split(v.get("keywords"))[:20],
-            "max_load": max_load,
-        }
-        planned.append((person.id, data))
-    if issues:
-        raise ValidationFailed(issues)
-    return [await enrol(uow, person_id=pid, origin="nominated", data=data) for pid, data in planned]
-
-
-# ---------------------------------------------------------------- facts for 回避
-
-
-async def items_facts(uow: UnitOfWork, items: Sequence[RoundItem]) -> dict[UUID, ItemFacts]:
-    """What the 回避 rules need of each item: its people and units, their credit codes and departments."""
-    unit_ids = {u for it in items for u in (it.applicant_unit_id, *it.team_unit_ids, *it.avoid_unit_ids) if u}
-    person_ids = {p for it in items for p in (it.applicant_person_id, *it.team_person_ids) if p}
-    codes: dict[UUID, str] = {}
-    departments: dict[UUID, UUID] = {}
-    if unit_ids:
-        q = select(OrganisationView.id, OrganisationView.credit_code).where(OrganisationView.id.in_(unit_ids))
-        codes = {uid: code for uid, code in (await uow.session.execute(q)).all()}
-    if person_ids:
-        q2 = select(PersonView.id, PersonView.department_id).where(
-            PersonView.id.in_(person_ids), PersonView.department_id.is_not(None)
-        )
-        departments = {pid: dept for pid, dept in (await uow.session.execute(q2)).all() if dept}
-    out = {}
-    for it in items:
-        units = (it.applicant_unit_id, *it.team_unit_ids)
-        people = (it.applicant_person_id, *it.team_person_ids)
-        out[it.id] = ItemFacts(
-            it.applicant_person_id,
-            it.applicant_unit_id,
-            it.team_person_ids,
-            it.team_unit_ids,
-            it.avoid_person_ids,
-            it.competent_department_id,
-            avoid_unit_ids=it.avoid_unit_ids,
-            unit_codes={codes[u] for u in units if u in codes},
-            avoid_unit_codes={codes[u] for u in it.avoid_unit_ids if u in codes},
-            departments={departments[p] for p in people if p in departments},
-        )
-    return out
-
-
-async def expert_facts(
-    uow: UnitOfWork, expert_ids: list[UUID], rules: dict[str, Any]
-) -> dict[UUID, ExpertFacts]:
-    s = uow.session
-    rows = (
-        await s.execute(
-            select(Expert, OrganisationView.credit_code, PersonView.department_id)
-            .outerjoin(OrganisationView, OrganisationView.id == Expert.unit_id)
-            .outerjoin(PersonView, PersonView.id == Expert.person_id)
-            .where(Expert.id.in_(expert_ids))
-        )
-    ).all()
-    experts = [e for e, _, _ in rows]
-    facts = {
-        e.id: ExpertFacts(e.person_id, e.unit_id, department_id=dept, unit_code=e.unit_credit_code or code)
-        for e, code, dept in rows
-    }
-    by_person = {e.person_id: e.id for e in experts}
-    for d in (await s.execute(select(Declaration).where(Declaration.expert_id.in_(expert_ids)))).scalars():
-        if d.person_id:
-            facts[d.expert_id].declared_persons.add(d.person_id)
-        if d.unit_id:
-            facts[d.expert_id].declared_units.add(d.unit_id)
-    today = date.today()
-    barred = select(IntegrityView.person_id).where(
-        IntegrityView.person_id.in_(by_person),
-        IntegrityView.lifted.is_(False),
-        IntegrityView.scope.overlap(["reviewing", "all"]),
-        or_(IntegrityView.barred_until.is_(None), IntegrityView.barred_until >= today),
-        or_(IntegrityView.barred_from.is_(None), IntegrityView.barred_from <= today),
-    )
-    for (pid,) in await s.execute(barred):
-        if pid is not None:
-            facts[by_person[pid]].barred = True
-    cutoff = collaboration_cutoff(rules, today)
-    collab = select(Collaboration.person_ids).where(
-        Collaboration.end_date >= cutoff, Collaboration.person_ids.overlap(list(by_person))
-    )
-    for (people,) in await s.execute(collab):
-        for pid in people:
-            if pid in by_person:
-                facts[by_person[pid]].collaborators.update(p for p in people if p != pid)
-    return facts
-
-
-def affinity(expert: Expert, item: RoundItem) -> tuple[float, float]:
-    """Discipline component (longest shared code prefix, hierarchical) and keyword Jaccard."""
-    best = 0.0
-    for a in item.discipline_codes:
-        for b in expert.disciplines:
-            n = 0
-            while n < min(len(a), len(b)) and a[n] == b[n]:
-                n += 1
-            best = max(best, n / max(len(a), len(b), 1))
-    ka, kb = set(item.keywords), set(expert.keywords)
-    kw = len(ka & kb) / len(ka | kb) if ka | kb else 0.0
-    return round(best, 3), round(kw, 3)
-
-
-# ---------------------------------------------------------------- rounds and runs
 
 
 async def round_for_call(uow: UnitOfWork, call_id: UUID) -> ReviewRound:
@@ -381,9 +54,10 @@ async def request_experts(
     rules: dict[str, dict[str, Any]],
     requested_by: str,
     review_starts: date | None = None,
+    candidates_per_item: int | None = None,
 ) -> ReviewRound:
-    if rnd.status not in ("collecting", "requested"):
-        raise InvalidTransition(current_state=rnd.status, action="request", allowed=[])
+    machine.require(rnd, "request")
+    await duties.claim(uow, rnd.id, "request", "request")
     for code in CORE_RULES:
         if rules.get(code, {}).get("enabled") is False:
             raise ValidationFailed(
@@ -399,6 +73,8 @@ async def request_experts(
     rnd.k, rnd.max_load, rnd.reserve = k, max_load, reserve
     if review_starts is not None:
         rnd.review_starts = review_starts
+    if candidates_per_item is not None:
+        rnd.candidates_per_item = candidates_per_item
     rnd.rules = merged_rules(rules)
     rnd.status, rnd.requested_by = "requested", requested_by
     rnd.version += 1
@@ -412,281 +88,13 @@ async def request_experts(
             "reserve": reserve,
             "rules": rnd.rules,
             "review_starts": str(review_starts) if review_starts else None,
+            "candidates_per_item": rnd.candidates_per_item,
         },
     )
     return rnd
 
 
-def review_period(rnd: ReviewRound, today: date) -> tuple[date, date]:
-    """The days the round's experts review: from its start (or today) to its deadline."""
-    start = rnd.review_starts or today
-    return start, max(start, rnd.review_deadline or start)
-
-
-def available(expert: Expert, period: tuple[date, date]) -> bool:
-    """No windows: always available; else one window must cover the whole review period."""
-    if not expert.availability:
-        return True
-    start, end = period
-    return any(
-        date.fromisoformat(str(w["from"])) <= start and date.fromisoformat(str(w["to"])) >= end
-        for w in expert.availability
-    )
-
-
-def confirmed(expert: Expert, today: date) -> bool:
-    return expert.confirmed_until is not None and expert.confirmed_until >= today
-
-
-Progress = Callable[[str, int], Awaitable[None]]
-
-
-async def _no_progress(stage: str, percent: int) -> None:
-    return None
-
-
-async def run_assignment(
-    uow: UnitOfWork,
-    rnd: ReviewRound,
-    run: AssignmentRun,
-    *,
-    progress: Progress = _no_progress,
-) -> list[dict[str, Any]]:
-    """Preview or commit an assignment of the round's items; never writes a conflicted pair.
-
-    ``run`` carries the mode, seed and options and receives the outcome. ``progress`` is awaited
-    between stages (a job renews its lease there and stops if it was cancelled).
-    """
-    s = uow.session
-    params = run.params or {}
-    out_of_province = bool(params.get("out_of_province"))
-    one_per_unit = bool(params.get("one_per_unit"))
-    min_load = int(params.get("min_load") or 0)
-    # one run per round at a time: concurrent runs queue on the round row
-    await s.execute(select(ReviewRound.id).where(ReviewRound.id == rnd.id).with_for_update())
-    await s.refresh(rnd)
-    if rnd.status not in ("requested", "drawn"):
-        raise InvalidTransition(current_state=rnd.status, action="run", allowed=["request"])
-    rules = merged_rules(rnd.rules)
-    today = date.today()
-    period = review_period(rnd, today)
-    await progress("loading", 5)
-    items = (
-        (await s.execute(select(RoundItem).where(RoundItem.round_id == rnd.id).order_by(RoundItem.id)))
-        .scalars()
-        .all()
-    )
-    active = (
-        (await s.execute(select(Expert).where(Expert.status == "active").order_by(Expert.id))).scalars().all()
-    )
-    unavailable = sum(1 for e in active if not available(e, period))
-    unconfirmed = sum(1 for e in active if available(e, period) and not confirmed(e, today))
-    experts = [e for e in active if available(e, period) and confirmed(e, today)]
-    live = (
-        (
-            await s.execute(
-                select(Assignment).where(Assignment.round_id == rnd.id, Assignment.status.in_(ACTIVE))
-            )
-        )
-        .scalars()
-        .all()
-    )
-    have: dict[UUID, int] = defaultdict(int)
-    taken = {(a.item_id, a.expert_id) for a in live}
-    load: dict[UUID, int] = defaultdict(int)
-    for a in live:
-        have[a.item_id] += 1
-        load[a.expert_id] += 1
-    facts = await expert_facts(uow, [e.id for e in experts], rules)
-    pending = [it for it in items if have[it.id] < rnd.k]
-    await progress("candidates", 20)
-    rows: list[tuple[int, int, float, float]] = []
-    excluded: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    item_fact = await items_facts(uow, pending)
-    for i, it in enumerate(pending):
-        f_item = item_fact[it.id]
-        if unavailable:
-            excluded[i]["unavailable"] = unavailable
-        if unconfirmed:
-            excluded[i]["unconfirmed"] = unconfirmed
-        for j, e in enumerate(experts):
-            if (it.id, e.id) in taken:
-                continue
-            d, kw = affinity(e, it)
-            if d <= 0 and kw <= 0:
-                excluded[i]["no_discipline_match"] += 1
-                continue
-            found = conflicts(facts[e.id], f_item, rules)
-            if found:
-                for code in found:
-                    excluded[i][code] += 1
-                continue
-            rows.append((i, j, d, kw))
-    checked = sorted(c for c, p in rules.items() if p.get("enabled"))
-    graph = CandidateGraph(
-        np.array([r[0] for r in rows], np.int64),
-        np.array([r[1] for r in rows], np.int64),
-        np.array([r[2] for r in rows], float),
-        np.array([r[3] for r in rows], float),
-    )
-    caps = np.array([max(0, min(e.max_load, rnd.max_load) - load[e.id]) for e in experts], np.int64)
-    need = [rnd.k - have[it.id] for it in pending]
-    k = max(need, default=0)
-    await progress("solving", 40)
-    reserve_edges = np.zeros(0, np.int64)
-    if run.mode == "draw":
-        assert run.seed is not None
-        solution, reserve_edges = await asyncio.to_thread(
-            random_draw,
-            graph,
-            n_items=len(pending),
-            n_experts=len(experts),
-            k=k,
-            max_load=caps,
-            seed=run.seed,
-            reserve=rnd.reserve,
-        )
-    else:
-        units = None
-        if one_per_unit:
-            ids = {u: n for n, u in enumerate({e.unit_id for e in experts})}
-            units = np.array([ids[e.unit_id] for e in experts], np.int64)
-        solution = await asyncio.to_thread(
-            solve_optimal,
-            graph,
-            n_items=len(pending),
-            n_experts=len(experts),
-            k=k,
-            max_load=caps,
-            min_load=min_load,
-            out_of_province=np.array([e.region == OUT_OF_PROVINCE for e in experts])
-            if out_of_province
-            else None,
-            expert_unit=units,
-        )
-    await progress("writing", 80)
-    run.objective = solution.objective
-    run.assigned = len(solution.edges)
-    run.shortfalls = [
-        {
-            "item_id": str(pending[sf.item].id),
-            "code": pending[sf.item].code,
-            "assigned": sf.assigned,
-            "candidates": sf.candidates,
-            "reason": sf.reason,
-            "reason_zh": sf.reason_zh,
-            "excluded_by_rule": dict(excluded[sf.item]),
-        }
-        for sf in solution.shortfalls
-    ]
-    reserve_rank = np.zeros(len(reserve_edges), np.int64)
-    if len(reserve_edges):
-        starts = np.r_[True, graph.item[reserve_edges][1:] != graph.item[reserve_edges][:-1]]
-        group = np.cumsum(starts) - 1
-        reserve_rank = np.arange(len(reserve_edges)) - np.flatnonzero(starts)[group] + 1
-    all_rank = rank_within_items(graph.item, graph.affinity) if len(graph) else np.zeros(0, np.int64)
-    out: list[dict[str, Any]] = []
-    for n, edge in enumerate(solution.edges.tolist()):
-        i, j, d, kw = rows[edge]
-        out.append(
-            _row(pending[i].id, experts[j].id, "assigned", d, kw, int(solution.rank[n]), None, checked)
-        )
-    for n, edge in enumerate(reserve_edges.tolist()):
-        i, j, d, kw = rows[edge]
-        out.append(
-            _row(
-                pending[i].id,
-                experts[j].id,
-                "reserve",
-                d,
-                kw,
-                int(all_rank[edge]),
-                int(reserve_rank[n]),
-                checked,
-            )
-        )
-    if run.commit:
-        item_ids, expert_ids = uuid_bytes([it.id for it in pending]), uuid_bytes([e.id for e in experts])
-        batches = [
-            AssignmentBatch(
-                status="assigned",
-                item=item_ids[graph.item[solution.edges]],
-                expert=expert_ids[graph.expert[solution.edges]],
-                discipline=graph.discipline[solution.edges],
-                keywords=graph.keywords[solution.edges],
-                candidate_rank=solution.rank,
-            ),
-            AssignmentBatch(
-                status="reserve",
-                item=item_ids[graph.item[reserve_edges]],
-                expert=expert_ids[graph.expert[reserve_edges]],
-                discipline=graph.discipline[reserve_edges],
-                keywords=graph.keywords[reserve_edges],
-                candidate_rank=all_rank[reserve_edges],
-                reserve_rank=reserve_rank,
-            ),
-        ]
-        connection = await s.connection()
-        raw = (await connection.get_raw_connection()).driver_connection
-        try:
-            await copy_assignments(
-                raw,
-                [b for b in batches if len(b)],
-                round_id=rnd.id,
-                run_id=run.id,
-                rules_checked=checked,
-                created_at=utcnow(),
-            )
-        except asyncpg.PostgresError as exc:  # the database's own 回避 check refused a pair
-            if "conflict of interest" in str(exc):
-                raise Conflict(
-                    f"a conflict of interest appeared during the run; run it again ({exc})",
-                    "分配过程中出现新的回避情形，请重新分配",
-                    code="conflict_of_interest",
-                ) from exc
-            raise
-        rnd.status = "drawn"
-        rnd.version += 1
-        await uow.record(
-            "assignment_committed",
-            entity_type="review_round",
-            entity_id=rnd.id,
-            changes={
-                "run_id": str(run.id),
-                "mode": run.mode,
-                "seed": run.seed,
-                "assigned": len(solution.edges),
-                "reserve": len(reserve_edges),
-                "shortfalls": len(solution.shortfalls),
-            },
-        )
-    return out
-
-
-def _row(
-    item_id: UUID,
-    expert_id: UUID,
-    status: str,
-    d: float,
-    kw: float,
-    rank: int,
-    reserve_rank: int | None,
-    checked: list[str],
-) -> dict[str, Any]:
-    return {
-        "item_id": item_id,
-        "expert_id": expert_id,
-        "status": status,
-        "affinity": round(d + kw, 3),
-        "discipline_score": d,
-        "keyword_score": kw,
-        "candidate_rank": rank,
-        "rules_checked": checked,
-        "reserve_rank": reserve_rank,
-    }
-
-
-async def _live_assignments(uow: UnitOfWork, *, expert_id: UUID) -> list[Assignment]:
+async def live_assignments(uow: UnitOfWork, *, expert_id: UUID) -> list[Assignment]:
     q = select(Assignment).where(Assignment.expert_id == expert_id, Assignment.status.in_(ACTIVE))
     return list((await uow.session.execute(q.with_for_update())).scalars())
 
@@ -762,8 +170,8 @@ async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment |
     rng = np.random.default_rng(seed)
     for n in rng.permutation(len(pool)).tolist():
         e = pool[n]
-        d, kw = affinity(e, item)
-        if (d > 0 or kw > 0) and await ok(e.id):
+        d, kw = pair_affinity(item.discipline_codes, item.keywords, e.disciplines, e.keywords)
+        if d > 0 and await ok(e.id):
             new = Assignment(
                 round_id=rnd.id,
                 item_id=item.id,
@@ -790,9 +198,17 @@ async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment |
     return None
 
 
+# what the expert may still do with an assignment in each state
+ASSIGNMENT_ACTIONS = {"assigned": ["accept", "decline"], "accepted": ["score", "recuse"]}
+
+
 async def respond(uow: UnitOfWork, a: Assignment, *, accept: bool, reason: str | None) -> Assignment:
     if a.status != "assigned":
-        raise InvalidTransition(current_state=a.status, action="accept" if accept else "decline", allowed=[])
+        raise InvalidTransition(
+            current_state=a.status,
+            action="accept" if accept else "decline",
+            allowed=ASSIGNMENT_ACTIONS.get(a.status, []),
+        )
     if accept:
         a.status = "accepted"
         await uow.record("assignment_accepted", entity_type="assignment", entity_id=a.id)
@@ -813,9 +229,73 @@ async def respond(uow: UnitOfWork, a: Assignment, *, accept: bool, reason: str |
 
 
 async def open_round(uow: UnitOfWork, rnd: ReviewRound) -> ReviewRound:
-    if rnd.status != "drawn":
-        raise InvalidTransition(current_state=rnd.status, action="open", allowed=[])
+    machine.require(rnd, "open")
+    await duties.claim(uow, rnd.id, "draw", "open")
     rnd.status = "open"
     rnd.version += 1
     await uow.record("round_opened_for_review", entity_type="review_round", entity_id=rnd.id)
     return rnd
+
+
+async def request_avoidance(
+    uow: UnitOfWork,
+    item: RoundItem,
+    *,
+    requests: list[dict[str, Any]],
+    requested_by: str,
+) -> list[AvoidanceRequest]:
+    """申请回避: the applicant names persons or units, with reasons, before experts are drawn."""
+    s = uow.session
+    # the round row lock orders this against a run committing (the 回避 trigger share-locks it)
+    rnd = (
+        await s.execute(select(ReviewRound).where(ReviewRound.id == item.round_id).with_for_update())
+    ).scalar_one()
+    if rnd.status not in ("collecting", "requested"):
+        raise Conflict(
+            "experts are already drawn for this review; avoidance requests are closed",
+            "专家已抽取，申请回避已截止",
+            code="avoidance_closed",
+        )
+    await s.refresh(item)
+    limit = int(merged_rules(rnd.rules)["applicant_avoid"].get("max_names", 3))
+    persons = [UUID(str(r["person_id"])) for r in requests if r.get("person_id")]
+    units = [UUID(str(r["unit_id"])) for r in requests if r.get("unit_id")]
+    issues = [
+        FieldIssue(f"requests[{n}]", "required", "name a person or a unit", "请填写人员或单位")
+        for n, r in enumerate(requests)
+        if bool(r.get("person_id")) == bool(r.get("unit_id"))
+    ]
+    total = len(set(item.avoid_person_ids) | set(persons)) + len(set(item.avoid_unit_ids) | set(units))
+    if total > limit:
+        issues.append(
+            FieldIssue(
+                "requests",
+                "too_many",
+                f"at most {limit} persons or units may be named in all",
+                f"申请回避的专家和单位合计不得超过{limit}个",
+            )
+        )
+    if issues:
+        raise ValidationFailed(issues)
+    rows = [
+        AvoidanceRequest(
+            item_id=item.id,
+            person_id=r.get("person_id"),
+            unit_id=r.get("unit_id"),
+            reason=r["reason"],
+            requested_by=requested_by,
+        )
+        for r in requests
+    ]
+    s.add_all(rows)
+    item.avoid_person_ids = list(dict.fromkeys([*item.avoid_person_ids, *persons]))
+    item.avoid_unit_ids = list(dict.fromkeys([*item.avoid_unit_ids, *units]))
+    await s.flush()
+    await uow.record(
+        "avoidance_requested",
+        entity_type="round_item",
+        entity_id=item.id,
+        changes={"persons": [str(p) for p in persons], "units": [str(u) for u in units]},
+        reason="; ".join(r["reason"] for r in requests),
+    )
+    return rows

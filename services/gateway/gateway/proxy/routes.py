@@ -218,6 +218,8 @@ ROUTES: tuple[Route, ...] = tuple(
         # evaluation: review rounds and assignment runs (回避 checked on every assignment); the
         # drawn list stays sealed until the round is opened
         r("evaluation", "GET", "/rounds", DUTY_STAFF),
+        r("evaluation", "GET", "/rounds/{round_id}", DUTY_STAFF),
+        r("evaluation", "GET", "/rounds/{round_id}/items", DUTY_STAFF),
         r("evaluation", "POST", "/rounds/{round_id}/request", DUTY_STAFF),
         r("evaluation", "POST", "/rounds/{round_id}/runs", DUTY_STAFF),
         r("evaluation", "GET", "/rounds/{round_id}/runs", DUTY_STAFF),
@@ -247,14 +249,16 @@ ROUTES: tuple[Route, ...] = tuple(
         r("evaluation", "GET", "/rounds/{round_id}/dispersion", DUTY_STAFF),
         r("evaluation", "POST", "/rounds/{round_id}/items/{item_id}/panel", DUTY_STAFF),
         r("evaluation", "GET", "/rounds/{round_id}/ranking", DUTY_STAFF),
-        r("evaluation", "POST", "/rounds/{round_id}/finalise", DUTY_STAFF),
+        r("evaluation", "POST", "/rounds/{round_id}/finalize", DUTY_STAFF),
         r("evaluation", "GET", "/reviews/applications/{application_id}", {Role.applicant.value}),
         r("evaluation", "POST", "/reviews/applications/{application_id}/avoidance", {Role.applicant.value}),
         r("evaluation", "GET", "/assessments", DUTY_STAFF),
         r("evaluation", "POST", "/assessments/labs", DUTY_STAFF),
         r("evaluation", "POST", "/assessments/clusters", DUTY_STAFF),
         r("evaluation", "GET", "/assessments/{item_id}", DUTY_STAFF),
-        r("evaluation", "POST", "/assessments/{item_id}/finalise", DUTY_STAFF),
+        r("evaluation", "POST", "/assessments/{item_id}/finalize", DUTY_STAFF),
+        # every service: the audit trail of one object, for supervisors (the `supervision` duty)
+        r("*", "GET", "/audit", DUTY_STAFF),
         # every service: event machinery for operators
         r("*", "GET", "/admin/events/catalogue", ADMIN),
         r("*", "GET", "/admin/events/gaps", ADMIN),

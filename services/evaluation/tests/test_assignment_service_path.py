@@ -1,0 +1,417 @@
+"""The service's one assignment path, through the API: feasibility, size, and its optimum.
+
+Experts and items are bulk-loaded into the service's own tables (as a migration of an existing
+expert database would), then assigned with ``POST /rounds/{id}/runs`` by the service's worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+from sqlalchemy import select
+
+from evaluation import disciplines
+from evaluation.coi.check import ExpertFacts, ItemFacts, conflicts
+from evaluation.coi.rules import merged_rules
+from evaluation.rounds.models import Assignment, ReviewRound
+
+CODES = ["F0201", "F0202", "F0203", "F06", "A0105", "C03"]
+
+
+async def _raw(svc: Any) -> Any:
+    session = svc.runtime.sessionmaker()
+    conn = await (await session.connection()).get_raw_connection()
+    return session, conn.driver_connection
+
+
+async def load_experts(
+    svc: Any,
+    codes: Sequence[Sequence[str]],
+    *,
+    units: Sequence[UUID] | None = None,
+    keywords: Sequence[Sequence[str]] | None = None,
+    barred: Sequence[bool] | None = None,
+    max_load: int = 20,
+) -> list[tuple[UUID, UUID, UUID]]:
+    """Active, confirmed experts straight into the tables; (expert, person, unit) of each."""
+    now = datetime.now(UTC)
+    n = len(codes)
+    people = [uuid4() for _ in range(n)]
+    experts = [uuid4() for _ in range(n)]
+    unit_of = list(units) if units is not None else [uuid4() for _ in range(n)]
+    session, conn = await _raw(svc)
+    try:
+        await conn.copy_records_to_table(
+            "people",
+            columns=["id", "name", "id_number_digest", "unit_id", "version", "synced_at"],
+            records=[(people[e], f"专家{e}", people[e].hex * 2, unit_of[e], 1, now) for e in range(n)],
+        )
+        await conn.copy_records_to_table(
+            "experts",
+            columns=[
+                "id",
+                "person_id",
+                "name",
+                "unit_id",
+                "region",
+                "title",
+                "disciplines",
+                "keywords",
+                "directions",
+                "availability",
+                "max_load",
+                "status",
+                "origin",
+                "credit_score",
+                "confirmed_until",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            records=[
+                (
+                    experts[e],
+                    people[e],
+                    f"专家{e}",
+                    unit_of[e],
+                    "150100",
+                    "教授",
+                    list(codes[e]),
+                    list(keywords[e]) if keywords else [],
+                    "",
+                    "[]",
+                    max_load,
+                    "active",
+                    "nominated",
+                    100,
+                    date(2099, 1, 1),
+                    1,
+                    now,
+                    now,
+                )
+                for e in range(n)
+            ],
+        )
+        if barred:
+            await conn.copy_records_to_table(
+                "integrity_records",
+                columns=["id", "person_id", "scope", "lifted", "version"],
+                records=[(uuid4(), people[e], ["reviewing"], False, 1) for e in range(n) if barred[e]],
+            )
+        await session.commit()
+    finally:
+        await session.close()
+    return list(zip(experts, people, unit_of, strict=True))
+
+
+async def load_round(
+    svc: Any,
+    items: Sequence[dict[str, Any]],
+    *,
+    k: int,
+    max_load: int = 20,
+    rules: dict[str, Any] | None = None,
+    candidates_per_item: int = 100,
+) -> tuple[str, list[UUID]]:
+    """A requested round with the given items (codes, keywords, applicant, unit, team, avoid)."""
+    round_id, ids = uuid4(), [uuid4() for _ in items]
+    session, conn = await _raw(svc)
+    try:
+        await conn.execute(
+            "INSERT INTO review_rounds (id, call_id, name, status, k, max_load, reserve, rules, version,"
+            " candidates_per_item, created_at)"
+            " VALUES ($1, $2, '测试', 'requested', $3, $4, 0, $5, 1, $6, now())",
+            round_id,
+            uuid4(),
+            k,
+            max_load,
+            json.dumps(merged_rules(rules)),
+            candidates_per_item,
+        )
+        await conn.copy_records_to_table(
+            "round_items",
+            columns=[
+                "id",
+                "round_id",
+                "code",
+                "title",
+                "keywords",
+                "discipline_codes",
+                "applicant_person_id",
+                "applicant_unit_id",
+                "team_person_ids",
+                "team_unit_ids",
+                "avoid_person_ids",
+            ],
+            records=[
+                (
+                    ids[n],
+                    round_id,
+                    f"XM-{n:05d}",
+                    "项目",
+                    list(it.get("keywords", [])),
+                    list(it["codes"]),
+                    it.get("applicant") or uuid4(),
+                    it.get("unit") or uuid4(),
+                    list(it.get("team", [])),
+                    [],
+                    list(it.get("avoid", [])),
+                )
+                for n, it in enumerate(items)
+            ],
+        )
+        await session.commit()
+    finally:
+        await session.close()
+    return str(round_id), ids
+
+
+async def persisted(svc: Any, round_id: str) -> list[Assignment]:
+    async with svc.runtime.sessionmaker() as s:
+        q = select(Assignment).where(Assignment.round_id == UUID(round_id))
+        return list((await s.execute(q)).scalars())
+
+
+@pytest.mark.asyncio
+async def test_an_infeasible_round_writes_nothing_until_a_partial_assignment_is_accepted(office: Any) -> None:
+    svc = office.svc
+    unit = uuid4()
+    experts = await load_experts(
+        svc,
+        [["F0201"], ["F0201"], ["F0203"], ["F0201"], ["A0105"]],
+        units=[unit, uuid4(), uuid4(), uuid4(), uuid4()],
+        barred=[False, True, False, False, False],
+    )
+    round_id, (short, fine) = await load_round(
+        svc, [{"codes": ["F0201"], "unit": unit}, {"codes": ["F02"]}], k=3
+    )
+    run = await office.run(round_id, {"mode": "optimal", "commit": True})
+    assert run["status"] == "infeasible" and run["status_zh"] == "专家不足，未写入", run
+    assert await persisted(svc, round_id) == []
+    async with svc.runtime.sessionmaker() as s:
+        assert (await s.get(ReviewRound, UUID(round_id))).status == "requested"  # type: ignore[union-attr]
+    (report,) = run["shortfalls"]
+    assert report["item_id"] == str(short) and report["code"] == "XM-00000"
+    assert report["needed"] == 3 and report["candidates"] == 2
+    # only the experts of the item's disciplines count: the one of A0105 is not a candidate at all
+    assert report["excluded_by_rule"] == {"same_unit": 1, "integrity": 1}
+    assert report["excluded_by_rule_zh"]["科研诚信记录限制评审"] == 1
+    # accepting a partial assignment needs a reason; then it is written and the short item listed
+    body = {"mode": "optimal", "commit": True, "accept_partial": True}
+    refused = await office.client.post(f"/rounds/{round_id}/runs", json=body, headers=office.drawer)
+    assert refused.status_code == 422 and "partial_reason" in refused.text
+    run = await office.run(round_id, body | {"partial_reason": "该方向专家不足，先行评审"})
+    assert run["status"] == "done" and run["shortfalls"][0]["item_id"] == str(short)
+    rows = [a for a in await persisted(svc, round_id) if a.status == "assigned"]
+    assert sorted(str(a.item_id) for a in rows).count(str(short)) == 2
+    assert {a.expert_id for a in rows if a.item_id == short}.isdisjoint({experts[0][0], experts[1][0]})
+    listed = await office.client.get(f"/rounds/{round_id}/short-items", headers=office.drawer)
+    assert [(i["item_id"], i["live"], i["k"]) for i in listed.json()] == [(str(short), 2, 3)]
+    assert str(fine) not in listed.text
+    async with svc.runtime.sessionmaker() as s:
+        audit = svc.runtime.tables.audit_log
+        q = select(audit.c.reason, audit.c.changes).where(audit.c.action == "assignment_partial_accepted")
+        reason, changes = (await s.execute(q)).one()
+    assert reason == "该方向专家不足，先行评审" and changes["accepted_by"] == "draw-1"
+    assert changes["short_items"] == [{"item_id": str(short), "assigned": 2, "needed": 3}]
+
+
+@pytest.mark.asyncio
+async def test_a_round_over_forty_thousand_experts_is_assigned(office: Any) -> None:
+    svc = office.svc
+    rng = np.random.default_rng(5)
+    fields = [c for c, d in disciplines.table().items() if d.level >= 2]
+    n_experts, n_items = 40_000, 2_000
+    units = [uuid4() for _ in range(2_000)]
+    unit_of = [units[u] for u in rng.integers(0, len(units), n_experts)]
+    codes = [[fields[c]] for c in rng.integers(0, len(fields), n_experts)]
+    experts = await load_experts(svc, codes, units=unit_of)
+    items = [
+        {"codes": [fields[c]], "unit": units[u], "applicant": experts[a][1] if a % 10 == 0 else None}
+        for c, u, a in zip(
+            rng.integers(0, len(fields), n_items),
+            rng.integers(0, len(units), n_items),
+            rng.integers(0, n_experts, n_items),
+            strict=True,
+        )
+    ]
+    round_id, ids = await load_round(svc, items, k=5)
+    started = time.perf_counter()
+    queued = await office.client.post(
+        f"/rounds/{round_id}/runs", json={"mode": "optimal", "commit": True}, headers=office.drawer
+    )
+    run_id = queued.json()["id"]
+    while True:  # the API answers while the run is in progress
+        t = time.perf_counter()
+        health = await office.client.get("/healthz")
+        assert health.status_code == 200 and time.perf_counter() - t < 1.0
+        runs = (await office.client.get(f"/rounds/{round_id}/runs", headers=office.drawer)).json()
+        if runs[0]["status"] not in ("queued", "running"):
+            break
+        assert time.perf_counter() - started < 60, runs[0]
+        await asyncio.sleep(0.2)
+    assert runs[0]["id"] == run_id and runs[0]["status"] == "done", runs[0]
+    rows = await persisted(svc, round_id)
+    assert len(rows) == n_items * 5 and not runs[0]["shortfalls"]
+    unit_by_expert = {e: u for e, _, u in experts}
+    person_by_expert = {e: p for e, p, _ in experts}
+    by_item = dict(zip(ids, items, strict=True))
+    for a in rows:  # never the applicant's unit, never the applicant
+        assert unit_by_expert[a.expert_id] != by_item[a.item_id]["unit"]
+        assert person_by_expert[a.expert_id] != by_item[a.item_id]["applicant"]
+
+
+# ---------------------------------------------------------------- against an independent solver
+
+
+@st.composite
+def rounds(draw: st.DrawFn) -> dict[str, Any]:
+    n_experts = draw(st.integers(1, 7))
+    n_items = draw(st.integers(1, 4))
+    n_units = draw(st.integers(1, 3))
+    words = ["草原", "生态", "稀土", "遥感"]
+    expert = [
+        {
+            "codes": draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=2, unique=True)),
+            "keywords": draw(st.lists(st.sampled_from(words), max_size=3, unique=True)),
+            "unit": draw(st.integers(0, n_units - 1)),
+            "barred": draw(st.booleans()),
+        }
+        for _ in range(n_experts)
+    ]
+    item = [
+        {
+            "codes": draw(st.lists(st.sampled_from(CODES), min_size=1, max_size=2, unique=True)),
+            "keywords": draw(st.lists(st.sampled_from(words), max_size=3, unique=True)),
+            "unit": draw(st.integers(0, n_units)),  # n_units: a unit no expert belongs to
+            "applicant": draw(st.integers(-1, n_experts - 1)),  # an expert applies (or nobody known)
+            "team": draw(st.integers(-1, n_experts - 1)),
+            "avoid": draw(st.integers(-1, n_experts - 1)),
+        }
+        for _ in range(n_items)
+    ]
+    rules = {
+        "collaborator": {"enabled": draw(st.booleans())},
+        "same_department": {"enabled": draw(st.booleans())},
+    }
+    return {
+        "experts": expert,
+        "items": item,
+        "rules": rules,
+        "k": draw(st.integers(1, 3)),
+        "load": draw(st.integers(1, 3)),
+    }
+
+
+def _affinity(item: dict[str, Any], expert: dict[str, Any]) -> float:
+    level = max(disciplines.match_score(a, b) for a in item["codes"] for b in expert["codes"])
+    ka, kb = set(item["keywords"]), set(expert["keywords"])
+    return level + round(len(ka & kb) / len(ka | kb), 3) if ka | kb else level
+
+
+def _lp(weights: dict[tuple[int, int], float], n_items: int, n_experts: int, k: int, load: int) -> float:
+    """Maximum total affinity, at most k per item and ``load`` per expert, by linear programming
+    (the constraint matrix is totally unimodular, so the LP optimum is integral)."""
+    pairs = sorted(weights)
+    if not pairs:
+        return 0.0
+    a_item = np.zeros((n_items, len(pairs)))
+    a_expert = np.zeros((n_experts, len(pairs)))
+    for n, (i, e) in enumerate(pairs):
+        a_item[i, n] = 1
+        a_expert[e, n] = 1
+    # maximum number of reviews first, then maximum affinity (what the service's flow does)
+    w = np.array([weights[p] for p in pairs])
+    cost = -(w + 1000.0)
+    result = linprog(
+        cost,
+        A_ub=np.vstack([a_item, a_expert]),
+        b_ub=np.r_[np.full(n_items, k), np.full(n_experts, load)],
+        bounds=(0, 1),
+        method="highs",
+    )
+    assert result.status == 0
+    chosen = result.x > 0.5
+    return float(w[chosen].sum())
+
+
+@pytest.mark.asyncio
+async def test_the_service_finds_the_optimum_of_an_independent_solver_and_never_a_conflicted_pair(
+    office: Any,
+) -> None:
+    svc = office.svc
+    loop = asyncio.get_running_loop()
+
+    async def check(case: dict[str, Any]) -> None:
+        session, conn = await _raw(svc)  # each example has the expert database to itself
+        await conn.execute("UPDATE experts SET status = 'retired'")
+        await session.commit()
+        await session.close()
+        units = [uuid4() for _ in range(4)]
+        experts = await load_experts(
+            svc,
+            [e["codes"] for e in case["experts"]],
+            units=[units[e["unit"]] for e in case["experts"]],
+            keywords=[e["keywords"] for e in case["experts"]],
+            barred=[e["barred"] for e in case["experts"]],
+            max_load=case["load"],
+        )
+        person = [p for _, p, _ in experts]
+
+        def who(n: int) -> list[UUID]:
+            return [person[n]] if n >= 0 else []
+
+        items = [
+            {
+                "codes": it["codes"],
+                "keywords": it["keywords"],
+                "unit": units[it["unit"]],
+                "applicant": who(it["applicant"])[0] if it["applicant"] >= 0 else None,
+                "team": who(it["team"]),
+                "avoid": who(it["avoid"]),
+            }
+            for it in case["items"]
+        ]
+        round_id, ids = await load_round(
+            svc, items, k=case["k"], max_load=case["load"], rules=case["rules"], candidates_per_item=10
+        )
+        run = await office.run(round_id, {"mode": "optimal"})
+        assert run["status"] == "done", run
+        # the pairs an independent reading of the rules allows, and their affinities
+        rules = merged_rules(case["rules"])
+        weights: dict[tuple[int, int], float] = {}
+        allowed = set()
+        for i, (it, raw) in enumerate(zip(items, case["items"], strict=True)):
+            facts = ItemFacts(it["applicant"], it["unit"], it["team"], [], it["avoid"], avoid_unit_ids=[])
+            for e, (eid, pid, unit) in enumerate(experts):
+                ex = ExpertFacts(pid, unit, barred=case["experts"][e]["barred"])
+                expert = case["experts"][e]
+                related = max(disciplines.match_score(a, b) for a in raw["codes"] for b in expert["codes"])
+                if related and not conflicts(ex, facts, rules):
+                    weights[(i, e)] = round(_affinity(raw, expert), 3)
+                    allowed.add((i, eid))
+        expected = _lp(weights, len(items), len(experts), case["k"], case["load"])
+        rows = run["assignments"]
+        item_index = {str(x): n for n, x in enumerate(ids)}
+        assert all((item_index[r["item_id"]], UUID(r["expert_id"])) in allowed for r in rows), (
+            "a conflicted pair"
+        )
+        assert abs(run["objective"] - expected) < 1e-6, (run["objective"], expected, case)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(rounds())
+    def property_(case: dict[str, Any]) -> None:
+        asyncio.run_coroutine_threadsafe(check(case), loop).result(timeout=120)
+
+    await asyncio.to_thread(property_)

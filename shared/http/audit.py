@@ -76,7 +76,6 @@ router = APIRouter(tags=["audit"])
 @router.get(
     "/audit",
     response_model=Page[AuditEntry],
-    operation_id="audit_trail",
     summary="The audit trail of one object, oldest first",
     dependencies=[Depends(known_filters)],
 )

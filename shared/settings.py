@@ -50,6 +50,11 @@ class ServiceSettings(BaseSettings):
     )
     relay_poll_interval_seconds: float = 1.0
     relay_batch_size: int = 500
+    relay_batches_in_flight: int = Field(
+        default=4,
+        ge=1,
+        description="Batches published and waiting for JetStream's acknowledgements at once.",
+    )
     relay_publish_timeout_seconds: float = 5.0
 
     consumer_max_deliveries: int = Field(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["local", "test", "staging", "production"]
@@ -69,6 +69,19 @@ class ServiceSettings(BaseSettings):
         "(events of one type can arrive out of order for a moment).",
     )
 
+    otlp_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="Base URL of an OpenTelemetry collector's OTLP/HTTP receiver (e.g. "
+        "http://otel-collector:4318); traces go to <it>/v1/traces. Unset: tracing is off.",
+    )
+    trace_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded (a caller's sampling decision is followed).",
+    )
+
     auth_jwks_url: str | None = None
     auth_jwks_json: str | None = Field(
         default=None, description="Inline JWKS (tests and air-gapped installs)."
@@ -76,6 +89,11 @@ class ServiceSettings(BaseSettings):
     auth_issuer: str = "sci-platform-gateway"
     auth_audience: str = "sci-platform"
     auth_leeway_seconds: int = 30
+
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _empty_endpoint_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production_config(self) -> Self:

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -42,6 +43,7 @@ from shared.events.bus import EventBus
 from shared.events.envelope import Envelope, EventType
 from shared.ids import uuid7
 from shared.settings import ServiceSettings
+from shared.tracing import Tracing
 from shared.uow import Actor, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -139,8 +141,10 @@ class InboxConsumer:
         bus: EventBus,
         settings: ServiceSettings,
         handlers: Handlers,
+        tracing: Tracing | None = None,
     ) -> None:
         self.service = service
+        self.tracing = tracing
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.t = tables
@@ -312,10 +316,11 @@ class InboxConsumer:
             for registration, envelopes in runs:
                 token = request_id_var.set(envelopes[0].requestid)
                 try:
-                    await registration.apply(
-                        self._uow(session, envelopes[0]),
-                        [ReceivedEvent(e, e.payload(registration.event_type)) for e in envelopes],
-                    )
+                    with self._traced(registration, envelopes):
+                        await registration.apply(
+                            self._uow(session, envelopes[0]),
+                            [ReceivedEvent(e, e.payload(registration.event_type)) for e in envelopes],
+                        )
                 finally:
                     request_id_var.reset(token)
                 applied += len(envelopes)
@@ -387,8 +392,16 @@ class InboxConsumer:
         if inserted is None:
             return False
         payload = envelope.payload(registration.event_type)
-        await registration.apply(uow, [ReceivedEvent(envelope, payload)])
+        with self._traced(registration, [envelope]):
+            await registration.apply(uow, [ReceivedEvent(envelope, payload)])
         return True
+
+    def _traced(self, registration: Registration, envelopes: list[Envelope]) -> AbstractContextManager[None]:
+        """The handler's span, in the trace of the request that wrote the (first) event."""
+        if self.tracing is None or not self.tracing.enabled:
+            return contextlib.nullcontext()
+        carriers = [{"id": e.id, "traceparent": e.traceparent, "tracestate": e.tracestate} for e in envelopes]
+        return self.tracing.consuming(registration.event_type.name, carriers)
 
     async def apply(
         self,

@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from opentelemetry.trace import Span, StatusCode
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,6 +39,7 @@ from shared.db import KitTables
 from shared.events.bus import EventBus
 from shared.events.wake import on_outbox_commit
 from shared.settings import ServiceSettings
+from shared.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,15 @@ class ClaimedRow:
 AfterPublish = Callable[[Sequence[ClaimedRow]], Awaitable[None]]
 
 
+def _end_span_on_ack(span: Span) -> Callable[[asyncio.Future[Any]], None]:
+    def end(future: asyncio.Future[Any]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            span.set_status(StatusCode.ERROR, "not acknowledged")
+        span.end()
+
+    return end
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -64,8 +75,10 @@ class OutboxRelay:
         settings: ServiceSettings,
         *,
         after_publish: AfterPublish | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.engine = engine
+        self.tracing = tracing
         self.t = tables
         self.bus = bus
         self.settings = settings
@@ -293,17 +306,19 @@ class OutboxRelay:
         for row in rows:
             envelope = dict(row.envelope)
             envelope["producerseq"] = row.sequence
-            futures.append(
-                await js.publish_async(
-                    self.bus.subject_for(row.event_type),
-                    json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
-                    headers={"Nats-Msg-Id": str(row.id)},
-                    # No stall timeout: asyncio.wait_for would yield to the event loop for
-                    # every message, and a busy loop then stretches a batch to seconds.
-                    # A batch never exceeds the client's pending limit.
-                    wait_stall=None,
-                )
+            subject = self.bus.subject_for(row.event_type)
+            future = await js.publish_async(
+                subject,
+                json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
+                headers={"Nats-Msg-Id": str(row.id)},
+                # No stall timeout: asyncio.wait_for would yield to the event loop for
+                # every message, and a busy loop then stretches a batch to seconds.
+                # A batch never exceeds the client's pending limit.
+                wait_stall=None,
             )
+            if self.tracing is not None and (span := self.tracing.publishing(subject, envelope)):
+                future.add_done_callback(_end_span_on_ack(span))
+            futures.append(future)
         done, pending = await asyncio.wait(futures, timeout=self.settings.relay_publish_timeout_seconds)
         for fut in pending:
             fut.cancel()

@@ -6,6 +6,9 @@
   process) applies each event (read model + inbox row)
 * latency: commit→applied at a steady 200 events/s, p50 / p99
 
+Below the event path's rate, how fast the writers committed and how long after the last
+commit the relay had published everything: which of the two held the rate back.
+
 Producer and consumer run in processes of their own on uvloop, as uvicorn runs them when
 deployed; PostgreSQL runs durable (fsync on). Sizes: ``BENCH_EVENTS_BURST`` (default 20,000
 events: a shorter burst measures mostly the relay's and the consumer's start-up),
@@ -272,9 +275,9 @@ async def run(pg_url: str, nats_url: str) -> None:
                 f"event path, {PRODUCERS} producer process(es) × {WRITERS // PRODUCERS} writers, "
                 "commit → applied (events/s)",
                 end_to_end,
-                "≥ 50 % of raw",
+                "≥ 100 % of raw",
             ],
-            ["event path / raw", f"{end_to_end / raw:.0%}", "≥ 50 %"],
+            ["event path / raw", f"{end_to_end / raw:.0%}", "≥ 100 %"],
             [
                 "  of which: writers' commits (events/s)",
                 BURST / (stages["last_commit"] - stages["first_commit"]),
@@ -293,7 +296,7 @@ async def run(pg_url: str, nats_url: str) -> None:
             [
                 f"commit → applied at {STEADY_RATE}/s for {STEADY_SECONDS}s, p99 (ms)",
                 percentile(latencies, 99),
-                "< 200",
+                "< 100",
             ],
         ],
     )

@@ -13,6 +13,8 @@ import json
 import logging
 from typing import Any
 
+from fastapi import FastAPI, Request, Response
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -20,7 +22,7 @@ from opentelemetry.trace import SpanKind, format_trace_id
 from sqlalchemy import select
 
 from shared.logging import json_handler
-from shared.testing.servers import eventually
+from shared.testing.servers import eventually, serving
 from shared.tracing import spans_also_to
 from tests.helpers import org_body
 
@@ -142,3 +144,45 @@ def test_log_lines_carry_the_trace_id_of_the_current_span() -> None:
     assert inside["trace_id"] == format_trace_id(span.get_span_context().trace_id)
     assert inside["span_id"] == f"{span.get_span_context().span_id:016x}"
     assert outside["trace_id"] is None
+
+
+async def test_spans_are_exported_by_otlp_to_the_configured_collector(start_service: Any, auth: Any) -> None:
+    """The collector is the one external partner here: a stand-in that takes OTLP/HTTP as a
+    collector does (protobuf ExportTraceServiceRequest on /v1/traces)."""
+    received: list[ExportTraceServiceRequest] = []
+    collector = FastAPI()
+
+    @collector.post("/v1/traces")
+    async def traces(request: Request) -> Response:
+        message = ExportTraceServiceRequest()
+        message.ParseFromString(await request.body())
+        received.append(message)
+        return Response(status_code=200, media_type="application/x-protobuf")
+
+    # The service stops first, sending what its batch processor still holds.
+    async with (
+        serving(collector) as collector_url,
+        start_service("registry", otlp_endpoint=collector_url) as registry,
+    ):
+        response = await registry.client.post(
+            "/organisations", json=org_body(3), headers=auth("department_staff")
+        )
+        assert response.status_code == 201, response.text
+
+    exported = [
+        (resource.resource, span)
+        for message in received
+        for resource in message.resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    ]
+    names = {span.name for _, span in exported}
+    assert "POST /organisations" in names
+    assert any(name.startswith("INSERT") for name in names), names
+    services = {
+        attribute.value.string_value
+        for resource, _ in exported
+        for attribute in resource.attributes
+        if attribute.key == "service.name"
+    }
+    assert services == {"registry"}

@@ -6,6 +6,9 @@
   process) applies each event (read model + inbox row)
 * latency: commit→applied at a steady 200 events/s, p50 / p99
 
+Below the event path's rate, how fast the writers committed and how long after the last
+commit the relay had published everything: which of the two held the rate back.
+
 Producer and consumer run in processes of their own on uvloop, as uvicorn runs them when
 deployed; PostgreSQL runs durable (fsync on). Sizes: ``BENCH_EVENTS_BURST`` (default 20,000
 events: a shorter burst measures mostly the relay's and the consumer's start-up),
@@ -173,6 +176,22 @@ class Inbox:
         return {str(r["event_id"]): r["applied_at"].timestamp() for r in rows}
 
 
+async def _stages(registry_dsn: str, committed: dict[str, float]) -> dict[str, float]:
+    """When the burst's last event was committed and published (the outbox's sent_at)."""
+    conn = await asyncpg.connect(registry_dsn)
+    try:
+        last_sent = await conn.fetchval(
+            "SELECT max(sent_at) FROM outbox WHERE id = ANY($1::uuid[])", list(committed)
+        )
+    finally:
+        await conn.close()
+    return {
+        "first_commit": min(committed.values()),
+        "last_commit": max(committed.values()),
+        "last_sent": last_sent.timestamp(),
+    }
+
+
 async def _ask(conn: Connection, command: tuple[Any, ...]) -> dict[str, float]:
     conn.send(command)
     answer: dict[str, float] = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
@@ -187,7 +206,7 @@ async def run(pg_url: str, nats_url: str) -> None:
     infra = TestInfra(pg_server_url=pg_url, nats_url=nats_url)
     ctx = mp.get_context("spawn")
     try:
-        _, registry_url = await infra.fresh_database("registry", registry.definition.MIGRATIONS_DIR)
+        registry_db, registry_url = await infra.fresh_database("registry", registry.definition.MIGRATIONS_DIR)
         projects_db, projects_url = await infra.fresh_database("projects", projects.definition.MIGRATIONS_DIR)
         common = {
             "nats_url": nats_url,
@@ -231,9 +250,10 @@ async def run(pg_url: str, nats_url: str) -> None:
         raw = await raw_publish_rate(nats_url, BURST)
 
         started = time.perf_counter()
-        await everyone("burst", 10_000, BURST)
+        burst_committed = await everyone("burst", 10_000, BURST)
         finished = await inbox.wait_for(300 + BURST)
         end_to_end = BURST / (finished - started)
+        stages = await _stages(infra.libpq_url(registry_db), burst_committed)
 
         committed = await everyone("steady", 100_000, STEADY_RATE, STEADY_SECONDS)
         await inbox.wait_for(300 + BURST + len(committed))
@@ -255,9 +275,19 @@ async def run(pg_url: str, nats_url: str) -> None:
                 f"event path, {PRODUCERS} producer process(es) × {WRITERS // PRODUCERS} writers, "
                 "commit → applied (events/s)",
                 end_to_end,
-                "≥ 50 % of raw",
+                "≥ 100 % of raw",
             ],
-            ["event path / raw", f"{end_to_end / raw:.0%}", "≥ 50 %"],
+            ["event path / raw", f"{end_to_end / raw:.0%}", "≥ 100 %"],
+            [
+                "  of which: writers' commits (events/s)",
+                BURST / (stages["last_commit"] - stages["first_commit"]),
+                "",
+            ],
+            [
+                "  of which: last commit → last published (ms)",
+                (stages["last_sent"] - stages["last_commit"]) * 1000,
+                "",
+            ],
             [
                 f"commit → applied at {STEADY_RATE}/s for {STEADY_SECONDS}s, p50 (ms)",
                 percentile(latencies, 50),
@@ -266,7 +296,7 @@ async def run(pg_url: str, nats_url: str) -> None:
             [
                 f"commit → applied at {STEADY_RATE}/s for {STEADY_SECONDS}s, p99 (ms)",
                 percentile(latencies, 99),
-                "< 200",
+                "< 100",
             ],
         ],
     )

@@ -1,8 +1,9 @@
 """create_service_app(): the same skeleton for every service.
 
-Routers, problem details, request ids, metrics, health, the admin endpoints of the event
-machinery, and a lifespan that creates the engine, the NATS connection, the outbox relay and
-the inbox consumers, and stops them in reverse order (draining in-flight work).
+Routers, problem details, request ids, metrics, traces (when configured: ``shared.tracing``),
+health, the admin endpoints of the event machinery, and a lifespan that creates the engine,
+the NATS connection, the outbox relay and the inbox consumers, and stops them in reverse order
+(draining in-flight work).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, text
@@ -38,6 +40,7 @@ from shared.http.requestid import RequestIdMiddleware
 from shared.ids import uuid7
 from shared.migrations import current_revisions, head_revisions
 from shared.service import ServiceDefinition, ServiceRuntime
+from shared.tracing import PROBES, Tracing
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +183,7 @@ def operation_id(service: str) -> Callable[[APIRoute], str]:
 def create_service_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     metrics = ServiceMetrics(definition.name)
+    tracing = Tracing(definition.name, settings, version=definition.version)
 
     async def count_published(rows: list[ClaimedRow]) -> None:
         metrics.events_published.inc(len(rows))
@@ -187,6 +191,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
+        tracing.start(engine)
         sessionmaker = create_sessionmaker(engine)
         bus = EventBus(settings, producer=definition.name if definition.produces else None)
 
@@ -196,13 +201,22 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 await definition.relay_after_publish(rows)
 
         relay = (
-            OutboxRelay(engine, definition.tables, bus, settings, after_publish=after_publish)
+            OutboxRelay(
+                engine, definition.tables, bus, settings, after_publish=after_publish, tracing=tracing
+            )
             if definition.produces
             else None
         )
         consumer = (
             InboxConsumer(
-                definition.name, engine, sessionmaker, definition.tables, bus, settings, definition.handlers
+                definition.name,
+                engine,
+                sessionmaker,
+                definition.tables,
+                bus,
+                settings,
+                definition.handlers,
+                tracing=tracing,
             )
             if definition.handlers is not None and definition.handlers.sources()
             else None
@@ -246,6 +260,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 await relay.stop()
             await bus.close()
             await engine.dispose()
+            await tracing.shutdown()
             log.info("service stopped", extra={"service": definition.name})
 
     app = FastAPI(
@@ -273,5 +288,12 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     )
     for router in definition.routers:
         app.include_router(router)
-
+    if tracing.provider is not None:
+        # Outermost, so that the request span covers every middleware (and the gateway's proxy).
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=tracing.provider,
+            excluded_urls=PROBES,
+            exclude_spans=["receive", "send"],
+        )
     return app

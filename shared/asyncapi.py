@@ -38,6 +38,7 @@ def _envelope_schema() -> dict[str, Any]:
             "dataversion": {"type": "integer"},
             "producerseq": {"type": "integer", "description": "per producer and type, for gap detection"},
             "requestid": {"type": ["string", "null"]},
+            "actorid": {"type": ["string", "null"], "description": "who acted at the source"},
             "traceparent": {"type": "string", "description": "W3C trace context (distributed tracing)"},
             "tracestate": {"type": "string"},
             "data": {"type": "object"},

@@ -138,6 +138,22 @@ def upgrade_kit_v1() -> None:
     )
 
 
+def upgrade_kit_v2() -> None:
+    """The outbox no longer notifies: a notifying transaction holds a database-wide lock from
+    its commit until the commit is on disk, which serialised every writer of events. The relay
+    is woken in its own process instead (shared.events.wake) and polls for the rest."""
+    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS kit_outbox_notify()")
+
+
+def downgrade_kit_v2() -> None:
+    op.execute(OUTBOX_NOTIFY_FUNCTION)
+    op.execute(
+        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+        "FOR EACH STATEMENT EXECUTE FUNCTION kit_outbox_notify()"
+    )
+
+
 def downgrade_kit_v1() -> None:
     op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
     op.execute("DROP FUNCTION IF EXISTS kit_outbox_notify()")

@@ -77,6 +77,11 @@ class ServiceSettings(BaseSettings):
     )
     relay_poll_interval_seconds: float = 1.0
     relay_batch_size: int = 500
+    relay_batches_in_flight: int = Field(
+        default=4,
+        ge=1,
+        description="Batches published and waiting for JetStream's acknowledgements at once.",
+    )
     relay_publish_timeout_seconds: float = 5.0
 
     consumer_max_deliveries: int = Field(
@@ -89,6 +94,19 @@ class ServiceSettings(BaseSettings):
         default=30.0,
         description="How long a missing sequence number may stay missing before it is reported "
         "(events of one type can arrive out of order for a moment).",
+    )
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="Base URL of an OpenTelemetry collector's OTLP/HTTP receiver (e.g. "
+        "http://otel-collector:4318); traces go to <it>/v1/traces. Unset: tracing is off.",
+    )
+    trace_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded (a caller's sampling decision is followed).",
     )
 
     auth_jwks_url: str | None = None
@@ -120,6 +138,11 @@ class ServiceSettings(BaseSettings):
         if value is None or value.strip().lower() in _PLACEHOLDERS:
             return value  # placeholders are judged with the environment below
         return _check_url(value, ("http", "https"))
+
+    @field_validator("otlp_endpoint", mode="before")
+    @classmethod
+    def _empty_endpoint_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production_config(self) -> Self:

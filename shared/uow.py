@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.context import current_request_id
 from shared.db import KitTables
 from shared.events.envelope import Envelope, EventType, build_envelope
+from shared.events.wake import outbox_written
 from shared.ids import uuid7
 
-OUTBOX_CHANNEL = "outbox"
 P = TypeVar("P", bound=BaseModel)
 
 
@@ -90,6 +90,7 @@ class UnitOfWork:
                 "envelope": envelope.model_dump(mode="json", exclude_none=True),
             },
         )
+        outbox_written(self.session.sync_session)
         self.emitted.append(envelope)
         return envelope
 
@@ -123,8 +124,7 @@ class UnitOfWork:
         )
 
     async def commit(self) -> None:
-        # Inserting into the outbox fires a NOTIFY (a statement trigger of the kit's migration),
-        # which PostgreSQL delivers only on commit and which wakes the relay at once.
+        # The commit wakes this process's relay when events were emitted (shared.events.wake).
         await self.session.commit()
         self.emitted = []
 

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -27,6 +28,7 @@ from uuid import UUID
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ValidationError
@@ -42,6 +44,7 @@ from shared.events.bus import EventBus
 from shared.events.envelope import Envelope, EventType
 from shared.ids import uuid7
 from shared.settings import ServiceSettings
+from shared.tracing import Tracing
 from shared.uow import Actor, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -139,8 +142,10 @@ class InboxConsumer:
         bus: EventBus,
         settings: ServiceSettings,
         handlers: Handlers,
+        tracing: Tracing | None = None,
     ) -> None:
         self.service = service
+        self.tracing = tracing
         self.engine = engine
         self.sessionmaker = sessionmaker
         self.t = tables
@@ -219,12 +224,7 @@ class InboxConsumer:
                     durable=self.durable_name(source), stream=self.bus.stream_for(source)
                 )
                 backoff = 0.2
-                while not self._stopping:
-                    try:
-                        msgs = await sub.fetch(self.settings.consumer_batch_size, timeout=1.0)
-                    except (TimeoutError, NatsTimeoutError):
-                        continue
-                    await self.handle_batch(msgs)
+                await self._fetch_and_apply(sub)
             except asyncio.CancelledError:
                 raise
             except NotFoundError:
@@ -236,6 +236,43 @@ class InboxConsumer:
                     return
                 await asyncio.sleep(0.1)
             backoff = min(backoff * 2, 5.0)
+
+    async def _fetch_and_apply(self, sub: JetStreamContext.PullSubscription) -> None:
+        """Apply batch after batch; the next batch is fetched while one is being applied.
+
+        Batches are still applied one after another, in the order the stream delivered them;
+        the fetch of the next one only overlaps the current one's transaction.
+        """
+        ahead: asyncio.Task[list[Msg]] | None = None
+        try:
+            while not self._stopping:
+                batch = await (ahead or self._fetch(sub))
+                ahead = None
+                if not batch:
+                    continue
+                ahead = asyncio.create_task(self._fetch(sub), name="consumer-fetch-ahead")
+                await self.handle_batch(batch)
+        finally:
+            if ahead is not None:
+                await self._give_back(ahead)
+
+    async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+        try:
+            return await sub.fetch(self.settings.consumer_batch_size, timeout=1.0)
+        except (TimeoutError, NatsTimeoutError):
+            return []
+
+    async def _give_back(self, ahead: asyncio.Task[list[Msg]]) -> None:
+        """Hand a batch fetched ahead but not applied back to the stream for redelivery now
+        (to this or another replica) rather than after the ack wait."""
+        try:
+            batch = await asyncio.wait_for(ahead, 2.0)
+        except BaseException:  # noqa: BLE001 - cancelled, failed or slow: the ack wait redelivers
+            ahead.cancel()
+            return
+        for msg in batch:
+            with contextlib.suppress(Exception):
+                await msg.nak()
 
     async def handle_message(self, msg: Msg) -> None:
         await self.handle_batch([msg])
@@ -312,10 +349,11 @@ class InboxConsumer:
             for registration, envelopes in runs:
                 token = request_id_var.set(envelopes[0].requestid)
                 try:
-                    await registration.apply(
-                        self._uow(session, envelopes[0], cause=len(envelopes) == 1),
-                        [ReceivedEvent(e, e.payload(registration.event_type)) for e in envelopes],
-                    )
+                    with self._traced(registration, envelopes):
+                        await registration.apply(
+                            self._uow(session, envelopes[0], cause=len(envelopes) == 1),
+                            [ReceivedEvent(e, e.payload(registration.event_type)) for e in envelopes],
+                        )
                 finally:
                     request_id_var.reset(token)
                 applied += len(envelopes)
@@ -393,8 +431,16 @@ class InboxConsumer:
         if inserted is None:
             return False
         payload = envelope.payload(registration.event_type)
-        await registration.apply(uow, [ReceivedEvent(envelope, payload)])
+        with self._traced(registration, [envelope]):
+            await registration.apply(uow, [ReceivedEvent(envelope, payload)])
         return True
+
+    def _traced(self, registration: Registration, envelopes: list[Envelope]) -> AbstractContextManager[None]:
+        """The handler's span, in the trace of the request that wrote the (first) event."""
+        if self.tracing is None or not self.tracing.enabled:
+            return contextlib.nullcontext()
+        carriers = [{"id": e.id, "traceparent": e.traceparent, "tracestate": e.tracestate} for e in envelopes]
+        return self.tracing.consuming(registration.event_type.name, carriers)
 
     async def apply(
         self,

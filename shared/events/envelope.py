@@ -3,7 +3,9 @@
 Subjects (and CloudEvents ``type``) are ``<service>.<aggregate>.<past-tense-verb>``, e.g.
 ``registry.organisation.registered``. Extension attributes (lower-case, as CloudEvents asks):
 ``producerseq`` (sequence number per producer and event type, gap detection),
-``requestid`` (trace one request across services), ``dataversion`` (payload version).
+``requestid`` (trace one request across services), ``dataversion`` (payload version), and
+``traceparent`` / ``tracestate`` of the CloudEvents distributed-tracing extension (the W3C trace
+context of the span that wrote the event, when tracing is on: ``shared.tracing``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.clock import utcnow
 from shared.ids import uuid7
+from shared.tracing import current_trace_context
 
 SPECVERSION = "1.0"
 _TYPE_RE = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*\.[a-z][a-z_]*$")
@@ -76,6 +79,8 @@ class Envelope(BaseModel):
     # CloudEvents extension: who acted at the source (a user id, or the actor an event step
     # acted for), so a consumer's audit trail names the person behind the step it applies
     actorid: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
     data: dict[str, Any]
 
     def payload(self, event_type: EventType[P]) -> P:
@@ -101,6 +106,7 @@ def build_envelope(
         requestid=request_id,
         actorid=actor_id,
         data=payload.model_dump(mode="json"),
+        **current_trace_context(),
     )
 
 

@@ -29,16 +29,17 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-import asyncpg
+from opentelemetry.trace import Span, StatusCode
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import utcnow
-from shared.db import KitTables, asyncpg_dsn
+from shared.db import KitTables
 from shared.events.bus import EventBus
+from shared.events.wake import on_outbox_commit
 from shared.settings import ServiceSettings
-from shared.uow import OUTBOX_CHANNEL
+from shared.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,15 @@ class ClaimedRow:
 AfterPublish = Callable[[Sequence[ClaimedRow]], Awaitable[None]]
 
 
+def _end_span_on_ack(span: Span) -> Callable[[asyncio.Future[Any]], None]:
+    def end(future: asyncio.Future[Any]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            span.set_status(StatusCode.ERROR, "not acknowledged")
+        span.end()
+
+    return end
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -65,8 +75,10 @@ class OutboxRelay:
         settings: ServiceSettings,
         *,
         after_publish: AfterPublish | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.engine = engine
+        self.tracing = tracing
         self.t = tables
         self.bus = bus
         self.settings = settings
@@ -75,53 +87,113 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._listener: asyncpg.Connection | None = None
+        self._unregister_wake: Callable[[], None] | None = None
         self._stopping = False
         self._last_purge = float("-inf")
 
     def start(self) -> None:
+        self._unregister_wake = on_outbox_commit(self.engine.sync_engine, self.wake)
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
-        """Let the round in hand finish (rows published are marked sent), then stop."""
+        """Let the batches in hand finish (rows acknowledged are marked sent), then stop."""
         self._stopping = True
         self._stop_requested.set()
         self._wake.set()
+        if self._unregister_wake is not None:
+            self._unregister_wake()
+            self._unregister_wake = None
         if self._task is not None:
             _, pending = await asyncio.wait({self._task}, timeout=grace_seconds)
             for task in pending:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await self._close_listener()
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
+        """Claim and publish batch after batch, several in flight while JetStream acknowledges.
+
+        A batch is claimed (its rows locked), published without waiting, and then waits for
+        its acknowledgements in a task of its own while the next batch is claimed: the rows
+        locked by a batch in flight are skipped, and a later row of an aggregate that has one
+        in flight is held back, so events of one aggregate still go out in order.
+        """
         while not await self.bus.connected_within(0.5):
             if self._stopping:
                 return
         backoff = 0.1
-        while not self._stopping:
-            await self._ensure_listener()
-            try:
-                published = await self.run_once()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the relay must survive any outage
-                log.warning("outbox relay round failed; rows wait", extra={"error": repr(exc)})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop_requested.wait(), backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            await self._maybe_purge()
-            if published >= self.settings.relay_batch_size:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.relay_poll_interval_seconds)
+        in_flight: set[asyncio.Task[int]] = set()
+        failure: BaseException | None = None
+        try:
+            while not self._stopping:
+                # Cleared before the claim, so that a commit landing after the claim's snapshot
+                # leaves it set and the next round starts at once.
+                self._wake.clear()
+                try:
+                    if failure is not None:
+                        raise failure
+                    claimed = await self._claim_next(in_flight)
+                    backoff = 0.1
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the relay must survive any outage
+                    log.warning("outbox relay round failed; rows wait", extra={"error": repr(exc)})
+                    failure = None
+                    await self._settle(in_flight)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop_requested.wait(), backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                if len(in_flight) >= self.settings.relay_batches_in_flight:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                failure = self._reap(in_flight)
+                if failure is not None or claimed >= self.settings.relay_batch_size:
+                    continue
+                await self._maybe_purge()
+                # Until a commit wakes the relay, a batch in flight finishes (rows it held
+                # back may go now) or the poll interval passes.
+                woken = asyncio.ensure_future(self._wake.wait())
+                await asyncio.wait(
+                    {woken, *in_flight},
+                    timeout=self.settings.relay_poll_interval_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                woken.cancel()
+                failure = self._reap(in_flight)
+        finally:
+            await self._settle(in_flight)
+
+    def _reap(self, in_flight: set[asyncio.Task[int]]) -> BaseException | None:
+        """Forget finished batches; the first failure among them, if any."""
+        failure = None
+        for task in [t for t in in_flight if t.done()]:
+            in_flight.discard(task)
+            if not task.cancelled() and task.exception() is not None and failure is None:
+                failure = task.exception()
+        return failure
+
+    async def _settle(self, in_flight: set[asyncio.Task[int]]) -> None:
+        """Wait for every batch in flight to be marked (or rolled back)."""
+        if in_flight:
+            await asyncio.wait(in_flight)
+            self._reap(in_flight)
+
+    async def _claim_next(self, in_flight: set[asyncio.Task[int]]) -> int:
+        """Sequence and claim one batch, leave it publishing in flight; how many rows it took."""
+        await self._assign_sequences()
+        claimed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._publish_batch(claimed), name="outbox-batch")
+        in_flight.add(task)
+        await asyncio.wait({claimed, task}, return_when=asyncio.FIRST_COMPLETED)
+        if not claimed.done():
+            claimed.cancel()
+            in_flight.discard(task)
+            task.result()  # the claim failed: raise its error
+            return 0
+        return claimed.result()
 
     async def run_once(self) -> int:
         """Sequence, publish and mark one batch; returns how many rows were published."""
@@ -166,7 +238,7 @@ class OutboxRelay:
                 assignments,
             )
 
-    async def _publish_batch(self) -> int:
+    async def _publish_batch(self, claimed_count: asyncio.Future[int] | None = None) -> int:
         t = self.t.outbox
         async with self.engine.begin() as conn:
             result = await conn.execute(
@@ -180,9 +252,12 @@ class OutboxRelay:
                 ClaimedRow(r.id, r.position, r.event_type, r.aggregate_key, r.sequence, r.envelope)
                 for r in result.all()
             ]
+            if claimed:
+                claimed = await self._hold_back_foreign_predecessors(conn, claimed)
+            if claimed_count is not None:
+                claimed_count.set_result(len(claimed))
             if not claimed:
                 return 0
-            claimed = await self._hold_back_foreign_predecessors(conn, claimed)
             acked = await self._publish(claimed)
             if self.after_publish is not None:
                 await self.after_publish(acked)
@@ -231,17 +306,19 @@ class OutboxRelay:
         for row in rows:
             envelope = dict(row.envelope)
             envelope["producerseq"] = row.sequence
-            futures.append(
-                await js.publish_async(
-                    self.bus.subject_for(row.event_type),
-                    json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
-                    headers={"Nats-Msg-Id": str(row.id)},
-                    # No stall timeout: asyncio.wait_for would yield to the event loop for
-                    # every message, and a busy loop then stretches a batch to seconds.
-                    # A batch never exceeds the client's pending limit.
-                    wait_stall=None,
-                )
+            subject = self.bus.subject_for(row.event_type)
+            future = await js.publish_async(
+                subject,
+                json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
+                headers={"Nats-Msg-Id": str(row.id)},
+                # No stall timeout: asyncio.wait_for would yield to the event loop for
+                # every message, and a busy loop then stretches a batch to seconds.
+                # A batch never exceeds the client's pending limit.
+                wait_stall=None,
             )
+            if self.tracing is not None and (span := self.tracing.publishing(subject, envelope)):
+                future.add_done_callback(_end_span_on_ack(span))
+            futures.append(future)
         done, pending = await asyncio.wait(futures, timeout=self.settings.relay_publish_timeout_seconds)
         for fut in pending:
             fut.cancel()
@@ -304,19 +381,3 @@ class OutboxRelay:
                 delete(outbox).where(outbox.c.created_at < cutoff, outbox.c.sent_at < cutoff)
             )
         return int(result.rowcount or 0)
-
-    async def _ensure_listener(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        try:
-            conn = await asyncpg.connect(asyncpg_dsn(self.settings.database_url))
-            await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self._wake.set())
-            self._listener = conn
-        except Exception as exc:  # noqa: BLE001 - polling still works without LISTEN
-            log.warning("outbox LISTEN unavailable, polling", extra={"error": repr(exc)})
-
-    async def _close_listener(self) -> None:
-        if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close(timeout=2)
-            self._listener = None

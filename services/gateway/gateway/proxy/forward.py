@@ -36,6 +36,7 @@ from shared.auth import Principal, TokenVerifier
 from shared.context import current_request_id
 from shared.errors import DomainError, Forbidden, Unauthenticated
 from shared.http.problems import domain_problem, problem
+from shared.tracing import outgoing_headers
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ HOP_BY_HOP_RAW = {name.encode() for name in HOP_BY_HOP}
 # Answer headers the gateway sets itself (its server and its request-id middleware): the
 # service's own are not relayed, or the caller would get each twice.
 GATEWAY_SETS = {b"date", b"server", b"x-request-id"}
+TRACE_HEADERS = {b"traceparent", b"tracestate"}
 SMALL_BODY = 256 * 1024
 RETRYABLE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Operational endpoints stay inside the cluster; the gateway never exposes them.
@@ -139,7 +141,10 @@ class Upstreams:
 
 
 def _forward_headers(scope: Scope, has_body: bool) -> list[tuple[bytes, bytes]]:
-    headers: list[tuple[bytes, bytes]] = []
+    # When the gateway traces, the service's request continues the gateway's request span;
+    # otherwise a caller's trace context passes through untouched.
+    headers: list[tuple[bytes, bytes]] = outgoing_headers()
+    replaced = TRACE_HEADERS if headers else ()
     prior = b""
     length: bytes | None = None
     for name, value in scope["headers"]:
@@ -147,7 +152,7 @@ def _forward_headers(scope: Scope, has_body: bool) -> list[tuple[bytes, bytes]]:
             prior = value
         elif name == b"content-length":
             length = value
-        elif name not in HOP_BY_HOP_RAW and name != b"x-request-id":
+        elif name not in HOP_BY_HOP_RAW and name != b"x-request-id" and name not in replaced:
             headers.append((name, value))
     client = scope.get("client")
     host = client[0].encode("latin-1") if client else b""

@@ -1,0 +1,23 @@
+"""Event kit v2: the outbox no longer notifies on insert (the relay is woken in its process).
+
+Revision ID: 7a4c1e3f9d62
+Revises: 9b2f4d6a8c31
+Create Date: 2026-12-02 13:00:00
+"""
+
+from collections.abc import Sequence
+
+from shared.kit_migrations import downgrade_kit_v2, upgrade_kit_v2
+
+revision: str = "7a4c1e3f9d62"
+down_revision: str | None = "9b2f4d6a8c31"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    upgrade_kit_v2()
+
+
+def downgrade() -> None:
+    downgrade_kit_v2()

@@ -104,9 +104,9 @@ class World:
 
         await eventually(there, timeout=10)
 
-    async def call(self, publish: bool = True, **overrides: Any) -> dict[str, Any]:
+    def call_body(self, **overrides: Any) -> dict[str, Any]:
         now = utcnow()
-        body = {
+        return {
             "programme_code": "basic.nsf",
             "year": 2027,
             "title": "2027年度自治区自然科学基金项目申报指南",
@@ -119,7 +119,9 @@ class World:
             "max_funding_fen": 20_000_000,
             "projects_to_fund": 2,
         } | overrides
-        r = await self.client.post("/calls", json=body, headers=self.staff)
+
+    async def call(self, publish: bool = True, **overrides: Any) -> dict[str, Any]:
+        r = await self.client.post("/calls", json=self.call_body(**overrides), headers=self.staff)
         assert r.status_code == 201, r.text
         call = dict(r.json())
         if publish:

@@ -161,7 +161,10 @@ class ApplicationOut(BaseModel):
     team: list[dict[str, Any]]
     budget: list[dict[str, Any]]
     requested_funding_fen: int
-    matching_fund_fen: int
+    matching_fund_fen: int = Field(description="fen: the applicant's own matching funds (自筹经费)")
+    recommended_matching_fund_fen: int | None = Field(
+        None, description="fen: the matching funds the competent department committed (推荐单位匹配资金)"
+    )
     plan: str
     milestones: list[dict[str, Any]]
     attachments: list[dict[str, Any]]

@@ -407,7 +407,8 @@ async def act(
                     )
                 ]
             )
-        app.matching_fund_fen = body.matching_fund_fen
+        app.recommended_matching_fund_fen = body.matching_fund_fen
+        extra_changes["recommended_matching_fund_fen"] = body.matching_fund_fen
         extra_changes["digest"] = await _seal(
             uow,
             app,
@@ -518,7 +519,7 @@ async def _emit_ready_for_review(uow: UnitOfWork, app: Application, call: Call, 
 async def _approve(
     uow: UnitOfWork, app: Application, call: Call, action: str, body: ApplicationAction
 ) -> None:
-    funding = body.funding_fen if body.funding_fen is not None else app.requested_funding_fen
+    funding = modes.grant(app, call, body.funding_fen)
     if funding > call.max_funding_fen:
         raise ValidationFailed(
             [

@@ -60,7 +60,13 @@ class Challenge(BaseModel):
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
     title: str = Field(min_length=2, max_length=300)
     goals: list[ChallengeGoal] = Field(min_length=1, max_length=30)
-    reward_fen: int = Field(0, ge=0, le=10**14, description="揭榜挂帅: reward paid on delivery")
+    reward_fen: int = Field(
+        0,
+        ge=0,
+        le=10**14,
+        description="fen. 揭榜挂帅: the 榜单's reward, which is the whole grant of the team that takes "
+        "it: the mode's start-up share on signing, the rest on delivery (GET /modes)",
+    )
     teams: int = Field(1, ge=1, le=10, description="赛马制: teams funded in parallel")
     deadline: date | None = None
 

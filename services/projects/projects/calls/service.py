@@ -74,6 +74,21 @@ def _check_challenges(data: CallCreate) -> None:
         raise ValidationFailed(
             [FieldIssue("challenges", "duplicate_id", "challenge ids must be unique", "榜单编号不能重复")]
         )
+    if rules.challenge_required and not rules.parallel_teams:
+        # 揭榜挂帅: the reward is the grant, so it is stated and fundable within the call.
+        bad = [
+            FieldIssue(
+                f"challenges.{n}.reward_fen",
+                "reward_out_of_range",
+                f"a 榜单's reward is its grant: more than 0 and at most max_funding_fen "
+                f"({data.max_funding_fen} fen)",
+                f"榜单奖励即立项经费，须大于0且不超过单项资助上限{data.max_funding_fen / 100:.2f}元",
+            )
+            for n, c in enumerate(data.challenges)
+            if not 0 < c.reward_fen <= data.max_funding_fen
+        ]
+        if bad:
+            raise ValidationFailed(bad)
     if not rules.parallel_teams and any(c.teams > 1 for c in data.challenges):
         raise ValidationFailed(
             [

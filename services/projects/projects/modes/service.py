@@ -129,6 +129,18 @@ def completeness_issues(app: Application, call: Call) -> list[FieldIssue]:
                 "请选择所揭榜单（任务）",
             )
         )
+    challenge = challenge_of(call, app.challenge_id)
+    if challenge is not None and not rules.parallel_teams and app.budget:
+        reward, asked = int(challenge.get("reward_fen") or 0), app.requested_funding_fen
+        if asked != reward:
+            issues.append(
+                FieldIssue(
+                    "budget",
+                    "not_the_reward",
+                    f"a 揭榜挂帅 budget asks for the 榜单's reward: {reward} fen, not {asked}",
+                    f"揭榜挂帅项目预算须等于榜单奖励{reward / 100:.2f}元（现为{asked / 100:.2f}元）",
+                )
+            )
     if rules.results_required and not app.results:
         issues.append(
             FieldIssue(
@@ -212,6 +224,28 @@ async def verify(uow: UnitOfWork, app: Application, call: Call, data: Verificati
 
 
 # -- the decision ---------------------------------------------------------------------------------
+
+
+def grant(app: Application, call: Call, asked_fen: int | None) -> int:
+    """The amount granted. A 揭榜挂帅 grant is the 榜单's reward — one figure, paid as the
+    mode's tranches (start-up share on signing, the rest on delivery); any other amount is refused."""
+    rules = rules_for(call.organisation_mode)
+    if not rules.challenge_required or rules.parallel_teams:
+        return asked_fen if asked_fen is not None else app.requested_funding_fen
+    challenge = challenge_of(call, app.challenge_id)
+    reward = int((challenge or {}).get("reward_fen") or 0)
+    if asked_fen is not None and asked_fen != reward:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "funding_fen",
+                    "not_the_reward",
+                    f"a 揭榜挂帅 grant is the 榜单's reward: {reward} fen, not {asked_fen}",
+                    f"揭榜挂帅项目的立项经费即榜单奖励{reward / 100:.2f}元，不能为{asked_fen / 100:.2f}元",
+                )
+            ]
+        )
+    return reward
 
 
 async def approval_basis(

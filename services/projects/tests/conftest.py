@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import select
 
 from projects.applications.events import REVIEW_COMPLETED, ReviewCompleted
-from projects.organisations.events import ORGANISATION_REGISTERED, OrganisationSnapshot
-from projects.projects.events import (
+from projects.funded.events import (
     PROJECT_EVALUATION_FINALIZED,
     IndicatorVerdict,
     ProjectEvaluationFinalized,
 )
+from projects.organisations.events import ORGANISATION_REGISTERED, OrganisationSnapshot
 from projects.registry_views.events import PERSON_REGISTERED, PersonSnapshot
 from projects.registry_views.models import PersonView
 from shared.clock import utcnow

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from projects.applications import dedup, dedup_index
 from projects.applications.models import Application
 from projects.calls.models import Call
+from projects.funded.machines import RUNNING_STATES
+from projects.funded.models import Project
 from projects.organisations.models import OrganisationView
 from projects.policy import service as policy
-from projects.projects.machines import RUNNING_STATES
-from projects.projects.models import Project
 from projects.registry_views.models import IntegrityView, PersonView
 from shared.clock import utcnow
 

@@ -30,11 +30,11 @@ from projects.applications.models import (
 from projects.applications.schemas import ApplicationAction, ApplicationCreate, ApplicationFields
 from projects.calls import service as calls
 from projects.calls.models import Call
+from projects.funded import task_books
+from projects.funded.models import Project
 from projects.modes import service as modes
 from projects.numbering import next_code
 from projects.policy import service as policy
-from projects.projects import task_books
-from projects.projects.models import Project
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed

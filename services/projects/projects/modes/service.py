@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from projects.applications.models import Application, ApplicationStep
 from projects.applications.schemas import ApplicationAction
 from projects.calls.models import Call
+from projects.funded.models import Project
 from projects.modes.models import Designation
 from projects.modes.rules import (
     rules_for,
 )
 from projects.modes.schemas import DesignationCreate, VerificationIn
 from projects.organisations.models import OrganisationView
-from projects.projects.models import Project
 from projects.registry_views.models import PersonView
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, ValidationFailed

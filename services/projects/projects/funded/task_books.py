@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.applications.models import Application
 from projects.calls.models import Call
+from projects.funded import funding
+from projects.funded.models import Indicator, Project, TaskBook
+from projects.funded.schemas import TaskBookUpdate
+from projects.funded.service import record_step, transition
 from projects.modes.rules import rules_for
-from projects.projects import funding
-from projects.projects.models import Indicator, Project, TaskBook
-from projects.projects.schemas import TaskBookUpdate
-from projects.projects.service import record_step, transition
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
 from shared.ids import uuid7

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from sqlalchemy import select
 
-from projects.projects import funding, races
-from projects.projects.events import (
+from projects.funded import funding, races
+from projects.funded.events import (
     EVALUATION_REQUESTED,
     MISCONDUCT_FOUND,
     EvaluationRequested,
@@ -18,10 +18,10 @@ from projects.projects.events import (
     MisconductFound,
     ProjectEvaluationFinalized,
 )
-from projects.projects.machines import EVALUATION_KINDS_ZH, EVALUATION_TRANSITIONS, RESULTS_ZH
-from projects.projects.models import Indicator, IndicatorRecord, Project, ProjectEvaluation
-from projects.projects.schemas import FaultAssessmentIn
-from projects.projects.service import get, record_step, touched, transition
+from projects.funded.machines import EVALUATION_KINDS_ZH, EVALUATION_TRANSITIONS, RESULTS_ZH
+from projects.funded.models import Indicator, IndicatorRecord, Project, ProjectEvaluation
+from projects.funded.schemas import FaultAssessmentIn
+from projects.funded.service import get, record_step, touched, transition
 from projects.registry_views.models import PersonView
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, ValidationFailed

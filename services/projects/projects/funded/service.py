@@ -13,9 +13,9 @@ from uuid import UUID
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from projects.projects.events import PROJECT_UPDATED, ProjectUpdated
-from projects.projects.machines import PROJECT_MACHINE, STAFF
-from projects.projects.models import Project, ProjectStep
+from projects.funded.events import PROJECT_UPDATED, ProjectUpdated
+from projects.funded.machines import PROJECT_MACHINE, STAFF
+from projects.funded.models import Project, ProjectStep
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Forbidden, NotFound

@@ -9,11 +9,10 @@ from sqlalchemy.orm import aliased
 
 from projects.calls import service as calls
 from projects.catalogue.seed import ORGANISATION_MODES
-from projects.organisations.models import OrganisationView
-from projects.projects import changes, evaluations, funding, races, reports, service, task_books
-from projects.projects.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF
-from projects.projects.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
-from projects.projects.schemas import (
+from projects.funded import changes, evaluations, funding, races, reports, service, task_books
+from projects.funded.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF
+from projects.funded.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
+from projects.funded.schemas import (
     AnnualReportCreate,
     AnnualReportReview,
     ChangeAction,
@@ -27,7 +26,8 @@ from projects.projects.schemas import (
     RaceRoundCreate,
     TaskBookUpdate,
 )
-from projects.projects.timeline import timeline
+from projects.funded.timeline import timeline
+from projects.organisations.models import OrganisationView
 from projects.registry_views.models import PersonView
 from shared.auth import Principal
 from shared.errors import FieldIssue, NotFound, ValidationFailed

@@ -7,9 +7,9 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from projects.funded.models import Disbursement, Project
+from projects.funded.service import record_step
 from projects.modes.rules import Tranche
-from projects.projects.models import Disbursement, Project
-from projects.projects.service import record_step
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
 from shared.ids import uuid7

@@ -10,13 +10,13 @@ from uuid import UUID
 
 from sqlalchemy import or_, select
 
+from projects.funded import funding
+from projects.funded.machines import CHANGE_KINDS_ZH, DECIDED_BY_UNIT, STAFF
+from projects.funded.models import Project, ProjectChange, TaskBook
+from projects.funded.schemas import ChangeCreate
+from projects.funded.service import is_pi, is_unit_admin, record_step, touched, transition
 from projects.organisations.models import OrganisationView
 from projects.policy import service as policy
-from projects.projects import funding
-from projects.projects.machines import CHANGE_KINDS_ZH, DECIDED_BY_UNIT, STAFF
-from projects.projects.models import Project, ProjectChange, TaskBook
-from projects.projects.schemas import ChangeCreate
-from projects.projects.service import is_pi, is_unit_admin, record_step, touched, transition
 from projects.registry_views.models import IntegrityView, PersonView
 from shared.auth import Principal
 from shared.clock import utcnow

@@ -9,7 +9,16 @@ from sqlalchemy.orm import aliased
 
 from projects.calls import service as calls
 from projects.catalogue.seed import ORGANISATION_MODES
-from projects.funded import changes, evaluations, funding, races, reports, service, task_books
+from projects.funded import (
+    changes,
+    evaluation_requests,
+    evaluations,
+    funding,
+    races,
+    reports,
+    service,
+    task_books,
+)
 from projects.funded.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF
 from projects.funded.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
 from projects.funded.schemas import (
@@ -364,7 +373,7 @@ async def request_evaluation(
     project_id: UUID, body: EvaluationCreate, uow: UnitOfWorkDep, principal: StaffDep
 ) -> dict[str, Any]:
     project = await service.load(uow.session, project_id, principal, for_update=True)
-    evaluation = await evaluations.request(uow, project, body.kind, body.due_date, body.reason)
+    evaluation = await evaluation_requests.request(uow, project, body.kind, body.due_date, body.reason)
     await uow.commit()
     return {
         "request_id": str(evaluation.id),

@@ -177,7 +177,7 @@ async def test_directed_call_admits_only_the_designated_team_without_expert_revi
 
 
 async def test_post_subsidy_is_paid_only_after_its_results_are_verified(world: Any) -> None:
-    call = await world.call(programme_code="rd.key_rd_transfer", organisation_mode="post_subsidy")
+    call = await world.call(programme_code="capacity.policy_guidance", organisation_mode="post_subsidy")
     team = await world.team()
     p, u, d = team["person"], team["unit"], team["dept"]
     app = await world.draft(call["id"], p, u, d)

@@ -93,6 +93,16 @@ class AchievedResult(BaseModel):
     spent_fen: int = Field(ge=0, le=10**14)
 
 
+class Consortium(BaseModel):
+    """创新联合体: member units applying together under the applicant unit as lead (牵头单位);
+    重点产业链专项 requires one led by an enterprise (seed 003)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=2, max_length=200)
+    member_unit_ids: list[UUID] = Field(min_length=1, max_length=30, description="besides the lead unit")
+    agreement: str = Field(min_length=2, max_length=200, description="共建协议: document reference")
+
+
 class ApplicationFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -113,6 +123,7 @@ class ApplicationFields(BaseModel):
     challenge_id: str | None = Field(None, max_length=40, description="揭榜挂帅 / 赛马制: the task taken")
     indicators: list[PromisedIndicator] | None = Field(None, max_length=50)
     results: list[AchievedResult] | None = Field(None, max_length=50, description="后补助: results achieved")
+    consortium: Consortium | None = Field(None, description="创新联合体 applying, led by the applicant unit")
 
 
 class ApplicationCreate(ApplicationFields):
@@ -183,6 +194,7 @@ class ApplicationOut(BaseModel):
     indicators: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
     verification: dict[str, Any] | None = None
+    consortium: dict[str, Any] | None = None
     allowed_actions: list[str] = []
 
 

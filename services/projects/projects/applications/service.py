@@ -62,6 +62,8 @@ CONTENT_FIELDS = (
     "indicators",
     "results",
 )
+# Sealed only once set: a field added later must not change the digest of what was sealed before.
+OPTIONAL_CONTENT_FIELDS = ("consortium",)
 EDITABLE_STATES = {"draft", "returned"}
 STAFF = (Role.department_staff, Role.administrator)
 REASON_REQUIRED = {"return", "return_by_department", "return_at_formal_review", "exclude", "reject"}
@@ -140,6 +142,9 @@ def content_of(app: Application) -> dict[str, Any]:
     for name in CONTENT_FIELDS:
         value = getattr(app, name)
         out[name] = str(value) if isinstance(value, UUID) else value
+    for name in OPTIONAL_CONTENT_FIELDS:
+        if getattr(app, name) is not None:
+            out[name] = getattr(app, name)
     return out
 
 
@@ -391,6 +396,7 @@ async def _submit(step: Step) -> None:
             ]
         )
     _completeness(app, step.call)
+    await modes.check_applicant_form(uow.session, app)
     if app.state == "returned":
         app.revision += 1
     content = content_of(app)

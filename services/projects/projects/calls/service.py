@@ -13,6 +13,7 @@ from projects.applications.machines import CALL_MACHINE
 from projects.calls.models import Call
 from projects.calls.schemas import CallCreate, CallUpdate
 from projects.catalogue import service as catalogue
+from projects.catalogue.seed import ORGANISATION_MODES
 from projects.modes.rules import rules_for
 from projects.numbering import next_code
 from shared.auth import Principal
@@ -125,7 +126,8 @@ async def create(uow: UnitOfWork, data: CallCreate) -> Call:
                     "organisation_mode",
                     "not_allowed",
                     f"{programme.code} allows {programme.organisation_modes}",
-                    f"该专项不支持此组织方式，可选：{'、'.join(programme.organisation_modes)}",
+                    "该专项不支持此组织方式，可选："
+                    + "、".join(ORGANISATION_MODES.get(m, m) for m in programme.organisation_modes),
                 )
             ]
         )

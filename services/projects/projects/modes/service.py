@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from projects.applications.models import Application, ApplicationStep
 from projects.applications.schemas import ApplicationAction
 from projects.calls.models import Call
+from projects.catalogue.models import Programme
 from projects.funded.models import Project
 from projects.modes.models import Designation
 from projects.modes.rules import (
@@ -151,6 +152,64 @@ def completeness_issues(app: Application, call: Call) -> list[FieldIssue]:
             )
         )
     return issues
+
+
+# -- who applies: an enterprise-led 创新联合体 where the programme says so (seed 003) -------------
+
+
+async def check_applicant_form(session: AsyncSession, app: Application) -> None:
+    programme = await session.get(Programme, app.programme_code)
+    if programme is None or programme.applicant_form != "enterprise_led_consortium":
+        return
+    consortium = app.consortium
+    if consortium is None:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "consortium",
+                    "required",
+                    f"{programme.name} funds an innovation consortium led by an enterprise; "
+                    "name the consortium and its member units",
+                    f"{programme.name}须由企业牵头组建的创新联合体申报，请填写联合体名称和成员单位",
+                )
+            ]
+        )
+    issues = []
+    lead = await session.get(OrganisationView, app.unit_id)
+    if lead is None or lead.type != "enterprise":
+        issues.append(
+            FieldIssue(
+                "unit_id",
+                "not_an_enterprise",
+                "the consortium's lead (the applicant unit) must be an enterprise",
+                "创新联合体须由企业牵头：申报单位（牵头单位）须为企业",
+            )
+        )
+    members = [UUID(str(m)) for m in consortium["member_unit_ids"]]
+    known = set(
+        (await session.execute(select(OrganisationView.id).where(OrganisationView.id.in_(members)))).scalars()
+    )
+    for n, member in enumerate(members):
+        if member == app.unit_id or members.index(member) != n:
+            issues.append(
+                FieldIssue(
+                    f"consortium.member_unit_ids.{n}",
+                    "duplicate",
+                    "a member unit is listed once and is not the lead",
+                    "成员单位不得重复，也不得为牵头单位",
+                )
+            )
+        elif member not in known:
+            issues.append(
+                FieldIssue(
+                    f"consortium.member_unit_ids.{n}",
+                    "unknown",
+                    "not a registered unit",
+                    "不是已注册的单位",
+                )
+            )
+    if issues:
+        raise ValidationFailed(issues)
 
 
 # -- 后补助: verification before money ------------------------------------------------------------

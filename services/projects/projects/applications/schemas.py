@@ -103,6 +103,16 @@ class Consortium(BaseModel):
     agreement: str = Field(min_length=2, max_length=200, description="共建协议: document reference")
 
 
+class EthicsReview(BaseModel):
+    """科研伦理审查: the ethics committee's approval of research on people, animals or AI."""
+
+    model_config = ConfigDict(extra="forbid")
+    committee: str = Field(min_length=2, max_length=200, description="伦理委员会")
+    approval_number: str = Field(min_length=2, max_length=100, description="审查批件号")
+    approved_on: date
+    document_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+
 class ApplicationFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -124,6 +134,7 @@ class ApplicationFields(BaseModel):
     indicators: list[PromisedIndicator] | None = Field(None, max_length=50)
     results: list[AchievedResult] | None = Field(None, max_length=50, description="后补助: results achieved")
     consortium: Consortium | None = Field(None, description="创新联合体 applying, led by the applicant unit")
+    ethics_review: EthicsReview | None = Field(None, description="科研伦理审查 where the call requires it")
 
 
 class ApplicationCreate(ApplicationFields):
@@ -151,6 +162,11 @@ class ApplicationAction(BaseModel):
     supporting_experts: int | None = Field(None, ge=0, le=100, description="非共识: experts strongly for")
     justification: str | None = Field(None, max_length=5000, description="一事一议: why decided individually")
     decision_document: str | None = Field(None, max_length=200, description="一事一议: 会议纪要 etc.")
+    integrity_override_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="staff: go on although an integrity record bars the lead, a member or the unit",
+    )
 
 
 class ApplicationOut(BaseModel):
@@ -195,6 +211,7 @@ class ApplicationOut(BaseModel):
     results: list[dict[str, Any]] = []
     verification: dict[str, Any] | None = None
     consortium: dict[str, Any] | None = None
+    ethics_review: dict[str, Any] | None = None
     allowed_actions: list[str] = []
 
 

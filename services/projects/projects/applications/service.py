@@ -34,6 +34,7 @@ from projects.calls import service as calls
 from projects.calls.models import Call
 from projects.funded import task_books
 from projects.funded.models import Project
+from projects.integrity import service as integrity
 from projects.modes import service as modes
 from projects.numbering import next_code
 from projects.policy import service as policy
@@ -63,7 +64,7 @@ CONTENT_FIELDS = (
     "results",
 )
 # Sealed only once set: a field added later must not change the digest of what was sealed before.
-OPTIONAL_CONTENT_FIELDS = ("consortium",)
+OPTIONAL_CONTENT_FIELDS = ("consortium", "ethics_review")
 EDITABLE_STATES = {"draft", "returned"}
 STAFF = (Role.department_staff, Role.administrator)
 REASON_REQUIRED = {"return", "return_by_department", "return_at_formal_review", "exclude", "reject"}
@@ -342,6 +343,15 @@ def _completeness(app: Application, call: Call) -> None:
                 "required",
                 "choose the recommending department",
                 "请选择推荐单位（主管部门）",
+            )
+        )
+    if call.eligibility.get("ethics_review_required") and app.ethics_review is None:
+        issues.append(
+            FieldIssue(
+                "ethics_review",
+                "required",
+                "this call requires the ethics committee's review (medicine, life sciences, AI)",
+                "本指南要求涉及科技伦理的项目（医学、生命科学、人工智能等）填报伦理审查意见",
             )
         )
     issues += modes.completeness_issues(app, call)
@@ -633,6 +643,17 @@ async def _approve(
         )
     policy_values = await policy.current(uow.session)
     basis = await modes.approval_basis(uow.session, app, call, action, body, funding, policy_values)
+    override = await integrity.gate(
+        uow,
+        "approval",
+        entity_type="application",
+        entity_id=app.id,
+        person_ids=[app.applicant_person_id, *(m["person_id"] for m in app.team)],
+        unit_ids=[app.unit_id],
+        override_reason=body.integrity_override_reason,
+    )
+    if override is not None:
+        basis["integrity_override"] = override
     start = body.start_date or date(call.year + 1, 1, 1)
     end = body.end_date or date(start.year + 2, 12, 31)
     if end <= start:

@@ -26,6 +26,10 @@ class Eligibility(BaseModel):
     applicant_titles: list[str] = Field(default_factory=list, description="empty: any title")
     enterprise_matching_ratio: float = Field(0, ge=0, le=10, description="matching fund ÷ grant, enterprises")
     must_be_registered_unit: bool = True
+    ethics_review_required: bool = Field(
+        False,
+        description="科研伦理: medicine, life sciences, AI calls — an application records its ethics review",
+    )
 
 
 class Limits(BaseModel):

@@ -274,7 +274,7 @@ async def act(
                 )
             await task_books.return_(uow, project, body.reason)
         elif action == "sign_task_book":
-            await task_books.sign(uow, project, body.reason)
+            await task_books.sign(uow, project, body.reason, body.integrity_override_reason)
         else:
             if project.source != "filing" or body.result is None:
                 raise ValidationFailed(
@@ -455,7 +455,7 @@ async def pay(
     project_id: UUID, disbursement_id: UUID, body: PaymentIn, uow: UnitOfWorkDep, principal: StaffDep
 ) -> dict[str, Any]:
     project = await service.load(uow.session, project_id, principal, for_update=True)
-    d = await funding.pay(uow, project, disbursement_id, body.voucher)
+    d = await funding.pay(uow, project, disbursement_id, body.voucher, body.integrity_override_reason)
     await uow.commit()
     return {"id": str(d.id), "state": d.state, "amount_fen": d.amount_fen, "voucher": d.voucher}
 

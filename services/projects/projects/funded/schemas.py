@@ -81,6 +81,11 @@ class ProjectAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(None, max_length=2000)
     result: Literal["excellent", "pass", "fail"] | None = Field(None, description="close_filed: 结题结论")
+    integrity_override_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="staff: go on although an integrity record bars the lead, a member or the unit",
+    )
 
 
 class EvaluationCreate(BaseModel):
@@ -162,6 +167,11 @@ class FaultAssessmentIn(BaseModel):
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     voucher: str = Field(min_length=2, max_length=100, description="拨款凭证号")
+    integrity_override_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="staff: go on although an integrity record bars the lead, a member or the unit",
+    )
 
 
 class RaceRoundCreate(BaseModel):

@@ -17,6 +17,7 @@ from projects.funded import funding
 from projects.funded.models import Indicator, Project, TaskBook
 from projects.funded.schemas import TaskBookUpdate
 from projects.funded.service import record_step, transition
+from projects.integrity import service as integrity
 from projects.modes.rules import rules_for
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
@@ -246,7 +247,9 @@ async def return_(uow: UnitOfWork, project: Project, reason: str) -> TaskBook:
     return book
 
 
-async def sign(uow: UnitOfWork, project: Project, reason: str | None) -> TaskBook:
+async def sign(
+    uow: UnitOfWork, project: Project, reason: str | None, integrity_override_reason: str | None = None
+) -> TaskBook:
     book = await get(uow.session, project, for_update=True)
     if book.state != "submitted":
         raise Conflict(
@@ -255,7 +258,17 @@ async def sign(uow: UnitOfWork, project: Project, reason: str | None) -> TaskBoo
             code="task_book_not_submitted",
             extra={"current_state": book.state},
         )
-    await transition(uow, project, "sign_task_book", reason=reason)
+    override = await integrity.gate(
+        uow,
+        "signing",
+        entity_type="project",
+        entity_id=project.id,
+        person_ids=[project.pi_person_id, *project.team_person_ids],
+        unit_ids=[project.unit_id],
+        override_reason=integrity_override_reason,
+    )
+    details = {"integrity_override": override} if override else None
+    await transition(uow, project, "sign_task_book", reason=reason, details=details)
     book.state = "signed"
     book.signed_at = utcnow()
     book.signed_by = uow.actor.id

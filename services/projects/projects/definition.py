@@ -24,6 +24,7 @@ from projects.organisations.handlers import handlers
 from projects.policy import api as policy_api
 from projects.policy.models import PolicyValue  # noqa: F401  (tables in the metadata)
 from projects.settings import ProjectsSettings
+from projects.supervision import api as supervision_api
 from shared.service import ServiceDefinition, ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -63,6 +64,7 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             funded_api.router,
             funded_api.races_router,
             filings_api.router,
+            supervision_api.router,
             policy_api.router,
         ],
         handlers=handlers,

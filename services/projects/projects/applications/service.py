@@ -675,6 +675,7 @@ async def _approve(
         organisation_mode=call.organisation_mode,
         pi_person_id=app.applicant_person_id,
         unit_id=app.unit_id,
+        competent_department_id=app.competent_department_id,
         team_person_ids=[m["person_id"] for m in app.team],
         start_date=start,
         end_date=end,

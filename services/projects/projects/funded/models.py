@@ -43,6 +43,8 @@ class Project(Base):
     organisation_mode: Mapped[str] = mapped_column(String(30))
     pi_person_id: Mapped[UUID] = mapped_column(index=True)
     unit_id: Mapped[UUID] = mapped_column()
+    # 谁推荐、谁负责 (seed 003): the department that recommended it supervises it (reads, never acts).
+    competent_department_id: Mapped[UUID | None] = mapped_column(nullable=True, index=True)
     team_person_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)

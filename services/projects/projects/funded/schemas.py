@@ -34,6 +34,7 @@ class ProjectOut(BaseModel):
     organisation_mode_zh: str = ""
     pi_person_id: UUID
     unit_id: UUID
+    competent_department_id: UUID | None = None
     team_person_ids: list[str]
     start_date: date
     end_date: date

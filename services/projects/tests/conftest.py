@@ -288,7 +288,17 @@ class World:
     async def get_project(self, project_id: str) -> dict[str, Any]:
         return dict((await self.client.get(f"/projects/{project_id}", headers=self.staff)).json())
 
+    async def st_report(self, project_id: str) -> Any:
+        """The lead submits the project's S&T report (科技报告), which acceptance needs."""
+        lead = (await self.get_project(project_id))["pi_person_id"]
+        body = {"title": "项目科技报告", "number": f"KJBG-{project_id[:8]}", "sha256": "a" * 64}
+        return await self.client.put(
+            f"/projects/{project_id}/st-report", json=body, headers=self.applicant(lead)
+        )
+
     async def request_evaluation(self, project_id: str, kind: str) -> str:
+        if kind == "acceptance" and (await self.get_project(project_id))["st_report"] is None:
+            assert (await self.st_report(project_id)).status_code == 200
         r = await self.client.post(
             f"/projects/{project_id}/evaluations",
             json={"kind": kind, "due_date": "2029-06-30"},

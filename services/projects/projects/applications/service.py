@@ -32,6 +32,7 @@ from projects.applications.models import (
 from projects.applications.schemas import ApplicationAction, ApplicationCreate, ApplicationFields
 from projects.calls import service as calls
 from projects.calls.models import Call
+from projects.catalogue.models import Programme
 from projects.funded import task_books
 from projects.funded.models import Project
 from projects.integrity import service as integrity
@@ -664,6 +665,19 @@ async def _approve(
                 )
             ]
         )
+    if body.long_cycle:
+        programme = await uow.session.get(Programme, call.programme_code)
+        if programme is None or not programme.long_cycle_allowed:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "long_cycle",
+                        "not_allowed",
+                        f"{call.programme_code} does not fund long-cycle (长周期) projects",
+                        "该专项不支持长周期项目（长周期稳定支持试点限于基础研究计划）",
+                    )
+                ]
+            )
     modes.check_term(start, end, body.long_cycle, policy_values)
     project_code = await next_code(uow.session, Project.code, f"{call.code}-", 4)
     project = Project(

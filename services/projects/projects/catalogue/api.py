@@ -32,6 +32,7 @@ class ProgrammeUpdate(BaseModel):
     funding_types: list[str] | None = Field(None, max_length=10)
     managing_office: str | None = Field(None, min_length=2, max_length=100)
     applicant_form: Literal["any", "enterprise_led_consortium"] | None = None
+    long_cycle_allowed: bool | None = None
     active: bool | None = None
     reason: str = Field(min_length=2, max_length=500)
 

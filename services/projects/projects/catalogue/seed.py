@@ -210,6 +210,9 @@ def basis_of(programme: str) -> list[ModeBasis]:
     return [b for b in MODE_BASIS if b.programme == programme]
 
 
+# 长周期 (seed 004): "圍繞…優勢特色領域的關鍵共性科學問題,開展為期5—10年長周期穩定支持試點" — basic research.
+LONG_CYCLE_PROGRAMMES: frozenset[str] = frozenset({"basic.nsf", "basic.joint_fund"})
+
 APPLICANT_FORMS: dict[str, str] = {
     "any": "不限（符合指南条件的单位）",
     "enterprise_led_consortium": "企业牵头组建的创新联合体",

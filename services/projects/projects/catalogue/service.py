@@ -12,6 +12,7 @@ from projects.catalogue.seed import (
     APPLICANT_FORM_OF,
     APPLICANT_FORMS,
     FUNDING_TYPES,
+    LONG_CYCLE_PROGRAMMES,
     ORGANISATION_MODES,
     PLAN_CATEGORIES,
     PROGRAMMES,
@@ -27,6 +28,7 @@ EDITABLE = (
     "funding_types",
     "managing_office",
     "applicant_form",
+    "long_cycle_allowed",
     "active",
 )
 
@@ -38,7 +40,15 @@ async def ensure_seeded(session: AsyncSession) -> int:
     for row in PROGRAMMES:
         if row["code"] not in existing:
             applicant_form = APPLICANT_FORM_OF.get(row["code"], "any")
-            session.add(Programme(**row, applicant_form=applicant_form, active=True, version=1))
+            session.add(
+                Programme(
+                    **row,
+                    applicant_form=applicant_form,
+                    long_cycle_allowed=row["code"] in LONG_CYCLE_PROGRAMMES,
+                    active=True,
+                    version=1,
+                )
+            )
             added += 1
     return added
 

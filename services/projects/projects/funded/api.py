@@ -33,13 +33,15 @@ from projects.funded.schemas import (
     ProjectAction,
     ProjectOut,
     RaceRoundCreate,
+    STReportIn,
     TaskBookUpdate,
 )
 from projects.funded.timeline import timeline
 from projects.organisations.models import OrganisationView
 from projects.registry_views.models import PersonView
 from shared.auth import Principal
-from shared.errors import FieldIssue, NotFound, ValidationFailed
+from shared.clock import utcnow
+from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
@@ -426,6 +428,41 @@ async def fault_assessment(
 
 
 # -- money --------------------------------------------------------------------------------------------
+
+
+@router.put(
+    "/{project_id}/st-report",
+    response_model=ProjectOut,
+    summary="The lead submits the S&T report (科技报告), a deliverable of acceptance",
+)
+async def submit_st_report(
+    project_id: UUID, body: STReportIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> ProjectOut:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    service.require_pi(principal, project)
+    if project.state != "in_progress":
+        raise Conflict(
+            "the S&T report is submitted while the project runs, before acceptance",
+            "科技报告须在项目执行期内、申请结题验收前提交",
+            code="not_running",
+            extra={"current_state": project.state},
+        )
+    report = body.model_dump(mode="json") | {
+        "submitted_by": uow.actor.id,
+        "submitted_at": utcnow().isoformat(),
+    }
+    replaced = project.st_report is not None
+    project.st_report = report
+    await service.touched(uow, project, "st_report_submitted", None)
+    await service.record_step(
+        uow,
+        project,
+        "submit_st_report",
+        "更新科技报告" if replaced else "提交科技报告",
+        details={"number": body.number, "sha256": body.sha256, "access": body.access},
+    )
+    await uow.commit()
+    return out(project, principal)
 
 
 @router.get("/{project_id}/disbursements")

@@ -53,6 +53,12 @@ async def request(
             code="not_evaluable",
             extra={"current_state": project.state},
         )
+    if kind == "acceptance" and project.st_report is None:
+        raise Conflict(
+            "acceptance needs the project's S&T report (科技报告); the lead submits it first",
+            "结题验收须先由项目负责人提交科技报告",
+            code="st_report_missing",
+        )
     open_one = (
         await uow.session.execute(
             select(ProjectEvaluation.id).where(

@@ -60,6 +60,7 @@ class Project(Base):
     diligent_exempt: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)  # 尽职免责
     misconduct: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
     fault_assessment: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 容错认定
+    st_report: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 科技报告 (acceptance)
     version: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -50,6 +50,7 @@ class ProjectOut(BaseModel):
     diligent_exempt: bool
     misconduct: bool
     fault_assessment: dict[str, Any] | None
+    st_report: dict[str, Any] | None = None
     version: int
     allowed_actions: list[str] = []
 
@@ -163,6 +164,18 @@ class FaultAssessmentIn(BaseModel):
         None, max_length=50, description="misconduct: who; default the lead"
     )
     unit_responsible: bool = Field(False, description="misconduct: the unit is responsible too")
+
+
+class STReportIn(BaseModel):
+    """科技报告: the project's science and technology report, a deliverable of acceptance."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=2, max_length=300)
+    number: str = Field(min_length=2, max_length=60, description="科技报告编号")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the report file's digest")
+    access: Literal["public", "delayed", "restricted"] = Field(
+        "public", description="公开 / 延期公开 / 限制公开"
+    )
 
 
 class PaymentIn(BaseModel):

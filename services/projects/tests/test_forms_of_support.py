@@ -1,0 +1,75 @@
+"""Forms of support seeds 003 and 004 name: 长周期 projects, S&T reports (科技报告) at acceptance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PAPERS = {"name": "发表论文", "category": "output", "unit": "篇", "promised": 3}
+
+
+async def _reviewed(world: Any, call: dict[str, Any]) -> dict[str, Any]:
+    team = await world.team()
+    p, u, d = team["person"], team["unit"], team["dept"]
+    app = await world.draft(call["id"], p, u, d, title=f"长周期{next(world.seq)}")
+    await world.to_recommended(app, p, u, d)
+    await world.reviewed(app)
+    return dict(app)
+
+
+async def test_long_cycle_projects_run_up_to_ten_years_on_the_programmes_that_permit_them(world: Any) -> None:
+    nsf = await world.call()
+    app = await _reviewed(world, nsf)
+    eleven = {"start_date": "2028-01-01", "end_date": "2038-06-30", "long_cycle": True}
+    r = await world.act(app["id"], "approve", world.staff, reason="长周期稳定支持", **eleven)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "term_too_long"
+    assert "10年" in r.json()["errors"][0]["message_zh"]
+    ten = eleven | {"end_date": "2037-12-31"}
+    r = await world.act(app["id"], "approve", world.staff, reason="长周期稳定支持", **ten)
+    assert r.status_code == 200, r.text
+    project = await world.project_of(app["id"])
+    assert (project["long_cycle"], project["end_date"]) == (True, "2037-12-31")
+
+    rd = await world.call(programme_code="rd.key_rd_transfer", title="重点研发指南")
+    other = await _reviewed(world, rd)
+    r = await world.act(other["id"], "approve", world.staff, reason="x", **ten)
+    assert r.status_code == 422 and [(e["field"], e["code"]) for e in r.json()["errors"]] == [
+        ("long_cycle", "not_allowed")
+    ]
+    listed = (await world.client.get("/catalogue/programmes", headers=world.staff)).json()["items"]
+    assert {p["code"] for p in listed if p["long_cycle_allowed"]} == {"basic.nsf", "basic.joint_fund"}
+
+
+async def test_acceptance_needs_the_s_and_t_report_the_lead_submitted(world: Any) -> None:
+    call = await world.call()
+    team = await world.team()
+    project = await world.approved(call, team, indicators=[PAPERS])
+    pid = project["id"]
+    url = f"/projects/{pid}/st-report"
+    report = {"title": "稀土永磁材料晶界扩散技术科技报告", "number": "KJBG-2029-015", "sha256": "b" * 64}
+    r = await world.client.put(url, json=report, headers=world.applicant(team["person"]))
+    assert r.status_code == 409 and r.json()["code"] == "not_running"  # not before the task book
+    await world.running(project, team["person"])
+    r = await world.client.post(
+        f"/projects/{pid}/evaluations",
+        json={"kind": "acceptance", "due_date": "2029-06-30"},
+        headers=world.staff,
+    )
+    assert r.status_code == 409 and r.json()["code"] == "st_report_missing"
+    assert "科技报告" in r.json()["detail_zh"]
+    assert (await world.get_project(pid))["state"] == "in_progress"  # nothing moved
+    r = await world.client.put(url, json=report | {"sha256": "xyz"}, headers=world.applicant(team["person"]))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sha256"
+    r = await world.client.put(url, json=report, headers=world.staff)
+    assert r.status_code == 403  # the lead's deliverable
+    r = await world.client.put(url, json=report, headers=world.applicant(team["person"]))
+    assert r.status_code == 200 and r.json()["st_report"]["number"] == "KJBG-2029-015"
+    assert r.json()["st_report"]["access"] == "public"
+    r = await world.client.post(
+        f"/projects/{pid}/evaluations",
+        json={"kind": "acceptance", "due_date": "2029-06-30"},
+        headers=world.staff,
+    )
+    assert r.status_code == 201, r.text
+    timeline = (await world.client.get(f"/projects/{pid}/timeline", headers=world.staff)).json()["items"]
+    step = next(s for s in timeline if s["action"] == "submit_st_report")
+    assert step["label_zh"] == "提交科技报告" and step["details"]["number"] == "KJBG-2029-015"

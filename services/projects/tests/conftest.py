@@ -20,8 +20,13 @@ from projects.funded.events import (
     ProjectEvaluationFinalized,
 )
 from projects.organisations.events import ORGANISATION_REGISTERED, OrganisationSnapshot
-from projects.registry_views.events import PERSON_REGISTERED, PersonSnapshot
-from projects.registry_views.models import PersonView
+from projects.registry_views.events import (
+    INTEGRITY_RECORDED,
+    PERSON_REGISTERED,
+    IntegritySnapshot,
+    PersonSnapshot,
+)
+from projects.registry_views.models import IntegrityView, PersonView
 from shared.clock import utcnow
 from shared.testing.events import publish_as_producer
 from shared.testing.servers import eventually
@@ -89,6 +94,33 @@ class World:
             f"person/{pid}",
         )
         return str(pid)
+
+    async def bar(self, *, person: str | None = None, unit: str | None = None) -> str:
+        """registry.integrity.recorded for a person or a unit, barred from applying; waits for it."""
+        record_id = uuid4()
+        await self.publish(
+            INTEGRITY_RECORDED,
+            IntegritySnapshot(
+                id=record_id,
+                subject_type="person" if person else "organisation",
+                person_id=UUID(person) if person else None,
+                organisation_id=UUID(unit) if unit else None,
+                misconduct_type="fabrication",
+                decision_document="内科监〔2027〕9号",
+                barred_from=date(2026, 1, 1),
+                barred_until=date(2031, 1, 1),
+                scope=["applying"],
+                version=1,
+            ),
+            f"integrity/{record_id}",
+        )
+
+        async def there() -> bool:
+            async with self.svc.runtime.sessionmaker() as s:
+                return await s.get(IntegrityView, record_id) is not None
+
+        await eventually(there, timeout=10)
+        return str(record_id)
 
     async def synced(self, person_id: str) -> None:
         async def there() -> bool:

@@ -73,3 +73,43 @@ async def test_acceptance_needs_the_s_and_t_report_the_lead_submitted(world: Any
     timeline = (await world.client.get(f"/projects/{pid}/timeline", headers=world.staff)).json()["items"]
     step = next(s for s in timeline if s["action"] == "submit_st_report")
     assert step["label_zh"] == "提交科技报告" and step["details"]["number"] == "KJBG-2029-015"
+
+
+async def test_chief_experts_are_on_the_project_and_the_task_book_and_count_in_limits_and_integrity(
+    world: Any,
+) -> None:
+    call = await world.call(limits={"chief_expert_running_max": 1}, projects_to_fund=5)
+    first, second = await world.team(), await world.team()
+    chief = await world.person(unit_id=first["unit"])
+    await world.synced(chief)
+
+    def team(lead: str) -> list[dict[str, Any]]:
+        return [
+            {"person_id": lead, "name": "负责人", "role": "lead"},
+            {"person_id": chief, "name": "首席专家甲", "role": "chief_expert"},
+        ]
+
+    p, u, d = first["person"], first["unit"], first["dept"]
+    app = await world.draft(call["id"], p, u, d, title="重大项目", team=team(p), indicators=[PAPERS])
+    await world.to_recommended(app, p, u, d)
+    await world.reviewed(app)
+    assert (await world.act(app["id"], "approve", world.staff, reason="评审通过")).status_code == 200
+    project = await world.project_of(app["id"])
+    assert project["chief_expert_person_ids"] == [chief]
+    book = (await world.client.get(f"/projects/{project['id']}/task-book", headers=world.staff)).json()
+    assert book["chief_experts"] == [{"person_id": chief, "name": f"人员{chief[:4]}"}]
+
+    p, u, d = second["person"], second["unit"], second["dept"]
+    app = await world.draft(call["id"], p, u, d, title="另一重大项目", team=team(p))
+    await world.to_recommended(app, p, u, d)
+    report = (await world.client.post(f"/applications/{app['id']}/formal-check", headers=world.staff)).json()
+    limit = next(c for c in report["checks"] if c["check"] == "limits.running.chief_expert")
+    assert limit["passed"] is False and limit["evidence"]["running"][0]["code"] == project["code"]
+    page = (await world.client.get(f"/applications/{app['id']}/document", headers=world.staff)).text
+    assert "首席专家" in page
+
+    record = await world.bar(person=chief)
+    await world.reviewed(app)  # accepted at formal review with a reason
+    r = await world.act(app["id"], "approve", world.staff, reason="评审通过")
+    assert r.status_code == 409 and r.json()["code"] == "integrity_barred"
+    assert [(e["record_id"], e["person_id"]) for e in r.json()["evidence"]] == [(record, chief)]

@@ -3,45 +3,15 @@ staff go on only with a recorded reason; ethics review where the call requires i
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from uuid import UUID, uuid4
 
 from sqlalchemy import select
-
-from projects.registry_views.events import INTEGRITY_RECORDED, IntegritySnapshot
-from projects.registry_views.models import IntegrityView
-from shared.testing.servers import eventually
 
 PAPERS = {"name": "发表论文", "category": "output", "unit": "篇", "promised": 3}
 
 
 async def bar(world: Any, *, person: str | None = None, unit: str | None = None) -> str:
-    """registry.integrity.recorded for a person or a unit, barred from applying; waits for it."""
-    record_id = uuid4()
-    await world.publish(
-        INTEGRITY_RECORDED,
-        IntegritySnapshot(
-            id=record_id,
-            subject_type="person" if person else "organisation",
-            person_id=UUID(person) if person else None,
-            organisation_id=UUID(unit) if unit else None,
-            misconduct_type="fabrication",
-            decision_document="内科监〔2027〕9号",
-            barred_from=date(2026, 1, 1),
-            barred_until=date(2031, 1, 1),
-            scope=["applying"],
-            version=1,
-        ),
-        f"integrity/{record_id}",
-    )
-
-    async def there() -> bool:
-        async with world.svc.runtime.sessionmaker() as s:
-            return await s.get(IntegrityView, record_id) is not None
-
-    await eventually(there, timeout=10)
-    return str(record_id)
+    return str(await world.bar(person=person, unit=unit))
 
 
 async def audit(world: Any, action: str) -> list[Any]:

@@ -172,6 +172,8 @@ async def limits(session: AsyncSession, app: Application, call: Call) -> list[di
         )
         if lead:
             running_stmt = running_stmt.where(Project.pi_person_id == pid)
+        elif member["role"] == "chief_expert":
+            running_stmt = running_stmt.where(Project.chief_expert_person_ids.contains([pid]))
         else:
             running_stmt = running_stmt.where(
                 Project.team_person_ids.contains([pid]), Project.pi_person_id != pid

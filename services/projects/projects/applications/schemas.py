@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class TeamRole(StrEnum):
     lead = "lead"  # 负责人
+    chief_expert = "chief_expert"  # 首席专家 (重大项目首席专家负责制, seed 003/004)
     core = "core"  # 骨干
     participant = "participant"  # 参与
 
 
-TEAM_ROLE_ZH = {"lead": "负责人", "core": "骨干", "participant": "参与人员"}
+TEAM_ROLE_ZH = {"lead": "负责人", "chief_expert": "首席专家", "core": "骨干", "participant": "参与人员"}
 
 
 class BudgetCategory(StrEnum):

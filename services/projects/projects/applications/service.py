@@ -691,6 +691,7 @@ async def _approve(
         unit_id=app.unit_id,
         competent_department_id=app.competent_department_id,
         team_person_ids=[m["person_id"] for m in app.team],
+        chief_expert_person_ids=[m["person_id"] for m in app.team if m["role"] == "chief_expert"],
         start_date=start,
         end_date=end,
         funding_fen=funding,

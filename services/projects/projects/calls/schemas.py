@@ -38,6 +38,7 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lead_running_max: int = Field(1, ge=0, le=20, description="负责人 running projects")
+    chief_expert_running_max: int = Field(1, ge=0, le=20, description="首席专家 running projects")
     core_running_max: int = Field(2, ge=0, le=20, description="骨干 running projects")
     participant_running_max: int = Field(3, ge=0, le=20, description="参与 running projects")
     lead_applications_per_year: int = Field(1, ge=0, le=20, description="负责人 applications per call year")

@@ -209,6 +209,11 @@ async def get_timeline(project_id: UUID, session: SessionDep, principal: Princip
 async def _task_book_out(session: Any, project: Project) -> dict[str, Any]:
     book = await task_books.get(session, project)
     indicators = await task_books.indicators_of(session, project)
+    chiefs = [UUID(p) for p in project.chief_expert_person_ids]
+    names = {
+        p.id: p.name
+        for p in (await session.execute(select(PersonView).where(PersonView.id.in_(chiefs)))).scalars()
+    }
     return {
         "project_id": str(project.id),
         "state": book.state,
@@ -217,6 +222,7 @@ async def _task_book_out(session: Any, project: Project) -> dict[str, Any]:
         "milestones": book.milestones,
         "budget": book.budget,
         "payment_plan": book.payment_plan,
+        "chief_experts": [{"person_id": str(p), "name": names.get(p)} for p in chiefs],  # 首席专家
         "return_reason": book.return_reason,
         "signed_at": book.signed_at,
         "signed_by": book.signed_by,

@@ -36,6 +36,7 @@ class ProjectOut(BaseModel):
     unit_id: UUID
     competent_department_id: UUID | None = None
     team_person_ids: list[str]
+    chief_expert_person_ids: list[str] = []
     start_date: date
     end_date: date
     funding_fen: int

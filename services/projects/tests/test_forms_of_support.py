@@ -113,3 +113,43 @@ async def test_chief_experts_are_on_the_project_and_the_task_book_and_count_in_l
     r = await world.act(app["id"], "approve", world.staff, reason="评审通过")
     assert r.status_code == 409 and r.json()["code"] == "integrity_barred"
     assert [(e["record_id"], e["person_id"]) for e in r.json()["evidence"]] == [(record, chief)]
+
+
+LUMP_SUM = [{"category": "lump_sum", "amount_fen": 500_000, "note": "包干使用"}]
+
+
+async def test_a_lump_sum_call_takes_one_budget_line_without_categories(world: Any) -> None:
+    rd = world.call_body(programme_code="rd.key_rd_transfer", budget_form="lump_sum")
+    r = await world.client.post("/calls", json=rd, headers=world.staff)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "budget_form"
+    call = await world.call(budget_form="lump_sum")
+    assert call["budget_form"] == "lump_sum"
+    team = await world.team()
+    p, u, d = team["person"], team["unit"], team["dept"]
+    app = await world.draft(call["id"], p, u, d, indicators=[PAPERS])  # by category, as other calls
+    r = await world.act(app["id"], "submit", world.applicant(p), pledge_accepted=True)
+    assert r.status_code == 422 and [(e["field"], e["code"]) for e in r.json()["errors"]] == [
+        ("budget", "lump_sum_only")
+    ]
+    await world.client.patch(
+        f"/applications/{app['id']}", json={"budget": LUMP_SUM}, headers=world.applicant(p)
+    )
+    await world.to_recommended(app, p, u, d)
+    await world.reviewed(app)
+    assert (await world.act(app["id"], "approve", world.staff, reason="评审通过")).status_code == 200
+    project = await world.project_of(app["id"])
+    book = f"/projects/{project['id']}/task-book"
+    split = [{"category": "equipment", "amount_fen": 500_000}]
+    r = await world.client.patch(book, json={"budget": split}, headers=world.applicant(p))
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "lump_sum_only"
+    await world.running(project, p)
+    r = await world.client.post(
+        f"/projects/{project['id']}/changes",
+        json={"kind": "budget_adjustment", "reason": "调剂", "budget": LUMP_SUM},
+        headers=world.applicant(p),
+    )
+    assert r.status_code == 409 and r.json()["code"] == "lump_sum_budget"
+    other = await world.call(title="分科目的指南")
+    app = await world.draft(other["id"], p, u, d, title="另一项目", budget=LUMP_SUM)
+    r = await world.act(app["id"], "submit", world.applicant(p), pledge_accepted=True)
+    assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("budget", "categories_required")]

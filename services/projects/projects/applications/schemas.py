@@ -23,9 +23,16 @@ class BudgetCategory(StrEnum):
     business = "business"
     labour = "labour"
     indirect = "indirect"
+    lump_sum = "lump_sum"  # 包干制: one line, no categories
 
 
-BUDGET_CATEGORY_ZH = {"equipment": "设备费", "business": "业务费", "labour": "劳务费", "indirect": "间接费用"}
+BUDGET_CATEGORY_ZH = {
+    "equipment": "设备费",
+    "business": "业务费",
+    "labour": "劳务费",
+    "indirect": "间接费用",
+    "lump_sum": "包干经费",
+}
 
 
 class TeamMember(BaseModel):

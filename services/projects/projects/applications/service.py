@@ -346,6 +346,7 @@ def _completeness(app: Application, call: Call) -> None:
                 "请选择推荐单位（主管部门）",
             )
         )
+    issues += calls.budget_form_issues("budget", app.budget, call.budget_form)
     if call.eligibility.get("ethics_review_required") and app.ethics_review is None:
         issues.append(
             FieldIssue(

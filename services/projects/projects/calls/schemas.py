@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -94,6 +94,10 @@ class CallCreate(BaseModel):
     eligibility: Eligibility = Field(default_factory=Eligibility)
     limits: Limits = Field(default_factory=Limits)
     dedup_threshold: float = Field(0.6, gt=0, le=1, description="查重 Jaccard threshold")
+    budget_form: Literal["categories", "lump_sum"] = Field(
+        "categories",
+        description="lump_sum: 包干制 — one budget line without categories (basic research calls)",
+    )
     challenges: list[Challenge] = Field(
         default_factory=list, max_length=100, description="揭榜挂帅 榜单 / 赛马制 tasks"
     )
@@ -154,6 +158,7 @@ class CallOut(BaseModel):
     limits: dict[str, Any]
     dedup_threshold: float
     challenges: list[dict[str, Any]] = []
+    budget_form: str = "categories"
     state: str
     state_zh: str
     open_now: bool

@@ -103,6 +103,30 @@ def _check_challenges(data: CallCreate) -> None:
         )
 
 
+def budget_form_issues(field: str, budget: list[dict[str, Any]], form: str) -> list[FieldIssue]:
+    """包干制: one lump-sum line and no categories; any other call: categories, no lump sum."""
+    lump = [b for b in budget if b["category"] == "lump_sum"]
+    if form == "lump_sum" and budget and (len(budget) != 1 or not lump):
+        return [
+            FieldIssue(
+                field,
+                "lump_sum_only",
+                "this call funds a lump sum (包干制): one budget line of category lump_sum",
+                "本指南实行经费包干制：预算只填一行包干经费，不分科目",
+            )
+        ]
+    if form != "lump_sum" and lump:
+        return [
+            FieldIssue(
+                field,
+                "categories_required",
+                "this call's budget is by category; lump_sum is for 包干制 calls",
+                "本指南预算须按科目编制（包干经费仅适用于包干制指南）",
+            )
+        ]
+    return []
+
+
 async def get(session: AsyncSession, call_id: UUID, *, for_update: bool = False) -> Call:
     stmt = select(Call).where(Call.id == call_id)
     if for_update:
@@ -128,6 +152,17 @@ async def create(uow: UnitOfWork, data: CallCreate) -> Call:
                     f"{programme.code} allows {programme.organisation_modes}",
                     "该专项不支持此组织方式，可选："
                     + "、".join(ORGANISATION_MODES.get(m, m) for m in programme.organisation_modes),
+                )
+            ]
+        )
+    if data.budget_form == "lump_sum" and programme.plan_category != "basic_research":
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "budget_form",
+                    "not_allowed",
+                    "包干制 (lump-sum budgets) is for basic research calls",
+                    "经费包干制仅适用于基础研究计划（自然科学基金等）",
                 )
             ]
         )

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.applications.models import Application
+from projects.calls import service as calls
 from projects.calls.models import Call
 from projects.funded import funding
 from projects.funded.models import Indicator, Project, TaskBook
@@ -145,7 +146,12 @@ async def edit(uow: UnitOfWork, project: Project, data: TaskBookUpdate) -> TaskB
         book.milestones = [m.model_dump(mode="json") for m in data.milestones]
         changes["milestones"] = len(book.milestones)
     if data.budget is not None:
-        book.budget = [b.model_dump(mode="json") for b in data.budget]
+        call = await uow.session.get(Call, project.call_id) if project.call_id else None
+        lines = [b.model_dump(mode="json") for b in data.budget]
+        form_issues = calls.budget_form_issues("budget", lines, call.budget_form if call else "categories")
+        if form_issues:
+            raise ValidationFailed(form_issues)
+        book.budget = lines
         changes["budget_fen"] = sum(b.amount_fen for b in data.budget)
     if data.indicators is not None:
         existing = {i.id: i for i in await indicators_of(uow.session, project)}

@@ -153,3 +153,83 @@ async def test_a_lump_sum_call_takes_one_budget_line_without_categories(world: A
     app = await world.draft(other["id"], p, u, d, title="另一项目", budget=LUMP_SUM)
     r = await world.act(app["id"], "submit", world.applicant(p), pledge_accepted=True)
     assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("budget", "categories_required")]
+
+
+async def _finished(
+    world: Any, call: dict[str, Any], team: dict[str, str], result: str, diligent: bool
+) -> str:
+    """A project of ``team`` through acceptance (and performance when it passes) to ``result``."""
+    project = await world.approved(call, team, indicators=[PAPERS], title=f"原项目{next(world.seq)}")
+    await world.running(project, team["person"])
+    pid = project["id"]
+    acceptance = await world.request_evaluation(pid, "acceptance")
+    if result == "fail":
+        await world.finalize(acceptance, pid, "acceptance", "fail", diligent=diligent)
+        await world.until_state(pid, "failed")
+        return str(pid)
+    await world.finalize(acceptance, pid, "acceptance", "pass")
+    await world.until_state(pid, "accepted")
+    performance = await world.request_evaluation(pid, "performance")
+    await world.finalize(performance, pid, "performance", result)
+    await world.until_state(pid, "closed")
+    return str(pid)
+
+
+async def test_rolling_support_follows_an_excellent_result_and_continued_support_a_diligent_failure(
+    world: Any,
+) -> None:
+    call = await world.call(
+        projects_to_fund=10, limits={"lead_running_max": 3, "lead_applications_per_year": 5}
+    )
+    team = await world.team()
+    p, u, d = team["person"], team["unit"], team["dept"]
+    excellent = await _finished(world, call, team, "excellent", diligent=False)
+    passed = await _finished(world, call, team, "pass", diligent=False)
+    failed_diligent = await _finished(world, call, team, "fail", diligent=True)
+    nxt = await world.call(title="下一年度指南", limits={"lead_applications_per_year": 5})
+
+    async def submit(follow_on: dict[str, Any], who: str = p) -> Any:
+        unit = u if who == p else (await world.team())["unit"]
+        app = await world.draft(
+            nxt["id"], who, unit, d, title=f"后续项目{next(world.seq)}", follow_on=follow_on
+        )
+        return app, await world.act(app["id"], "submit", world.applicant(who), pledge_accepted=True)
+
+    def codes(r: Any) -> list[tuple[str, str]]:
+        return [(e["field"], e["code"]) for e in r.json()["errors"]]
+
+    _, r = await submit({"kind": "rolling", "project_id": passed})
+    assert r.status_code == 422 and codes(r) == [("follow_on.kind", "not_excellent")]
+    _, r = await submit({"kind": "continued", "project_id": excellent})
+    assert codes(r) == [("follow_on.kind", "not_diligent_failure")]
+    _, r = await submit({"kind": "continued", "project_id": failed_diligent})
+    assert codes(r) == [("follow_on.route_change", "required")]
+    stranger = await world.person(unit_id=u)
+    await world.synced(stranger)
+    _, r = await submit({"kind": "rolling", "project_id": excellent}, who=stranger)
+    assert codes(r) == [("follow_on.project_id", "not_the_lead")]
+
+    rolling, r = await submit({"kind": "rolling", "project_id": excellent})
+    assert r.status_code == 200, r.text
+    route = "改用低温烧结技术路线，避开原晶界扩散方案的瓶颈"
+    continued, r = await submit({"kind": "continued", "project_id": failed_diligent, "route_change": route})
+    assert r.status_code == 200, r.text
+    # Not penalised: the diligent failure does not count against the lead at formal review.
+    await world.act(continued["id"], "endorse", world.unit_admin(u))
+    await world.act(
+        continued["id"], "recommend", world.department(d), matching_fund_fen=0, commitment="同意继续支持"
+    )
+    report = (
+        await world.client.post(f"/applications/{continued['id']}/formal-check", headers=world.staff)
+    ).json()
+    failed_check = next(c for c in report["checks"] if c["check"] == "limits.failed_projects")
+    assert failed_check["passed"] is True and failed_check["evidence"]["exempted"][0]["result"] == "fail"
+    await world.reviewed(continued)
+    r = await world.act(continued["id"], "approve", world.staff, reason="容错继续支持")
+    assert r.status_code == 200, r.text
+    project = await world.project_of(continued["id"])
+    assert project["funding_basis"]["follow_on"]["project_id"] == failed_diligent
+    earlier = (await world.client.get(f"/projects/{failed_diligent}/timeline", headers=world.staff)).json()
+    step = next(s for s in earlier["items"] if s["action"] == "follow_on_approved")
+    assert step["label_zh"] == "容错继续支持立项" and step["details"]["project"] == project["code"]
+    assert rolling["id"] != continued["id"]

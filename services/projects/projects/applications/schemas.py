@@ -121,6 +121,18 @@ class EthicsReview(BaseModel):
     document_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
 
+class FollowOn(BaseModel):
+    """滚动支持 after an excellent result, or 容错继续支持 of a diligent failed project (seed 004:
+    对…履行了勤勉和忠实义务的,经组织专家评议,确有重大探索价值的,继续支持其选择不同技术路线开展研究)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["rolling", "continued"]
+    project_id: UUID = Field(description="the earlier project, led by the same applicant")
+    route_change: str | None = Field(
+        None, max_length=5000, description="continued: the different technical route taken now"
+    )
+
+
 class ApplicationFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -143,6 +155,7 @@ class ApplicationFields(BaseModel):
     results: list[AchievedResult] | None = Field(None, max_length=50, description="后补助: results achieved")
     consortium: Consortium | None = Field(None, description="创新联合体 applying, led by the applicant unit")
     ethics_review: EthicsReview | None = Field(None, description="科研伦理审查 where the call requires it")
+    follow_on: FollowOn | None = Field(None, description="滚动支持 / 容错继续支持 of an earlier project")
 
 
 class ApplicationCreate(ApplicationFields):
@@ -220,6 +233,7 @@ class ApplicationOut(BaseModel):
     verification: dict[str, Any] | None = None
     consortium: dict[str, Any] | None = None
     ethics_review: dict[str, Any] | None = None
+    follow_on: dict[str, Any] | None = None
     allowed_actions: list[str] = []
 
 

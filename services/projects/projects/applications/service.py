@@ -35,6 +35,7 @@ from projects.calls.models import Call
 from projects.catalogue.models import Programme
 from projects.funded import task_books
 from projects.funded.models import Project
+from projects.funded.service import record_step
 from projects.integrity import service as integrity
 from projects.modes import service as modes
 from projects.numbering import next_code
@@ -65,8 +66,9 @@ CONTENT_FIELDS = (
     "results",
 )
 # Sealed only once set: a field added later must not change the digest of what was sealed before.
-OPTIONAL_CONTENT_FIELDS = ("consortium", "ethics_review")
+OPTIONAL_CONTENT_FIELDS = ("consortium", "ethics_review", "follow_on")
 EDITABLE_STATES = {"draft", "returned"}
+FOLLOW_ON_ZH = {"rolling": "滚动支持", "continued": "容错继续支持"}
 STAFF = (Role.department_staff, Role.administrator)
 REASON_REQUIRED = {"return", "return_by_department", "return_at_formal_review", "exclude", "reject"}
 
@@ -409,6 +411,7 @@ async def _submit(step: Step) -> None:
         )
     _completeness(app, step.call)
     await modes.check_applicant_form(uow.session, app)
+    await modes.check_follow_on(uow.session, app)
     if app.state == "returned":
         app.revision += 1
     content = content_of(app)
@@ -656,6 +659,8 @@ async def _approve(
     )
     if override is not None:
         basis["integrity_override"] = override
+    if app.follow_on is not None:
+        basis["follow_on"] = app.follow_on
     start = body.start_date or date(call.year + 1, 1, 1)
     end = body.end_date or date(start.year + 2, 12, 31)
     if end <= start:
@@ -708,6 +713,16 @@ async def _approve(
     app.approved_funding_fen = funding
     app.decision_reason = body.reason
     await task_books.open_project(uow, project, app, call, basis)
+    if app.follow_on is not None:
+        earlier = await uow.session.get(Project, UUID(app.follow_on["project_id"]))
+        if earlier is not None:
+            await record_step(
+                uow,
+                earlier,
+                "follow_on_approved",
+                FOLLOW_ON_ZH[app.follow_on["kind"]] + "立项",
+                details={"project": project.code, "kind": app.follow_on["kind"]},
+            )
     await uow.emit(
         PROJECT_APPROVED,
         ProjectApproved(

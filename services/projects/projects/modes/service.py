@@ -212,6 +212,53 @@ async def check_applicant_form(session: AsyncSession, app: Application) -> None:
         raise ValidationFailed(issues)
 
 
+# -- 滚动支持 / 容错继续支持: a follow-on of an earlier project --------------------------------------
+
+
+async def check_follow_on(session: AsyncSession, app: Application) -> None:
+    """Rolling support rests on an excellent result; continued support on a failure found
+    diligent (尽职免责), with a different technical route. Either way the same lead applies."""
+    follow = app.follow_on
+    if follow is None:
+        return
+    earlier = await session.get(Project, UUID(str(follow["project_id"])))
+    issue: FieldIssue | None = None
+    if earlier is None:
+        issue = FieldIssue("follow_on.project_id", "unknown", "no such project", "未找到原项目")
+    elif earlier.pi_person_id != app.applicant_person_id:
+        issue = FieldIssue(
+            "follow_on.project_id",
+            "not_the_lead",
+            "the earlier project's lead applies for its follow-on",
+            "滚动支持或继续支持须由原项目负责人申报",
+        )
+    elif follow["kind"] == "rolling" and not (earlier.state == "closed" and earlier.result == "excellent"):
+        issue = FieldIssue(
+            "follow_on.kind",
+            "not_excellent",
+            f"rolling support follows an excellent final result; {earlier.code} is {earlier.result}",
+            "滚动支持须以原项目综合绩效评价结论为优秀为依据",
+        )
+    elif follow["kind"] == "continued" and not (
+        earlier.result in {"fail", "terminated"} and earlier.diligent_exempt
+    ):
+        issue = FieldIssue(
+            "follow_on.kind",
+            "not_diligent_failure",
+            "continued support is for a failed project whose team was found diligent (尽职免责)",
+            "容错继续支持仅适用于经认定尽职免责的未通过（终止）项目",
+        )
+    elif follow["kind"] == "continued" and len((follow.get("route_change") or "").strip()) < 10:
+        issue = FieldIssue(
+            "follow_on.route_change",
+            "required",
+            "continued support states the different technical route (at least 10 characters)",
+            "容错继续支持须说明所选择的不同技术路线（不少于10字）",
+        )
+    if issue is not None:
+        raise ValidationFailed([issue])
+
+
 # -- 后补助: verification before money ------------------------------------------------------------
 
 

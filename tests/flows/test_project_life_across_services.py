@@ -185,6 +185,9 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
     assert await tranches() == ["due", "due"]
 
     # acceptance fails and the team did not do its duty; staff find misconduct
+    report = {"title": "项目科技报告", "number": "KJBG-2029-001", "sha256": "a" * 64}  # acceptance needs it
+    r = await projects.client.put(f"/projects/{pid}/st-report", json=report, headers=applicant)
+    assert r.status_code == 200, r.text
     acceptance = await request_evaluation("acceptance")
     final = await evaluate(acceptance, 30, {"diligent": False, "remarks": "未完成任务书约定指标"})
     assert final["result"] == "fail"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import projects.applications.handlers
-import projects.projects.handlers
+import projects.funded.handlers
 import projects.registry_views.handlers
 from projects.applications import api as applications_api
 from projects.applications.dedup_index import Indexer
@@ -16,19 +16,20 @@ from projects.catalogue import api as catalogue_api
 from projects.db import Base, kit
 from projects.demo import load_for_settings as load_demo_data
 from projects.filings import api as filings_api
+from projects.funded import api as funded_api
+from projects.funded.events import PRODUCED as PROJECT_EVENTS
 from projects.modes import api as modes_api
 from projects.organisations import api as organisations_api
 from projects.organisations.handlers import handlers
 from projects.policy import api as policy_api
 from projects.policy.models import PolicyValue  # noqa: F401  (tables in the metadata)
-from projects.projects import api as projects_api
-from projects.projects.events import PRODUCED as PROJECT_EVENTS
 from projects.settings import ProjectsSettings
+from projects.supervision import api as supervision_api
 from shared.service import ServiceDefinition, ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
-_ = (projects.applications.handlers, projects.projects.handlers)
+_ = (projects.applications.handlers, projects.funded.handlers)
 
 
 async def _start_indexer(runtime: ServiceRuntime) -> None:
@@ -60,9 +61,10 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             calls_api.router,
             applications_api.router,
             modes_api.router,
-            projects_api.router,
-            projects_api.races_router,
+            funded_api.router,
+            funded_api.races_router,
             filings_api.router,
+            supervision_api.router,
             policy_api.router,
         ],
         handlers=handlers,

@@ -14,14 +14,19 @@ import pytest
 from sqlalchemy import select
 
 from projects.applications.events import REVIEW_COMPLETED, ReviewCompleted
-from projects.organisations.events import ORGANISATION_REGISTERED, OrganisationSnapshot
-from projects.projects.events import (
+from projects.funded.events import (
     PROJECT_EVALUATION_FINALIZED,
     IndicatorVerdict,
     ProjectEvaluationFinalized,
 )
-from projects.registry_views.events import PERSON_REGISTERED, PersonSnapshot
-from projects.registry_views.models import PersonView
+from projects.organisations.events import ORGANISATION_REGISTERED, OrganisationSnapshot
+from projects.registry_views.events import (
+    INTEGRITY_RECORDED,
+    PERSON_REGISTERED,
+    IntegritySnapshot,
+    PersonSnapshot,
+)
+from projects.registry_views.models import IntegrityView, PersonView
 from shared.clock import utcnow
 from shared.testing.events import publish_as_producer
 from shared.testing.servers import eventually
@@ -90,6 +95,33 @@ class World:
         )
         return str(pid)
 
+    async def bar(self, *, person: str | None = None, unit: str | None = None) -> str:
+        """registry.integrity.recorded for a person or a unit, barred from applying; waits for it."""
+        record_id = uuid4()
+        await self.publish(
+            INTEGRITY_RECORDED,
+            IntegritySnapshot(
+                id=record_id,
+                subject_type="person" if person else "organisation",
+                person_id=UUID(person) if person else None,
+                organisation_id=UUID(unit) if unit else None,
+                misconduct_type="fabrication",
+                decision_document="内科监〔2027〕9号",
+                barred_from=date(2026, 1, 1),
+                barred_until=date(2031, 1, 1),
+                scope=["applying"],
+                version=1,
+            ),
+            f"integrity/{record_id}",
+        )
+
+        async def there() -> bool:
+            async with self.svc.runtime.sessionmaker() as s:
+                return await s.get(IntegrityView, record_id) is not None
+
+        await eventually(there, timeout=10)
+        return str(record_id)
+
     async def synced(self, person_id: str) -> None:
         async def there() -> bool:
             async with self.svc.runtime.sessionmaker() as s:
@@ -104,9 +136,9 @@ class World:
 
         await eventually(there, timeout=10)
 
-    async def call(self, publish: bool = True, **overrides: Any) -> dict[str, Any]:
+    def call_body(self, **overrides: Any) -> dict[str, Any]:
         now = utcnow()
-        body = {
+        return {
             "programme_code": "basic.nsf",
             "year": 2027,
             "title": "2027年度自治区自然科学基金项目申报指南",
@@ -119,7 +151,9 @@ class World:
             "max_funding_fen": 20_000_000,
             "projects_to_fund": 2,
         } | overrides
-        r = await self.client.post("/calls", json=body, headers=self.staff)
+
+    async def call(self, publish: bool = True, **overrides: Any) -> dict[str, Any]:
+        r = await self.client.post("/calls", json=self.call_body(**overrides), headers=self.staff)
         assert r.status_code == 201, r.text
         call = dict(r.json())
         if publish:
@@ -286,7 +320,17 @@ class World:
     async def get_project(self, project_id: str) -> dict[str, Any]:
         return dict((await self.client.get(f"/projects/{project_id}", headers=self.staff)).json())
 
+    async def st_report(self, project_id: str) -> Any:
+        """The lead submits the project's S&T report (科技报告), which acceptance needs."""
+        lead = (await self.get_project(project_id))["pi_person_id"]
+        body = {"title": "项目科技报告", "number": f"KJBG-{project_id[:8]}", "sha256": "a" * 64}
+        return await self.client.put(
+            f"/projects/{project_id}/st-report", json=body, headers=self.applicant(lead)
+        )
+
     async def request_evaluation(self, project_id: str, kind: str) -> str:
+        if kind == "acceptance" and (await self.get_project(project_id))["st_report"] is None:
+            assert (await self.st_report(project_id)).status_code == 200
         r = await self.client.post(
             f"/projects/{project_id}/evaluations",
             json={"kind": kind, "due_date": "2029-06-30"},

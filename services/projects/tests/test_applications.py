@@ -224,7 +224,7 @@ async def test_editing_a_returned_application_invalidates_the_seal_and_resubmiss
 async def test_recommendation_records_the_commitment_and_matching_fund(world: Any, people: Any) -> None:
     call = await world.call()
     p, u, d = people["person"], people["unit"], people["dept"]
-    app = await world.draft(call["id"], p, u, d)
+    app = await world.draft(call["id"], p, u, d, matching_fund_fen=80_000)
     await world.act(app["id"], "submit", world.applicant(p), pledge_accepted=True)
     await world.act(app["id"], "endorse", world.unit_admin(u))
     r = await world.act(app["id"], "recommend", world.department(d))
@@ -232,12 +232,36 @@ async def test_recommendation_records_the_commitment_and_matching_fund(world: An
     r = await world.act(
         app["id"], "recommend", world.department(d), matching_fund_fen=250_000, commitment="承诺配套"
     )
-    assert r.status_code == 200 and r.json()["matching_fund_fen"] == 250_000
+    assert r.status_code == 200
+    # The applicant's own matching funds stay what was sealed; the department's sit beside them.
+    assert (r.json()["matching_fund_fen"], r.json()["recommended_matching_fund_fen"]) == (80_000, 250_000)
     seal = (await world.client.get(f"/applications/{app['id']}/seals", headers=world.staff)).json()["items"][
         -1
     ]
     assert seal["kind"] == "recommendation" and seal["statement"]["matching_fund_fen"] == 250_000
     assert seal["unit_id"] == d and seal["valid"] is True
+
+
+async def test_a_recommendation_with_matching_funds_leaves_the_pledge_and_endorsement_valid(
+    world: Any, people: Any
+) -> None:
+    call = await world.call()
+    p, u, d = people["person"], people["unit"], people["dept"]
+    app = await world.draft(call["id"], p, u, d)
+    await world.to_recommended(app, p, u, d)  # the department commits 1,000.00 元
+    seals = (await world.client.get(f"/applications/{app['id']}/seals", headers=world.staff)).json()
+    assert [(s["kind"], s["valid"]) for s in seals["items"]] == [
+        ("pledge", True),
+        ("endorsement", True),
+        ("recommendation", True),
+    ]
+    page = (await world.client.get(f"/applications/{app['id']}/document", headers=world.staff)).text
+    assert "已失效" not in page and page.count("有效（与现行内容一致）") == 3
+    assert "推荐单位匹配资金（元）</th><td>1,000.00</td>" in page
+    assert "申报单位自筹经费（元）</th><td>0.00</td>" in page
+    code = "-".join(seals["current_digest"][:20].upper()[i : i + 4] for i in range(0, 20, 4))
+    checked = (await world.client.get(f"/applications/printed/{code}", headers=world.staff)).json()
+    assert [s["valid"] for s in checked["seals"]] == [True, True, True]
 
 
 async def test_withdraw_before_the_deadline(world: Any, people: Any) -> None:

@@ -11,10 +11,30 @@ from openpyxl import load_workbook
 pytestmark = pytest.mark.asyncio
 
 MAGNET = {"name": "磁体矫顽力", "unit": "kOe", "target": 25, "category": "technical"}
+REWARD_BUDGET = [
+    {"category": "equipment", "amount_fen": 1_800_000},
+    {"category": "business", "amount_fen": 1_200_000},
+]
 
 
 def _codes(r: Any) -> list[tuple[str, str]]:
     return [(e["field"], e["code"]) for e in r.json()["errors"]]
+
+
+async def test_unveiling_call_states_a_fundable_reward_for_every_challenge(world: Any) -> None:
+    base = {"programme_code": "rd.key_rd_transfer", "organisation_mode": "unveiling"}
+    no_reward = {"id": "JB-0", "title": "无奖励榜单", "goals": [MAGNET]}
+    too_big = no_reward | {"id": "JB-9", "reward_fen": 20_000_001}
+    r = await world.client.post(
+        "/calls",
+        json=world.call_body(**base, challenges=[no_reward, too_big]),
+        headers=world.staff,
+    )
+    assert r.status_code == 422 and _codes(r) == [
+        ("challenges.0.reward_fen", "reward_out_of_range"),
+        ("challenges.1.reward_fen", "reward_out_of_range"),
+    ]
+    assert r.json()["errors"][0]["message_zh"].startswith("榜单奖励即立项经费")
 
 
 async def test_unveiling_one_team_takes_the_challenge_and_is_paid_the_reward_on_delivery(world: Any) -> None:
@@ -30,12 +50,26 @@ async def test_unveiling_one_team_takes_the_challenge_and_is_paid_the_reward_on_
     await world.client.patch(
         f"/applications/{app['id']}", json={"challenge_id": "JB-1"}, headers=world.applicant(p)
     )
+    r = await world.act(app["id"], "submit", world.applicant(p), pledge_accepted=True)
+    assert r.status_code == 422 and _codes(r) == [("budget", "not_the_reward")]  # asks for the reward
+    await world.client.patch(
+        f"/applications/{app['id']}", json={"budget": REWARD_BUDGET}, headers=world.applicant(p)
+    )
     await world.to_recommended(app, p, u, d)
     await world.reviewed(app)
     r = await world.act(app["id"], "approve", world.staff, reason="揭榜团队", funding_fen=500_000)
-    assert r.status_code == 200, r.text
+    assert r.status_code == 422 and _codes(r) == [("funding_fen", "not_the_reward")]  # grant = reward
+    error = r.json()["errors"][0]
+    assert "3000000" in error["message"] and "30000.00元" in error["message_zh"]
+    r = await world.act(app["id"], "approve", world.staff, reason="揭榜团队")
+    assert r.status_code == 200 and r.json()["approved_funding_fen"] == 3_000_000, r.text
     other = await world.draft(
-        call["id"], second["person"], second["unit"], second["dept"], challenge_id="JB-1"
+        call["id"],
+        second["person"],
+        second["unit"],
+        second["dept"],
+        challenge_id="JB-1",
+        budget=REWARD_BUDGET,
     )
     await world.to_recommended(other, second["person"], second["unit"], second["dept"])
     await world.reviewed(other, score=90)
@@ -55,7 +89,7 @@ async def test_unveiling_one_team_takes_the_challenge_and_is_paid_the_reward_on_
     ]
     await world.running(project, p)
     tranches = await world.disbursements(project["id"])
-    assert [(t["amount_fen"], t["state"]) for t in tranches] == [(150_000, "due"), (350_000, "scheduled")]
+    assert [(t["amount_fen"], t["state"]) for t in tranches] == [(900_000, "due"), (2_100_000, "scheduled")]
     r = await world.client.post(
         f"/projects/{project['id']}/disbursements/{tranches[1]['id']}/pay",
         json={"voucher": "BK-2"},
@@ -143,7 +177,7 @@ async def test_directed_call_admits_only_the_designated_team_without_expert_revi
 
 
 async def test_post_subsidy_is_paid_only_after_its_results_are_verified(world: Any) -> None:
-    call = await world.call(programme_code="rd.key_rd_transfer", organisation_mode="post_subsidy")
+    call = await world.call(programme_code="capacity.policy_guidance", organisation_mode="post_subsidy")
     team = await world.team()
     p, u, d = team["person"], team["unit"], team["dept"]
     app = await world.draft(call["id"], p, u, d)

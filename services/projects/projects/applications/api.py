@@ -400,6 +400,7 @@ async def printable(
     seals = [s for s in await service.seals_of(session, app) if s["revision"] == version.revision]
     for s in seals:
         s["unit_name"] = orgs.get(UUID(s["unit_id"])) if s.get("unit_id") else None
+    recommendation = next((s for s in reversed(seals) if s["kind"] == "recommendation"), None)
     sheet = document.Sheet(
         code=app.code,
         revision=version.revision,
@@ -417,6 +418,9 @@ async def printable(
             else ""
         ),
         seals=seals,
+        recommended_matching_fund_fen=(
+            int(recommendation["statement"]["matching_fund_fen"]) if recommendation else None
+        ),
         printed_at=utcnow(),
     )
     return HTMLResponse(

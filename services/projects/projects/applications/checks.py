@@ -8,17 +8,18 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.applications import dedup, dedup_index
 from projects.applications.models import Application
 from projects.calls.models import Call
+from projects.funded.machines import RUNNING_STATES
+from projects.funded.models import Project
+from projects.integrity.service import bars as integrity_bars
 from projects.organisations.models import OrganisationView
 from projects.policy import service as policy
-from projects.projects.machines import RUNNING_STATES
-from projects.projects.models import Project
-from projects.registry_views.models import IntegrityView, PersonView
+from projects.registry_views.models import PersonView
 from shared.clock import utcnow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -140,35 +141,8 @@ async def eligibility(session: AsyncSession, app: Application, call: Call, on: d
 
 
 async def integrity(session: AsyncSession, app: Application, on: date) -> dict[str, Any]:
-    people = sorted({str(app.applicant_person_id)} | {m["person_id"] for m in app.team})
-    barred = (
-        (
-            await session.execute(
-                select(IntegrityView).where(
-                    or_(IntegrityView.person_id.in_(people), IntegrityView.organisation_id == app.unit_id),
-                    IntegrityView.barred_from <= on,
-                    or_(IntegrityView.barred_until.is_(None), IntegrityView.barred_until >= on),
-                    or_(IntegrityView.lifted_at.is_(None), func.date(IntegrityView.lifted_at) > on),
-                    or_(IntegrityView.scope.contains(["applying"]), IntegrityView.scope.contains(["all"])),
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    evidence = [
-        {
-            "record_id": str(r.id),
-            "subject_type": r.subject_type,
-            "person_id": str(r.person_id) if r.person_id else None,
-            "organisation_id": str(r.organisation_id) if r.organisation_id else None,
-            "misconduct_type": r.misconduct_type,
-            "decision_document": r.decision_document,
-            "barred_from": str(r.barred_from),
-            "barred_until": str(r.barred_until) if r.barred_until else None,
-        }
-        for r in barred
-    ]
+    people = {str(app.applicant_person_id)} | {m["person_id"] for m in app.team}
+    evidence = await integrity_bars(session, people, [app.unit_id], on)
     return _result(
         "integrity",
         "applicant, team members and host unit not barred from applying on the date",
@@ -198,6 +172,8 @@ async def limits(session: AsyncSession, app: Application, call: Call) -> list[di
         )
         if lead:
             running_stmt = running_stmt.where(Project.pi_person_id == pid)
+        elif member["role"] == "chief_expert":
+            running_stmt = running_stmt.where(Project.chief_expert_person_ids.contains([pid]))
         else:
             running_stmt = running_stmt.where(
                 Project.team_person_ids.contains([pid]), Project.pi_person_id != pid

@@ -51,6 +51,9 @@ class Sheet:
     unit_name: str
     department_name: str
     seals: list[dict[str, Any]] = field(default_factory=list)
+    # The competent department's committed matching funds: on its recommendation seal, not in
+    # the sealed content (None: not recommended yet).
+    recommended_matching_fund_fen: int | None = None
     printed_at: datetime | None = None
 
 
@@ -105,7 +108,13 @@ def render(sheet: Sheet) -> str:
         ("依托单位", sheet.unit_name),
         ("推荐单位（主管部门）", sheet.department_name),
         ("申请经费（元）", _yuan(c.get("requested_funding_fen"))),
-        ("自筹/匹配经费（元）", _yuan(c.get("matching_fund_fen"))),
+        ("申报单位自筹经费（元）", _yuan(c.get("matching_fund_fen"))),
+        (
+            "推荐单位匹配资金（元）",
+            "尚未推荐"
+            if sheet.recommended_matching_fund_fen is None
+            else _yuan(sheet.recommended_matching_fund_fen),
+        ),
         ("关键词", "、".join(c.get("keywords") or [])),
         ("提交时间（北京时间）", _t(sheet.submitted_at)),
         ("版本", f"第 {sheet.revision} 版　当前状态：{sheet.state_zh}"),
@@ -176,7 +185,7 @@ def render(sheet: Sheet) -> str:
 <p>本申报书内容摘要（SHA-256）：<span class="digest">{escape(sheet.digest)}</span></p>
 <p>核验码：<span class="code">{escape(code)}</span></p>
 <p>凭核验码可在自治区科技管理信息系统核验本文与系统存档是否一致、各方签章是否仍然有效。
-任何修改都会改变摘要，使依托单位审核与推荐单位推荐失效。</p>
+任何修改都会改变摘要，使承诺、依托单位审核与推荐单位推荐失效；推荐单位的匹配资金载于推荐意见，不改变申报内容。</p>
 </div>
 <footer>打印时间：{escape(_t(sheet.printed_at))}　申报编号：{escape(sheet.code)}　\
 第 {sheet.revision} 版</footer>

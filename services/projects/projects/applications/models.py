@@ -62,7 +62,10 @@ class Application(Base):
     team: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     budget: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     requested_funding_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    matching_fund_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    matching_fund_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # the applicant's own (自筹)
+    # What the competent department commits when it recommends (谁推荐、谁筹措匹配资金): on the
+    # recommendation seal, never in the sealed content, so the earlier seals stay valid.
+    recommended_matching_fund_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     plan: Mapped[str] = mapped_column(Text, default="")
     milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
@@ -76,6 +79,9 @@ class Application(Base):
         JSONB, server_default=text("'[]'::jsonb"), default=list
     )  # 后补助: results achieved before applying
     verification: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 后补助 核验
+    consortium: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 创新联合体
+    ethics_review: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 科研伦理审查
+    follow_on: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 滚动 / 继续支持
     state: Mapped[str] = mapped_column(String(30))
     revision: Mapped[int] = mapped_column(Integer, default=1)
     version: Mapped[int] = mapped_column(Integer, default=1)

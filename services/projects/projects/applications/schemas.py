@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class TeamRole(StrEnum):
     lead = "lead"  # 负责人
+    chief_expert = "chief_expert"  # 首席专家 (重大项目首席专家负责制, seed 003/004)
     core = "core"  # 骨干
     participant = "participant"  # 参与
 
 
-TEAM_ROLE_ZH = {"lead": "负责人", "core": "骨干", "participant": "参与人员"}
+TEAM_ROLE_ZH = {"lead": "负责人", "chief_expert": "首席专家", "core": "骨干", "participant": "参与人员"}
 
 
 class BudgetCategory(StrEnum):
@@ -22,9 +23,16 @@ class BudgetCategory(StrEnum):
     business = "business"
     labour = "labour"
     indirect = "indirect"
+    lump_sum = "lump_sum"  # 包干制: one line, no categories
 
 
-BUDGET_CATEGORY_ZH = {"equipment": "设备费", "business": "业务费", "labour": "劳务费", "indirect": "间接费用"}
+BUDGET_CATEGORY_ZH = {
+    "equipment": "设备费",
+    "business": "业务费",
+    "labour": "劳务费",
+    "indirect": "间接费用",
+    "lump_sum": "包干经费",
+}
 
 
 class TeamMember(BaseModel):
@@ -93,6 +101,38 @@ class AchievedResult(BaseModel):
     spent_fen: int = Field(ge=0, le=10**14)
 
 
+class Consortium(BaseModel):
+    """创新联合体: member units applying together under the applicant unit as lead (牵头单位);
+    重点产业链专项 requires one led by an enterprise (seed 003)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=2, max_length=200)
+    member_unit_ids: list[UUID] = Field(min_length=1, max_length=30, description="besides the lead unit")
+    agreement: str = Field(min_length=2, max_length=200, description="共建协议: document reference")
+
+
+class EthicsReview(BaseModel):
+    """科研伦理审查: the ethics committee's approval of research on people, animals or AI."""
+
+    model_config = ConfigDict(extra="forbid")
+    committee: str = Field(min_length=2, max_length=200, description="伦理委员会")
+    approval_number: str = Field(min_length=2, max_length=100, description="审查批件号")
+    approved_on: date
+    document_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+
+class FollowOn(BaseModel):
+    """滚动支持 after an excellent result, or 容错继续支持 of a diligent failed project (seed 004:
+    对…履行了勤勉和忠实义务的,经组织专家评议,确有重大探索价值的,继续支持其选择不同技术路线开展研究)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["rolling", "continued"]
+    project_id: UUID = Field(description="the earlier project, led by the same applicant")
+    route_change: str | None = Field(
+        None, max_length=5000, description="continued: the different technical route taken now"
+    )
+
+
 class ApplicationFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -113,6 +153,9 @@ class ApplicationFields(BaseModel):
     challenge_id: str | None = Field(None, max_length=40, description="揭榜挂帅 / 赛马制: the task taken")
     indicators: list[PromisedIndicator] | None = Field(None, max_length=50)
     results: list[AchievedResult] | None = Field(None, max_length=50, description="后补助: results achieved")
+    consortium: Consortium | None = Field(None, description="创新联合体 applying, led by the applicant unit")
+    ethics_review: EthicsReview | None = Field(None, description="科研伦理审查 where the call requires it")
+    follow_on: FollowOn | None = Field(None, description="滚动支持 / 容错继续支持 of an earlier project")
 
 
 class ApplicationCreate(ApplicationFields):
@@ -140,6 +183,11 @@ class ApplicationAction(BaseModel):
     supporting_experts: int | None = Field(None, ge=0, le=100, description="非共识: experts strongly for")
     justification: str | None = Field(None, max_length=5000, description="一事一议: why decided individually")
     decision_document: str | None = Field(None, max_length=200, description="一事一议: 会议纪要 etc.")
+    integrity_override_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="staff: go on although an integrity record bars the lead, a member or the unit",
+    )
 
 
 class ApplicationOut(BaseModel):
@@ -161,7 +209,10 @@ class ApplicationOut(BaseModel):
     team: list[dict[str, Any]]
     budget: list[dict[str, Any]]
     requested_funding_fen: int
-    matching_fund_fen: int
+    matching_fund_fen: int = Field(description="fen: the applicant's own matching funds (自筹经费)")
+    recommended_matching_fund_fen: int | None = Field(
+        None, description="fen: the matching funds the competent department committed (推荐单位匹配资金)"
+    )
     plan: str
     milestones: list[dict[str, Any]]
     attachments: list[dict[str, Any]]
@@ -180,6 +231,9 @@ class ApplicationOut(BaseModel):
     indicators: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
     verification: dict[str, Any] | None = None
+    consortium: dict[str, Any] | None = None
+    ethics_review: dict[str, Any] | None = None
+    follow_on: dict[str, Any] | None = None
     allowed_actions: list[str] = []
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -30,11 +32,14 @@ from projects.applications.models import (
 from projects.applications.schemas import ApplicationAction, ApplicationCreate, ApplicationFields
 from projects.calls import service as calls
 from projects.calls.models import Call
+from projects.catalogue.models import Programme
+from projects.funded import task_books
+from projects.funded.models import Project
+from projects.funded.service import record_step
+from projects.integrity import service as integrity
 from projects.modes import service as modes
 from projects.numbering import next_code
 from projects.policy import service as policy
-from projects.projects import task_books
-from projects.projects.models import Project
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
@@ -60,7 +65,10 @@ CONTENT_FIELDS = (
     "indicators",
     "results",
 )
+# Sealed only once set: a field added later must not change the digest of what was sealed before.
+OPTIONAL_CONTENT_FIELDS = ("consortium", "ethics_review", "follow_on")
 EDITABLE_STATES = {"draft", "returned"}
+FOLLOW_ON_ZH = {"rolling": "滚动支持", "continued": "容错继续支持"}
 STAFF = (Role.department_staff, Role.administrator)
 REASON_REQUIRED = {"return", "return_by_department", "return_at_formal_review", "exclude", "reject"}
 
@@ -138,6 +146,9 @@ def content_of(app: Application) -> dict[str, Any]:
     for name in CONTENT_FIELDS:
         value = getattr(app, name)
         out[name] = str(value) if isinstance(value, UUID) else value
+    for name in OPTIONAL_CONTENT_FIELDS:
+        if getattr(app, name) is not None:
+            out[name] = getattr(app, name)
     return out
 
 
@@ -337,24 +348,40 @@ def _completeness(app: Application, call: Call) -> None:
                 "请选择推荐单位（主管部门）",
             )
         )
+    issues += calls.budget_form_issues("budget", app.budget, call.budget_form)
+    if call.eligibility.get("ethics_review_required") and app.ethics_review is None:
+        issues.append(
+            FieldIssue(
+                "ethics_review",
+                "required",
+                "this call requires the ethics committee's review (medicine, life sciences, AI)",
+                "本指南要求涉及科技伦理的项目（医学、生命科学、人工智能等）填报伦理审查意见",
+            )
+        )
     issues += modes.completeness_issues(app, call)
     if issues:
         raise ValidationFailed(issues)
 
 
-async def act(
-    uow: UnitOfWork, principal: Principal | None, app: Application, action: str, body: ApplicationAction
-) -> Application:
-    """Take one step of the machine: check who and when, seal what needs sealing, record, emit."""
-    roles = principal.roles if principal is not None else frozenset({"system"})
-    transition = APPLICATION_MACHINE.apply(app.state, action, roles)
-    if principal is not None and not _may_act(principal, app, action):
-        raise Forbidden(f"you may not {action} this application", "无权对该申报书执行此操作")
-    if action in REASON_REQUIRED and not (body.reason and body.reason.strip()):
-        raise ValidationFailed([FieldIssue("reason", "required", f"{action} needs a reason", "请填写理由")])
-    call = await calls.get(uow.session, app.call_id)
-    now = utcnow()
-    if action in {"submit", "withdraw"} and not calls.open_now(call):
+@dataclass
+class Step:
+    """One step being taken: what a step handler reads and may add to the audit record."""
+
+    uow: UnitOfWork
+    action: str
+    app: Application
+    call: Call
+    body: ApplicationAction
+    now: datetime
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+StepHandler = Callable[[Step], Awaitable[None]]
+
+
+def _in_window(step: Step) -> None:
+    call = step.call
+    if not calls.open_now(call):
         raise Conflict(
             f"the call's window is {call.opens_at.isoformat()} – {call.closes_at.isoformat()}; not open now",
             "不在指南申报时间内（以服务器北京时间为准）",
@@ -362,82 +389,161 @@ async def act(
             extra={
                 "opens_at": call.opens_at.isoformat(),
                 "closes_at": call.closes_at.isoformat(),
-                "server_time": now.isoformat(),
+                "server_time": step.now.isoformat(),
             },
         )
-    extra_changes: dict[str, Any] = {}
-    if action == "submit":
-        if not body.pledge_accepted:
-            raise ValidationFailed(
-                [
-                    FieldIssue(
-                        "pledge_accepted",
-                        "required",
-                        "the integrity pledge must be accepted to submit",
-                        "提交前须签署科研诚信承诺书",
-                    )
-                ]
-            )
-        _completeness(app, call)
-        if app.state == "returned":
-            app.revision += 1
-        content = content_of(app)
-        digest = digest_of(content)
-        uow.session.add(
-            ApplicationVersion(
-                application_id=app.id, revision=app.revision, digest=digest, content=content, created_at=now
-            )
+
+
+async def _submit(step: Step) -> None:
+    """提交申报: in the window, with the integrity pledge, complete; the content is sealed."""
+    _in_window(step)
+    app, uow = step.app, step.uow
+    if not step.body.pledge_accepted:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "pledge_accepted",
+                    "required",
+                    "the integrity pledge must be accepted to submit",
+                    "提交前须签署科研诚信承诺书",
+                )
+            ]
         )
-        await _seal(uow, app, "pledge", None, {"text": "本人承诺申报材料真实、准确，不存在科研失信行为。"})
-        app.submitted_at = now
-        extra_changes["digest"] = digest
-    elif action == "endorse":
-        extra_changes["digest"] = await _seal(
-            uow, app, "endorsement", str(app.unit_id), {"comments": body.comments}
+    _completeness(app, step.call)
+    await modes.check_applicant_form(uow.session, app)
+    await modes.check_follow_on(uow.session, app)
+    if app.state == "returned":
+        app.revision += 1
+    content = content_of(app)
+    digest = digest_of(content)
+    uow.session.add(
+        ApplicationVersion(
+            application_id=app.id, revision=app.revision, digest=digest, content=content, created_at=step.now
         )
-    elif action == "recommend":
-        if body.matching_fund_fen is None or not body.commitment:
-            raise ValidationFailed(
-                [
-                    FieldIssue(
-                        "matching_fund_fen" if body.matching_fund_fen is None else "commitment",
-                        "required",
-                        "a recommendation states its commitment and the matching-fund amount",
-                        "推荐须载明推荐承诺和匹配资金数额（谁推荐、谁承诺、谁筹措匹配资金）",
-                    )
-                ]
-            )
-        app.matching_fund_fen = body.matching_fund_fen
-        extra_changes["digest"] = await _seal(
-            uow,
-            app,
-            "recommendation",
-            str(app.competent_department_id),
-            {"commitment": body.commitment, "matching_fund_fen": body.matching_fund_fen},
+    )
+    await _seal(uow, app, "pledge", None, {"text": "本人承诺申报材料真实、准确，不存在科研失信行为。"})
+    app.submitted_at = step.now
+    step.changes["digest"] = digest
+    await dedup_index.queue(uow.session, app.id, app.revision)  # 查重 signature off the request path
+
+
+async def _withdraw(step: Step) -> None:
+    """撤回申报: only while the call is open."""
+    _in_window(step)
+
+
+async def _endorse(step: Step) -> None:
+    """依托单位审核: the unit seals the submitted content."""
+    step.changes["digest"] = await _seal(
+        step.uow, step.app, "endorsement", str(step.app.unit_id), {"comments": step.body.comments}
+    )
+
+
+async def _recommend(step: Step) -> None:
+    """主管部门推荐 (谁推荐、谁承诺、谁筹措匹配资金): the commitment and the matching funds go on the
+    department's seal, beside the sealed content, never into it."""
+    body, app = step.body, step.app
+    if body.matching_fund_fen is None or not body.commitment:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "matching_fund_fen" if body.matching_fund_fen is None else "commitment",
+                    "required",
+                    "a recommendation states its commitment and the matching-fund amount",
+                    "推荐须载明推荐承诺和匹配资金数额（谁推荐、谁承诺、谁筹措匹配资金）",
+                )
+            ]
         )
-    elif action in {"accept_formally", "exclude"}:
-        if app.formal_report is None:
-            app.formal_report = await checks.formal_report(uow.session, app, call)
-        if action == "accept_formally" and not app.formal_report["passed"] and not body.reason:
-            raise ValidationFailed(
-                [
-                    FieldIssue(
-                        "reason",
-                        "required",
-                        "accepting despite failed automatic checks needs a reason",
-                        "自动审查未通过时予以通过须说明理由",
-                    )
-                ]
-            )
-    elif action == "send_to_review":
-        await _emit_ready_for_review(uow, app, call, body.review_due or (now.date() + timedelta(days=30)))
-    elif action in {"approve", "approve_directly"}:
-        call = await calls.get(uow.session, app.call_id, for_update=True)  # budget check under lock
-        if action == "approve" and app.review is None:
-            raise Conflict("no expert review result yet", "尚无专家评审结果", code="no_review")
-        await _approve(uow, app, call, action, body)
-    elif action == "reject":
-        app.decision_reason = body.reason
+    app.recommended_matching_fund_fen = body.matching_fund_fen
+    step.changes["recommended_matching_fund_fen"] = body.matching_fund_fen
+    step.changes["digest"] = await _seal(
+        step.uow,
+        app,
+        "recommendation",
+        str(app.competent_department_id),
+        {"commitment": body.commitment, "matching_fund_fen": body.matching_fund_fen},
+    )
+
+
+async def _formal_decision(step: Step) -> None:
+    """形式审查 通过 / 不通过: on the automatic report; passing a failed report needs a reason."""
+    app = step.app
+    if app.formal_report is None:
+        app.formal_report = await checks.formal_report(step.uow.session, app, step.call)
+
+
+async def _accept_formally(step: Step) -> None:
+    await _formal_decision(step)
+    report = step.app.formal_report or {}
+    if not report.get("passed") and not step.body.reason:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "reason",
+                    "required",
+                    "accepting despite failed automatic checks needs a reason",
+                    "自动审查未通过时予以通过须说明理由",
+                )
+            ]
+        )
+
+
+async def _send_to_review(step: Step) -> None:
+    """提交专家评审: evaluation is told what to assign (projects.application.ready_for_review)."""
+    due = step.body.review_due or (step.now.date() + timedelta(days=30))
+    await _emit_ready_for_review(step.uow, step.app, step.call, due)
+
+
+async def _approve_step(step: Step) -> None:
+    """批准立项 / 直接立项: the budget is checked under the call's lock; the project opens."""
+    call = await calls.get(step.uow.session, step.app.call_id, for_update=True)
+    if step.action == "approve" and step.app.review is None:
+        raise Conflict("no expert review result yet", "尚无专家评审结果", code="no_review")
+    await _approve(step.uow, step.app, call, step.action, step.body)
+
+
+async def _reject(step: Step) -> None:
+    step.app.decision_reason = step.body.reason
+
+
+async def _no_rule(step: Step) -> None:
+    """Steps with nothing of their own beyond the machine, the reason and the record."""
+
+
+# The machine's table, action → handler: every transition of APPLICATION_MACHINE has exactly one.
+STEP_HANDLERS: dict[str, StepHandler] = {
+    "submit": _submit,
+    "withdraw": _withdraw,
+    "endorse": _endorse,
+    "return": _no_rule,
+    "recommend": _recommend,
+    "return_by_department": _no_rule,
+    "accept_formally": _accept_formally,
+    "return_at_formal_review": _no_rule,
+    "exclude": _formal_decision,
+    "send_to_review": _send_to_review,
+    "complete_review": _no_rule,
+    "approve": _approve_step,
+    "approve_directly": _approve_step,
+    "reject": _reject,
+}
+if set(STEP_HANDLERS) != {t.action for t in APPLICATION_MACHINE.transitions}:
+    raise RuntimeError("every transition of the application machine needs exactly one step handler")
+
+
+async def act(
+    uow: UnitOfWork, principal: Principal | None, app: Application, action: str, body: ApplicationAction
+) -> Application:
+    """Take one step of the machine: check who and when, run the action's handler, record, emit."""
+    roles = principal.roles if principal is not None else frozenset({"system"})
+    transition = APPLICATION_MACHINE.apply(app.state, action, roles)
+    if principal is not None and not _may_act(principal, app, action):
+        raise Forbidden(f"you may not {action} this application", "无权对该申报书执行此操作")
+    if action in REASON_REQUIRED and not (body.reason and body.reason.strip()):
+        raise ValidationFailed([FieldIssue("reason", "required", f"{action} needs a reason", "请填写理由")])
+    now = utcnow()
+    step = Step(uow, action, app, await calls.get(uow.session, app.call_id), body, now)
+    await STEP_HANDLERS[action](step)
     before = app.state
     app.state = transition.target
     app.version += 1
@@ -457,8 +563,6 @@ async def act(
             at=now,
         )
     )
-    if action == "submit":  # 查重 signature off the request path (dedup_index), one row here
-        await dedup_index.queue(uow.session, app.id, app.revision)
     event_name = APPLICATION_EVENT_NAMES[action]
     event = await uow.emit(
         APPLICATION_EVENTS[event_name],
@@ -480,7 +584,7 @@ async def act(
         f"application.{action}",
         entity_type="application",
         entity_id=app.id,
-        changes={"state": [before, app.state], **extra_changes},
+        changes={"state": [before, app.state], **step.changes},
         reason=body.reason,
         event=event,
     )
@@ -518,7 +622,7 @@ async def _emit_ready_for_review(uow: UnitOfWork, app: Application, call: Call, 
 async def _approve(
     uow: UnitOfWork, app: Application, call: Call, action: str, body: ApplicationAction
 ) -> None:
-    funding = body.funding_fen if body.funding_fen is not None else app.requested_funding_fen
+    funding = modes.grant(app, call, body.funding_fen)
     if funding > call.max_funding_fen:
         raise ValidationFailed(
             [
@@ -544,6 +648,19 @@ async def _approve(
         )
     policy_values = await policy.current(uow.session)
     basis = await modes.approval_basis(uow.session, app, call, action, body, funding, policy_values)
+    override = await integrity.gate(
+        uow,
+        "approval",
+        entity_type="application",
+        entity_id=app.id,
+        person_ids=[app.applicant_person_id, *(m["person_id"] for m in app.team)],
+        unit_ids=[app.unit_id],
+        override_reason=body.integrity_override_reason,
+    )
+    if override is not None:
+        basis["integrity_override"] = override
+    if app.follow_on is not None:
+        basis["follow_on"] = app.follow_on
     start = body.start_date or date(call.year + 1, 1, 1)
     end = body.end_date or date(start.year + 2, 12, 31)
     if end <= start:
@@ -554,6 +671,19 @@ async def _approve(
                 )
             ]
         )
+    if body.long_cycle:
+        programme = await uow.session.get(Programme, call.programme_code)
+        if programme is None or not programme.long_cycle_allowed:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "long_cycle",
+                        "not_allowed",
+                        f"{call.programme_code} does not fund long-cycle (长周期) projects",
+                        "该专项不支持长周期项目（长周期稳定支持试点限于基础研究计划）",
+                    )
+                ]
+            )
     modes.check_term(start, end, body.long_cycle, policy_values)
     project_code = await next_code(uow.session, Project.code, f"{call.code}-", 4)
     project = Project(
@@ -565,7 +695,9 @@ async def _approve(
         organisation_mode=call.organisation_mode,
         pi_person_id=app.applicant_person_id,
         unit_id=app.unit_id,
+        competent_department_id=app.competent_department_id,
         team_person_ids=[m["person_id"] for m in app.team],
+        chief_expert_person_ids=[m["person_id"] for m in app.team if m["role"] == "chief_expert"],
         start_date=start,
         end_date=end,
         funding_fen=funding,
@@ -581,6 +713,16 @@ async def _approve(
     app.approved_funding_fen = funding
     app.decision_reason = body.reason
     await task_books.open_project(uow, project, app, call, basis)
+    if app.follow_on is not None:
+        earlier = await uow.session.get(Project, UUID(app.follow_on["project_id"]))
+        if earlier is not None:
+            await record_step(
+                uow,
+                earlier,
+                "follow_on_approved",
+                FOLLOW_ON_ZH[app.follow_on["kind"]] + "立项",
+                details={"project": project.code, "kind": app.follow_on["kind"]},
+            )
     await uow.emit(
         PROJECT_APPROVED,
         ProjectApproved(

@@ -39,6 +39,8 @@ class Call(Base):
         JSONB, server_default=text("'[]'::jsonb"), default=list
     )  # 榜单 (揭榜挂帅) or race tasks (赛马制)
     dedup_threshold: Mapped[float] = mapped_column(Float, default=0.6)
+    # categories | lump_sum (包干制: seed 004 自治区自然科学基金项目实行经费“包干制”)
+    budget_form: Mapped[str] = mapped_column(String(20), server_default="categories", default="categories")
     state: Mapped[str] = mapped_column(String(30), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(100))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,10 @@ class Eligibility(BaseModel):
     applicant_titles: list[str] = Field(default_factory=list, description="empty: any title")
     enterprise_matching_ratio: float = Field(0, ge=0, le=10, description="matching fund ÷ grant, enterprises")
     must_be_registered_unit: bool = True
+    ethics_review_required: bool = Field(
+        False,
+        description="科研伦理: medicine, life sciences, AI calls — an application records its ethics review",
+    )
 
 
 class Limits(BaseModel):
@@ -34,6 +38,7 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lead_running_max: int = Field(1, ge=0, le=20, description="负责人 running projects")
+    chief_expert_running_max: int = Field(1, ge=0, le=20, description="首席专家 running projects")
     core_running_max: int = Field(2, ge=0, le=20, description="骨干 running projects")
     participant_running_max: int = Field(3, ge=0, le=20, description="参与 running projects")
     lead_applications_per_year: int = Field(1, ge=0, le=20, description="负责人 applications per call year")
@@ -60,7 +65,13 @@ class Challenge(BaseModel):
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
     title: str = Field(min_length=2, max_length=300)
     goals: list[ChallengeGoal] = Field(min_length=1, max_length=30)
-    reward_fen: int = Field(0, ge=0, le=10**14, description="揭榜挂帅: reward paid on delivery")
+    reward_fen: int = Field(
+        0,
+        ge=0,
+        le=10**14,
+        description="fen. 揭榜挂帅: the 榜单's reward, which is the whole grant of the team that takes "
+        "it: the mode's start-up share on signing, the rest on delivery (GET /modes)",
+    )
     teams: int = Field(1, ge=1, le=10, description="赛马制: teams funded in parallel")
     deadline: date | None = None
 
@@ -83,6 +94,10 @@ class CallCreate(BaseModel):
     eligibility: Eligibility = Field(default_factory=Eligibility)
     limits: Limits = Field(default_factory=Limits)
     dedup_threshold: float = Field(0.6, gt=0, le=1, description="查重 Jaccard threshold")
+    budget_form: Literal["categories", "lump_sum"] = Field(
+        "categories",
+        description="lump_sum: 包干制 — one budget line without categories (basic research calls)",
+    )
     challenges: list[Challenge] = Field(
         default_factory=list, max_length=100, description="揭榜挂帅 榜单 / 赛马制 tasks"
     )
@@ -143,6 +158,7 @@ class CallOut(BaseModel):
     limits: dict[str, Any]
     dedup_threshold: float
     challenges: list[dict[str, Any]] = []
+    budget_form: str = "categories"
     state: str
     state_zh: str
     open_now: bool

@@ -13,6 +13,7 @@ from projects.applications.machines import CALL_MACHINE
 from projects.calls.models import Call
 from projects.calls.schemas import CallCreate, CallUpdate
 from projects.catalogue import service as catalogue
+from projects.catalogue.seed import ORGANISATION_MODES
 from projects.modes.rules import rules_for
 from projects.numbering import next_code
 from shared.auth import Principal
@@ -74,6 +75,21 @@ def _check_challenges(data: CallCreate) -> None:
         raise ValidationFailed(
             [FieldIssue("challenges", "duplicate_id", "challenge ids must be unique", "榜单编号不能重复")]
         )
+    if rules.challenge_required and not rules.parallel_teams:
+        # 揭榜挂帅: the reward is the grant, so it is stated and fundable within the call.
+        bad = [
+            FieldIssue(
+                f"challenges.{n}.reward_fen",
+                "reward_out_of_range",
+                f"a 榜单's reward is its grant: more than 0 and at most max_funding_fen "
+                f"({data.max_funding_fen} fen)",
+                f"榜单奖励即立项经费，须大于0且不超过单项资助上限{data.max_funding_fen / 100:.2f}元",
+            )
+            for n, c in enumerate(data.challenges)
+            if not 0 < c.reward_fen <= data.max_funding_fen
+        ]
+        if bad:
+            raise ValidationFailed(bad)
     if not rules.parallel_teams and any(c.teams > 1 for c in data.challenges):
         raise ValidationFailed(
             [
@@ -85,6 +101,30 @@ def _check_challenges(data: CallCreate) -> None:
                 )
             ]
         )
+
+
+def budget_form_issues(field: str, budget: list[dict[str, Any]], form: str) -> list[FieldIssue]:
+    """包干制: one lump-sum line and no categories; any other call: categories, no lump sum."""
+    lump = [b for b in budget if b["category"] == "lump_sum"]
+    if form == "lump_sum" and budget and (len(budget) != 1 or not lump):
+        return [
+            FieldIssue(
+                field,
+                "lump_sum_only",
+                "this call funds a lump sum (包干制): one budget line of category lump_sum",
+                "本指南实行经费包干制：预算只填一行包干经费，不分科目",
+            )
+        ]
+    if form != "lump_sum" and lump:
+        return [
+            FieldIssue(
+                field,
+                "categories_required",
+                "this call's budget is by category; lump_sum is for 包干制 calls",
+                "本指南预算须按科目编制（包干经费仅适用于包干制指南）",
+            )
+        ]
+    return []
 
 
 async def get(session: AsyncSession, call_id: UUID, *, for_update: bool = False) -> Call:
@@ -110,7 +150,19 @@ async def create(uow: UnitOfWork, data: CallCreate) -> Call:
                     "organisation_mode",
                     "not_allowed",
                     f"{programme.code} allows {programme.organisation_modes}",
-                    f"该专项不支持此组织方式，可选：{'、'.join(programme.organisation_modes)}",
+                    "该专项不支持此组织方式，可选："
+                    + "、".join(ORGANISATION_MODES.get(m, m) for m in programme.organisation_modes),
+                )
+            ]
+        )
+    if data.budget_form == "lump_sum" and programme.plan_category != "basic_research":
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "budget_form",
+                    "not_allowed",
+                    "包干制 (lump-sum budgets) is for basic research calls",
+                    "经费包干制仅适用于基础研究计划（自然科学基金等）",
                 )
             ]
         )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
@@ -8,7 +8,13 @@ from sqlalchemy import select
 
 from projects.catalogue import service
 from projects.catalogue.models import Programme
-from projects.catalogue.seed import FUNDING_TYPES, ORGANISATION_MODES, PLAN_CATEGORIES
+from projects.catalogue.seed import (
+    APPLICANT_FORMS,
+    FUNDING_TYPES,
+    ORGANISATION_MODES,
+    PLAN_CATEGORIES,
+    basis_of,
+)
 from shared.auth import Principal, Role
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import SessionDep, UnitOfWorkDep
@@ -25,6 +31,8 @@ class ProgrammeUpdate(BaseModel):
     funding_source: str | None = Field(None, min_length=2, max_length=100)
     funding_types: list[str] | None = Field(None, max_length=10)
     managing_office: str | None = Field(None, min_length=2, max_length=100)
+    applicant_form: Literal["any", "enterprise_led_consortium"] | None = None
+    long_cycle_allowed: bool | None = None
     active: bool | None = None
     reason: str = Field(min_length=2, max_length=500)
 
@@ -34,6 +42,18 @@ def _out(p: Programme) -> dict[str, Any]:
     d["plan_category_zh"] = PLAN_CATEGORIES.get(p.plan_category, p.plan_category)
     d["organisation_modes_zh"] = [ORGANISATION_MODES.get(m, m) for m in p.organisation_modes]
     d["funding_types_zh"] = [FUNDING_TYPES.get(t, t) for t in p.funding_types]
+    d["applicant_form_zh"] = APPLICANT_FORMS.get(p.applicant_form, p.applicant_form)
+    # Where the default modes come from: the sentences of seed 003, verbatim.
+    d["seed_basis"] = [
+        {
+            "modes": list(b.modes),
+            "modes_zh": [ORGANISATION_MODES[m] for m in b.modes],
+            "quote": b.quote,
+            "where": f"科技计划体系优化改革方案（内科资字〔2024〕75号）{b.where}",
+            "reading": b.reading or None,
+        }
+        for b in basis_of(p.code)
+    ]
     return d
 
 

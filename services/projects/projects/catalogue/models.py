@@ -23,6 +23,9 @@ class Programme(Base):
     funding_source: Mapped[str] = mapped_column(String(100))
     funding_types: Mapped[list[str]] = mapped_column(JSONB)
     managing_office: Mapped[str] = mapped_column(String(100))
+    # Who applies (seed APPLICANT_FORMS): any eligible unit, or an enterprise-led 创新联合体.
+    applicant_form: Mapped[str] = mapped_column(String(40), server_default="any", default="any")
+    long_cycle_allowed: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)  # 长周期
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -36,6 +39,8 @@ class Programme(Base):
             "funding_source": self.funding_source,
             "funding_types": list(self.funding_types),
             "managing_office": self.managing_office,
+            "applicant_form": self.applicant_form,
+            "long_cycle_allowed": self.long_cycle_allowed,
             "active": self.active,
             "version": self.version,
         }

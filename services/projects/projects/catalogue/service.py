@@ -8,12 +8,29 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.catalogue.models import Programme
-from projects.catalogue.seed import FUNDING_TYPES, ORGANISATION_MODES, PLAN_CATEGORIES, PROGRAMMES
+from projects.catalogue.seed import (
+    APPLICANT_FORM_OF,
+    APPLICANT_FORMS,
+    FUNDING_TYPES,
+    LONG_CYCLE_PROGRAMMES,
+    ORGANISATION_MODES,
+    PLAN_CATEGORIES,
+    PROGRAMMES,
+)
 from shared.clock import utcnow
 from shared.errors import FieldIssue, NotFound, ValidationFailed
 from shared.uow import UnitOfWork
 
-EDITABLE = ("name", "organisation_modes", "funding_source", "funding_types", "managing_office", "active")
+EDITABLE = (
+    "name",
+    "organisation_modes",
+    "funding_source",
+    "funding_types",
+    "managing_office",
+    "applicant_form",
+    "long_cycle_allowed",
+    "active",
+)
 
 
 async def ensure_seeded(session: AsyncSession) -> int:
@@ -22,7 +39,16 @@ async def ensure_seeded(session: AsyncSession) -> int:
     added = 0
     for row in PROGRAMMES:
         if row["code"] not in existing:
-            session.add(Programme(**row, active=True, version=1))
+            applicant_form = APPLICANT_FORM_OF.get(row["code"], "any")
+            session.add(
+                Programme(
+                    **row,
+                    applicant_form=applicant_form,
+                    long_cycle_allowed=row["code"] in LONG_CYCLE_PROGRAMMES,
+                    active=True,
+                    version=1,
+                )
+            )
             added += 1
     return added
 
@@ -80,4 +106,5 @@ def code_lists() -> dict[str, list[dict[str, str]]]:
         "plan_categories": [{"code": k, "zh": v} for k, v in PLAN_CATEGORIES.items()],
         "organisation_modes": [{"code": k, "zh": v} for k, v in ORGANISATION_MODES.items()],
         "funding_types": [{"code": k, "zh": v} for k, v in FUNDING_TYPES.items()],
+        "applicant_forms": [{"code": k, "zh": v} for k, v in APPLICANT_FORMS.items()],
     }

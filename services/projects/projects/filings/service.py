@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.filings.models import Filing
 from projects.filings.schemas import FILING_KINDS_ZH, FilingCreate
+from projects.funded.events import PROJECT_FILED, ProjectFiled
+from projects.funded.models import Project
+from projects.funded.service import record_step, units_of
 from projects.numbering import next_code
 from projects.organisations.models import OrganisationView
-from projects.projects.events import PROJECT_FILED, ProjectFiled
-from projects.projects.models import Project
-from projects.projects.service import record_step, units_of
 from projects.registry_views.models import ClusterView, PersonView
 from shared.auth import Principal, Role
 from shared.clock import utcnow

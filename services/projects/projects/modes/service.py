@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from projects.applications.models import Application, ApplicationStep
 from projects.applications.schemas import ApplicationAction
 from projects.calls.models import Call
+from projects.catalogue.models import Programme
+from projects.funded.models import Project
 from projects.modes.models import Designation
 from projects.modes.rules import (
     rules_for,
 )
 from projects.modes.schemas import DesignationCreate, VerificationIn
 from projects.organisations.models import OrganisationView
-from projects.projects.models import Project
 from projects.registry_views.models import PersonView
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, ValidationFailed
@@ -129,6 +130,18 @@ def completeness_issues(app: Application, call: Call) -> list[FieldIssue]:
                 "请选择所揭榜单（任务）",
             )
         )
+    challenge = challenge_of(call, app.challenge_id)
+    if challenge is not None and not rules.parallel_teams and app.budget:
+        reward, asked = int(challenge.get("reward_fen") or 0), app.requested_funding_fen
+        if asked != reward:
+            issues.append(
+                FieldIssue(
+                    "budget",
+                    "not_the_reward",
+                    f"a 揭榜挂帅 budget asks for the 榜单's reward: {reward} fen, not {asked}",
+                    f"揭榜挂帅项目预算须等于榜单奖励{reward / 100:.2f}元（现为{asked / 100:.2f}元）",
+                )
+            )
     if rules.results_required and not app.results:
         issues.append(
             FieldIssue(
@@ -139,6 +152,111 @@ def completeness_issues(app: Application, call: Call) -> list[FieldIssue]:
             )
         )
     return issues
+
+
+# -- who applies: an enterprise-led 创新联合体 where the programme says so (seed 003) -------------
+
+
+async def check_applicant_form(session: AsyncSession, app: Application) -> None:
+    programme = await session.get(Programme, app.programme_code)
+    if programme is None or programme.applicant_form != "enterprise_led_consortium":
+        return
+    consortium = app.consortium
+    if consortium is None:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "consortium",
+                    "required",
+                    f"{programme.name} funds an innovation consortium led by an enterprise; "
+                    "name the consortium and its member units",
+                    f"{programme.name}须由企业牵头组建的创新联合体申报，请填写联合体名称和成员单位",
+                )
+            ]
+        )
+    issues = []
+    lead = await session.get(OrganisationView, app.unit_id)
+    if lead is None or lead.type != "enterprise":
+        issues.append(
+            FieldIssue(
+                "unit_id",
+                "not_an_enterprise",
+                "the consortium's lead (the applicant unit) must be an enterprise",
+                "创新联合体须由企业牵头：申报单位（牵头单位）须为企业",
+            )
+        )
+    members = [UUID(str(m)) for m in consortium["member_unit_ids"]]
+    known = set(
+        (await session.execute(select(OrganisationView.id).where(OrganisationView.id.in_(members)))).scalars()
+    )
+    for n, member in enumerate(members):
+        if member == app.unit_id or members.index(member) != n:
+            issues.append(
+                FieldIssue(
+                    f"consortium.member_unit_ids.{n}",
+                    "duplicate",
+                    "a member unit is listed once and is not the lead",
+                    "成员单位不得重复，也不得为牵头单位",
+                )
+            )
+        elif member not in known:
+            issues.append(
+                FieldIssue(
+                    f"consortium.member_unit_ids.{n}",
+                    "unknown",
+                    "not a registered unit",
+                    "不是已注册的单位",
+                )
+            )
+    if issues:
+        raise ValidationFailed(issues)
+
+
+# -- 滚动支持 / 容错继续支持: a follow-on of an earlier project --------------------------------------
+
+
+async def check_follow_on(session: AsyncSession, app: Application) -> None:
+    """Rolling support rests on an excellent result; continued support on a failure found
+    diligent (尽职免责), with a different technical route. Either way the same lead applies."""
+    follow = app.follow_on
+    if follow is None:
+        return
+    earlier = await session.get(Project, UUID(str(follow["project_id"])))
+    issue: FieldIssue | None = None
+    if earlier is None:
+        issue = FieldIssue("follow_on.project_id", "unknown", "no such project", "未找到原项目")
+    elif earlier.pi_person_id != app.applicant_person_id:
+        issue = FieldIssue(
+            "follow_on.project_id",
+            "not_the_lead",
+            "the earlier project's lead applies for its follow-on",
+            "滚动支持或继续支持须由原项目负责人申报",
+        )
+    elif follow["kind"] == "rolling" and not (earlier.state == "closed" and earlier.result == "excellent"):
+        issue = FieldIssue(
+            "follow_on.kind",
+            "not_excellent",
+            f"rolling support follows an excellent final result; {earlier.code} is {earlier.result}",
+            "滚动支持须以原项目综合绩效评价结论为优秀为依据",
+        )
+    elif follow["kind"] == "continued" and not (
+        earlier.result in {"fail", "terminated"} and earlier.diligent_exempt
+    ):
+        issue = FieldIssue(
+            "follow_on.kind",
+            "not_diligent_failure",
+            "continued support is for a failed project whose team was found diligent (尽职免责)",
+            "容错继续支持仅适用于经认定尽职免责的未通过（终止）项目",
+        )
+    elif follow["kind"] == "continued" and len((follow.get("route_change") or "").strip()) < 10:
+        issue = FieldIssue(
+            "follow_on.route_change",
+            "required",
+            "continued support states the different technical route (at least 10 characters)",
+            "容错继续支持须说明所选择的不同技术路线（不少于10字）",
+        )
+    if issue is not None:
+        raise ValidationFailed([issue])
 
 
 # -- 后补助: verification before money ------------------------------------------------------------
@@ -212,6 +330,28 @@ async def verify(uow: UnitOfWork, app: Application, call: Call, data: Verificati
 
 
 # -- the decision ---------------------------------------------------------------------------------
+
+
+def grant(app: Application, call: Call, asked_fen: int | None) -> int:
+    """The amount granted. A 揭榜挂帅 grant is the 榜单's reward — one figure, paid as the
+    mode's tranches (start-up share on signing, the rest on delivery); any other amount is refused."""
+    rules = rules_for(call.organisation_mode)
+    if not rules.challenge_required or rules.parallel_teams:
+        return asked_fen if asked_fen is not None else app.requested_funding_fen
+    challenge = challenge_of(call, app.challenge_id)
+    reward = int((challenge or {}).get("reward_fen") or 0)
+    if asked_fen is not None and asked_fen != reward:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "funding_fen",
+                    "not_the_reward",
+                    f"a 揭榜挂帅 grant is the 榜单's reward: {reward} fen, not {asked_fen}",
+                    f"揭榜挂帅项目的立项经费即榜单奖励{reward / 100:.2f}元，不能为{asked_fen / 100:.2f}元",
+                )
+            ]
+        )
+    return reward
 
 
 async def approval_basis(

@@ -23,12 +23,13 @@ DEFINITIONS: dict[str, PolicyDefinition] = {
         ),
         PolicyDefinition(
             "long_cycle_term_years",
-            5,
+            10,
             1,
             15,
             "years",
             "长周期项目执行期上限（年）",
-            "Longest term of a 长周期 project.",
+            "Longest term of a 长周期 project (seed 004: 开展为期5—10年长周期稳定支持试点), on the "
+            "programmes that permit it (catalogue: long_cycle_allowed).",
         ),
         PolicyDefinition(
             "non_consensus_min_supporters",

@@ -13,10 +13,10 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from projects.calls.models import Call
-from projects.projects import funding
-from projects.projects.models import Project, ProjectEvaluation, RaceRound
-from projects.projects.schemas import RaceRoundCreate
-from projects.projects.service import transition
+from projects.funded import evaluation_requests, funding
+from projects.funded.models import Project, ProjectEvaluation, RaceRound
+from projects.funded.schemas import RaceRoundCreate
+from projects.funded.service import transition
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
 from shared.ids import uuid7
@@ -44,8 +44,6 @@ async def racing(session: Any, call_id: UUID, challenge_id: str) -> list[Project
 
 
 async def open_round(uow: UnitOfWork, call: Call, challenge_id: str, data: RaceRoundCreate) -> RaceRound:
-    from projects.projects import evaluations  # a round requests evaluations; evaluations close rounds
-
     if call.organisation_mode != "horse_race" or not any(c["id"] == challenge_id for c in call.challenges):
         raise NotFound("no such race task in this call", "该指南无此赛马任务")
     busy = (
@@ -94,7 +92,7 @@ async def open_round(uow: UnitOfWork, call: Call, challenge_id: str, data: RaceR
     uow.session.add(rnd)
     await uow.session.flush()
     for project in teams:
-        await evaluations.request(
+        await evaluation_requests.request(
             uow, project, "milestone", data.due_date, reason=f"赛马制{data.label}", round_id=rnd.id
         )
     await uow.record(

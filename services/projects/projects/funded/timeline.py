@@ -9,7 +9,7 @@ from sqlalchemy import select
 from projects.applications.machines import APPLICATION_MACHINE
 from projects.applications.models import ApplicationStep
 from projects.filings.models import Filing
-from projects.projects.models import Project, ProjectStep
+from projects.funded.models import Project, ProjectStep
 
 
 async def timeline(session: Any, project: Project) -> list[dict[str, Any]]:

@@ -1,155 +1,28 @@
-"""Mid-term checks, milestone evaluations, acceptance and comprehensive performance evaluation,
-run by the evaluation service; and 容错 — what a failure means for the team. Never commits."""
+"""The verdicts of mid-term checks, milestone evaluations, acceptance and comprehensive
+performance evaluation, run by the evaluation service (requests: evaluation_requests.py); and
+容错 — what a failure means for the team. Never commits."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import select
 
-from projects.projects import funding, races
-from projects.projects.events import (
-    EVALUATION_REQUESTED,
+from projects.funded import funding, races
+from projects.funded.evaluation_requests import latest_reported
+from projects.funded.events import (
     MISCONDUCT_FOUND,
-    EvaluationRequested,
-    IndicatorForEvaluation,
     MisconductFound,
     ProjectEvaluationFinalized,
 )
-from projects.projects.machines import EVALUATION_KINDS_ZH, EVALUATION_TRANSITIONS, RESULTS_ZH
-from projects.projects.models import Indicator, IndicatorRecord, Project, ProjectEvaluation
-from projects.projects.schemas import FaultAssessmentIn
-from projects.projects.service import get, record_step, touched, transition
-from projects.registry_views.models import PersonView
+from projects.funded.machines import EVALUATION_KINDS_ZH, RESULTS_ZH
+from projects.funded.models import Indicator, IndicatorRecord, Project, ProjectEvaluation
+from projects.funded.schemas import FaultAssessmentIn
+from projects.funded.service import get, record_step, touched, transition
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
-
-
-async def latest_reported(session: Any, project_id: UUID) -> dict[UUID, float | None]:
-    rows = await session.execute(
-        select(IndicatorRecord.indicator_id, IndicatorRecord.value)
-        .join(Indicator, Indicator.id == IndicatorRecord.indicator_id)
-        .where(Indicator.project_id == project_id, IndicatorRecord.value.is_not(None))
-        .order_by(IndicatorRecord.at)
-    )
-    return {iid: value for iid, value in rows}
-
-
-async def request(
-    uow: UnitOfWork,
-    project: Project,
-    kind: str,
-    due: date,
-    reason: str | None = None,
-    round_id: UUID | None = None,
-) -> ProjectEvaluation:
-    if project.source == "filing":
-        raise Conflict(
-            "filed projects are evaluated by their funder", "备案项目由原资助方组织评价", code="filed_project"
-        )
-    if project.state not in {"in_progress", "accepted"}:
-        raise Conflict(
-            f"a project in state {project.state} is not evaluated",
-            "项目当前状态不能发起评价",
-            code="not_evaluable",
-            extra={"current_state": project.state},
-        )
-    open_one = (
-        await uow.session.execute(
-            select(ProjectEvaluation.id).where(
-                ProjectEvaluation.project_id == project.id,
-                ProjectEvaluation.kind == kind,
-                ProjectEvaluation.state == "requested",
-            )
-        )
-    ).first()
-    if open_one is not None:
-        raise Conflict(
-            f"a {kind} evaluation is already under way",
-            f"该项目的{EVALUATION_KINDS_ZH[kind]}正在进行",
-            code="under_way",
-        )
-    evaluation_id = uuid7()
-    if kind in EVALUATION_TRANSITIONS:  # the transition's step is the request's step too
-        await transition(
-            uow,
-            project,
-            EVALUATION_TRANSITIONS[kind],
-            reason=reason,
-            details={"request_id": str(evaluation_id), "due_date": str(due)},
-        )
-    elif project.state != "in_progress":
-        raise Conflict(
-            "only a running project has mid-term or milestone evaluations",
-            "仅执行中的项目可开展中期检查或里程碑评估",
-            code="not_running",
-        )
-    evaluation = ProjectEvaluation(
-        id=evaluation_id,
-        project_id=project.id,
-        kind=kind,
-        state="requested",
-        round_id=round_id,
-        due_date=due,
-        requested_by=uow.actor.id,
-        requested_at=utcnow(),
-        indicator_verdicts=[],
-    )
-    uow.session.add(evaluation)
-    await uow.session.flush()
-    reported = await latest_reported(uow.session, project.id)
-    indicators = (
-        await uow.session.execute(
-            select(Indicator).where(Indicator.project_id == project.id).order_by(Indicator.seq)
-        )
-    ).scalars()
-    team_units = {project.unit_id}
-    people = [UUID(p) for p in project.team_person_ids]
-    for person in (await uow.session.execute(select(PersonView).where(PersonView.id.in_(people)))).scalars():
-        if person.unit_id is not None:
-            team_units.add(person.unit_id)
-    event = await uow.emit(
-        EVALUATION_REQUESTED,
-        EvaluationRequested(
-            request_id=evaluation.id,
-            project_id=project.id,
-            code=project.code,
-            kind=kind,
-            title=project.title,
-            organisation_mode=project.organisation_mode,
-            pi_person_id=project.pi_person_id,
-            unit_id=project.unit_id,
-            team_person_ids=people,
-            team_unit_ids=sorted(team_units, key=str),
-            due_date=due,
-            indicators=[
-                IndicatorForEvaluation(
-                    id=i.id,
-                    name=i.name,
-                    unit=i.unit,
-                    promised=i.promised,
-                    target=i.target,
-                    reported=reported.get(i.id),
-                )
-                for i in indicators
-            ],
-        ),
-        subject=f"project/{project.id}",
-    )
-    if kind not in EVALUATION_TRANSITIONS:
-        await record_step(
-            uow,
-            project,
-            f"request_{kind}",
-            f"发起{EVALUATION_KINDS_ZH[kind]}",
-            reason=reason,
-            details={"request_id": str(evaluation.id), "due_date": str(due), "event_id": str(event.id)},
-        )
-    return evaluation
 
 
 async def finalized(uow: UnitOfWork, p: ProjectEvaluationFinalized) -> bool:

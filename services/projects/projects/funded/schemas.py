@@ -34,7 +34,9 @@ class ProjectOut(BaseModel):
     organisation_mode_zh: str = ""
     pi_person_id: UUID
     unit_id: UUID
+    competent_department_id: UUID | None = None
     team_person_ids: list[str]
+    chief_expert_person_ids: list[str] = []
     start_date: date
     end_date: date
     funding_fen: int
@@ -49,6 +51,7 @@ class ProjectOut(BaseModel):
     diligent_exempt: bool
     misconduct: bool
     fault_assessment: dict[str, Any] | None
+    st_report: dict[str, Any] | None = None
     version: int
     allowed_actions: list[str] = []
 
@@ -81,6 +84,11 @@ class ProjectAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str | None = Field(None, max_length=2000)
     result: Literal["excellent", "pass", "fail"] | None = Field(None, description="close_filed: 结题结论")
+    integrity_override_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="staff: go on although an integrity record bars the lead, a member or the unit",
+    )
 
 
 class EvaluationCreate(BaseModel):
@@ -159,9 +167,26 @@ class FaultAssessmentIn(BaseModel):
     unit_responsible: bool = Field(False, description="misconduct: the unit is responsible too")
 
 
+class STReportIn(BaseModel):
+    """科技报告: the project's science and technology report, a deliverable of acceptance."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=2, max_length=300)
+    number: str = Field(min_length=2, max_length=60, description="科技报告编号")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the report file's digest")
+    access: Literal["public", "delayed", "restricted"] = Field(
+        "public", description="公开 / 延期公开 / 限制公开"
+    )
+
+
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     voucher: str = Field(min_length=2, max_length=100, description="拨款凭证号")
+    integrity_override_reason: str | None = Field(
+        None,
+        max_length=2000,
+        description="staff: go on although an integrity record bars the lead, a member or the unit",
+    )
 
 
 class RaceRoundCreate(BaseModel):

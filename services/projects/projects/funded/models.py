@@ -43,7 +43,13 @@ class Project(Base):
     organisation_mode: Mapped[str] = mapped_column(String(30))
     pi_person_id: Mapped[UUID] = mapped_column(index=True)
     unit_id: Mapped[UUID] = mapped_column()
+    # 谁推荐、谁负责 (seed 003): the department that recommended it supervises it (reads, never acts).
+    competent_department_id: Mapped[UUID | None] = mapped_column(nullable=True, index=True)
     team_person_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    # 首席专家 of a major project (首席专家负责制): named in the task book, counted in 限项.
+    chief_expert_person_ids: Mapped[list[str]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb"), default=list
+    )
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     funding_fen: Mapped[int] = mapped_column(BigInteger)
@@ -58,6 +64,7 @@ class Project(Base):
     diligent_exempt: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)  # 尽职免责
     misconduct: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
     fault_assessment: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 容错认定
+    st_report: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 科技报告 (acceptance)
     version: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -13,9 +13,9 @@ from uuid import UUID
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from projects.projects.events import PROJECT_UPDATED, ProjectUpdated
-from projects.projects.machines import PROJECT_MACHINE, STAFF
-from projects.projects.models import Project, ProjectStep
+from projects.funded.events import PROJECT_UPDATED, ProjectUpdated
+from projects.funded.machines import PROJECT_MACHINE, STAFF
+from projects.funded.models import Project, ProjectStep
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Forbidden, NotFound
@@ -38,8 +38,20 @@ def is_unit_admin(principal: Principal, project: Project) -> bool:
     return principal.has_role(Role.host_unit_admin) and str(project.unit_id) in units_of(principal)
 
 
+def is_recommender(principal: Principal, project: Project) -> bool:
+    """谁推荐、谁负责: the competent department that recommended the project supervises it —
+    it reads the timeline, reports, changes and evaluations; it takes no step of the project."""
+    return (
+        principal.has_role(Role.competent_department)
+        and project.competent_department_id is not None
+        and str(project.competent_department_id) in units_of(principal)
+    )
+
+
 def can_see(principal: Principal, project: Project) -> bool:
     if principal.has_role(*STAFF) or is_pi(principal, project) or is_unit_admin(principal, project):
+        return True
+    if is_recommender(principal, project):
         return True
     return principal.person_id is not None and principal.person_id in project.team_person_ids
 
@@ -57,6 +69,8 @@ def visible_to(stmt: Select[Any], principal: Principal) -> Select[Any]:
     units = sorted(units_of(principal))
     if principal.has_role(Role.host_unit_admin) and units:
         ors.append(Project.unit_id.in_(units))
+    if principal.has_role(Role.competent_department) and units:
+        ors.append(Project.competent_department_id.in_(units))
     return stmt.where(or_(*ors)) if ors else stmt.where(false())
 
 

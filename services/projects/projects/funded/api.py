@@ -9,11 +9,19 @@ from sqlalchemy.orm import aliased
 
 from projects.calls import service as calls
 from projects.catalogue.seed import ORGANISATION_MODES
-from projects.organisations.models import OrganisationView
-from projects.projects import changes, evaluations, funding, races, reports, service, task_books
-from projects.projects.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF
-from projects.projects.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
-from projects.projects.schemas import (
+from projects.funded import (
+    changes,
+    evaluation_requests,
+    evaluations,
+    funding,
+    races,
+    reports,
+    service,
+    task_books,
+)
+from projects.funded.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF
+from projects.funded.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
+from projects.funded.schemas import (
     AnnualReportCreate,
     AnnualReportReview,
     ChangeAction,
@@ -25,12 +33,15 @@ from projects.projects.schemas import (
     ProjectAction,
     ProjectOut,
     RaceRoundCreate,
+    STReportIn,
     TaskBookUpdate,
 )
-from projects.projects.timeline import timeline
+from projects.funded.timeline import timeline
+from projects.organisations.models import OrganisationView
 from projects.registry_views.models import PersonView
 from shared.auth import Principal
-from shared.errors import FieldIssue, NotFound, ValidationFailed
+from shared.clock import utcnow
+from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
@@ -198,6 +209,11 @@ async def get_timeline(project_id: UUID, session: SessionDep, principal: Princip
 async def _task_book_out(session: Any, project: Project) -> dict[str, Any]:
     book = await task_books.get(session, project)
     indicators = await task_books.indicators_of(session, project)
+    chiefs = [UUID(p) for p in project.chief_expert_person_ids]
+    names = {
+        p.id: p.name
+        for p in (await session.execute(select(PersonView).where(PersonView.id.in_(chiefs)))).scalars()
+    }
     return {
         "project_id": str(project.id),
         "state": book.state,
@@ -206,6 +222,7 @@ async def _task_book_out(session: Any, project: Project) -> dict[str, Any]:
         "milestones": book.milestones,
         "budget": book.budget,
         "payment_plan": book.payment_plan,
+        "chief_experts": [{"person_id": str(p), "name": names.get(p)} for p in chiefs],  # 首席专家
         "return_reason": book.return_reason,
         "signed_at": book.signed_at,
         "signed_by": book.signed_by,
@@ -265,7 +282,7 @@ async def act(
                 )
             await task_books.return_(uow, project, body.reason)
         elif action == "sign_task_book":
-            await task_books.sign(uow, project, body.reason)
+            await task_books.sign(uow, project, body.reason, body.integrity_override_reason)
         else:
             if project.source != "filing" or body.result is None:
                 raise ValidationFailed(
@@ -364,7 +381,7 @@ async def request_evaluation(
     project_id: UUID, body: EvaluationCreate, uow: UnitOfWorkDep, principal: StaffDep
 ) -> dict[str, Any]:
     project = await service.load(uow.session, project_id, principal, for_update=True)
-    evaluation = await evaluations.request(uow, project, body.kind, body.due_date, body.reason)
+    evaluation = await evaluation_requests.request(uow, project, body.kind, body.due_date, body.reason)
     await uow.commit()
     return {
         "request_id": str(evaluation.id),
@@ -419,6 +436,41 @@ async def fault_assessment(
 # -- money --------------------------------------------------------------------------------------------
 
 
+@router.put(
+    "/{project_id}/st-report",
+    response_model=ProjectOut,
+    summary="The lead submits the S&T report (科技报告), a deliverable of acceptance",
+)
+async def submit_st_report(
+    project_id: UUID, body: STReportIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> ProjectOut:
+    project = await service.load(uow.session, project_id, principal, for_update=True)
+    service.require_pi(principal, project)
+    if project.state != "in_progress":
+        raise Conflict(
+            "the S&T report is submitted while the project runs, before acceptance",
+            "科技报告须在项目执行期内、申请结题验收前提交",
+            code="not_running",
+            extra={"current_state": project.state},
+        )
+    report = body.model_dump(mode="json") | {
+        "submitted_by": uow.actor.id,
+        "submitted_at": utcnow().isoformat(),
+    }
+    replaced = project.st_report is not None
+    project.st_report = report
+    await service.touched(uow, project, "st_report_submitted", None)
+    await service.record_step(
+        uow,
+        project,
+        "submit_st_report",
+        "更新科技报告" if replaced else "提交科技报告",
+        details={"number": body.number, "sha256": body.sha256, "access": body.access},
+    )
+    await uow.commit()
+    return out(project, principal)
+
+
 @router.get("/{project_id}/disbursements")
 async def disbursements(
     project_id: UUID, session: SessionDep, principal: PrincipalDep
@@ -446,7 +498,7 @@ async def pay(
     project_id: UUID, disbursement_id: UUID, body: PaymentIn, uow: UnitOfWorkDep, principal: StaffDep
 ) -> dict[str, Any]:
     project = await service.load(uow.session, project_id, principal, for_update=True)
-    d = await funding.pay(uow, project, disbursement_id, body.voucher)
+    d = await funding.pay(uow, project, disbursement_id, body.voucher, body.integrity_override_reason)
     await uow.commit()
     return {"id": str(d.id), "state": d.state, "amount_fen": d.amount_fen, "voucher": d.voucher}
 

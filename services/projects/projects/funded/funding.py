@@ -7,9 +7,10 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from projects.funded.models import Disbursement, Project
+from projects.funded.service import record_step
+from projects.integrity import service as integrity
 from projects.modes.rules import Tranche
-from projects.projects.models import Disbursement, Project
-from projects.projects.service import record_step
 from shared.clock import utcnow
 from shared.errors import Conflict, NotFound
 from shared.ids import uuid7
@@ -108,7 +109,13 @@ async def cancel_remaining(uow: UnitOfWork, project: Project, reason: str) -> in
     return cancelled
 
 
-async def pay(uow: UnitOfWork, project: Project, disbursement_id: UUID, voucher: str) -> Disbursement:
+async def pay(
+    uow: UnitOfWork,
+    project: Project,
+    disbursement_id: UUID,
+    voucher: str,
+    integrity_override_reason: str | None = None,
+) -> Disbursement:
     d = await uow.session.get(Disbursement, disbursement_id, with_for_update=True)
     if d is None or d.project_id != project.id:
         raise NotFound("no such tranche of this project", "未找到该笔拨款")
@@ -119,6 +126,15 @@ async def pay(uow: UnitOfWork, project: Project, disbursement_id: UUID, voucher:
             code="not_due",
             extra={"current_state": d.state, "condition": d.condition},
         )
+    override = await integrity.gate(
+        uow,
+        "payment",
+        entity_type="project",
+        entity_id=project.id,
+        person_ids=[project.pi_person_id, *project.team_person_ids],
+        unit_ids=[project.unit_id],
+        override_reason=integrity_override_reason,
+    )
     d.state = "paid"
     d.paid_at = utcnow()
     d.paid_by = uow.actor.id
@@ -128,6 +144,7 @@ async def pay(uow: UnitOfWork, project: Project, disbursement_id: UUID, voucher:
         project,
         "disbursement_paid",
         "拨付经费",
-        details={"seq": d.seq, "amount_fen": d.amount_fen, "voucher": voucher},
+        details={"seq": d.seq, "amount_fen": d.amount_fen, "voucher": voucher}
+        | ({"integrity_override": override} if override else {}),
     )
     return d

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from projects.funded import evaluations
+from projects.funded.events import PROJECT_EVALUATION_FINALIZED, ProjectEvaluationFinalized
 from projects.organisations.handlers import handlers
-from projects.projects import evaluations
-from projects.projects.events import PROJECT_EVALUATION_FINALIZED, ProjectEvaluationFinalized
 from shared.events.consumer import ReceivedEvent
 from shared.uow import UnitOfWork
 

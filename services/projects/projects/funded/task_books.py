@@ -12,12 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.applications.models import Application
+from projects.calls import service as calls
 from projects.calls.models import Call
+from projects.funded import funding
+from projects.funded.models import Indicator, Project, TaskBook
+from projects.funded.schemas import TaskBookUpdate
+from projects.funded.service import record_step, transition
+from projects.integrity import service as integrity
 from projects.modes.rules import rules_for
-from projects.projects import funding
-from projects.projects.models import Indicator, Project, TaskBook
-from projects.projects.schemas import TaskBookUpdate
-from projects.projects.service import record_step, transition
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
 from shared.ids import uuid7
@@ -144,7 +146,12 @@ async def edit(uow: UnitOfWork, project: Project, data: TaskBookUpdate) -> TaskB
         book.milestones = [m.model_dump(mode="json") for m in data.milestones]
         changes["milestones"] = len(book.milestones)
     if data.budget is not None:
-        book.budget = [b.model_dump(mode="json") for b in data.budget]
+        call = await uow.session.get(Call, project.call_id) if project.call_id else None
+        lines = [b.model_dump(mode="json") for b in data.budget]
+        form_issues = calls.budget_form_issues("budget", lines, call.budget_form if call else "categories")
+        if form_issues:
+            raise ValidationFailed(form_issues)
+        book.budget = lines
         changes["budget_fen"] = sum(b.amount_fen for b in data.budget)
     if data.indicators is not None:
         existing = {i.id: i for i in await indicators_of(uow.session, project)}
@@ -246,7 +253,9 @@ async def return_(uow: UnitOfWork, project: Project, reason: str) -> TaskBook:
     return book
 
 
-async def sign(uow: UnitOfWork, project: Project, reason: str | None) -> TaskBook:
+async def sign(
+    uow: UnitOfWork, project: Project, reason: str | None, integrity_override_reason: str | None = None
+) -> TaskBook:
     book = await get(uow.session, project, for_update=True)
     if book.state != "submitted":
         raise Conflict(
@@ -255,7 +264,17 @@ async def sign(uow: UnitOfWork, project: Project, reason: str | None) -> TaskBoo
             code="task_book_not_submitted",
             extra={"current_state": book.state},
         )
-    await transition(uow, project, "sign_task_book", reason=reason)
+    override = await integrity.gate(
+        uow,
+        "signing",
+        entity_type="project",
+        entity_id=project.id,
+        person_ids=[project.pi_person_id, *project.team_person_ids],
+        unit_ids=[project.unit_id],
+        override_reason=integrity_override_reason,
+    )
+    details = {"integrity_override": override} if override else None
+    await transition(uow, project, "sign_task_book", reason=reason, details=details)
     book.state = "signed"
     book.signed_at = utcnow()
     book.signed_by = uow.actor.id

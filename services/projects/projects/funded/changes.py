@@ -10,13 +10,14 @@ from uuid import UUID
 
 from sqlalchemy import or_, select
 
+from projects.calls.models import Call
+from projects.funded import funding
+from projects.funded.machines import CHANGE_KINDS_ZH, DECIDED_BY_UNIT, STAFF
+from projects.funded.models import Project, ProjectChange, TaskBook
+from projects.funded.schemas import ChangeCreate
+from projects.funded.service import is_pi, is_unit_admin, record_step, touched, transition
 from projects.organisations.models import OrganisationView
 from projects.policy import service as policy
-from projects.projects import funding
-from projects.projects.machines import CHANGE_KINDS_ZH, DECIDED_BY_UNIT, STAFF
-from projects.projects.models import Project, ProjectChange, TaskBook
-from projects.projects.schemas import ChangeCreate
-from projects.projects.service import is_pi, is_unit_admin, record_step, touched, transition
 from projects.registry_views.models import IntegrityView, PersonView
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -89,6 +90,13 @@ async def _details(uow: UnitOfWork, project: Project, data: ChangeCreate) -> dic
             return {"from": str(project.end_date), "to": str(data.new_end_date)}
     elif data.kind == "budget_adjustment":
         total = sum(b.amount_fen for b in data.budget or [])
+        call = await uow.session.get(Call, project.call_id) if project.call_id else None
+        if call is not None and call.budget_form == "lump_sum":
+            raise Conflict(
+                "a lump-sum (包干制) budget has no categories to adjust",
+                "包干制项目经费不分科目，无需预算调剂",
+                code="lump_sum_budget",
+            )
         if not data.budget:
             issue = FieldIssue("budget", "required", "state the adjusted budget", "请填写调剂后的预算")
         elif total != project.funding_fen:

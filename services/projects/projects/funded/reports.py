@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from projects.projects.models import AnnualReport, Indicator, IndicatorRecord, Project
-from projects.projects.schemas import AnnualReportCreate
-from projects.projects.service import record_step
+from projects.funded.models import AnnualReport, Indicator, IndicatorRecord, Project
+from projects.funded.schemas import AnnualReportCreate
+from projects.funded.service import record_step
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, ValidationFailed
 from shared.ids import uuid7

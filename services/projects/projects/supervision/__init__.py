@@ -1,0 +1,1 @@
+"""Supervision of running projects: staff's annual spot checks (抽查)."""

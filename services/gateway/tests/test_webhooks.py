@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from gateway.webhooks.models import WebhookDelivery
 from shared.testing.servers import eventually, serving
 
 from .conftest import admin_headers
@@ -296,3 +298,39 @@ async def test_instrument_webhooks_carry_only_what_open_data_shows(gw: Any, rece
         "version": 2,
     }
     assert all(never["id"] not in r["body"].decode() for r in stub.received)
+
+
+async def test_person_events_never_reach_a_partner_even_one_granted_all_registry_events(
+    gw: Any, receiver: Any
+) -> None:
+    stub, url = receiver
+    headers = await webhook_partner(gw)  # granted registry.*
+    created = await subscribe(gw, headers, f"{url}/hook", "registry.*")
+    assert created.status_code == 201, created.text
+    person = {
+        "id": "00000000-0000-7000-8000-00000000d001",
+        "name": "张明",
+        "gender": "male",
+        "birth_date": "1975-03-14",
+        "id_number_digest": "ab" * 32,
+        "unit_id": None,
+        "version": 1,
+    }
+    await publish(gw, "registry.person.registered", "person/d001", **person)
+    await publish(gw, "registry.platform.accepted", "platform/9", id="p9", name="重点实验室", version=1)
+
+    async def applied() -> bool:
+        async with gw.runtime.sessionmaker() as session:
+            inbox = gw.runtime.tables.inbox
+            return int((await session.execute(select(func.count()).select_from(inbox))).scalar_one()) == 2
+
+    await eventually(applied, timeout=10)  # both consumed; deliveries are written with them
+    async with gw.runtime.sessionmaker() as session:
+        types = (await session.execute(select(WebhookDelivery.event_type))).scalars().all()
+    assert types == ["registry.platform.accepted"]
+
+    async def arrived() -> bool:
+        return len(stub.received) >= 1
+
+    await eventually(arrived, timeout=10)
+    assert all(b"1975-03-14" not in r["body"] for r in stub.received)

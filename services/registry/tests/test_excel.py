@@ -174,6 +174,7 @@ async def test_a_unit_admins_export_holds_only_its_own_units_people(reg: Any) ->
     refused = await reg.client.get("/people/export", params={"unit_id": other["id"]}, headers=admin)
     assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "unit_id"
     assert refused.headers["content-type"].startswith("application/problem+json")
+    assert await names(reg.auth("host_unit_admin")) == []  # acting for no unit yet
     for role in ("applicant", "expert", "lab_director"):
         assert (await reg.client.get("/people/export", headers=reg.auth(role))).status_code == 403
     by_birth = await reg.client.get("/people/export", params={"sort": "birth_date"}, headers=admin)

@@ -318,3 +318,54 @@ async def test_name_search_finds_chinese_parts_of_names_literally(reg: Any) -> N
     assert await names("明远") == ["张明远"]
     assert await names("张远") == []
     assert await names("0%") == ["赵100%"] and await names("%") == ["赵100%"]
+
+
+def _candidates(seen: dict[str, Any], counties: list[str]) -> list[str]:
+    """Every valid ID number that fits what a viewer sees of a person: the masked number's first
+    and last four characters, the birth date when shown, and the public list of county codes."""
+    masked, born = seen["id_number"], seen["birth_date"]
+    if born is None:
+        return []  # 8 of the 10 hidden digits unknown: tens of thousands of candidates at least
+    fits = []
+    for county in counties:
+        if not county.startswith(masked[:4]):
+            continue
+        base = f"{county}{born.replace('-', '')}{masked[-4:-1]}"
+        if ric.calc_check_digit(base + "0") == masked[-1]:
+            fits.append(base + masked[-1])
+    return fits
+
+
+async def test_what_an_applicant_sees_of_the_demo_register_gives_back_no_id_number(reg: Any) -> None:
+    from registry import demo
+
+    await demo.load(reg.svc.runtime.sessionmaker)
+    applicant, staff = reg.auth("applicant"), reg.staff
+
+    async def everyone(headers: dict[str, str]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor = ""
+        while cursor is not None:
+            page = await reg.client.get("/people", params={"cursor": cursor, "size": 200}, headers=headers)
+            assert page.status_code == 200, page.text
+            items += page.json()["items"]
+            cursor = page.json()["next_cursor"]
+        return items
+
+    seen = await everyone(applicant)
+    whole = {p["id"]: p for p in await everyone(staff)}
+    assert len(seen) == len(whole) > 500
+    recovered = [p for p in seen if _candidates(p, demo.ID_REGIONS) == [whole[p["id"]]["id_number"]]]
+    assert recovered == []
+    # What the same list gave away while it showed the birth date beside the masked number.
+    before = [
+        p
+        for p in seen
+        if _candidates(p | {"birth_date": whole[p["id"]]["birth_date"]}, demo.ID_REGIONS)
+        == [whole[p["id"]]["id_number"]]
+    ]
+    print(
+        f"ID numbers recovered exactly from the applicant's list: {len(recovered)} of {len(seen)} "
+        f"(with the birth date beside the masked number: {len(before)} of {len(seen)})"
+    )
+    assert len(before) > len(seen) // 3

@@ -119,6 +119,16 @@ PROJECTIONS: tuple[Projection, ...] = (
 BY_KIND = {p.kind: p for p in PROJECTIONS}
 
 
+# Events about people are personal data, never partner data, whatever patterns a partner holds:
+# a person event carries the birth date beside the ID number's SHA-256 digest, and with the birth
+# date known the few million numbers left are hashed through in seconds.
+NEVER_TO_PARTNERS = ("registry.person.*",)
+
+
+def private(event_type: str) -> bool:
+    return any(fnmatch.fnmatchcase(event_type, p) for p in NEVER_TO_PARTNERS)
+
+
 async def apply(session: AsyncSession, event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
     """Upsert the public part of an event's object into every collection it feeds; withdraw an
     object that is no longer public (and never publish one that never was).
@@ -126,8 +136,10 @@ async def apply(session: AsyncSession, event_type: str, data: dict[str, Any]) ->
     Returns what partners' webhooks may carry of this event: ``data`` itself for collections
     that are always public and for events no collection takes; for one that is public only at
     times, its public fields (or the withdrawal) with the version; ``None`` when the object was
-    never public, so that no partner hears of it.
+    never public (or the event is personal data), so that no partner hears of it.
     """
+    if private(event_type):
+        return None
     shared: dict[str, Any] | None = data
     for projection in PROJECTIONS:
         if not projection.matches(event_type) or projection.id_field not in data:

@@ -149,7 +149,7 @@ async def submit(uow: UnitOfWork, principal: Principal, data: FilingCreate) -> F
             issues.append(
                 FieldIssue(f"team_person_ids[{n}]", "unknown", "not a registered person", "不是已登记的人员")
             )
-    if data.cluster_id is not None and not any(i.field == "pi_person_id" for i in issues):
+    if data.cluster_id is not None:
         issues += await cluster_issues(uow.session, data.cluster_id, data.unit_id, data.pi_person_id)
     if issues:
         raise ValidationFailed(issues)

@@ -1,8 +1,10 @@
 """Fixed-window rate limits kept in the gateway's database, so every replica shares them.
 
-Used for sign-in (per client IP and per submitted identifier, whether or not an account has
-it, so that limits reveal nothing) and for partner clients. Over the limit: 429 with
-``Retry-After``.
+Used for sign-in (per submitted identifier, whether or not an account has it, so that limits
+reveal nothing; per client IP only a cap far above a deadline day's peak, and a tighter one
+on *failed* attempts, so that a whole university behind one NAT address signs in while a
+password spray from it is stopped), registration (per e-mail and phone as well as per
+address) and partner clients. Over the limit: 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException
@@ -46,6 +48,22 @@ async def hit(
             )
         await session.commit()
     if count > limit:
+        return max(1, math.ceil(start + window_seconds - now))
+    return None
+
+
+async def over(
+    sessionmaker: async_sessionmaker[AsyncSession], key: str, *, limit: int, window_seconds: int
+) -> int | None:
+    """Without counting: the seconds to wait if ``key`` already reached ``limit`` in this window."""
+    now = time.time()
+    start = math.floor(now / window_seconds) * window_seconds
+    stmt = select(RateCounter.count).where(
+        RateCounter.key == key[:200], RateCounter.window_start == datetime.fromtimestamp(start, UTC)
+    )
+    async with sessionmaker() as session:
+        count = (await session.execute(stmt)).scalar_one_or_none() or 0
+    if count >= limit:
         return max(1, math.ceil(start + window_seconds - now))
     return None
 

@@ -47,8 +47,9 @@ class GatewaySettings(ServiceSettings):
     lockout_max_seconds: int = 3600
     sign_in_limit_per_ip: int = Field(
         default=20000,
-        description="sign-in attempts per IP per window: a flood cap, far above a deadline day at a "
-        "university whose thousands of people share one NAT address",
+        description="single-sign-on starts per IP per window: a flood cap, far above a deadline day "
+        "at a university whose thousands of people share one NAT address (password sign-ins from "
+        "an address are limited by their failures only)",
     )
     sign_in_failures_per_ip: int = Field(
         default=300, description="failed sign-ins per IP per window (password spraying across accounts)"

@@ -188,7 +188,7 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(st
 
 
 async def test_brute_force_from_one_address_gets_429_with_retry_after(start_gateway: Any) -> None:
-    async with start_gateway(sign_in_limit_per_ip=5, sign_in_limit_per_account=100) as gw:
+    async with start_gateway(sign_in_failures_per_ip=5, sign_in_limit_per_account=100) as gw:
         statuses = [(await sign_in(gw, f"guess{i}", "Wrong-Pass-42")).status_code for i in range(7)]
         assert statuses[:5] == [401] * 5
         limited = await sign_in(gw, "root-admin", ADMIN_PASSWORD)
@@ -198,7 +198,7 @@ async def test_brute_force_from_one_address_gets_429_with_retry_after(start_gate
 
 
 async def test_guessing_one_account_from_many_addresses_is_limited_per_account(start_gateway: Any) -> None:
-    async with start_gateway(sign_in_limit_per_ip=100, sign_in_limit_per_account=3) as gw:
+    async with start_gateway(sign_in_failures_per_ip=100, sign_in_limit_per_account=3) as gw:
         for _ in range(3):
             await sign_in(gw, "someone", "Wrong-Pass-42")
         assert (await sign_in(gw, "SOMEONE", "Wrong-Pass-42")).status_code == 429

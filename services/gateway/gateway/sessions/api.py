@@ -57,17 +57,13 @@ async def sign_in(
     settings = identity.settings
     window = settings.sign_in_window_seconds
     failures_key = f"signin:failed:ip:{origin.ip}"
-    wait = await ratelimit.over(
-        runtime.sessionmaker, failures_key, limit=settings.sign_in_failures_per_ip, window_seconds=window
+    identifier_key = f"signin:id:{service.digest(repository.normalise_identifier(body.username))}"
+    wait = await ratelimit.check(
+        runtime.sessionmaker,
+        count=[(identifier_key, settings.sign_in_limit_per_account)],
+        watch=[(failures_key, settings.sign_in_failures_per_ip)],
+        window_seconds=window,
     )
-    for key, limit in (
-        (f"signin:ip:{origin.ip}", settings.sign_in_limit_per_ip),
-        (
-            f"signin:id:{service.digest(repository.normalise_identifier(body.username))}",
-            settings.sign_in_limit_per_account,
-        ),
-    ):
-        wait = wait or await ratelimit.hit(runtime.sessionmaker, key, limit=limit, window_seconds=window)
     if wait is not None:
         raise ratelimit.too_many(wait, "sign-in attempts")
     result = await service.sign_in(
@@ -132,12 +128,11 @@ async def register(
         if value:
             key = f"register:{kind}:{service.digest(repository.normalise_identifier(value))}"
             limits.append((key, settings.registration_limit_per_identifier))
-    for key, limit in limits:
-        wait = await ratelimit.hit(
-            runtime.sessionmaker, key, limit=limit, window_seconds=settings.registration_window_seconds
-        )
-        if wait is not None:
-            raise ratelimit.too_many(wait, "registrations")
+    wait = await ratelimit.check(
+        runtime.sessionmaker, count=limits, watch=[], window_seconds=settings.registration_window_seconds
+    )
+    if wait is not None:
+        raise ratelimit.too_many(wait, "registrations")
     account = await accounts.register(
         uow,
         username=body.username,

@@ -65,10 +65,14 @@ async def unit_by_credit_code(uow: UnitOfWork, credit_code: str) -> str | None:
 async def _link(uow: UnitOfWork, claims: dict[str, Any], unit_claim: str) -> tuple[Account, str]:
     """The account for these claims and how it was found."""
     issuer, subject = str(claims["iss"]), str(claims["sub"])
+    credit_code = str(claims.get(unit_claim) or "").strip().upper()
     identity = await uow.session.get(OidcIdentity, (issuer, subject))
     if identity is not None:
         account = await repository.get(uow.session, identity.account_id, for_update=True)
         assert account is not None
+        if account.status == "pending" and account.unit_id is None and credit_code:
+            # the unit may have reached the gateway's copy of the register since the last try
+            account.unit_id = await unit_by_credit_code(uow, credit_code)
         return account, "linked"
     account = None
     email = str(claims.get("email", "")).lower() or None
@@ -89,7 +93,7 @@ async def _link(uow: UnitOfWork, claims: dict[str, Any], unit_claim: str) -> tup
             phone=verified_phone if verified_phone and len(verified_phone) <= 20 else None,
             display_name=str(claims.get("name") or "统一认证用户")[:100],
             status="pending",
-            unit_id=await unit_by_credit_code(uow, str(claims.get(unit_claim) or "").strip().upper()),
+            unit_id=await unit_by_credit_code(uow, credit_code) if credit_code else None,
         )
         uow.session.add(account)
         await uow.session.flush()

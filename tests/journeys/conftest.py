@@ -296,6 +296,14 @@ async def world(gateway_door: Gateway) -> World:
     return World(gateway_door, registrar)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A journey is a working day across four services: more than the suite's per-test limit,
+    # most of all for the first, which also starts the platform.
+    for item in items:
+        if "journeys" in item.path.parts:
+            item.add_marker(pytest.mark.timeout(600))
+
+
 def refused(response: httpx.Response) -> bool:
     """A refusal a role that may not do something gets: 403, or 404 where existence is hidden."""
     return response.status_code in (403, 404)

@@ -230,17 +230,23 @@ async def test_an_application_becomes_a_project_and_is_accepted(gateway_door: Ga
     assert refused(await drawer.post(f"/api/evaluation/rounds/{round_id}/request", {"k": 3, "max_load": 10}))
     await draw_and_open(requester, drawer, results, round_id)
     assert await score(experts, 85, recommendation="fund") == 3
+    # the results office reads the score sheets; whoever drew the experts never sees the scores
+    sheets = await results.get(f"/api/evaluation/rounds/{round_id}/score-sheets")
+    assert sheets.status_code == 200, sheets.text
+    assert refused(await drawer.get(f"/api/evaluation/rounds/{round_id}/score-sheets"))
     assert refused(await drawer.post(f"/api/evaluation/rounds/{round_id}/finalise"))
     assert refused(await experts[0].post(f"/api/evaluation/rounds/{round_id}/finalise"))
     r = await results.post(f"/api/evaluation/rounds/{round_id}/finalise")
     assert r.status_code == 200, r.text
+    ranking = await results.get(f"/api/evaluation/rounds/{round_id}/ranking")
+    assert ranking.status_code == 200, ranking.text
 
     async def reviewed() -> bool:
         return await application_state(staff, app_id) == "reviewed"
 
     await until(reviewed)
-    ranking = await staff.get("/api/projects/applications", params={"call_id": call_id})
-    assert ranking.status_code == 200 and ranking.json()["total"] == 1
+    listed = await staff.get("/api/projects/applications", params={"call_id": call_id})
+    assert listed.status_code == 200 and listed.json()["total"] == 1
     decision = {"reason": "评审通过", "funding_fen": 500_000}
     assert refused(await unit_admin.post(f"{base}/approve", decision))
     assert refused(await experts[0].post(f"{base}/approve", decision))

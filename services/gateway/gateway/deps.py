@@ -48,13 +48,17 @@ class Identity:
             sessions=SessionPolicy(
                 refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
                 session_max_seconds=settings.session_max_seconds,
+                refresh_grace_seconds=settings.refresh_grace_seconds,
             ),
         )
 
-    def access_token(self, account: Account, grants: list[RoleGrant]) -> str:
+    def access_token(
+        self, account: Account, grants: list[RoleGrant], *, password_sign_in: bool = True
+    ) -> str:
         claims = claims_for(account, grants)
-        if account.must_change_password:
-            # A one-time password opens nothing but the password change itself.
+        if password_sign_in and account.must_change_password:
+            # A one-time password opens nothing but the password change itself. It concerns the
+            # password only: whoever signs in through the regional platform never typed it.
             claims.update(roles=[], scopes={})
         return self.issuer.issue(
             str(account.id),

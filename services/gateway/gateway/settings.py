@@ -32,6 +32,11 @@ class GatewaySettings(ServiceSettings):
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = Field(default=8 * 3600, description="idle lifetime of a refresh token")
     session_max_seconds: int = Field(default=24 * 3600, description="absolute lifetime of a sign-in")
+    refresh_grace_seconds: int = Field(
+        default=10,
+        description="a refresh token presented again this soon after its rotation gets the same "
+        "new pair (two tabs, a retry); later, reuse revokes the whole sign-in",
+    )
 
     password_min_length: int = 10
     password_min_classes: int = Field(default=3, description="of lower, upper, digit, symbol")
@@ -41,9 +46,22 @@ class GatewaySettings(ServiceSettings):
     lockout_threshold: int = Field(default=5, description="consecutive failures before a lockout")
     lockout_base_seconds: int = Field(default=60, description="first lockout; doubles each further failure")
     lockout_max_seconds: int = 3600
-    sign_in_limit_per_ip: int = Field(default=30, description="sign-in attempts per IP per window")
+    sign_in_limit_per_ip: int = Field(
+        default=20000,
+        description="single-sign-on starts per IP per window: a flood cap, far above a deadline day "
+        "at a university whose thousands of people share one NAT address (password sign-ins from "
+        "an address are limited by their failures only)",
+    )
+    sign_in_failures_per_ip: int = Field(
+        default=300, description="failed sign-ins per IP per window (password spraying across accounts)"
+    )
     sign_in_limit_per_account: int = Field(default=10, description="per submitted identifier per window")
     sign_in_window_seconds: int = 300
+    registration_limit_per_ip: int = Field(default=2000, description="registrations per IP per window")
+    registration_limit_per_identifier: int = Field(
+        default=3, description="registrations per e-mail, phone or user name per registration window"
+    )
+    registration_window_seconds: int = 3600
 
     max_body_bytes: int = Field(default=20 * 1024 * 1024, description="requests above are refused (413)")
     cors_origins: list[str] = Field(default_factory=list, description="SPA origins allowed by CORS")
@@ -62,6 +80,11 @@ class GatewaySettings(ServiceSettings):
     oidc_client_secret: str | None = None
     oidc_redirect_uri: str | None = Field(default=None, description="the SPA page the provider returns to")
     oidc_scopes: str = "openid profile email phone"
+    oidc_unit_claim: str = Field(
+        default="unit_credit_code",
+        description="the ID-token claim in which the platform sends the person's unit's unified "
+        "social credit code; an account first created by sign-on belongs to that unit",
+    )
     partner_audience: str = Field(
         default="sci-platform-partners",
         description="audience of partner (client-credentials) tokens: never accepted by the services",

@@ -1,7 +1,8 @@
 """The gateway is the token issuer: its keys, the JWKS it publishes, local dev tokens.
 
-Besides real sign-in (``/auth/token``), a local (or test) environment can mint a token for
-any role so that the platform can be tried end to end without accounts.
+Besides real sign-in (``/auth/token``), a local (or test) environment can mint a token with
+any claims a real token can carry (roles, unit, person, scopes and duties) so that the
+platform can be tried end to end without accounts.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from gateway.claims import TokenClaims
 from gateway.settings import GatewaySettings
-from shared.auth import Role, TokenIssuer
+from shared.auth import TokenIssuer
 from shared.errors import NotFound
 
 router = APIRouter(tags=["auth"])
@@ -37,16 +39,13 @@ async def jwks(request: Request) -> dict[str, Any]:
     return issuer.jwks()
 
 
-class DevTokenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DevTokenRequest(TokenClaims):
+    """The claims of a real token (``gateway.claims``), for any subject."""
 
     user_id: str = Field(default="dev-user", max_length=100)
-    roles: list[Role] = Field(min_length=1)
-    unit_id: str | None = None
-    scopes: dict[str, list[str]] = Field(default_factory=dict)
 
 
-@router.post("/dev/token", summary="Local only: a token for any role", include_in_schema=False)
+@router.post("/dev/token", summary="Local only: a token for any claims", include_in_schema=False)
 async def dev_token(body: DevTokenRequest, request: Request) -> dict[str, Any]:
     runtime = request.app.state.runtime
     if runtime.settings.environment not in ("local", "test"):
@@ -56,6 +55,8 @@ async def dev_token(body: DevTokenRequest, request: Request) -> dict[str, Any]:
         body.user_id,
         roles=[r.value for r in body.roles],
         unit_id=body.unit_id,
+        person_id=body.person_id,
+        name=body.name,
         scopes=body.scopes,
         ttl_seconds=runtime.settings.access_token_ttl_seconds,
     )

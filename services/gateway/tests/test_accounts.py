@@ -86,7 +86,13 @@ async def test_unit_admins_are_approved_by_staff_not_by_other_unit_admins(gatewa
     )
     assert approved.status_code == 200
     assert approved.json()["roles"] == [
-        {"role": "host_unit_admin", "role_zh": "依托单位管理员", "scope_ids": ["unit-1"], "status": "active"}
+        {
+            "role": "host_unit_admin",
+            "role_zh": "依托单位管理员",
+            "scope_ids": ["unit-1"],
+            "duties": [],
+            "status": "active",
+        }
     ]
 
 
@@ -241,3 +247,29 @@ async def test_wrong_current_passwords_on_change_count_toward_the_lockout(start_
         )
         assert audit.status_code == 200, audit.text
         assert len(audit.json()["items"]) == 3
+
+
+async def test_registration_is_limited_per_email_and_phone_not_only_per_address(start_gateway: Any) -> None:
+    async with start_gateway(registration_limit_per_identifier=2, registration_limit_per_ip=100) as gw:
+        # the same mailbox, under ever new user names: refused after the limit
+        statuses = [
+            (
+                await gw.client.post(
+                    "/auth/register", json=registration(f"taken.{n}", email="li.na@imu.edu.cn")
+                )
+            ).status_code
+            for n in range(3)
+        ]
+        assert statuses == [202, 409, 429]
+        phones = [
+            (
+                await gw.client.post(
+                    "/auth/register",
+                    json=registration(f"phone.{n}", email=f"p{n}@imu.edu.cn", phone="13912345678"),
+                )
+            ).status_code
+            for n in range(3)
+        ]
+        assert phones == [202, 409, 429]
+        # other people from the same address still register
+        assert (await gw.client.post("/auth/register", json=registration("wang.fang"))).status_code == 202

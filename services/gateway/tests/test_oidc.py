@@ -9,11 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from gateway.opendata.models import OpenDataRecord
 from shared.testing.servers import serving
 
-from .conftest import admin_headers
+from .conftest import admin_headers, sign_in
 from .oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
-from .test_sign_in import make_account
+from .test_sign_in import PASSWORD, make_account
 
 pytestmark = pytest.mark.asyncio
 SPA_CALLBACK = "https://kjt.nmg.gov.cn/sso/callback"
@@ -117,3 +118,87 @@ async def test_provider_answers_are_validated_before_use(sso: Any) -> None:
 
 async def test_sso_is_404_when_not_configured(gateway: Any) -> None:
     assert (await gateway.client.post("/auth/oidc/authorize")).status_code == 404
+
+
+async def test_a_one_time_password_does_not_hold_back_a_single_sign_on(sso: Any) -> None:
+    gw, _ = sso
+    admin = await admin_headers(gw)
+    created = await gw.client.post(
+        "/accounts",
+        json={
+            "username": "sso.only",
+            "display_name": "张伟",
+            "email": "zhang.wei@imu.edu.cn",
+            "roles": [{"role": "expert"}],
+        },
+        headers=admin,
+    )
+    assert created.json()["account"]["must_change_password"] is True
+    tokens = await gw.client.post("/auth/oidc/callback", json=await browser_round_trip(gw))
+    assert tokens.status_code == 200 and tokens.json()["must_change_password"] is False
+    assert (await gw.runtime.verifier.verify(tokens.json()["access_token"])).roles == {"expert"}
+    # and the session keeps them when refreshed
+    refreshed = await gw.client.post("/auth/refresh", json={"refresh_token": tokens.json()["refresh_token"]})
+    assert (await gw.runtime.verifier.verify(refreshed.json()["access_token"])).roles == {"expert"}
+    # the one-time password itself still opens nothing but the password change
+    by_password = await sign_in(gw, "sso.only", created.json()["one_time_password"])
+    assert (await gw.runtime.verifier.verify(by_password.json()["access_token"])).roles == frozenset()
+
+
+async def test_a_new_sign_on_account_belongs_to_the_unit_the_platform_names(sso: Any) -> None:
+    gw, provider = sso
+    async with gw.runtime.sessionmaker() as session:
+        session.add(
+            OpenDataRecord(
+                kind="organisations",
+                id="unit-imu",
+                data={"id": "unit-imu", "name": "内蒙古大学", "credit_code": "12150000460029552M"},
+            )
+        )
+        await session.commit()
+    provider.user = {"sub": "mkj-900", "name": "王芳", "unit_credit_code": "12150000460029552M"}
+    refused = await gw.client.post("/auth/oidc/callback", json=await browser_round_trip(gw))
+    assert refused.status_code == 403 and refused.json()["unit_id"] == "unit-imu"
+    assert "unit_ticket" not in refused.json()
+    await make_account(gw, "imu.admin", unit_id="unit-imu", roles=[{"role": "host_unit_admin"}])
+    unit_admin = {
+        "Authorization": f"Bearer {(await sign_in(gw, 'imu.admin', PASSWORD)).json()['access_token']}"
+    }
+    [pending] = (await gw.client.get("/accounts", params={"status": "pending"}, headers=unit_admin)).json()[
+        "items"
+    ]
+    assert pending["display_name"] == "王芳"
+    approved = await gw.client.post(
+        f"/accounts/{pending['id']}/approve", json={"person_id": "person-900"}, headers=unit_admin
+    )
+    assert approved.status_code == 200, approved.text
+    tokens = await gw.client.post("/auth/oidc/callback", json=await browser_round_trip(gw))
+    principal = await gw.runtime.verifier.verify(tokens.json()["access_token"])
+    assert principal.roles == {"applicant"} and principal.unit_id == "unit-imu"
+    assert principal.person_id == "person-900"
+
+
+async def test_without_a_unit_claim_the_person_names_the_unit_whose_admin_approves(sso: Any) -> None:
+    gw, provider = sso
+    provider.user = {"sub": "mkj-901", "name": "刘洋"}
+    refused = (await gw.client.post("/auth/oidc/callback", json=await browser_round_trip(gw))).json()
+    assert refused["code"] == "account_pending" and refused.get("unit_id") is None
+    ticket = refused["unit_ticket"]
+    await make_account(gw, "u2.admin", unit_id="unit-2", roles=[{"role": "host_unit_admin"}])
+    unit_admin = {
+        "Authorization": f"Bearer {(await sign_in(gw, 'u2.admin', PASSWORD)).json()['access_token']}"
+    }
+    listed = await gw.client.get("/accounts", params={"status": "pending"}, headers=unit_admin)
+    assert listed.json()["items"] == []  # no unit yet: no unit admin sees it
+    named = await gw.client.post("/auth/oidc/unit", json={"unit_ticket": ticket, "unit_id": "unit-2"})
+    assert named.status_code == 202 and named.json()["unit_id"] == "unit-2"
+    again = await gw.client.post("/auth/oidc/unit", json={"unit_ticket": ticket, "unit_id": "unit-3"})
+    assert again.status_code == 401  # a ticket is used once
+    [pending] = (await gw.client.get("/accounts", params={"status": "pending"}, headers=unit_admin)).json()[
+        "items"
+    ]
+    assert (
+        await gw.client.post(f"/accounts/{pending['id']}/approve", json={}, headers=unit_admin)
+    ).status_code == 200
+    tokens = await gw.client.post("/auth/oidc/callback", json=await browser_round_trip(gw))
+    assert (await gw.runtime.verifier.verify(tokens.json()["access_token"])).roles == {"applicant"}

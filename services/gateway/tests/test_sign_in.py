@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import jwt
@@ -71,6 +72,87 @@ async def test_scoped_roles_become_the_claims_the_services_read(gateway: Any) ->
     assert principal.scope("platforms") == {"lab-1", "lab-2"}
     assert principal.scope("units") == {"unit-1"}  # a unit admin acts for the own unit by default
     assert principal.scope("plan_categories") == {"basic_research"}
+    assert principal.scope("duties") == frozenset()  # no duty unless granted
+
+
+async def test_duties_granted_and_revoked_by_the_administrator_reach_the_token(gateway: Any) -> None:
+    account = await make_account(gateway, "review.office", roles=[{"role": "department_staff"}])
+    admin = await admin_headers(gateway)
+    granted = await gateway.client.post(
+        f"/accounts/{account['id']}/grants",
+        json={"role": "department_staff", "duties": ["draw", "expert_db"], "reason": "评审处分工"},
+        headers=admin,
+    )
+    assert granted.status_code == 200, granted.text
+    [grant] = granted.json()["roles"]
+    assert grant["duties"] == [{"code": "draw", "zh": "专家抽取"}, {"code": "expert_db", "zh": "专家库管理"}]
+    principal = await gateway.runtime.verifier.verify(
+        (await sign_in(gateway, "review.office", PASSWORD)).json()["access_token"]
+    )
+    assert principal.scope("duties") == {"draw", "expert_db"}
+    revoked = await gateway.client.post(
+        f"/accounts/{account['id']}/grants/department_staff/revoke", json={"reason": "调岗"}, headers=admin
+    )
+    assert revoked.status_code == 200 and revoked.json()["roles"] == []
+    principal = await gateway.runtime.verifier.verify(
+        (await sign_in(gateway, "review.office", PASSWORD)).json()["access_token"]
+    )
+    assert principal.roles == frozenset() and principal.scope("duties") == frozenset()
+    audit = (await gateway.client.get(f"/accounts/{account['id']}/audit", headers=admin)).json()["items"]
+    actions = {e["action"]: e for e in audit}
+    assert actions["role_granted"]["reason"] == "评审处分工"
+    assert actions["role_granted"]["changes"]["after"]["duties"] == ["draw", "expert_db"]
+    assert actions["role_revoked"]["reason"] == "调岗"
+
+
+async def test_a_grant_needs_a_reason_and_duties_fit_the_role(gateway: Any) -> None:
+    account = await make_account(gateway, "someone", roles=[{"role": "expert"}])
+    admin = await admin_headers(gateway)
+    url = f"/accounts/{account['id']}/grants"
+    for body, field in (
+        ({"role": "department_staff", "duties": ["draw"]}, "reason"),
+        ({"role": "department_staff", "duties": ["sign_everything"], "reason": "x"}, "duties"),
+        ({"role": "expert", "duties": ["draw"], "reason": "x"}, "duties"),
+        ({"role": "expert", "scope_ids": ["u-1"], "reason": "x"}, "scope_ids"),
+    ):
+        refused = await gateway.client.post(url, json=body, headers=admin)
+        assert refused.status_code == 422, (body, refused.text)
+        assert field in refused.json()["errors"][0]["field"]
+    missing = await gateway.client.post(
+        f"/accounts/{account['id']}/grants/department_staff/revoke", json={"reason": "x"}, headers=admin
+    )
+    assert missing.status_code == 404
+    shown = (await gateway.client.get(f"/accounts/{account['id']}", headers=admin)).json()
+    assert [g["role"] for g in shown["roles"]] == ["expert"]  # nothing changed
+    staff = await make_account(gateway, "staff.member", roles=[{"role": "department_staff"}])
+    own = (await sign_in(gateway, "staff.member", PASSWORD)).json()["access_token"]
+    self_grant = await gateway.client.post(
+        f"/accounts/{staff['id']}/grants",
+        json={"role": "department_staff", "duties": ["results"], "reason": "自己授权"},
+        headers={"Authorization": f"Bearer {own}"},
+    )
+    assert self_grant.status_code == 403
+
+
+async def test_dev_token_carries_the_claims_a_real_token_has(gateway: Any) -> None:
+    body = {
+        "user_id": "u-7",
+        "roles": ["department_staff", "expert"],
+        "unit_id": "unit-1",
+        "person_id": "person-7",
+        "scopes": {"duties": ["draw"], "plan_categories": ["basic_research"]},
+    }
+    token = (await gateway.client.post("/dev/token", json=body)).json()["access_token"]
+    principal = await gateway.runtime.verifier.verify(token)
+    assert principal.person_id == "person-7" and principal.unit_id == "unit-1"
+    assert principal.scope("duties") == {"draw"}
+    # what no real account can hold, a dev token cannot express either
+    for bad in (
+        {"roles": ["expert"], "scopes": {"duties": ["draw"]}},
+        {"roles": ["department_staff"], "scopes": {"duties": ["approve_all"]}},
+        {"roles": ["applicant"], "scopes": {"units": ["unit-1"]}},
+    ):
+        assert (await gateway.client.post("/dev/token", json=bad)).status_code == 422, bad
 
 
 async def test_unknown_user_and_wrong_password_get_the_same_answer(gateway: Any) -> None:
@@ -106,7 +188,7 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(st
 
 
 async def test_brute_force_from_one_address_gets_429_with_retry_after(start_gateway: Any) -> None:
-    async with start_gateway(sign_in_limit_per_ip=5, sign_in_limit_per_account=100) as gw:
+    async with start_gateway(sign_in_failures_per_ip=5, sign_in_limit_per_account=100) as gw:
         statuses = [(await sign_in(gw, f"guess{i}", "Wrong-Pass-42")).status_code for i in range(7)]
         assert statuses[:5] == [401] * 5
         limited = await sign_in(gw, "root-admin", ADMIN_PASSWORD)
@@ -116,14 +198,19 @@ async def test_brute_force_from_one_address_gets_429_with_retry_after(start_gate
 
 
 async def test_guessing_one_account_from_many_addresses_is_limited_per_account(start_gateway: Any) -> None:
-    async with start_gateway(sign_in_limit_per_ip=100, sign_in_limit_per_account=3) as gw:
+    async with start_gateway(sign_in_failures_per_ip=100, sign_in_limit_per_account=3) as gw:
         for _ in range(3):
             await sign_in(gw, "someone", "Wrong-Pass-42")
         assert (await sign_in(gw, "SOMEONE", "Wrong-Pass-42")).status_code == 429
         assert (await sign_in(gw, "root-admin", ADMIN_PASSWORD)).status_code == 200
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_whole_family(gateway: Any) -> None:
+async def test_refresh_rotates_and_reuse_revokes_the_whole_family(start_gateway: Any) -> None:
+    async with start_gateway(refresh_grace_seconds=0) as gateway:
+        await _reuse_revokes_the_family(gateway)
+
+
+async def _reuse_revokes_the_family(gateway: Any) -> None:
     first = (await sign_in(gateway, "root-admin", ADMIN_PASSWORD)).json()
     second = await gateway.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200
@@ -138,6 +225,55 @@ async def test_refresh_rotates_and_reuse_revokes_the_whole_family(gateway: Any) 
     async with gateway.runtime.sessionmaker() as session:
         reasons = set((await session.execute(select(RefreshToken.revoked_reason))).scalars())
     assert reasons == {"reuse_detected"}
+
+
+async def test_two_refreshes_within_the_grace_window_get_the_same_new_pair(gateway: Any) -> None:
+    first = (await sign_in(gateway, "root-admin", ADMIN_PASSWORD)).json()
+    body = {"refresh_token": first["refresh_token"]}
+    # two tabs at once, then a retry after a lost answer
+    tab1, tab2 = await asyncio.gather(
+        gateway.client.post("/auth/refresh", json=body), gateway.client.post("/auth/refresh", json=body)
+    )
+    retry = await gateway.client.post("/auth/refresh", json=body)
+    assert tab1.status_code == tab2.status_code == retry.status_code == 200, (tab1.text, tab2.text)
+    pair = {k: tab1.json()[k] for k in ("access_token", "refresh_token")}
+    assert {k: tab2.json()[k] for k in pair} == pair == {k: retry.json()[k] for k in pair}
+    assert pair["refresh_token"] != first["refresh_token"]
+    # the new pair works and rotates on as usual
+    onward = await gateway.client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert onward.status_code == 200
+    async with gateway.runtime.sessionmaker() as session:
+        rows = list((await session.execute(select(RefreshToken))).scalars())
+    assert len(rows) == 3 and not any(r.revoked_at for r in rows)
+    # the database alone cannot open the kept answer: it holds no token in the clear
+    assert all(pair["refresh_token"] not in (r.successor_sealed or "") for r in rows)
+
+
+async def test_reuse_after_the_grace_window_still_revokes_the_whole_family(start_gateway: Any) -> None:
+    async with start_gateway(refresh_grace_seconds=1) as gw:
+        first = (await sign_in(gw, "root-admin", ADMIN_PASSWORD)).json()
+        body = {"refresh_token": first["refresh_token"]}
+        second = await gw.client.post("/auth/refresh", json=body)
+        assert second.status_code == 200
+        await asyncio.sleep(1.5)
+        assert (await gw.client.post("/auth/refresh", json=body)).status_code == 401
+        latest = {"refresh_token": second.json()["refresh_token"]}
+        assert (await gw.client.post("/auth/refresh", json=latest)).status_code == 401
+
+
+async def test_a_deadline_day_at_one_address_signs_everyone_in_but_stops_a_spray(start_gateway: Any) -> None:
+    async with start_gateway(sign_in_failures_per_ip=5, sign_in_limit_per_account=100) as gw:
+        for n in range(8):
+            await make_account(gw, f"teacher{n}")
+        # more people than the failure limit sign in from the same address: all succeed
+        assert [(await sign_in(gw, f"teacher{n}", PASSWORD)).status_code for n in range(8)] == [200] * 8
+        # wrong passwords across many accounts from that address are stopped after five
+        statuses = [(await sign_in(gw, f"teacher{n}", "Wrong-Pass-42")).status_code for n in range(7)]
+        assert statuses == [401] * 5 + [429] * 2
+        # one account's own lockout is unchanged: a failure counts on that account only
+        async with gw.runtime.sessionmaker() as session:
+            failures = dict((await session.execute(select(Account.username, Account.failed_sign_ins))).all())
+        assert failures["teacher0"] == 1 and failures["teacher7"] == 0
 
 
 async def test_refresh_tokens_are_stored_only_as_hashes(gateway: Any) -> None:

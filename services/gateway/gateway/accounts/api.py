@@ -16,10 +16,14 @@ from gateway.accounts.schemas import (
     CreateAccountRequest,
     CreatedAccountOut,
     DecisionRequest,
+    DutyOut,
+    GrantRoleRequest,
     OneTimePasswordOut,
     ReasonRequest,
+    RevokeRoleRequest,
     SetRolesRequest,
 )
+from gateway.claims import DUTIES
 from gateway.deps import IdentityDep, OriginDep
 from shared.auth import Principal, Role
 from shared.clock import utcnow
@@ -111,13 +115,21 @@ async def create_account(
         display_name=body.display_name,
         unit_id=body.unit_id,
         person_id=body.person_id,
-        grants=[service.GrantSpec(g.role.value, tuple(g.scope_ids)) for g in body.roles],
+        grants=[
+            service.GrantSpec(g.role.value, tuple(g.scope_ids), tuple(d.value for d in g.duties))
+            for g in body.roles
+        ],
         passwords=identity.passwords,
         origin=origin,
     )
     out = await _out(uow, account)
     await uow.commit()
     return CreatedAccountOut(account=out, one_time_password=temporary)
+
+
+@router.get("/duties", response_model=list[DutyOut], summary="Duties department staff can hold (职责)")
+async def duties(_: ReviewerDep) -> list[DutyOut]:
+    return [DutyOut(code=code, zh=zh) for code, zh in DUTIES.items()]
 
 
 @router.get("/{account_id}", response_model=AccountOut)
@@ -156,10 +168,50 @@ async def set_roles(
     await service.set_roles(
         uow,
         account,
-        [service.GrantSpec(g.role.value, tuple(g.scope_ids)) for g in body.roles],
+        [
+            service.GrantSpec(g.role.value, tuple(g.scope_ids), tuple(d.value for d in g.duties))
+            for g in body.roles
+        ],
         reason=body.reason,
         origin=origin,
     )
+    out = await _out(uow, account)
+    await uow.commit()
+    return out
+
+
+@router.post(
+    "/{account_id}/grants",
+    response_model=AccountOut,
+    summary="Grant a role, or change its scope and duties (授权)",
+)
+async def grant_role(
+    account: AccountDep, body: GrantRoleRequest, uow: UnitOfWorkDep, _: AdminDep, origin: OriginDep
+) -> AccountOut:
+    await service.grant_role(
+        uow,
+        account,
+        service.GrantSpec(body.role.value, tuple(body.scope_ids), tuple(d.value for d in body.duties)),
+        reason=body.reason,
+        origin=origin,
+    )
+    out = await _out(uow, account)
+    await uow.commit()
+    return out
+
+
+@router.post(
+    "/{account_id}/grants/{role}/revoke", response_model=AccountOut, summary="Revoke a role (撤销授权)"
+)
+async def revoke_role(
+    account: AccountDep,
+    role: Role,
+    body: RevokeRoleRequest,
+    uow: UnitOfWorkDep,
+    _: AdminDep,
+    origin: OriginDep,
+) -> AccountOut:
+    await service.revoke_role(uow, account, role.value, reason=body.reason, origin=origin)
     out = await _out(uow, account)
     await uow.commit()
     return out

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -49,7 +49,8 @@ class Account(Base):
 
 
 class RoleGrant(Base):
-    """One role an account holds, with the ids it is scoped to (empty: unscoped)."""
+    """One role an account holds, with the ids it is scoped to (empty: unscoped) and, for
+    department staff, its duties."""
 
     __tablename__ = "role_grants"
     __table_args__ = (
@@ -62,6 +63,9 @@ class RoleGrant(Base):
     account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(40))
     scope_ids: Mapped[list[Any]] = mapped_column(JSONB, default=list)
+    duties: Mapped[list[Any]] = mapped_column(
+        JSONB, default=list, server_default="[]", comment="department staff: the duties (职责) held"
+    )
     status: Mapped[str] = mapped_column(String(20), default="active")
     granted_by: Mapped[str | None] = mapped_column(String(100))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -83,6 +87,12 @@ class RefreshToken(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    sign_in_method: Mapped[str] = mapped_column(
+        String(20), default="password", server_default="password", comment="password or sso"
+    )
+    successor_sealed: Mapped[str | None] = mapped_column(
+        Text, comment="the answer of this token's rotation, sealed with a key only the token gives"
+    )
 
 
 class RateCounter(Base):

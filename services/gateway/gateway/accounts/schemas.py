@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from gateway.accounts.models import Account, RoleGrant
 from gateway.accounts.service import ACCOUNT_STATUS_LABELS
+from gateway.claims import DUTIES, Duty
 from shared.auth import ROLE_LABELS_ZH, Role
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,64}$")]
@@ -63,9 +64,27 @@ class ChangePasswordRequest(Strict):
     new_password: Password
 
 
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+
+
 class GrantIn(Strict):
     role: Role
-    scope_ids: list[Id] = Field(default_factory=list, max_length=500)
+    scope_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=500,
+        description="the ids the role acts for: units, platforms, clusters or plan categories",
+    )
+    duties: list[Duty] = Field(
+        default_factory=list, max_length=len(DUTIES), description="department staff only: the duties held"
+    )
+
+
+class GrantRoleRequest(GrantIn):
+    reason: Reason = Field(description="why (recorded in the audit log)")
+
+
+class RevokeRoleRequest(Strict):
+    reason: Reason = Field(description="why (recorded in the audit log)")
 
 
 class SetRolesRequest(Strict):
@@ -92,10 +111,16 @@ class ReasonRequest(Strict):
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+class DutyOut(BaseModel):
+    code: str
+    zh: str
+
+
 class GrantOut(BaseModel):
     role: str
     role_zh: str
     scope_ids: list[str]
+    duties: list[DutyOut]
     status: str
 
     @classmethod
@@ -104,6 +129,7 @@ class GrantOut(BaseModel):
             role=grant.role,
             role_zh=ROLE_LABELS_ZH.get(grant.role, grant.role),
             scope_ids=[str(i) for i in grant.scope_ids],
+            duties=[DutyOut(code=d, zh=DUTIES.get(d, d)) for d in grant.duties or []],
             status=grant.status,
         )
 

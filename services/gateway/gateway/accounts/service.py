@@ -18,19 +18,20 @@ from sqlalchemy import update
 from gateway.accounts import repository
 from gateway.accounts.models import Account, RefreshToken, RoleGrant
 from gateway.accounts.passwords import PasswordPolicy, Passwords
+from gateway.claims import DUTIES, primary_scope
 from shared.auth import Principal, Role
 from shared.clock import utcnow
-from shared.errors import Conflict, DomainError, DuplicateValue, FieldIssue, Forbidden, ValidationFailed
+from shared.errors import (
+    Conflict,
+    DomainError,
+    DuplicateValue,
+    FieldIssue,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from shared.uow import UnitOfWork
 
-# Which claim in ``scopes`` each scoped role fills (docs/events.md "Token claims").
-ROLE_SCOPE: dict[str, str] = {
-    Role.host_unit_admin: "units",
-    Role.competent_department: "units",
-    Role.department_staff: "plan_categories",
-    Role.lab_director: "platforms",
-    Role.cluster_secretariat: "clusters",
-}
 SELF_REGISTRABLE = {Role.applicant, Role.host_unit_admin}
 ACCOUNT_STATUS_LABELS = {"pending": "待审核", "active": "正常", "disabled": "已停用", "rejected": "未通过"}
 
@@ -56,6 +57,7 @@ class Origin:
 class GrantSpec:
     role: str
     scope_ids: tuple[str, ...] = ()
+    duties: tuple[str, ...] = ()
 
 
 def claims_for(account: Account, grants: Sequence[RoleGrant]) -> dict[str, Any]:
@@ -66,9 +68,11 @@ def claims_for(account: Account, grants: Sequence[RoleGrant]) -> dict[str, Any]:
         if grant.status != "active":
             continue
         roles.append(grant.role)
-        kind = ROLE_SCOPE.get(grant.role)
+        kind = primary_scope(grant.role)
         if kind and grant.scope_ids:
             scopes.setdefault(kind, set()).update(str(i) for i in grant.scope_ids)
+        if grant.role == Role.department_staff and grant.duties:
+            scopes.setdefault("duties", set()).update(str(d) for d in grant.duties)
     return {
         "roles": sorted(roles),
         "unit_id": account.unit_id,
@@ -240,17 +244,59 @@ async def create_account(
 def _check_distinct(grants: Sequence[GrantSpec]) -> None:
     if len({g.role for g in grants}) != len(grants):
         raise ValidationFailed([FieldIssue("roles", "duplicate_role", "a role is listed twice", "角色重复")])
+    for n, spec in enumerate(grants):
+        _check_spec(spec, f"roles[{n}]")
+
+
+def _check_spec(spec: GrantSpec, field: str) -> None:
+    issues = []
+    if spec.scope_ids and primary_scope(spec.role) is None:
+        issues.append(
+            FieldIssue(f"{field}.scope_ids", "unscoped_role", "this role takes no scope", "该角色不限定范围")
+        )
+    if spec.duties and spec.role != Role.department_staff:
+        issues.append(
+            FieldIssue(
+                f"{field}.duties",
+                "duties_for_staff_only",
+                "only department staff hold duties",
+                "仅业务处室人员有职责",
+            )
+        )
+    unknown = sorted(set(spec.duties) - set(DUTIES))
+    if unknown:
+        issues.append(
+            FieldIssue(
+                f"{field}.duties",
+                "unknown_duty",
+                f"unknown duties {unknown}",
+                f"未知职责：{'、'.join(unknown)}",
+            )
+        )
+    if issues:
+        raise ValidationFailed(issues)
 
 
 def _grant(account: Account, spec: GrantSpec, by: str) -> RoleGrant:
     scope = list(spec.scope_ids)
     if spec.role == Role.host_unit_admin and not scope and account.unit_id:
         scope = [account.unit_id]
-    return RoleGrant(account_id=account.id, role=spec.role, scope_ids=scope, status="active", granted_by=by)
+    return RoleGrant(
+        account_id=account.id,
+        role=spec.role,
+        scope_ids=scope,
+        duties=sorted(set(spec.duties)),
+        status="active",
+        granted_by=by,
+    )
+
+
+def _summary(grant: RoleGrant) -> dict[str, Any]:
+    return {"role": grant.role, "scope_ids": list(grant.scope_ids), "duties": list(grant.duties or [])}
 
 
 def _grants_summary(grants: Sequence[GrantSpec]) -> list[dict[str, Any]]:
-    return [{"role": g.role, "scope_ids": list(g.scope_ids)} for g in grants]
+    return [{"role": g.role, "scope_ids": list(g.scope_ids), "duties": list(g.duties)} for g in grants]
 
 
 def one_time_password() -> str:
@@ -264,7 +310,7 @@ async def set_roles(
     """Replace the account's roles (角色变更); the change shows in the next access token."""
     _check_distinct(grants)
     current = await repository.grants(uow.session, account.id)
-    before = [{"role": g.role, "scope_ids": list(g.scope_ids), "status": g.status} for g in current]
+    before = [{**_summary(g), "status": g.status} for g in current]
     for grant in current:
         await uow.session.delete(grant)
     await uow.session.flush()
@@ -280,6 +326,59 @@ async def set_roles(
     )
     await uow.session.flush()
     return fresh
+
+
+async def grant_role(
+    uow: UnitOfWork, account: Account, spec: GrantSpec, *, reason: str, origin: Origin
+) -> RoleGrant:
+    """Grant one role, or change the scope and duties of one already held (授权)."""
+    _check_spec(spec, "role")
+    if account.status in ("rejected", "disabled"):
+        raise Conflict(
+            f"account is {account.status}", f"账号{ACCOUNT_STATUS_LABELS[account.status]}，不能授权"
+        )
+    current = {g.role: g for g in await repository.grants(uow.session, account.id)}
+    held = current.get(spec.role)
+    before = _summary(held) if held is not None else None
+    if held is not None and held.status == "pending":
+        raise Conflict(
+            "this role waits for the registration's approval", "该角色待注册审核，请先审核注册申请"
+        )
+    if held is None:
+        held = _grant(account, spec, uow.actor.id)
+        uow.session.add(held)
+    else:
+        fresh = _grant(account, spec, uow.actor.id)
+        held.scope_ids, held.duties = fresh.scope_ids, fresh.duties
+        held.granted_by, held.granted_at = fresh.granted_by, utcnow()
+    account.version += 1
+    await uow.session.flush()
+    await uow.record(
+        "role_granted",
+        entity_type="account",
+        entity_id=account.id,
+        changes={"before": before, "after": _summary(held), **origin.as_dict()},
+        reason=reason,
+    )
+    return held
+
+
+async def revoke_role(uow: UnitOfWork, account: Account, role: str, *, reason: str, origin: Origin) -> None:
+    """Take one role away (撤销授权); the next access token no longer carries it."""
+    held = next((g for g in await repository.grants(uow.session, account.id) if g.role == role), None)
+    if held is None:
+        raise NotFound(f"the account does not hold the role {role}", "该账号未持有此角色")
+    before = _summary(held)
+    await uow.session.delete(held)
+    account.version += 1
+    await uow.session.flush()
+    await uow.record(
+        "role_revoked",
+        entity_type="account",
+        entity_id=account.id,
+        changes={"before": before, **origin.as_dict()},
+        reason=reason,
+    )
 
 
 async def revoke_sessions(uow: UnitOfWork, account: Account, reason: str) -> None:

@@ -13,13 +13,15 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from gateway import ratelimit
-from gateway.accounts.schemas import TokenResponse
+from gateway.accounts import repository
+from gateway.accounts.schemas import AccountOut, Id, TokenResponse
 from gateway.deps import AnonymousUowDep, IdentityDep, OriginDep
 from gateway.oidc import service
 from gateway.oidc.provider import OidcProvider
 from gateway.sessions import service as sessions
 from gateway.sessions.api import NO_STORE, issue_tokens
 from gateway.settings import GatewaySettings
+from shared.clock import utcnow
 from shared.errors import NotFound
 from shared.http.deps import RuntimeDep
 
@@ -74,13 +76,41 @@ async def callback(
     origin: OriginDep,
     response: Response,
 ) -> TokenResponse:
-    result = await service.complete(uow, _provider(runtime), code=body.code, state=body.state, origin=origin)
+    settings = identity.settings
+    result = await service.complete(
+        uow,
+        _provider(runtime),
+        code=body.code,
+        state=body.state,
+        origin=origin,
+        unit_claim=settings.oidc_unit_claim,
+    )
     if result.account is None:
         await uow.commit()
         assert result.refusal is not None
         raise result.refusal
-    refresh_token = await sessions.open_session(uow, result.account, identity.sessions)
-    tokens = await issue_tokens(uow, identity, result.account, refresh_token)
+    refresh_token = await sessions.open_session(uow, result.account, identity.sessions, method="sso")
+    tokens = await issue_tokens(uow, identity, result.account, refresh_token, method="sso")
     await uow.commit()
     response.headers.update(NO_STORE)
     return tokens
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_ticket: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    unit_id: Id
+
+
+@router.post(
+    "/unit",
+    response_model=AccountOut,
+    status_code=202,
+    summary="A pending single-sign-on account names its unit, whose admin then approves it",
+)
+async def name_unit(body: UnitIn, uow: AnonymousUowDep, origin: OriginDep) -> AccountOut:
+    account = await service.name_unit(uow, ticket=body.unit_ticket, unit_id=body.unit_id, origin=origin)
+    grants = await repository.grants(uow.session, account.id)
+    await uow.commit()
+    return AccountOut.of(account, grants, now=utcnow())

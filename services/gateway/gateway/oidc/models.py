@@ -34,3 +34,7 @@ class OidcIdentity(Base):
     subject: Mapped[str] = mapped_column(String(255), primary_key=True)
     account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    unit_ticket_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True, comment="lets a pending account without a unit name its unit once"
+    )
+    unit_ticket_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -32,13 +32,16 @@ BAD_CREDENTIALS = Unauthenticated(
 )
 
 
-async def issue_tokens(uow: UnitOfWork, identity: Any, account: Any, refresh_token: str) -> TokenResponse:
+async def issue_tokens(
+    uow: UnitOfWork, identity: Any, account: Any, refresh_token: str, *, method: str = "password"
+) -> TokenResponse:
     grants = await repository.grants(uow.session, account.id)
+    password = method == "password"
     return TokenResponse(
-        access_token=identity.access_token(account, grants),
+        access_token=identity.access_token(account, grants, password_sign_in=password),
         expires_in=identity.settings.access_token_ttl_seconds,
         refresh_token=refresh_token,
-        must_change_password=account.must_change_password,
+        must_change_password=password and account.must_change_password,
     )
 
 
@@ -53,16 +56,16 @@ async def sign_in(
 ) -> TokenResponse:
     settings = identity.settings
     window = settings.sign_in_window_seconds
-    for key, limit in (
-        (f"signin:ip:{origin.ip}", settings.sign_in_limit_per_ip),
-        (
-            f"signin:id:{service.digest(repository.normalise_identifier(body.username))}",
-            settings.sign_in_limit_per_account,
-        ),
-    ):
-        wait = await ratelimit.hit(runtime.sessionmaker, key, limit=limit, window_seconds=window)
-        if wait is not None:
-            raise ratelimit.too_many(wait, "sign-in attempts")
+    failures_key = f"signin:failed:ip:{origin.ip}"
+    identifier_key = f"signin:id:{service.digest(repository.normalise_identifier(body.username))}"
+    wait = await ratelimit.check(
+        runtime.sessionmaker,
+        count=[(identifier_key, settings.sign_in_limit_per_account)],
+        watch=[(failures_key, settings.sign_in_failures_per_ip)],
+        window_seconds=window,
+    )
+    if wait is not None:
+        raise ratelimit.too_many(wait, "sign-in attempts")
     result = await service.sign_in(
         uow,
         identifier=body.username,
@@ -73,6 +76,8 @@ async def sign_in(
     )
     if result.account is None:
         await uow.commit()
+        if result.refusal is None:
+            await ratelimit.hit(runtime.sessionmaker, failures_key, limit=0, window_seconds=window)
         raise result.refusal or BAD_CREDENTIALS
     refresh_token = await service.open_session(uow, result.account, identity.sessions)
     tokens = await issue_tokens(uow, identity, result.account, refresh_token)
@@ -89,8 +94,12 @@ async def refresh(
     if rotated is None:
         await uow.commit()
         raise Unauthenticated("refresh token is invalid, expired or revoked", "刷新令牌无效或已失效")
-    account, refresh_token = rotated
-    tokens = await issue_tokens(uow, identity, account, refresh_token)
+    if rotated.replay is not None:
+        await uow.commit()
+        response.headers.update(NO_STORE)
+        return TokenResponse.model_validate(rotated.replay)
+    tokens = await issue_tokens(uow, identity, rotated.account, rotated.refresh_token, method=rotated.method)
+    service.seal(rotated, body.refresh_token, tokens.model_dump())
     await uow.commit()
     response.headers.update(NO_STORE)
     return tokens
@@ -113,11 +122,14 @@ async def register(
     body: RegisterRequest, uow: AnonymousUowDep, identity: IdentityDep, origin: OriginDep, runtime: RuntimeDep
 ) -> AccountOut:
     settings = identity.settings
-    wait = await ratelimit.hit(
-        runtime.sessionmaker,
-        f"register:ip:{origin.ip}",
-        limit=settings.sign_in_limit_per_ip,
-        window_seconds=settings.sign_in_window_seconds,
+    limits = [(f"register:ip:{origin.ip}", settings.registration_limit_per_ip)]
+    # Per identifier too: one address must not flood a person's mailbox or phone with accounts.
+    for kind, value in (("username", body.username), ("email", body.email), ("phone", body.phone)):
+        if value:
+            key = f"register:{kind}:{service.digest(repository.normalise_identifier(value))}"
+            limits.append((key, settings.registration_limit_per_identifier))
+    wait = await ratelimit.check(
+        runtime.sessionmaker, count=limits, watch=[], window_seconds=settings.registration_window_seconds
     )
     if wait is not None:
         raise ratelimit.too_many(wait, "registrations")

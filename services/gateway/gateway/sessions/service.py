@@ -6,17 +6,24 @@ Consecutive failures lock the account with back-off (base × 2ⁿ, capped). Only
 knows the password learns that the account is pending or disabled.
 
 Refresh tokens (RFC 9700 §4.14): opaque, stored as SHA-256, rotated on every use. A used or
-revoked token presented again means it leaked: the whole family is revoked.
+revoked token presented again means it leaked: the whole family is revoked, except within a
+few seconds of its rotation (two browser tabs, a retry after a lost answer), when the same
+new pair is answered again. That pair is kept sealed with a key derived from the old token
+itself, which the database does not hold: only whoever presents the old token can open it.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 
 from gateway.accounts import repository
@@ -46,6 +53,7 @@ class LockoutPolicy:
 class SessionPolicy:
     refresh_ttl_seconds: int
     session_max_seconds: int
+    refresh_grace_seconds: int = 10
 
 
 def digest(token: str) -> str:
@@ -124,7 +132,9 @@ async def sign_in(
     return SignInResult(account=account)
 
 
-async def open_session(uow: UnitOfWork, account: Account, policy: SessionPolicy) -> str:
+async def open_session(
+    uow: UnitOfWork, account: Account, policy: SessionPolicy, *, method: str = "password"
+) -> str:
     """A new refresh-token family; returns the opaque token (shown once, stored hashed)."""
     now = utcnow()
     return await _issue(
@@ -133,11 +143,18 @@ async def open_session(uow: UnitOfWork, account: Account, policy: SessionPolicy)
         family_id=uuid7(),
         family_expires_at=now + timedelta(seconds=policy.session_max_seconds),
         policy=policy,
+        method=method,
     )
 
 
 async def _issue(
-    uow: UnitOfWork, *, account_id: UUID, family_id: UUID, family_expires_at: datetime, policy: SessionPolicy
+    uow: UnitOfWork,
+    *,
+    account_id: UUID,
+    family_id: UUID,
+    family_expires_at: datetime,
+    policy: SessionPolicy,
+    method: str,
 ) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -149,6 +166,7 @@ async def _issue(
             issued_at=now,
             expires_at=min(family_expires_at, now + timedelta(seconds=policy.refresh_ttl_seconds)),
             family_expires_at=family_expires_at,
+            sign_in_method=method,
         )
     )
     await uow.session.flush()
@@ -168,9 +186,44 @@ async def _find(uow: UnitOfWork, token: str) -> RefreshToken | None:
     return (await uow.session.execute(stmt)).scalar_one_or_none()
 
 
-async def refresh(
-    uow: UnitOfWork, token: str, policy: SessionPolicy, origin: Origin
-) -> tuple[Account, str] | None:
+@dataclass
+class Rotation:
+    """A refresh's outcome: a fresh rotation to answer (and seal), or the sealed answer again."""
+
+    account: Account
+    row: RefreshToken
+    refresh_token: str = ""
+    replay: dict[str, Any] | None = None
+
+    @property
+    def method(self) -> str:
+        return self.row.sign_in_method
+
+
+def _sealer(token: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"refresh-grace|" + token.encode()).digest()))
+
+
+def seal(rotation: Rotation, token: str, answer: dict[str, Any]) -> None:
+    """Keep the answer to this rotation for the grace window, openable only with ``token``."""
+    rotation.row.successor_sealed = _sealer(token).encrypt(json.dumps(answer).encode()).decode()
+
+
+def _within_grace(
+    row: RefreshToken, token: str, policy: SessionPolicy, now: datetime
+) -> dict[str, Any] | None:
+    if row.revoked_at is not None or row.used_at is None or row.successor_sealed is None:
+        return None
+    if now - row.used_at > timedelta(seconds=policy.refresh_grace_seconds):
+        return None
+    try:
+        answer: dict[str, Any] = json.loads(_sealer(token).decrypt(row.successor_sealed.encode()))
+    except InvalidToken:
+        return None
+    return answer
+
+
+async def refresh(uow: UnitOfWork, token: str, policy: SessionPolicy, origin: Origin) -> Rotation | None:
     """Rotate: the account and a new refresh token, or ``None`` (and the family revoked on reuse)."""
     row = await _find(uow, token)
     if row is None:
@@ -178,6 +231,10 @@ async def refresh(
     now = utcnow()
     uow.actor = Actor(id=str(row.account_id))
     if row.used_at is not None or row.revoked_at is not None:
+        replay = _within_grace(row, token, policy, now)
+        account = await repository.get(uow.session, row.account_id)
+        if replay is not None and account is not None and account.status == "active":
+            return Rotation(account=account, row=row, replay=replay)
         await revoke_family(uow, row.family_id, "reuse_detected")
         await uow.record(
             "refresh_token_reused",
@@ -199,8 +256,9 @@ async def refresh(
         family_id=row.family_id,
         family_expires_at=row.family_expires_at,
         policy=policy,
+        method=row.sign_in_method,
     )
-    return account, new_token
+    return Rotation(account=account, row=row, refresh_token=new_token)
 
 
 async def logout(uow: UnitOfWork, token: str, origin: Origin) -> None:

@@ -1,7 +1,7 @@
 """role duties, refresh grace, sso unit tickets
 
 Revision ID: 7c2d9e41a5b3
-Revises: 1eb8340caed0
+Revises: 8b5d2f4a0e73
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "7c2d9e41a5b3"
-down_revision: str | None = "1eb8340caed0"
+down_revision: str | None = "8b5d2f4a0e73"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

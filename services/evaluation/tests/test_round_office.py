@@ -193,8 +193,15 @@ async def test_round_detail_filters_items_names_and_the_actions_that_remain(offi
     assert len(drawn) == 2 and all(a["expert_name"] == "专家" for a in drawn)
     mine = next(a for a in drawn if a["expert_id"] == unit_expert["id"])
     assert mine["expert_unit_id"] == unit_expert["unit_id"]
-    sealed = await office.client.get(f"/rounds/{round_id}/assignments", headers=office.requester)
-    assert sealed.status_code == 403
+    for path, who in (("assignments", office.requester), ("progress", office.requester)):
+        sealed = await office.client.get(f"/rounds/{round_id}/{path}", headers=who)
+        assert sealed.status_code == 403, path
+    opened = await office.client.post(f"/rounds/{round_id}/open", headers=office.drawer)
+    assert opened.status_code == 200
+    progress = await office.client.get(f"/rounds/{round_id}/progress", headers=office.requester)
+    assert progress.status_code == 200 and len(progress.json()["tasks"]) == 2
+    named = (await office.client.get(f"/rounds/{round_id}/assignments", headers=office.requester)).json()
+    assert {a["expert_name"] for a in named} == {"专家"}
 
 
 async def test_a_step_applied_from_another_services_event_names_the_event_and_its_actor(

@@ -163,6 +163,11 @@ async def test_round_detail_filters_items_names_and_the_actions_that_remain(offi
     assert [e["field"] for e in unknown.json()["errors"]] == ["query.colour"]
     bad_value = await office.client.get("/rounds", params={"status": "finalised"}, headers=office.results)
     assert bad_value.status_code == 422
+    for path, who in (("/experts", office.db_staff), ("/assessments", office.results)):
+        ignored = await office.client.get(path, params={"colour": "red"}, headers=who)
+        assert ignored.status_code == 422 and ignored.json()["errors"][0]["field"] == "query.colour", path
+    seen = await office.client.get(f"/rounds/{round_id}", headers=supervisor(office))
+    assert seen.status_code == 200
 
     # the request and draw duties list the items before the draw; the results duty does not
     for who in (office.requester, office.drawer):

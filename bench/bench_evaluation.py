@@ -313,6 +313,8 @@ async def _service(env: dict[str, str], pythonpath: str | None = None) -> AsyncI
         "-c",
         SERVE.format(port=port),
         env=os.environ | env | extra,
+        # the interpreter puts its working directory first on the path: the old tree's, for the baseline
+        cwd=pythonpath.split(":")[-1] if pythonpath else None,
         stdout=log,
         stderr=log,
     )
@@ -480,6 +482,7 @@ async def _case(
             subprocess.run,
             [sys.executable, "-m", "evaluation", "migrate"],
             env=os.environ | {"PYTHONPATH": pythonpath} | _env(url, nats_url, "x", issuer),
+            cwd=pythonpath.split(":")[-1],
             check=True,
             capture_output=True,
         )
@@ -501,7 +504,12 @@ async def _case(
     env = _env(url, nats_url, f"bencheval{case.name}", issuer)
     async with _service(env, pythonpath) as (base, pid, log):
         cpu = _cpu_seconds(pid)
-        out = await _run(base, pid, round_id, case.mode, tokens, experts[0], case.probe)
+        try:
+            out = await _run(base, pid, round_id, case.mode, tokens, experts[0], case.probe)
+        except AssertionError:
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
         out["cpu"] = _cpu_seconds(pid) - cpu
         out["stages"] = _stages(log)
     out["persisted"] = await _count(dsn, out["run"]["id"])

@@ -12,18 +12,18 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from shared.auth import Principal, Role
-from shared.errors import FieldIssue, Forbidden, ValidationFailed
+from shared.errors import Forbidden
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, RuntimeDep
+from shared.http.filters import only_filters
 from shared.http.schemas import Page
 
 SUPERVISION = "supervision"
-FILTERS = frozenset({"entity_type", "entity_id", "page", "size"})
 
 
 async def supervisor(principal: PrincipalDep) -> Principal:
@@ -34,22 +34,6 @@ async def supervisor(principal: PrincipalDep) -> Principal:
             extra={"required_duties": [SUPERVISION]},
         )
     return principal
-
-
-async def known_filters(request: Request) -> None:
-    unknown = sorted(set(request.query_params) - FILTERS)
-    if unknown:
-        raise ValidationFailed(
-            [
-                FieldIssue(
-                    f"query.{name}",
-                    "unknown_filter",
-                    f"not a filter of the audit trail; known: {', '.join(sorted(FILTERS))}",
-                    "审计记录不支持该筛选条件",
-                )
-                for name in unknown
-            ]
-        )
 
 
 class AuditEntry(BaseModel):
@@ -77,7 +61,7 @@ router = APIRouter(tags=["audit"])
     "/audit",
     response_model=Page[AuditEntry],
     summary="The audit trail of one object, oldest first",
-    dependencies=[Depends(known_filters)],
+    dependencies=[only_filters("entity_type", "entity_id")],
 )
 async def audit_trail(
     runtime: RuntimeDep,

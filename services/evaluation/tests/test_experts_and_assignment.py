@@ -161,7 +161,7 @@ async def test_optimal_run_explains_choices_and_names_items_without_enough_exper
     short = run["shortfalls"][0]
     assert short["candidates"] == 0 and "需要2名" in short["reason_zh"]
     # no expert of its disciplines: none was a candidate, so no rule excluded any
-    assert short["excluded_by_rule"] == {}
+    assert short["excluded_by_rule"] == {} and short["unknown_discipline_codes"] == ["Z9999"]
 
 
 async def test_the_database_refuses_a_conflicted_assignment_whatever_writes_it(office: Any) -> None:

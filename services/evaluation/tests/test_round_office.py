@@ -163,6 +163,11 @@ async def test_round_detail_filters_items_names_and_the_actions_that_remain(offi
     assert [e["field"] for e in unknown.json()["errors"]] == ["query.colour"]
     bad_value = await office.client.get("/rounds", params={"status": "finalised"}, headers=office.results)
     assert bad_value.status_code == 422
+    for path, who in (("/experts", office.db_staff), ("/assessments", office.results)):
+        ignored = await office.client.get(path, params={"colour": "red"}, headers=who)
+        assert ignored.status_code == 422 and ignored.json()["errors"][0]["field"] == "query.colour", path
+    seen = await office.client.get(f"/rounds/{round_id}", headers=supervisor(office))
+    assert seen.status_code == 200
 
     # the request and draw duties list the items before the draw; the results duty does not
     for who in (office.requester, office.drawer):
@@ -193,8 +198,15 @@ async def test_round_detail_filters_items_names_and_the_actions_that_remain(offi
     assert len(drawn) == 2 and all(a["expert_name"] == "专家" for a in drawn)
     mine = next(a for a in drawn if a["expert_id"] == unit_expert["id"])
     assert mine["expert_unit_id"] == unit_expert["unit_id"]
-    sealed = await office.client.get(f"/rounds/{round_id}/assignments", headers=office.requester)
-    assert sealed.status_code == 403
+    for path, who in (("assignments", office.requester), ("progress", office.requester)):
+        sealed = await office.client.get(f"/rounds/{round_id}/{path}", headers=who)
+        assert sealed.status_code == 403, path
+    opened = await office.client.post(f"/rounds/{round_id}/open", headers=office.drawer)
+    assert opened.status_code == 200
+    progress = await office.client.get(f"/rounds/{round_id}/progress", headers=office.requester)
+    assert progress.status_code == 200 and len(progress.json()["tasks"]) == 2
+    named = (await office.client.get(f"/rounds/{round_id}/assignments", headers=office.requester)).json()
+    assert {a["expert_name"] for a in named} == {"专家"}
 
 
 async def test_a_step_applied_from_another_services_event_names_the_event_and_its_actor(

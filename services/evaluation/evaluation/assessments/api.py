@@ -25,6 +25,7 @@ from evaluation.rounds import duties
 from evaluation.rounds.models import ReviewRound, RoundItem
 from shared.errors import NotFound
 from shared.http.deps import PageDep, UnitOfWorkDep
+from shared.http.filters import only_filters
 from shared.http.schemas import Page
 
 router = APIRouter(prefix="/assessments", tags=["assessments"])
@@ -139,7 +140,9 @@ def _item_out(rnd: ReviewRound, item: RoundItem, result: ReviewResult | None) ->
     }
 
 
-@router.get("", response_model=Page[dict[str, Any]])
+@router.get(
+    "", response_model=Page[dict[str, Any]], dependencies=[only_filters("kind", "period", "finalized")]
+)
 async def list_assessments(
     uow: UnitOfWorkDep,
     _: Office,

@@ -156,7 +156,9 @@ async def load(
     )
 
 
-async def item_codes(conn: Any, ids: list[UUID]) -> dict[UUID, str]:
-    """The readable codes of some items (one array parameter)."""
-    rows = await conn.fetch("SELECT id, code FROM round_items WHERE id = ANY($1::uuid[])", ids)
-    return {r["id"]: r["code"] for r in rows}
+async def item_codes(conn: Any, ids: list[UUID]) -> dict[UUID, tuple[str, list[str]]]:
+    """The readable codes and the discipline codes of some items (one array parameter)."""
+    rows = await conn.fetch(
+        "SELECT id, code, discipline_codes FROM round_items WHERE id = ANY($1::uuid[])", ids
+    )
+    return {r["id"]: (r["code"], list(r["discipline_codes"])) for r in rows}

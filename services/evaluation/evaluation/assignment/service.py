@@ -25,6 +25,7 @@ from uuid import UUID
 import asyncpg
 from sqlalchemy import select
 
+from evaluation import disciplines
 from evaluation.assignment import repository
 from evaluation.assignment.plan import Outcome, Problem, plan
 from evaluation.assignment.store import AssignmentBatch, copy_assignments
@@ -156,7 +157,10 @@ async def _shortfalls(conn: Any, outcome: Outcome, item_ids: Any) -> list[dict[s
     out = []
     for item_id, sf in zip(ids, outcome.short, strict=True):
         row = {k: v for k, v in sf.items() if k != "item"}
-        out.append({"item_id": str(item_id), "code": codes.get(item_id), **row})
+        code, item_disciplines = codes.get(item_id, (None, []))
+        # codes outside the classification (from another service's event) match no expert
+        unknown = [c for c in item_disciplines if not disciplines.known(c.strip().upper())]
+        out.append({"item_id": str(item_id), "code": code, **row, "unknown_discipline_codes": unknown})
     return out
 
 

@@ -94,7 +94,17 @@ def discipline_match(item_codes: IntArray, expert_codes: IntArray) -> FloatArray
 
 def rank_within_items(item: IntArray, affinity: FloatArray) -> IntArray:
     """1-based rank of each edge among its item's candidates by affinity (best first)."""
-    order = np.lexsort((-affinity, item))
+    quantised = np.rint(affinity * SCALE).astype(np.int64)
+    if (
+        len(item)
+        and quantised.min() >= 0
+        and quantised.max() < 8 * SCALE
+        and np.allclose(quantised, affinity * SCALE)
+    ):
+        # affinities on the 1/1000 grid: one int64 key sorts as fast as one column
+        order = np.argsort(item * (8 * SCALE) + (8 * SCALE - 1 - quantised), kind="stable")
+    else:
+        order = np.lexsort((-affinity, item))
     sorted_items = item[order]
     starts = np.flatnonzero(np.r_[True, sorted_items[1:] != sorted_items[:-1]])
     counts = np.diff(np.r_[starts, len(order)])

@@ -27,6 +27,7 @@ from shared.errors import Forbidden, NotFound
 from shared.excel import XLSX_MEDIA_TYPE
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.filters import only_filters
 from shared.http.schemas import Page
 
 router = APIRouter(tags=["experts"])
@@ -208,7 +209,11 @@ async def _search(
     return q
 
 
-@router.get("/experts", response_model=Page[ExpertOut])
+@router.get(
+    "/experts",
+    response_model=Page[ExpertOut],
+    dependencies=[only_filters("discipline", "keyword", "region", "title", "status", "sort")],
+)
 async def search_experts(
     session: SessionDep,
     principal: PrincipalDep,

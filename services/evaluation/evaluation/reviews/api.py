@@ -16,6 +16,7 @@ from evaluation.reviews.models import ReviewSheet
 from evaluation.reviews.schemas import ItemPatch, PanelIn, RecuseIn, SettingsIn, SheetIn, SheetOut
 from evaluation.rounds import duties, machine
 from evaluation.rounds.models import ACTIVE, Assignment, ReviewRound, RoundItem
+from shared.errors import Forbidden
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
 from shared.http.deps import UnitOfWorkDep
@@ -167,7 +168,10 @@ def _round_out(rnd: ReviewRound) -> dict[str, Any]:
 
 @router.get("/rounds/{round_id}/progress", summary="Who accepted, who drafted, who submitted, who is late")
 async def progress(round_id: UUID, uow: UnitOfWorkDep, _: Office) -> dict[str, Any]:
+    """Names the experts, so it waits, like the drawn list, until the review opens."""
     rnd = await service.load_round(uow.session, round_id)
+    if rnd.status not in ("open", "finalized"):
+        raise Forbidden("the drawn list is sealed until the review opens", "抽取名单在评审开始前密封")
     return await service.progress(uow, rnd)
 
 

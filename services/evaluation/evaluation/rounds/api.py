@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 
@@ -19,37 +19,16 @@ from evaluation.experts.schemas import Transition
 from evaluation.organisations.models import OrganisationView
 from evaluation.rounds import duties, machine, service
 from evaluation.rounds.models import Assignment, AssignmentRun, ReviewRound, RoundItem
-from shared.errors import FieldIssue, Forbidden, NotFound, ValidationFailed
+from shared.errors import Forbidden, NotFound
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.filters import only_filters
 from shared.http.schemas import Page
 
 router = APIRouter(tags=["rounds"])
 
 # who may see a round: the duties that work on it
-RoundReader = duty("request", "draw", "results")
-
-
-def only_filters(*names: str) -> Any:
-    """A list's query parameters are its filters and paging: an unknown one is a 422, never ignored."""
-    known = {"page", "size", *names}
-
-    async def dependency(request: Request) -> None:
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            raise ValidationFailed(
-                [
-                    FieldIssue(
-                        f"query.{name}",
-                        "unknown_filter",
-                        f"not a filter of this list; known: {', '.join(sorted(known))}",
-                        "不支持该筛选条件",
-                    )
-                    for name in unknown
-                ]
-            )
-
-    return Depends(dependency)
+RoundReader = duty("request", "draw", "results", "supervision")
 
 
 class AvoidanceItem(BaseModel):

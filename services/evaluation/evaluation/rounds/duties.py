@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from evaluation.codes import DUTIES
@@ -25,6 +25,10 @@ RULE = "separation_of_duties"
 async def claim(uow: UnitOfWork, round_id: UUID, duty: str, action: str) -> None:
     """Record that the caller acts in ``duty`` for the round, or refuse if they hold another."""
     actor = uow.actor.id
+    # one person's claims on one round are taken one at a time: two requests in two duties
+    # racing each other cannot both see the other duty still free
+    key = func.hashtextextended(f"round-duty:{round_id}:{actor}", 0)
+    await uow.session.execute(select(func.pg_advisory_xact_lock(key)))
     held = set(
         (
             await uow.session.execute(

@@ -227,6 +227,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("evaluation", "POST", "/runs/{run_id}/cancel", DUTY_STAFF),
         r("evaluation", "POST", "/rounds/{round_id}/open", DUTY_STAFF),
         r("evaluation", "GET", "/rounds/{round_id}/assignments", DUTY_STAFF),
+        r("evaluation", "GET", "/rounds/{round_id}/short-items", DUTY_STAFF),
         r("evaluation", "GET", "/assignments/mine", {Role.expert.value}),
         r("evaluation", "POST", "/assignments/{assignment_id}/respond", {Role.expert.value}),
         # evaluation: review forms, score sheets and results (评审结果核定: the `results` duty; whoever

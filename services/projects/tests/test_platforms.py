@@ -106,3 +106,24 @@ async def test_stable_support_names_the_lab_it_funds(world: Any) -> None:
     assert r.status_code == 200, r.text
     sealed = (await world.client.get(f"/applications/{app['id']}/versions", headers=world.staff)).json()
     assert sealed["items"][0]["content"]["platform_id"] == lab
+
+
+async def test_a_directed_call_may_entrust_a_platform_and_the_project_is_that_labs(world: Any) -> None:
+    call = await world.call(programme_code="major.demonstration", organisation_mode="directed")
+    team = await world.team()
+    p, u, d = team["person"], team["unit"], team["dept"]
+    lab = await platform(world, u)
+    foreign = await platform(world, await world.org())
+    designation = {"unit_id": u, "pi_person_id": p, "justification": "委托重点实验室承担稀土示范任务"}
+    url = f"/calls/{call['id']}/designations"
+    r = await world.client.post(url, json=designation | {"platform_id": foreign}, headers=world.staff)
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "not_the_unit"
+    r = await world.client.post(url, json=designation | {"platform_id": lab}, headers=world.staff)
+    assert r.status_code == 201 and r.json()["platform_id"] == lab, r.text
+    app = await world.draft(call["id"], p, u, d)
+    await world.to_recommended(app, p, u, d)
+    await world.act(app["id"], "accept_formally", world.staff)
+    r = await world.act(app["id"], "approve_directly", world.staff, reason="定向委托", funding_fen=500_000)
+    assert r.status_code == 200, r.text
+    project = await world.project_of(app["id"])
+    assert project["platform_id"] == lab and project["funding_basis"]["designation"]["platform_id"] == lab

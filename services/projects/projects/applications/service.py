@@ -705,7 +705,7 @@ async def _approve(
         competent_department_id=app.competent_department_id,
         team_person_ids=[m["person_id"] for m in app.team],
         chief_expert_person_ids=[m["person_id"] for m in app.team if m["role"] == "chief_expert"],
-        platform_id=app.platform_id,
+        platform_id=app.platform_id or _designated_platform(basis),
         start_date=start,
         end_date=end,
         funding_fen=funding,
@@ -749,6 +749,12 @@ async def _approve(
         ),
         subject=f"project/{project.id}",
     )
+
+
+def _designated_platform(basis: dict[str, Any]) -> UUID | None:
+    """定向委托 to a platform: the project is the entrusted platform's unless the application named one."""
+    platform = (basis.get("designation") or {}).get("platform_id")
+    return UUID(platform) if platform else None
 
 
 async def review_completed(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import projects.applications.handlers
 import projects.funded.handlers
+import projects.platforms.handlers
 import projects.registry_views.handlers
 from projects.applications import api as applications_api
 from projects.applications.dedup_index import Indexer
@@ -21,6 +22,7 @@ from projects.funded.events import PRODUCED as PROJECT_EVENTS
 from projects.modes import api as modes_api
 from projects.organisations import api as organisations_api
 from projects.organisations.handlers import handlers
+from projects.platforms import api as platforms_api
 from projects.policy import api as policy_api
 from projects.policy.models import PolicyValue  # noqa: F401  (tables in the metadata)
 from projects.settings import ProjectsSettings
@@ -29,7 +31,7 @@ from shared.service import ServiceDefinition, ServiceRuntime
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 metadata = Base.metadata
-_ = (projects.applications.handlers, projects.funded.handlers)
+_ = (projects.applications.handlers, projects.funded.handlers, projects.platforms.handlers)
 
 
 async def _start_indexer(runtime: ServiceRuntime) -> None:
@@ -65,6 +67,7 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             funded_api.races_router,
             filings_api.router,
             supervision_api.router,
+            platforms_api.router,
             policy_api.router,
         ],
         handlers=handlers,

@@ -82,6 +82,7 @@ class Application(Base):
     consortium: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 创新联合体
     ethics_review: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 科研伦理审查
     follow_on: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)  # 滚动 / 继续支持
+    platform_id: Mapped[UUID | None] = mapped_column(nullable=True)  # the platform undertaking it
     state: Mapped[str] = mapped_column(String(30))
     revision: Mapped[int] = mapped_column(Integer, default=1)
     version: Mapped[int] = mapped_column(Integer, default=1)

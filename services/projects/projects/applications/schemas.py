@@ -156,6 +156,7 @@ class ApplicationFields(BaseModel):
     consortium: Consortium | None = Field(None, description="创新联合体 applying, led by the applicant unit")
     ethics_review: EthicsReview | None = Field(None, description="科研伦理审查 where the call requires it")
     follow_on: FollowOn | None = Field(None, description="滚动支持 / 容错继续支持 of an earlier project")
+    platform_id: UUID | None = Field(None, description="the key lab or other platform that undertakes it")
 
 
 class ApplicationCreate(ApplicationFields):
@@ -234,6 +235,7 @@ class ApplicationOut(BaseModel):
     consortium: dict[str, Any] | None = None
     ethics_review: dict[str, Any] | None = None
     follow_on: dict[str, Any] | None = None
+    platform_id: UUID | None = None
     allowed_actions: list[str] = []
 
 

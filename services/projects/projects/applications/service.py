@@ -39,6 +39,7 @@ from projects.funded.service import record_step
 from projects.integrity import service as integrity
 from projects.modes import service as modes
 from projects.numbering import next_code
+from projects.platforms import service as platforms
 from projects.policy import service as policy
 from shared.auth import Principal, Role
 from shared.clock import utcnow
@@ -66,7 +67,7 @@ CONTENT_FIELDS = (
     "results",
 )
 # Sealed only once set: a field added later must not change the digest of what was sealed before.
-OPTIONAL_CONTENT_FIELDS = ("consortium", "ethics_review", "follow_on")
+OPTIONAL_CONTENT_FIELDS = ("consortium", "ethics_review", "follow_on", "platform_id")
 EDITABLE_STATES = {"draft", "returned"}
 FOLLOW_ON_ZH = {"rolling": "滚动支持", "continued": "容错继续支持"}
 STAFF = (Role.department_staff, Role.administrator)
@@ -147,8 +148,9 @@ def content_of(app: Application) -> dict[str, Any]:
         value = getattr(app, name)
         out[name] = str(value) if isinstance(value, UUID) else value
     for name in OPTIONAL_CONTENT_FIELDS:
-        if getattr(app, name) is not None:
-            out[name] = getattr(app, name)
+        value = getattr(app, name)
+        if value is not None:
+            out[name] = str(value) if isinstance(value, UUID) else value
     return out
 
 
@@ -222,7 +224,9 @@ def _apply_fields(app: Application, fields: ApplicationFields) -> dict[str, list
     for name, value in data.items():
         if value is None and name != "competent_department_id":
             continue
-        new: Any = UUID(value) if name == "competent_department_id" and value is not None else value
+        new: Any = (
+            UUID(value) if name in {"competent_department_id", "platform_id"} and value is not None else value
+        )
         old = getattr(app, name)
         if old != new:
             changes[name] = [
@@ -412,6 +416,9 @@ async def _submit(step: Step) -> None:
     _completeness(app, step.call)
     await modes.check_applicant_form(uow.session, app)
     await modes.check_follow_on(uow.session, app)
+    await platforms.check_undertaking(
+        uow.session, app.platform_id, app.unit_id, required=step.call.organisation_mode == "stable_support"
+    )
     if app.state == "returned":
         app.revision += 1
     content = content_of(app)
@@ -698,6 +705,7 @@ async def _approve(
         competent_department_id=app.competent_department_id,
         team_person_ids=[m["person_id"] for m in app.team],
         chief_expert_person_ids=[m["person_id"] for m in app.team if m["role"] == "chief_expert"],
+        platform_id=app.platform_id or _designated_platform(basis),
         start_date=start,
         end_date=end,
         funding_fen=funding,
@@ -741,6 +749,12 @@ async def _approve(
         ),
         subject=f"project/{project.id}",
     )
+
+
+def _designated_platform(basis: dict[str, Any]) -> UUID | None:
+    """定向委托 to a platform: the project is the entrusted platform's unless the application named one."""
+    platform = (basis.get("designation") or {}).get("platform_id")
+    return UUID(platform) if platform else None
 
 
 async def review_completed(

@@ -46,6 +46,7 @@ class Project(Base):
     # 谁推荐、谁负责 (seed 003): the department that recommended it supervises it (reads, never acts).
     competent_department_id: Mapped[UUID | None] = mapped_column(nullable=True, index=True)
     team_person_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    platform_id: Mapped[UUID | None] = mapped_column(nullable=True, index=True)  # undertaking platform
     # 首席专家 of a major project (首席专家负责制): named in the task book, counted in 限项.
     chief_expert_person_ids: Mapped[list[str]] = mapped_column(
         JSONB, server_default=text("'[]'::jsonb"), default=list

@@ -37,6 +37,7 @@ class ProjectOut(BaseModel):
     competent_department_id: UUID | None = None
     team_person_ids: list[str]
     chief_expert_person_ids: list[str] = []
+    platform_id: UUID | None = None
     start_date: date
     end_date: date
     funding_fen: int

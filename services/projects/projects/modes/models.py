@@ -20,6 +20,7 @@ class Designation(Base):
     call_id: Mapped[UUID] = mapped_column(ForeignKey("calls.id"), index=True)
     unit_id: Mapped[UUID] = mapped_column()
     pi_person_id: Mapped[UUID] = mapped_column()
+    platform_id: Mapped[UUID | None] = mapped_column(nullable=True)  # the platform entrusted, if any
     justification: Mapped[str] = mapped_column(Text)
     designated_by: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,6 +11,7 @@ class DesignationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     unit_id: UUID
     pi_person_id: UUID
+    platform_id: UUID | None = Field(None, description="定向委托 to a platform: the key lab entrusted")
     justification: str = Field(min_length=2, max_length=5000)
 
 
@@ -20,6 +21,7 @@ class DesignationOut(BaseModel):
     call_id: UUID
     unit_id: UUID
     pi_person_id: UUID
+    platform_id: UUID | None = None
     justification: str
     designated_by: str
     at: datetime

@@ -26,6 +26,7 @@ from projects.modes.rules import (
 )
 from projects.modes.schemas import DesignationCreate, VerificationIn
 from projects.organisations.models import OrganisationView
+from projects.platforms import service as platforms
 from projects.registry_views.models import PersonView
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, ValidationFailed
@@ -57,6 +58,7 @@ async def designate(uow: UnitOfWork, call: Call, data: DesignationCreate) -> Des
         issues.append(FieldIssue("pi_person_id", "unknown", "not a registered person", "不是已登记的人员"))
     if issues:
         raise ValidationFailed(issues)
+    await platforms.check_undertaking(uow.session, data.platform_id, data.unit_id, required=False)
     existing = (
         await uow.session.execute(
             select(Designation).where(
@@ -73,6 +75,7 @@ async def designate(uow: UnitOfWork, call: Call, data: DesignationCreate) -> Des
         call_id=call.id,
         unit_id=data.unit_id,
         pi_person_id=data.pi_person_id,
+        platform_id=data.platform_id,
         justification=data.justification,
         designated_by=uow.actor.id,
         at=utcnow(),
@@ -82,7 +85,11 @@ async def designate(uow: UnitOfWork, call: Call, data: DesignationCreate) -> Des
         "call.designated",
         entity_type="call",
         entity_id=call.id,
-        changes={"unit_id": str(data.unit_id), "pi_person_id": str(data.pi_person_id)},
+        changes={
+            "unit_id": str(data.unit_id),
+            "pi_person_id": str(data.pi_person_id),
+            "platform_id": str(data.platform_id) if data.platform_id else None,
+        },
         reason=data.justification,
     )
     return designation
@@ -451,6 +458,7 @@ async def approval_basis(
         if designation is not None:
             basis["designation"] = {
                 "unit_id": str(designation.unit_id),
+                "platform_id": str(designation.platform_id) if designation.platform_id else None,
                 "justification": designation.justification,
                 "designated_by": designation.designated_by,
             }

@@ -1,0 +1,99 @@
+"""基地、人才、项目、资金一体化 (seed 004): an application and its project may name the platform
+that undertakes it; stable support (稳定支持) names the lab it funds. Never commits."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projects.funded.models import Project
+from projects.platforms.models import PlatformView
+from shared.errors import FieldIssue, NotFound, ValidationFailed
+
+ENDED = ("revoked", "merged")
+
+
+async def check_undertaking(
+    session: AsyncSession, platform_id: UUID | None, unit_id: UUID, *, required: bool
+) -> None:
+    """The named platform is registered, not revoked or merged, and hosted or co-built by the unit."""
+    if platform_id is None:
+        if required:
+            raise ValidationFailed(
+                [
+                    FieldIssue(
+                        "platform_id",
+                        "required",
+                        "stable support names the platform (lab) it funds",
+                        "稳定支持项目须填写所支持的平台（重点实验室等）",
+                    )
+                ]
+            )
+        return
+    platform = await session.get(PlatformView, platform_id)
+    issue: FieldIssue | None = None
+    if platform is None:
+        issue = FieldIssue("platform_id", "unknown", "not a registered platform", "不是已登记的创新平台")
+    elif platform.state in ENDED:
+        issue = FieldIssue(
+            "platform_id",
+            "ended",
+            f"the platform is {platform.state}",
+            "该平台已撤销或已被整合，不能承担项目",
+        )
+    elif str(unit_id) not in {str(platform.host_unit_id), *map(str, platform.co_builder_unit_ids)}:
+        issue = FieldIssue(
+            "platform_id",
+            "not_the_unit",
+            "the applicant unit neither hosts nor co-builds the platform",
+            "申报单位不是该平台的依托单位或共建单位",
+        )
+    if issue is not None:
+        raise ValidationFailed([issue])
+
+
+async def projects_of(session: AsyncSession, platform_id: UUID) -> dict[str, Any]:
+    platform = await session.get(PlatformView, platform_id)
+    if platform is None:
+        raise NotFound(f"platform {platform_id} not found", "未找到该平台")
+    rows = (
+        await session.execute(
+            select(Project).where(Project.platform_id == platform_id).order_by(Project.code)
+        )
+    ).scalars()
+    items = [
+        {
+            "id": str(p.id),
+            "code": p.code,
+            "title": p.title,
+            "organisation_mode": p.organisation_mode,
+            "state": p.state,
+            "funding_fen": p.funding_fen,
+        }
+        for p in rows
+    ]
+    by_mode = (
+        await session.execute(
+            select(Project.organisation_mode, func.count(), func.sum(Project.funding_fen))
+            .where(Project.platform_id == platform_id)
+            .group_by(Project.organisation_mode)
+            .order_by(Project.organisation_mode)
+        )
+    ).all()
+    return {
+        "platform": {
+            "id": str(platform.id),
+            "code": platform.code,
+            "name": platform.name,
+            "state": platform.state,
+        },
+        "items": items,
+        "total": len(items),
+        "funding_fen": sum(i["funding_fen"] for i in items),
+        "by_mode": [
+            {"organisation_mode": m, "projects": n, "funding_fen": int(f or 0)} for m, n, f in by_mode
+        ],
+    }

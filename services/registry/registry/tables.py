@@ -5,12 +5,16 @@ from registry.integrity.models import IntegrityRecord
 from registry.organisations.models import Organisation
 from registry.people.models import Person
 from registry.platforms.models import (
+    DirectorAppointment,
     Platform,
     PlatformAssessment,
+    PlatformCodeAlias,
     PlatformCodeCounter,
     PlatformHistory,
     PlatformMember,
     PlatformOutput,
+    RevocationCase,
+    SupportCandidate,
 )
 from registry.policy.models import PolicyValue
 from registry.sharing.models import Instrument, OpenTopic
@@ -22,12 +26,16 @@ ALL_MODELS = (
     IntegrityRecord,
     Organisation,
     Person,
+    DirectorAppointment,
     Platform,
     PlatformAssessment,
+    PlatformCodeAlias,
     PlatformCodeCounter,
     PlatformHistory,
     PlatformMember,
     PlatformOutput,
+    RevocationCase,
+    SupportCandidate,
     PolicyValue,
     Instrument,
     OpenTopic,

@@ -43,6 +43,9 @@ Action = Literal[
     "strengthen",
     "adjust",
     "merge",
+    "promote",
+    "demote",
+    "reclassify",
 ]
 EXPORT_LIMIT = 20_000
 
@@ -145,9 +148,21 @@ async def export_platforms(session: SessionDep, principal: PrincipalDep, filters
     )
 
 
+@router.get(
+    "/by-code/{code}",
+    response_model=PlatformOut,
+    summary="The platform with this code, now or before a change of kind (原编号)",
+)
+async def platform_by_code(code: str, session: SessionDep, _: PrincipalDep) -> PlatformOut:
+    p = await repository.by_code(session, code.strip().upper())
+    if p is None:
+        raise NotFound(f"no platform has or had the code {code}", "未找到该编号的平台")
+    return PlatformOut.of(p, await repository.former_codes(session, p.id))
+
+
 @router.get("/{platform_id}", response_model=PlatformOut)
-async def get_platform(p: PlatformDep) -> PlatformOut:
-    return PlatformOut.of(p)
+async def get_platform(p: PlatformDep, session: SessionDep) -> PlatformOut:
+    return PlatformOut.of(p, await repository.former_codes(session, p.id))
 
 
 @router.patch("/{platform_id}", response_model=PlatformOut)
@@ -172,8 +187,9 @@ async def platform_action(
         await uow.commit()
         return PlatformOut.of(absorbed)
     p = await service.act(uow, principal, await locked(uow, platform_id), action, body)
+    former = await repository.former_codes(uow.session, p.id)
     await uow.commit()
-    return PlatformOut.of(p)
+    return PlatformOut.of(p, former)
 
 
 @router.get("/{platform_id}/history", summary="Append-only history: who, when, what, why, documents")

@@ -155,6 +155,13 @@ class ActionRequest(BaseModel):
     director: DirectorIn | None = None
     deputy_directors: list[DirectorIn] | None = Field(default=None, max_length=6)
     sub_field: SubFieldCode | None = None
+    kind: Kind | None = Field(default=None, description="晋升/降级/变更类别: the new kind")
+    kind_attributes: dict[str, Any] | None = Field(
+        default=None, description="晋升/降级/变更类别: the new kind's attributes (checked against its schema)"
+    )
+    approved_on: date | None = Field(
+        default=None, description="晋升/降级/变更类别: date of the approval document (default today)"
+    )
 
 
 class MemberIn(BaseModel):
@@ -229,12 +236,13 @@ class PlatformOut(BaseModel):
     annual_funding_fen: int
     kind_attributes: dict[str, Any]
     merged_into_id: UUID | None
+    former_codes: list[str] = Field(default_factory=list, description="原编号 (before a change of kind)")
     version: int
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, p: Platform) -> PlatformOut:
+    def of(cls, p: Platform, former_codes: list[str] | None = None) -> PlatformOut:
         return cls(
             id=p.id,
             code=p.code,
@@ -270,6 +278,7 @@ class PlatformOut(BaseModel):
             annual_funding_fen=p.annual_funding_fen,
             kind_attributes=dict(p.kind_attributes),
             merged_into_id=p.merged_into_id,
+            former_codes=list(former_codes or []),
             version=p.version,
             created_at=p.created_at,
             updated_at=p.updated_at,

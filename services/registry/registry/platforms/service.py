@@ -19,10 +19,11 @@ from registry.organisations import repository as organisations
 from registry.people import repository as people
 from registry.platforms import kinds, repository
 from registry.platforms.events import PLATFORM_EVENTS, LabAssessmentFinalized, PlatformEventPayload
-from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
+from registry.platforms.machine import ACTION_LABELS, KIND_RANK, PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import (
     Platform,
     PlatformAssessment,
+    PlatformCodeAlias,
     PlatformHistory,
     PlatformMember,
     PlatformOutput,
@@ -35,7 +36,7 @@ from registry.platforms.schemas import (
     PlatformCreate,
     PlatformUpdate,
 )
-from registry.reference import KIND_CODE_PREFIX, SUB_FIELD_PARENT
+from registry.reference import KIND_CODE_PREFIX, PLATFORM_KINDS, SUB_FIELD_PARENT
 from registry.sharing import service as sharing
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -58,9 +59,15 @@ NOT_NULL = (
 
 
 def payload(
-    p: Platform, action: str, reason: str | None, document_number: str | None
+    p: Platform,
+    action: str,
+    reason: str | None,
+    document_number: str | None,
+    previous: tuple[str, str] | None = None,
 ) -> PlatformEventPayload:
     return PlatformEventPayload(
+        previous_kind=previous[0] if previous else None,
+        previous_code=previous[1] if previous else None,
         id=p.id,
         code=p.code,
         name=p.name,
@@ -91,6 +98,7 @@ async def _step(
     attachments: list[str] | None = None,
     details: dict[str, Any] | None = None,
     related: UUID | None = None,
+    previous: tuple[str, str] | None = None,
 ) -> None:
     """History row + event + audit row for one step the platform took."""
     uow.session.add(
@@ -110,7 +118,9 @@ async def _step(
         )
     )
     event = await uow.emit(
-        PLATFORM_EVENTS[action], payload(p, action, reason, document_number), subject=f"platform/{p.id}"
+        PLATFORM_EVENTS[action],
+        payload(p, action, reason, document_number, previous),
+        subject=f"platform/{p.id}",
     )
     await uow.record(
         f"platform.{action}",
@@ -309,6 +319,8 @@ async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) 
     person_ids = {d.person_id for d in [*([data.director] if data.director else []), *data.deputy_directors]}
     await _known_people(uow, person_ids, "director")
     if data.code is not None:
+        if await repository.code_taken(uow.session, data.code):
+            raise DuplicateValue("code", data.code)
         await repository.reserve_code(uow.session, data.code)
         code = data.code
     else:
@@ -372,6 +384,8 @@ async def act(
     """Apply one lifecycle transition or reorganisation action (not 整合: see ``merge``)."""
     if action == "merge":
         return (await merge(uow, principal, p.id, req))[0]
+    if action in KIND_CHANGES:
+        return await reclassify(uow, principal, p, action, req)
     transition = PLATFORM_MACHINE.apply(p.state, action, principal.roles)
     before = p.state
     details: dict[str, Any] = {}
@@ -389,6 +403,80 @@ async def act(
         document_number=req.document_number,
         attachments=req.attachments,
         details=details,
+    )
+    return p
+
+
+KIND_CHANGES = ("promote", "demote", "reclassify")
+
+
+def kind_change(old: str, new: str) -> str:
+    """晋升 up the laboratory ranks, 降级 down them, any other change of kind 变更类别."""
+    if old in KIND_RANK and new in KIND_RANK:
+        return "promote" if KIND_RANK[new] > KIND_RANK[old] else "demote"
+    return "reclassify"
+
+
+async def reclassify(
+    uow: UnitOfWork, principal: Principal, p: Platform, action: str, req: ActionRequest
+) -> Platform:
+    """晋升/降级/变更类别 (能进能出): the same record and history under a new kind and code.
+
+    The approval document is required; the old code stays an alias, so lookups and searches by
+    it still find the platform; the old kind's attributes are kept in the history row.
+    """
+    PLATFORM_MACHINE.apply(p.state, action, principal.roles)
+    issues = []
+    if req.kind is None:
+        issues.append(FieldIssue("kind", "missing", "name the new kind", "请填写新的平台类别"))
+    elif req.kind == p.kind:
+        issues.append(
+            FieldIssue("kind", "same_kind", f"the platform is already a {p.kind}", "新类别与现类别相同")
+        )
+    elif kind_change(p.kind, req.kind) != action:
+        right = kind_change(p.kind, req.kind)
+        issues.append(
+            FieldIssue(
+                "kind",
+                "wrong_direction",
+                f"{p.kind} → {req.kind} is '{right}', not '{action}'",
+                f"由「{PLATFORM_KINDS[p.kind]}」改为「{PLATFORM_KINDS[req.kind]}」属于"
+                f"「{ACTION_LABELS[right]}」，不是「{ACTION_LABELS[action]}」",
+            )
+        )
+    if not req.document_number:
+        issues.append(
+            FieldIssue("document_number", "missing", "the approval document is required", "须填写批准文号")
+        )
+    if issues:
+        raise ValidationFailed(issues)
+    assert req.kind is not None and req.document_number is not None
+    attributes = kinds.validate(req.kind, req.kind_attributes or {})
+    approved_on = req.approved_on or utcnow().date()
+    [code] = await repository.allocate_codes(uow.session, KIND_CODE_PREFIX[req.kind], approved_on.year)
+    previous = (p.kind, p.code)
+    uow.session.add(PlatformCodeAlias(code=p.code, platform_id=p.id, kind=p.kind, retired_at=utcnow()))
+    details = {
+        "kind": [p.kind, req.kind],
+        "code": [p.code, code],
+        "kind_attributes": [dict(p.kind_attributes), attributes],
+        "approved_on": [_plain(p.approved_on), approved_on.isoformat()],
+        "approval_document": [p.approval_document, req.document_number],
+    }
+    p.kind, p.code, p.kind_attributes = req.kind, code, attributes
+    p.approved_on, p.approval_document = approved_on, req.document_number
+    p.version += 1
+    await uow.session.flush()
+    await _step(
+        uow,
+        p,
+        action,
+        from_state=p.state,
+        reason=req.reason,
+        document_number=req.document_number,
+        attachments=req.attachments,
+        details=details,
+        previous=previous,
     )
     return p
 

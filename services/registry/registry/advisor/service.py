@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.advisor.similarity import bigrams_of, clean, shared_phrases_of
 from registry.people.models import Person
-from registry.platforms.models import Platform, PlatformAssessment, PlatformOutput
+from registry.platforms.models import Platform, PlatformAssessment, PlatformOutput, RevocationCase
 from registry.policy.service import current as current_policy
 from registry.reference import ASSESSMENT_GRADES, LAB_KINDS, SUB_FIELD_LABELS
 
@@ -39,6 +39,7 @@ RULES: dict[str, tuple[str, str]] = {
     "director_not_full_time": ("主任非全职", "adjust"),
     "no_output": ("连续多年无产出", "revoke"),
     "failed_assessment": ("评估不合格", "open_rectification"),
+    "failed_again_under_rectification": ("整改期间评估再次不合格（取消资格）", "revoke"),
     "missing_assessment": ("评估缺失", "open_rectification"),
     "merge_candidate": ("研究方向高度重复（整合候选）", "merge"),
 }
@@ -188,6 +189,34 @@ async def _labs(
     return labs, directors, latest
 
 
+async def _open_revocation_cases(session: AsyncSession) -> dict[UUID, dict[str, Any]]:
+    """Labs failed again under rectification: their open 撤销 case and the assessments it cites."""
+    rows = await session.execute(
+        select(RevocationCase.platform_id, RevocationCase.id, RevocationCase.assessment_ids).where(
+            RevocationCase.status == "open"
+        )
+    )
+    cases = {pid: (case_id, list(ids)) for pid, case_id, ids in rows}
+    cited_ids = [UUID(i) for _, ids in cases.values() for i in ids]
+    cited: dict[str, dict[str, Any]] = {}
+    if cited_ids:
+        for a in await session.execute(
+            select(PlatformAssessment.id, PlatformAssessment.period, PlatformAssessment.grade).where(
+                PlatformAssessment.id.in_(cited_ids)
+            )
+        ):
+            cited[str(a.id)] = {
+                "assessment_id": str(a.id),
+                "period": a.period,
+                "grade": a.grade,
+                "grade_zh": ASSESSMENT_GRADES.get(a.grade, a.grade),
+            }
+    return {
+        pid: {"case_id": str(case_id), "assessments": [cited[i] for i in ids if i in cited]}
+        for pid, (case_id, ids) in cases.items()
+    }
+
+
 @contextmanager
 def _collection_paused() -> Iterator[None]:
     """The review allocates a few hundred thousand short-lived objects and frees them all;
@@ -211,11 +240,15 @@ async def _advise(session: AsyncSession, f: AdviceFilter, on: date) -> dict[str,
     policy = await current_policy(session)
     oldest_year = on.year - max(int(policy["years_without_output"]), 3)
     labs, directors, latest = await _labs(session, f, oldest_year)
+    cases = await _open_revocation_cases(session)
 
     for lab in labs:
         _director_rules(lab, directors, policy, on)
         _output_rule(lab, policy, on)
-        _assessment_rules(lab, latest.get(lab.id), policy, on)
+        if lab.id in cases:
+            _finding(lab, "failed_again_under_rectification", cases[lab.id])
+        else:
+            _assessment_rules(lab, latest.get(lab.id), policy, on)
     groups = _merge_groups(labs, float(policy["merge_similarity_threshold"]), on)
 
     flagged = [lab for lab in labs if lab.findings]

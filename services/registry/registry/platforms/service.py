@@ -15,11 +15,12 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from registry.access import is_staff, may_manage_unit, may_run_platform, require
+from registry.advisor.duplicates import duplicates_of
 from registry.organisations import repository as organisations
 from registry.people import repository as people
-from registry.platforms import kinds, repository
+from registry.platforms import consequences, kinds, repository
 from registry.platforms.events import PLATFORM_EVENTS, LabAssessmentFinalized, PlatformEventPayload
-from registry.platforms.machine import ACTION_LABELS, KIND_RANK, PLATFORM_MACHINE, STATE_LABELS
+from registry.platforms.machine import ACTION_LABELS, KIND_RANK, LIVE, PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import (
     Platform,
     PlatformAssessment,
@@ -36,6 +37,7 @@ from registry.platforms.schemas import (
     PlatformCreate,
     PlatformUpdate,
 )
+from registry.platforms.steps import step as _step
 from registry.reference import KIND_CODE_PREFIX, PLATFORM_KINDS, SUB_FIELD_PARENT
 from registry.sharing import service as sharing
 from shared.auth import Principal
@@ -56,80 +58,6 @@ NOT_NULL = (
     "annual_funding_fen",
     "kind_attributes",
 )
-
-
-def payload(
-    p: Platform,
-    action: str,
-    reason: str | None,
-    document_number: str | None,
-    previous: tuple[str, str] | None = None,
-) -> PlatformEventPayload:
-    return PlatformEventPayload(
-        previous_kind=previous[0] if previous else None,
-        previous_code=previous[1] if previous else None,
-        id=p.id,
-        code=p.code,
-        name=p.name,
-        kind=p.kind,
-        state=p.state,
-        host_unit_id=p.host_unit_id,
-        co_builder_unit_ids=[UUID(u) for u in p.co_builder_unit_ids],
-        field=p.field,
-        sub_field=p.sub_field,
-        region=p.region,
-        director_person_id=p.director_person_id,
-        action=action,
-        reason=reason,
-        document_number=document_number,
-        merged_into_id=p.merged_into_id,
-        version=p.version,
-    )
-
-
-async def _step(
-    uow: UnitOfWork,
-    p: Platform,
-    action: str,
-    *,
-    from_state: str | None,
-    reason: str | None = None,
-    document_number: str | None = None,
-    attachments: list[str] | None = None,
-    details: dict[str, Any] | None = None,
-    related: UUID | None = None,
-    previous: tuple[str, str] | None = None,
-) -> None:
-    """History row + event + audit row for one step the platform took."""
-    uow.session.add(
-        PlatformHistory(
-            id=uuid7(),
-            platform_id=p.id,
-            occurred_at=utcnow(),
-            actor_id=uow.actor.id,
-            action=action,
-            from_state=from_state,
-            to_state=p.state,
-            reason=reason,
-            document_number=document_number,
-            attachments=list(attachments or []),
-            details=details or {},
-            related_platform_id=related,
-        )
-    )
-    event = await uow.emit(
-        PLATFORM_EVENTS[action],
-        payload(p, action, reason, document_number, previous),
-        subject=f"platform/{p.id}",
-    )
-    await uow.record(
-        f"platform.{action}",
-        entity_type="platform",
-        entity_id=p.id,
-        changes={"state": [from_state, p.state], **(details or {})},
-        reason=reason,
-        event=event,
-    )
 
 
 async def _known_people(uow: UnitOfWork, ids: set[UUID], field: str) -> None:
@@ -391,6 +319,10 @@ async def act(
     details: dict[str, Any] = {}
     if action in ("strengthen", "adjust"):
         details = await _reshape(uow, p, req)
+    if action == "revoke":
+        await consequences.close_with_revocation(uow, p, req.reason)
+    if action == "start_construction":
+        details = await _unique_at_the_door(uow, p, req)
     p.state = transition.target
     p.version += 1
     await uow.session.flush()
@@ -405,6 +337,34 @@ async def act(
         details=details,
     )
     return p
+
+
+async def _unique_at_the_door(uow: UnitOfWork, p: Platform, req: ActionRequest) -> dict[str, Any]:
+    """批准建设 of a lab whose directions duplicate another lab of its sub-field is refused until
+    staff say they reviewed the matches; the matches they approved over stay in the history."""
+    found = await duplicates_of(uow.session, p)
+    if not found["matches"]:
+        return {}
+    if not req.duplicates_reviewed:
+        codes = "、".join(m["code"] for m in found["matches"])
+        raise Conflict(
+            f"the research directions duplicate {len(found['matches'])} lab(s) of the same sub-field "
+            "(唯一性); review them and repeat with duplicates_reviewed=true",
+            f"研究方向与同一细分领域的实验室（{codes}）重复，不符合唯一性要求；"
+            "经审查仍批准建设的，请确认已审查重复情况",
+            extra={
+                "current_state": p.state,
+                "allowed_actions": PLATFORM_MACHINE.allowed_actions(p.state),
+                "duplicates": found["matches"],
+                "threshold": found["threshold"],
+            },
+        )
+    return {
+        "duplicates_reviewed": [
+            {"code": m["code"], "score": m["score"], "matching_phrases": m["matching_phrases"]}
+            for m in found["matches"]
+        ]
+    }
 
 
 KIND_CHANGES = ("promote", "demote", "reclassify")
@@ -684,17 +644,16 @@ async def record_assessment(uow: UnitOfWork, a: LabAssessmentFinalized) -> Platf
         return None
     if await uow.session.get(PlatformAssessment, a.assessment_id) is not None:
         return p
-    uow.session.add(
-        PlatformAssessment(
-            id=a.assessment_id,
-            platform_id=p.id,
-            period=a.period,
-            grade=a.grade,
-            score=a.score,
-            finalized_at=a.finalized_at,
-            remarks=a.remarks,
-        )
+    assessment = PlatformAssessment(
+        id=a.assessment_id,
+        platform_id=p.id,
+        period=a.period,
+        grade=a.grade,
+        score=a.score,
+        finalized_at=a.finalized_at,
+        remarks=a.remarks,
     )
+    uow.session.add(assessment)
     action = None
     if a.grade == "unqualified" and p.state == "operating":
         action = "open_rectification"
@@ -710,17 +669,21 @@ async def record_assessment(uow: UnitOfWork, a: LabAssessmentFinalized) -> Platf
             changes={"assessment": [None, {"period": a.period, "grade": a.grade}]},
             reason=reason,
         )
-        return p
-    before = p.state
-    p.state = PLATFORM_MACHINE.apply(p.state, action).target
-    p.version += 1
-    await uow.session.flush()
-    await _step(
-        uow,
-        p,
-        action,
-        from_state=before,
-        reason=reason,
-        details={"assessment_id": str(a.assessment_id), "grade": a.grade, "period": a.period},
-    )
+    else:
+        before = p.state
+        p.state = PLATFORM_MACHINE.apply(p.state, action).target
+        p.version += 1
+        await uow.session.flush()
+        await _step(
+            uow,
+            p,
+            action,
+            from_state=before,
+            reason=reason,
+            details={"assessment_id": str(a.assessment_id), "grade": a.grade, "period": a.period},
+        )
+    if p.state in LIVE and a.grade == "excellent":
+        await consequences.list_for_support(uow, p, assessment)
+    elif a.grade == "unqualified" and p.state == "under_rectification" and action is None:
+        await consequences.open_revocation_case(uow, p, assessment)
     return p

@@ -28,6 +28,7 @@ from registry.settings import RegistrySettings
 from registry.sharing import api as sharing_api
 from registry.sharing.events import EVENT_TYPES as SHARING_EVENTS
 from registry.tables import ALL_MODELS
+from registry.targets import api as targets_api
 from shared.events.envelope import EventType
 from shared.service import ServiceDefinition
 
@@ -67,7 +68,7 @@ def build_definition(settings: RegistrySettings | None = None) -> ServiceDefinit
             integrity_api.router,
             policy_api.router,
             advisor_api.router,
-            advisor_api.targets_router,
+            targets_api.router,
             clusters_api.router,
             metadata_router,
         ],

@@ -47,7 +47,7 @@ from registry.people.schemas import PersonCreate
 from registry.platforms import service as platforms
 from registry.platforms.events import LabAssessmentFinalized
 from registry.platforms.models import Platform
-from registry.platforms.schemas import DirectorIn, MemberIn, OutputIn, PlatformCreate
+from registry.platforms.schemas import ActionRequest, DirectorIn, MemberIn, OutputIn, PlatformCreate
 from registry.reference import SUB_FIELD_PARENT
 from registry.settings import RegistrySettings
 from registry.sharing import service as sharing
@@ -253,6 +253,13 @@ def _id_number(n: int, born: date) -> str:
     return base + ric.calc_check_digit(base + "0")
 
 
+def _term_end(last_term_end: date, terms_back: int) -> date:
+    """End of the five-year term ``terms_back`` terms before the last (1: the last one itself)."""
+    if terms_back == 1:
+        return last_term_end
+    return date(last_term_end.year - 5 * (terms_back - 1) - 1, 12, 31)
+
+
 @dataclass
 class Summary:
     organisations: int = 0
@@ -355,12 +362,14 @@ class Loader:
                     region=region,
                     approved_on=approved,
                     approval_document=f"内科发〔{approved.year}〕{index + 10}号",
+                    # A director in their n-th term was appointed n terms back and reappointed since.
                     director=DirectorIn(
                         person_id=director,
-                        term_start=date(term_end.year - 5, 1, 1),
-                        term_end=term_end,
+                        term_start=date(term_end.year - 5 * terms, 1, 1),
+                        term_end=term_end
+                        if terms == 1
+                        else date(term_end.year - 5 * (terms - 1) - 1, 12, 31),
                         full_time=full_time,
-                        terms_served=terms,
                     ),
                     staff_count=20 + index % 40,
                     annual_funding_fen=(300 + index * 7 % 900) * 10_000_00,
@@ -368,6 +377,24 @@ class Loader:
                     kind_attributes=kind_attributes or {},
                 ),
             )
+            for term in range(terms - 1, 0, -1):
+                await platforms.act(
+                    uow,
+                    LOADER,
+                    p,
+                    "adjust",
+                    ActionRequest(
+                        reason="主任连任",
+                        director=DirectorIn(
+                            person_id=director,
+                            term_start=date(term_end.year - 5 * term, 1, 1),
+                            term_end=term_end
+                            if term == 1
+                            else date(term_end.year - 5 * (term - 1) - 1, 12, 31),
+                            full_time=full_time,
+                        ),
+                    ),
+                )
             for person_id in members:
                 await platforms.add_member(uow, LOADER, p, MemberIn(person_id=person_id))
             by_year = {}

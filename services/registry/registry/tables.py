@@ -18,6 +18,7 @@ from registry.platforms.models import (
 )
 from registry.policy.models import PolicyValue
 from registry.sharing.models import Instrument, OpenTopic
+from registry.targets.models import TargetChange
 
 ALL_MODELS = (
     Cluster,
@@ -39,4 +40,5 @@ ALL_MODELS = (
     PolicyValue,
     Instrument,
     OpenTopic,
+    TargetChange,
 )

@@ -19,13 +19,14 @@ from uuid import UUID
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import func, select, true
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.advisor.similarity import bigrams_of, clean, shared_phrases_of
 from registry.people.models import Person
 from registry.platforms.models import Platform, PlatformAssessment, PlatformOutput, RevocationCase
+from registry.platforms.tenure import terms_served
 from registry.policy.service import current as current_policy
 from registry.reference import ASSESSMENT_GRADES, LAB_KINDS, SUB_FIELD_LABELS
 
@@ -60,7 +61,7 @@ class Lab:
     director_person_id: UUID | None
     director_term_end: date | None
     director_full_time: bool
-    director_terms_served: int
+    director_since: date | None
     outputs: dict[int, int] = dataclasses.field(default_factory=dict)
     findings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
@@ -76,6 +77,9 @@ class AdviceFilter:
     field: str | None = None
     region: str | None = None
     host_unit_id: UUID | None = None
+    # A caller who sees only some labs: those of these host units or in these 盟市 (None: all).
+    visible_units: frozenset[str] | None = None
+    visible_regions: frozenset[str] | None = None
 
 
 def _age(born: date, on: date) -> int:
@@ -137,7 +141,7 @@ async def _labs(
             Platform.director_person_id,
             Platform.director_term_end,
             Platform.director_full_time,
-            Platform.director_terms_served,
+            Platform.director_since,
             outputs.c.years,
             outputs.c.totals,
             Person.name,
@@ -158,6 +162,13 @@ async def _labs(
         stmt = stmt.where(Platform.region == f.region)
     if f.host_unit_id:
         stmt = stmt.where(Platform.host_unit_id == f.host_unit_id)
+    if f.visible_units is not None or f.visible_regions is not None:
+        stmt = stmt.where(
+            or_(
+                Platform.host_unit_id.in_([UUID(u) for u in f.visible_units or ()]),
+                Platform.region.in_(sorted(f.visible_regions or ())),
+            )
+        )
     connection = await session.connection()
     labs: list[Lab] = []
     directors: dict[UUID, tuple[str, date]] = {}
@@ -178,7 +189,7 @@ async def _labs(
             director_person_id=director,
             director_term_end=row[10],
             director_full_time=row[11],
-            director_terms_served=row[12],
+            director_since=row[12],
             outputs=dict(zip(row[13], row[14], strict=True)) if row[13] else {},
         )
         labs.append(lab)
@@ -292,7 +303,8 @@ def _director_rules(
             who | {"birth_date": born.isoformat(), "age": age, "limit": policy["director_max_age"]},
         )
     expired = lab.director_term_end is not None and lab.director_term_end < on
-    too_many = lab.director_terms_served > int(policy["director_max_terms"])
+    served = terms_served(lab.director_since, on, int(policy["director_term_years"])) or 1
+    too_many = served > int(policy["director_max_terms"])
     if expired or too_many:
         _finding(
             lab,
@@ -301,7 +313,9 @@ def _director_rules(
             | {
                 "term_end": lab.director_term_end.isoformat() if lab.director_term_end else None,
                 "term_expired": expired,
-                "terms_served": lab.director_terms_served,
+                "terms_served": served,
+                "director_since": lab.director_since.isoformat() if lab.director_since else None,
+                "term_years": policy["director_term_years"],
                 "max_terms": policy["director_max_terms"],
             },
         )

@@ -32,8 +32,10 @@ from registry.platforms.schemas import (
     StateCode,
     SupportCandidateOut,
 )
+from registry.platforms.tenure import term_years, terms_served
 from registry.reference import FieldCode, SubFieldCode
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.errors import NotFound
 from shared.excel import XLSX_MEDIA_TYPE, export_xlsx
 from shared.http.auth import PrincipalDep
@@ -128,8 +130,9 @@ async def lifecycle(_: PrincipalDep) -> dict[str, object]:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlatformOut)
 async def register_platform(body: PlatformCreate, uow: UnitOfWorkDep, principal: PrincipalDep) -> PlatformOut:
     p = await service.register(uow, principal, body)
+    years = await term_years(uow.session)
     await uow.commit()
-    return PlatformOut.of(p)
+    return PlatformOut.of(p, term_years=years)
 
 
 @router.get("", response_model=ListPage[PlatformOut])
@@ -140,7 +143,8 @@ async def list_platforms(
     fetched = await repository.list_page(
         session, filters.to_filter(principal), sort=filters.sort, request=page
     )
-    return list_page(fetched, page, [PlatformOut.of(p) for p in fetched.rows])
+    years = await term_years(session)
+    return list_page(fetched, page, [PlatformOut.of(p, term_years=years) for p in fetched.rows])
 
 
 @router.get("/export", summary="The filtered list as an Excel file with Chinese headers")
@@ -254,12 +258,16 @@ async def platform_by_code(code: str, session: SessionDep, _: PrincipalDep) -> P
     p = await repository.by_code(session, code.strip().upper())
     if p is None:
         raise NotFound(f"no platform has or had the code {code}", "未找到该编号的平台")
-    return PlatformOut.of(p, await repository.former_codes(session, p.id))
+    return PlatformOut.of(
+        p, await repository.former_codes(session, p.id), term_years=await term_years(session)
+    )
 
 
 @router.get("/{platform_id}", response_model=PlatformOut)
 async def get_platform(p: PlatformDep, session: SessionDep) -> PlatformOut:
-    return PlatformOut.of(p, await repository.former_codes(session, p.id))
+    return PlatformOut.of(
+        p, await repository.former_codes(session, p.id), term_years=await term_years(session)
+    )
 
 
 @router.patch("/{platform_id}", response_model=PlatformOut)
@@ -267,8 +275,9 @@ async def update_platform(
     platform_id: UUID, body: PlatformUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
 ) -> PlatformOut:
     p = await service.update(uow, principal, await locked(uow, platform_id), body)
+    years = await term_years(uow.session)
     await uow.commit()
-    return PlatformOut.of(p)
+    return PlatformOut.of(p, term_years=years)
 
 
 @router.post(
@@ -281,12 +290,14 @@ async def platform_action(
 ) -> PlatformOut:
     if action == "merge":
         absorbed, _ = await service.merge(uow, principal, platform_id, body)
+        years = await term_years(uow.session)
         await uow.commit()
-        return PlatformOut.of(absorbed)
+        return PlatformOut.of(absorbed, term_years=years)
     p = await service.act(uow, principal, await locked(uow, platform_id), action, body)
     former = await repository.former_codes(uow.session, p.id)
+    years = await term_years(uow.session)
     await uow.commit()
-    return PlatformOut.of(p, former)
+    return PlatformOut.of(p, former, term_years=years)
 
 
 @router.get("/{platform_id}/history", summary="Append-only history: who, when, what, why, documents")
@@ -318,6 +329,29 @@ async def platform_history(p: PlatformDep, session: SessionDep) -> dict[str, Any
 )
 async def platform_duplicates(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
     return {"platform_id": str(p.id), "code": p.code} | await duplicates_of(session, p)
+
+
+@router.get(
+    "/{platform_id}/director-appointments",
+    summary="Director appointment history (主任任职记录); consecutive terms are derived from it",
+)
+async def director_appointments(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
+    years = await term_years(session)
+    today = utcnow().date()
+    return {
+        "term_years": years,
+        "items": [
+            {
+                "person_id": a.person_id,
+                "started_on": a.started_on,
+                "ended_on": a.ended_on,
+                "terms_served": terms_served(a.started_on, a.ended_on or today, years),
+                "recorded_at": a.recorded_at,
+                "recorded_by": a.recorded_by,
+            }
+            for a in await repository.appointments(session, p.id)
+        ],
+    }
 
 
 @router.get("/{platform_id}/members")

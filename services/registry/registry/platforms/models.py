@@ -74,7 +74,9 @@ class Platform(Base):
     director_term_start: Mapped[date | None] = mapped_column(Date)
     director_term_end: Mapped[date | None] = mapped_column(Date)
     director_full_time: Mapped[bool] = mapped_column(Boolean, default=True)
-    director_terms_served: Mapped[int] = mapped_column(Integer, default=1)
+    # Start of the present director's uninterrupted tenure (from ``director_appointments``):
+    # consecutive terms are counted from it with the ``director_term_years`` policy value.
+    director_since: Mapped[date | None] = mapped_column(Date)
     # [{person_id, term_start, term_end, full_time}]
     deputy_directors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     # {chair_person_id, member_person_ids: [...]}

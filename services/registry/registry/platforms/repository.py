@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import paging, search
 from registry.platforms.models import (
+    DirectorAppointment,
     Platform,
     PlatformCodeAlias,
     PlatformCodeCounter,
@@ -62,6 +63,27 @@ async def by_code(session: AsyncSession, code: str) -> Platform | None:
             .where(PlatformCodeAlias.code == code)
         )
     ).scalar_one_or_none()
+
+
+async def open_appointment(session: AsyncSession, platform_id: UUID) -> DirectorAppointment | None:
+    return (
+        await session.execute(
+            select(DirectorAppointment)
+            .where(DirectorAppointment.platform_id == platform_id, DirectorAppointment.ended_on.is_(None))
+            .order_by(DirectorAppointment.started_on.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def appointments(session: AsyncSession, platform_id: UUID) -> list[DirectorAppointment]:
+    rows = await session.execute(
+        select(DirectorAppointment)
+        .where(DirectorAppointment.platform_id == platform_id)
+        .order_by(DirectorAppointment.started_on, DirectorAppointment.id)
+    )
+    return list(rows.scalars())
 
 
 async def former_codes(session: AsyncSession, platform_id: UUID) -> list[str]:

@@ -10,6 +10,7 @@ from registry.codes import REGION_LABELS, Region
 from registry.platforms import kinds
 from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import Platform, PlatformAssessment, PlatformOutput
+from registry.platforms.tenure import terms_served
 from registry.reference import (
     ASSESSMENT_GRADES,
     FIELD_LABELS,
@@ -25,6 +26,7 @@ from registry.reference import (
     MemberRoleCode,
     SubFieldCode,
 )
+from shared.clock import utcnow
 from shared.errors import FieldIssue, ValidationFailed
 
 Kind = KindCode
@@ -45,7 +47,6 @@ class DirectorIn(BaseModel):
     term_start: date
     term_end: date
     full_time: bool = True
-    terms_served: int = Field(default=1, ge=1, le=10, description="consecutive terms including this one")
 
     @model_validator(mode="after")
     def _term_order(self) -> Self:
@@ -234,7 +235,10 @@ class PlatformOut(BaseModel):
     director_term_start: date | None
     director_term_end: date | None
     director_full_time: bool
-    director_terms_served: int
+    director_since: date | None = Field(description="任职起始 (uninterrupted tenure of the present director)")
+    director_terms_served: int | None = Field(
+        description="连任届数: derived from the appointments and the director_term_years policy value"
+    )
     deputy_directors: list[dict[str, Any]]
     academic_committee: dict[str, Any]
     staff_count: int
@@ -247,7 +251,7 @@ class PlatformOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, p: Platform, former_codes: list[str] | None = None) -> PlatformOut:
+    def of(cls, p: Platform, former_codes: list[str] | None = None, *, term_years: int) -> PlatformOut:
         return cls(
             id=p.id,
             code=p.code,
@@ -276,7 +280,8 @@ class PlatformOut(BaseModel):
             director_term_start=p.director_term_start,
             director_term_end=p.director_term_end,
             director_full_time=p.director_full_time,
-            director_terms_served=p.director_terms_served,
+            director_since=p.director_since,
+            director_terms_served=terms_served(p.director_since, utcnow().date(), term_years),
             deputy_directors=list(p.deputy_directors),
             academic_committee=dict(p.academic_committee),
             staff_count=p.staff_count,

@@ -22,6 +22,7 @@ from registry.platforms import consequences, kinds, repository
 from registry.platforms.events import PLATFORM_EVENTS, LabAssessmentFinalized, PlatformEventPayload
 from registry.platforms.machine import ACTION_LABELS, KIND_RANK, LIVE, PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import (
+    DirectorAppointment,
     Platform,
     PlatformAssessment,
     PlatformCodeAlias,
@@ -76,14 +77,14 @@ def _director_fields(d: DirectorIn | None) -> dict[str, Any]:
             "director_term_start": None,
             "director_term_end": None,
             "director_full_time": True,
-            "director_terms_served": 1,
+            "director_since": None,
         }
     return {
         "director_person_id": d.person_id,
         "director_term_start": d.term_start,
         "director_term_end": d.term_end,
         "director_full_time": d.full_time,
-        "director_terms_served": d.terms_served,
+        "director_since": d.term_start,
     }
 
 
@@ -188,6 +189,20 @@ async def register_many(
         return []
     # Plain multi-row inserts: no ORM object per row (thousands of rows per import).
     await uow.session.execute(insert(Platform), created)
+    appointments = [
+        {
+            "id": uuid7(),
+            "platform_id": v["id"],
+            "person_id": v["director_person_id"],
+            "started_on": v["director_since"],
+            "recorded_at": utcnow(),
+            "recorded_by": uow.actor.id,
+        }
+        for v in created
+        if v["director_person_id"] is not None
+    ]
+    if appointments:
+        await uow.session.execute(insert(DirectorAppointment), appointments)
     now = utcnow()
     await uow.session.execute(
         insert(PlatformHistory),
@@ -260,6 +275,8 @@ async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) 
             await uow.session.flush()
     except IntegrityError as exc:
         raise DuplicateValue("code", code) from exc
+    if data.director is not None:
+        uow.session.add(_appointment(uow, p.id, data.director.person_id, data.director.term_start))
     await _step(uow, p, "propose", from_state=None, reason="登记", document_number=data.approval_document)
     return p
 
@@ -464,14 +481,44 @@ async def _reshape(uow: UnitOfWork, p: Platform, req: ActionRequest) -> dict[str
     if req.director is not None:
         await _known_people(uow, {req.director.person_id}, "director.person_id")
         old = {k: _plain(v) for k, v in _director_fields_of(p).items()}
+        since = await _appoint(uow, p, req.director)
         for k, v in _director_fields(req.director).items():
             setattr(p, k, v)
-        changed["director"] = [old, req.director.model_dump(mode="json")]
+        p.director_since = since
+        changed["director"] = [
+            old,
+            req.director.model_dump(mode="json") | {"director_since": since.isoformat()},
+        ]
     if req.deputy_directors is not None:
         await _known_people(uow, {d.person_id for d in req.deputy_directors}, "deputy_directors")
         changed["deputy_directors"] = [p.deputy_directors, _deputies(req.deputy_directors)]
         p.deputy_directors = _deputies(req.deputy_directors)
     return changed
+
+
+def _appointment(
+    uow: UnitOfWork, platform_id: UUID, person_id: UUID, started_on: date
+) -> DirectorAppointment:
+    return DirectorAppointment(
+        id=uuid7(),
+        platform_id=platform_id,
+        person_id=person_id,
+        started_on=started_on,
+        recorded_at=utcnow(),
+        recorded_by=uow.actor.id,
+    )
+
+
+async def _appoint(uow: UnitOfWork, p: Platform, d: DirectorIn) -> date:
+    """The director named in 充实/调整: the same person again continues their tenure (a new
+    term, 连任); another person ends it and starts their own. The tenure's start date."""
+    current = await repository.open_appointment(uow.session, p.id)
+    if current is not None and current.person_id == d.person_id:
+        return current.started_on
+    if current is not None:
+        current.ended_on = max(d.term_start, current.started_on)
+    uow.session.add(_appointment(uow, p.id, d.person_id, d.term_start))
+    return d.term_start
 
 
 def _director_fields_of(p: Platform) -> dict[str, Any]:

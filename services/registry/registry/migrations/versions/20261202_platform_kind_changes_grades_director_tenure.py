@@ -1,9 +1,10 @@
 """Platforms: former codes after a change of kind, director appointments, support candidates
-(优秀) and revocation cases (整改中再次不合格).
+(优秀), revocation cases (整改中再次不合格), and the changes of the seed-004 targets.
 
-Every current director gets an appointment starting as many terms back as the record typed in
-(``director_terms_served``, five-year terms: the policy default), so the derived count starts
-out equal to what was registered.
+Consecutive director terms stop being typed in (``director_terms_served`` goes): every current
+director gets an appointment, and the platform its tenure start (``director_since``), as many
+five-year terms (the policy default) back as the record said, so the derived count starts out
+equal to what was registered.
 
 Revision ID: 5b7d9f1a3c20
 Revises: e6b8d0f2a465
@@ -60,16 +61,23 @@ def upgrade() -> None:
         ["platform_id", "ended_on"],
         unique=False,
     )
+    op.add_column("platforms", sa.Column("director_since", sa.Date(), nullable=True))
     op.execute(
         """
-        INSERT INTO director_appointments (id, platform_id, person_id, started_on, recorded_at, recorded_by)
-        SELECT gen_random_uuid(), id, director_person_id,
-               (director_term_start - make_interval(years => 5 * (director_terms_served - 1)))::date,
-               now(), 'migration'
-        FROM platforms
+        UPDATE platforms
+        SET director_since = (director_term_start - make_interval(years => 5 * (director_terms_served - 1)))::date
         WHERE director_person_id IS NOT NULL AND director_term_start IS NOT NULL
         """
     )
+    op.execute(
+        """
+        INSERT INTO director_appointments (id, platform_id, person_id, started_on, recorded_at, recorded_by)
+        SELECT gen_random_uuid(), id, director_person_id, director_since, now(), 'migration'
+        FROM platforms
+        WHERE director_since IS NOT NULL
+        """
+    )
+    op.drop_column("platforms", "director_terms_served")
     op.create_table(
         "support_candidates",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -119,8 +127,36 @@ def upgrade() -> None:
         postgresql_where="status = 'open'",
     )
 
+    op.create_table(
+        "target_changes",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("key", sa.String(length=60), nullable=False),
+        sa.Column("previous", sa.Integer(), nullable=True),
+        sa.Column("value", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_by", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_target_changes")),
+    )
+    op.create_index("ix_target_changes_key_changed_at", "target_changes", ["key", "changed_at"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index("ix_target_changes_key_changed_at", table_name="target_changes")
+    op.drop_table("target_changes")
+    op.add_column(
+        "platforms",
+        sa.Column("director_terms_served", sa.Integer(), nullable=False, server_default="1"),
+    )
+    op.execute(
+        """
+        UPDATE platforms
+        SET director_terms_served = 1 + (extract(year FROM age(director_term_start, director_since))::int / 5)
+        WHERE director_since IS NOT NULL AND director_term_start IS NOT NULL
+        """
+    )
+    op.alter_column("platforms", "director_terms_served", server_default=None)
+    op.drop_column("platforms", "director_since")
     op.drop_index("uq_revocation_cases_platform_id_open", table_name="revocation_cases")
     op.drop_table("revocation_cases")
     op.drop_index(op.f("ix_support_candidates_platform_id"), table_name="support_candidates")

@@ -7,6 +7,7 @@ from typing import Any
 
 from registry import handlers as registry_handlers
 from registry.advisor import api as advisor_api
+from registry.campaigns import api as campaigns_api
 from registry.clusters import api as clusters_api
 from registry.clusters.events import EVENT_TYPES as CLUSTER_EVENTS
 from registry.db import Base, kit
@@ -69,6 +70,7 @@ def build_definition(settings: RegistrySettings | None = None) -> ServiceDefinit
             policy_api.router,
             advisor_api.router,
             targets_api.router,
+            campaigns_api.router,
             clusters_api.router,
             metadata_router,
         ],

@@ -52,7 +52,7 @@ from registry.reference import SUB_FIELD_PARENT
 from registry.settings import RegistrySettings
 from registry.sharing import service as sharing
 from registry.sharing.models import Instrument
-from registry.sharing.schemas import InstrumentIn
+from registry.sharing.schemas import InstrumentIn, TopicIn
 from shared.auth import Principal
 from shared.db import create_engine, create_sessionmaker
 from shared.ids import uuid7
@@ -332,6 +332,7 @@ class Loader:
         outputs: dict[int, int] | None = None,
         grade: str = "good",
         kind_attributes: dict[str, Any] | None = None,
+        topic_years: tuple[int, ...] = (2024, 2025),
     ) -> None:
         async with self.sessionmaker() as session:
             uow = self.uow(session)
@@ -407,6 +408,17 @@ class Loader:
                 )
             await platforms.report_outputs(uow, LOADER, p, by_year)
             if kind in ("autonomous_region_key_lab", "national_key_lab", "national_key_lab_incubator"):
+                for topic_year in topic_years:
+                    await sharing.open_topic(
+                        uow,
+                        LOADER,
+                        TopicIn(
+                            platform_id=p.id,
+                            year=topic_year,
+                            title=f"{directions[0]}开放课题（{topic_year}）",
+                            funding_fen=50_000_00,
+                        ),
+                    )
                 await platforms.record_assessment(
                     uow,
                     LabAssessmentFinalized(
@@ -431,7 +443,7 @@ class Loader:
             7: {"term_end": date(2025, 12, 31)},
             8: {"full_time": False},
             9: {"full_time": False},
-            10: {"outputs": {2021: 3, 2022: 1, 2023: 0, 2024: 0, 2025: 0}},
+            10: {"outputs": {2021: 3, 2022: 1, 2023: 0, 2024: 0, 2025: 0}, "topic_years": ()},
             11: {"grade": "unqualified"},
         }
         entries: list[tuple[str, str, list[str]]] = [

@@ -1,5 +1,6 @@
 """Imports every model so that the metadata knows all of the registry's tables."""
 
+from registry.campaigns.models import Campaign, CampaignBatch, CampaignLab
 from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSuggestion
 from registry.integrity.models import IntegrityRecord
 from registry.organisations.models import Organisation
@@ -21,6 +22,9 @@ from registry.sharing.models import Instrument, OpenTopic
 from registry.targets.models import TargetChange
 
 ALL_MODELS = (
+    Campaign,
+    CampaignBatch,
+    CampaignLab,
     Cluster,
     ClusterAssessment,
     GuidelineSuggestion,

@@ -29,6 +29,7 @@ from registry.platforms.models import Platform, PlatformAssessment, PlatformOutp
 from registry.platforms.tenure import terms_served
 from registry.policy.service import current as current_policy
 from registry.reference import ASSESSMENT_GRADES, LAB_KINDS, SUB_FIELD_LABELS
+from registry.sharing.models import OpenTopic
 
 REVIEWED_STATES = ("operating", "under_rectification")
 
@@ -43,6 +44,7 @@ RULES: dict[str, tuple[str, str]] = {
     "failed_again_under_rectification": ("整改期间评估再次不合格（取消资格）", "revoke"),
     "missing_assessment": ("评估缺失", "open_rectification"),
     "merge_candidate": ("研究方向高度重复（整合候选）", "merge"),
+    "no_open_topics": ("未持续设立开放课题", "adjust"),
 }
 ACTIONS_ZH = {"adjust": "调整", "revoke": "撤销", "merge": "整合", "open_rectification": "整改"}
 
@@ -200,6 +202,24 @@ async def _labs(
     return labs, directors, latest
 
 
+async def _topic_years(session: AsyncSession, years: list[int]) -> dict[UUID, set[int]]:
+    rows = await session.execute(
+        select(OpenTopic.platform_id, OpenTopic.year).where(OpenTopic.year.in_(years)).distinct()
+    )
+    found: dict[UUID, set[int]] = defaultdict(set)
+    for platform_id, year in rows:
+        found[platform_id].add(year)
+    return found
+
+
+def _open_topic_rule(lab: Lab, years_with_topics: set[int], window: list[int]) -> None:
+    """持续设立开放课题: every complete year of the window since approval has an open topic."""
+    checked = [y for y in window if lab.approved_on is None or y > lab.approved_on.year]
+    missing = [y for y in checked if y not in years_with_topics]
+    if missing:
+        _finding(lab, "no_open_topics", {"years_without_topics": missing, "years_checked": checked})
+
+
 async def _open_revocation_cases(session: AsyncSession) -> dict[UUID, dict[str, Any]]:
     """Labs failed again under rectification: their open 撤销 case and the assessments it cites."""
     rows = await session.execute(
@@ -252,10 +272,13 @@ async def _advise(session: AsyncSession, f: AdviceFilter, on: date) -> dict[str,
     oldest_year = on.year - max(int(policy["years_without_output"]), 3)
     labs, directors, latest = await _labs(session, f, oldest_year)
     cases = await _open_revocation_cases(session)
+    topic_window = list(range(on.year - int(policy["open_topic_years"]), on.year))
+    topic_years = await _topic_years(session, topic_window)
 
     for lab in labs:
         _director_rules(lab, directors, policy, on)
         _output_rule(lab, policy, on)
+        _open_topic_rule(lab, topic_years.get(lab.id, set()), topic_window)
         if lab.id in cases:
             _finding(lab, "failed_again_under_rectification", cases[lab.id])
         else:

@@ -53,6 +53,7 @@ async def test_promotion_keeps_the_record_and_its_history_under_a_new_kind_and_c
     assert found.json()["code"] == "QGZ-2026-001"
     listed = (await reg.client.get("/platforms", params={"q": "PYJ-2015"}, headers=reg.staff)).json()
     assert [p["id"] for p in listed["items"]] == [base["id"]]
+    assert listed["items"][0]["former_codes"] == ["PYJ-2015-001"]
 
     history = (await reg.client.get(f"/platforms/{base['id']}/history", headers=reg.staff)).json()["items"]
     assert [h["action"] for h in history] == ["propose", "strengthen", "promote"]

@@ -144,7 +144,9 @@ async def list_platforms(
         session, filters.to_filter(principal), sort=filters.sort, request=page
     )
     years = await term_years(session)
-    return list_page(fetched, page, [PlatformOut.of(p, term_years=years) for p in fetched.rows])
+    former = await repository.former_codes_of(session, [p.id for p in fetched.rows])
+    items = [PlatformOut.of(p, former.get(p.id), term_years=years) for p in fetched.rows]
+    return list_page(fetched, page, items)
 
 
 @router.get("/export", summary="The filtered list as an Excel file with Chinese headers")

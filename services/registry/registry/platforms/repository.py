@@ -95,6 +95,20 @@ async def former_codes(session: AsyncSession, platform_id: UUID) -> list[str]:
     return list(rows.scalars())
 
 
+async def former_codes_of(session: AsyncSession, platform_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
+    found: dict[UUID, list[str]] = {}
+    if not platform_ids:
+        return found
+    rows = await session.execute(
+        select(PlatformCodeAlias.platform_id, PlatformCodeAlias.code)
+        .where(PlatformCodeAlias.platform_id.in_(platform_ids))
+        .order_by(PlatformCodeAlias.retired_at)
+    )
+    for platform_id, code in rows:
+        found.setdefault(platform_id, []).append(code)
+    return found
+
+
 async def code_taken(session: AsyncSession, code: str) -> bool:
     return await session.get(PlatformCodeAlias, code) is not None
 

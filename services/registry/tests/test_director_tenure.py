@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 
+from registry.imports.service import PLATFORM_COLUMNS
 from registry.platforms.tenure import terms_served
 
 ON = {"on": "2026-11-23"}
@@ -96,3 +99,47 @@ def test_a_term_begins_every_term_years_from_the_start_of_the_tenure() -> None:
     assert terms_served(date(2016, 1, 1), date(2021, 1, 1), 5) == 2
     assert terms_served(date(2016, 1, 1), date(2015, 1, 1), 5) == 1
     assert terms_served(None, date(2021, 1, 1), 5) is None
+
+
+@pytest.mark.asyncio
+async def test_an_imported_platform_with_a_director_starts_its_appointment_history(reg: Any) -> None:
+    org = await reg.org(1)
+    person = await reg.person(1)
+    row = {
+        "name": "内蒙古自治区草原生态重点实验室",
+        "kind": "自治区重点实验室",
+        "host_unit_credit_code": org["credit_code"],
+        "lab_type": "高校",
+        "field": "农牧业",
+        "sub_field": "草原草业",
+        "research_directions": "草原生态修复；草地监测",
+        "region": "锡林郭勒盟",
+        "approved_on": "2020-05-01",
+        "initial_state": "运行",
+        "director_id_number": person["id_number"],
+        "director_term_start": "2024-01-01",
+        "director_term_end": "2028-12-31",
+        "director_full_time": "是",
+    }
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append([c.header_zh for c in PLATFORM_COLUMNS])
+    ws.append([row.get(c.key) for c in PLATFORM_COLUMNS])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    report = await reg.client.post(
+        "/platforms/import",
+        params={"mode": "valid_rows_only"},
+        content=buffer.getvalue(),
+        headers=reg.staff
+        | {"content-type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+    assert report.status_code == 200, report.text
+    assert report.json()["created"] == 1, report.json()
+    [p] = (await reg.client.get("/platforms", headers=reg.staff)).json()["items"]
+    assert p["director_person_id"] == person["id"] and p["director_since"] == "2024-01-01"
+    history = (await reg.client.get(f"/platforms/{p['id']}/director-appointments", headers=reg.staff)).json()
+    assert [(a["person_id"], a["started_on"], a["ended_on"]) for a in history["items"]] == [
+        (person["id"], "2024-01-01", None)
+    ]

@@ -189,7 +189,7 @@ async def _load(url: str) -> None:
                     "director_term_start": date(2022, 1, 1),
                     "director_term_end": date(2026 + n % 3, 12, 31),
                     "director_full_time": n % 11 != 0,
-                    "director_terms_served": 1 + n % 3,
+                    "director_since": date(2022 - 5 * (n % 3), 1, 1),
                     "deputy_directors": [],
                     "academic_committee": {},
                     "staff_count": 20,

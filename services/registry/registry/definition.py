@@ -7,6 +7,7 @@ from typing import Any
 
 from registry import handlers as registry_handlers
 from registry.advisor import api as advisor_api
+from registry.campaigns import api as campaigns_api
 from registry.clusters import api as clusters_api
 from registry.clusters.events import EVENT_TYPES as CLUSTER_EVENTS
 from registry.db import Base, kit
@@ -28,6 +29,7 @@ from registry.settings import RegistrySettings
 from registry.sharing import api as sharing_api
 from registry.sharing.events import EVENT_TYPES as SHARING_EVENTS
 from registry.tables import ALL_MODELS
+from registry.targets import api as targets_api
 from shared.events.envelope import EventType
 from shared.service import ServiceDefinition
 
@@ -67,7 +69,8 @@ def build_definition(settings: RegistrySettings | None = None) -> ServiceDefinit
             integrity_api.router,
             policy_api.router,
             advisor_api.router,
-            advisor_api.targets_router,
+            targets_api.router,
+            campaigns_api.router,
             clusters_api.router,
             metadata_router,
         ],

@@ -47,12 +47,12 @@ from registry.people.schemas import PersonCreate
 from registry.platforms import service as platforms
 from registry.platforms.events import LabAssessmentFinalized
 from registry.platforms.models import Platform
-from registry.platforms.schemas import DirectorIn, MemberIn, OutputIn, PlatformCreate
+from registry.platforms.schemas import ActionRequest, DirectorIn, MemberIn, OutputIn, PlatformCreate
 from registry.reference import SUB_FIELD_PARENT
 from registry.settings import RegistrySettings
 from registry.sharing import service as sharing
 from registry.sharing.models import Instrument
-from registry.sharing.schemas import InstrumentIn
+from registry.sharing.schemas import InstrumentIn, TopicIn
 from shared.auth import Principal
 from shared.db import create_engine, create_sessionmaker
 from shared.ids import uuid7
@@ -253,6 +253,13 @@ def _id_number(n: int, born: date) -> str:
     return base + ric.calc_check_digit(base + "0")
 
 
+def _term_end(last_term_end: date, terms_back: int) -> date:
+    """End of the five-year term ``terms_back`` terms before the last (1: the last one itself)."""
+    if terms_back == 1:
+        return last_term_end
+    return date(last_term_end.year - 5 * (terms_back - 1) - 1, 12, 31)
+
+
 @dataclass
 class Summary:
     organisations: int = 0
@@ -325,6 +332,7 @@ class Loader:
         outputs: dict[int, int] | None = None,
         grade: str = "good",
         kind_attributes: dict[str, Any] | None = None,
+        topic_years: tuple[int, ...] = (2024, 2025),
     ) -> None:
         async with self.sessionmaker() as session:
             uow = self.uow(session)
@@ -355,12 +363,14 @@ class Loader:
                     region=region,
                     approved_on=approved,
                     approval_document=f"内科发〔{approved.year}〕{index + 10}号",
+                    # A director in their n-th term was appointed n terms back and reappointed since.
                     director=DirectorIn(
                         person_id=director,
-                        term_start=date(term_end.year - 5, 1, 1),
-                        term_end=term_end,
+                        term_start=date(term_end.year - 5 * terms, 1, 1),
+                        term_end=term_end
+                        if terms == 1
+                        else date(term_end.year - 5 * (terms - 1) - 1, 12, 31),
                         full_time=full_time,
-                        terms_served=terms,
                     ),
                     staff_count=20 + index % 40,
                     annual_funding_fen=(300 + index * 7 % 900) * 10_000_00,
@@ -368,6 +378,24 @@ class Loader:
                     kind_attributes=kind_attributes or {},
                 ),
             )
+            for term in range(terms - 1, 0, -1):
+                await platforms.act(
+                    uow,
+                    LOADER,
+                    p,
+                    "adjust",
+                    ActionRequest(
+                        reason="主任连任",
+                        director=DirectorIn(
+                            person_id=director,
+                            term_start=date(term_end.year - 5 * term, 1, 1),
+                            term_end=term_end
+                            if term == 1
+                            else date(term_end.year - 5 * (term - 1) - 1, 12, 31),
+                            full_time=full_time,
+                        ),
+                    ),
+                )
             for person_id in members:
                 await platforms.add_member(uow, LOADER, p, MemberIn(person_id=person_id))
             by_year = {}
@@ -380,6 +408,17 @@ class Loader:
                 )
             await platforms.report_outputs(uow, LOADER, p, by_year)
             if kind in ("autonomous_region_key_lab", "national_key_lab", "national_key_lab_incubator"):
+                for topic_year in topic_years:
+                    await sharing.open_topic(
+                        uow,
+                        LOADER,
+                        TopicIn(
+                            platform_id=p.id,
+                            year=topic_year,
+                            title=f"{directions[0]}开放课题（{topic_year}）",
+                            funding_fen=50_000_00,
+                        ),
+                    )
                 await platforms.record_assessment(
                     uow,
                     LabAssessmentFinalized(
@@ -404,7 +443,7 @@ class Loader:
             7: {"term_end": date(2025, 12, 31)},
             8: {"full_time": False},
             9: {"full_time": False},
-            10: {"outputs": {2021: 3, 2022: 1, 2023: 0, 2024: 0, 2025: 0}},
+            10: {"outputs": {2021: 3, 2022: 1, 2023: 0, 2024: 0, 2025: 0}, "topic_years": ()},
             11: {"grade": "unqualified"},
         }
         entries: list[tuple[str, str, list[str]]] = [

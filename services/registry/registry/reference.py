@@ -179,15 +179,6 @@ INSTRUMENT_CATEGORIES: dict[str, str] = {
     "other": "其他",
 }
 
-# Seed 004: targets for 2025 by platform kind ("力争到2025年 … 自治区重点实验室165家").
-TARGETS_2025: dict[str, int] = {
-    "autonomous_region_key_lab": 165,
-    "national_key_lab": 4,
-    "technology_innovation_centre": 20,
-    "clinical_research_centre": 10,
-    "new_rd_institution": 100,
-}
-
 
 def labelled(labels: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"code": code, "zh": zh} for code, zh in labels.items()]

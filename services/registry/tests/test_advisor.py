@@ -49,6 +49,10 @@ async def test_demo_findings_carry_their_rule_and_exact_evidence(reg: Any) -> No
     assert no_output["evidence"]["years"] == [2023, 2024, 2025]
     assert no_output["evidence"]["totals"] == {"2023": 0, "2024": 0, "2025": 0}
     assert no_output["suggested_action"] == "revoke"
+    topics = found["ZDS-2019-010"]["no_open_topics"]
+    assert topics["evidence"] == {"years_without_topics": [2025], "years_checked": [2025]}
+    assert topics["rule_zh"] == "未持续设立开放课题"
+    assert not any("no_open_topics" in rules for code, rules in found.items() if code != "ZDS-2019-010")
     assert found["ZDS-2020-011"]["failed_assessment"]["evidence"]["grade_zh"] == "不合格"
 
     [group] = advice["merge_groups"]

@@ -69,29 +69,3 @@ async def test_code_lists_cover_every_field_region_and_kind_with_zh_labels(reg: 
     assert {"code": "strengthen", "zh": "充实"} in codes["platform_actions"]
     for name in ("industry_chains", "misconduct_types", "cluster_states", "advisor_rules", "titles"):
         assert codes[name] and all(item["zh"] for item in codes[name]), name
-
-
-async def test_targets_compare_the_2025_goals_with_the_register(reg: Any) -> None:
-    org = await reg.org(1)
-    await reg.platform(org["id"])
-    await reg.platform(
-        org["id"],
-        name="内蒙古自治区乳品质量安全重点实验室",
-        field="agriculture",
-        sub_field="dairy",
-        region="150100",
-        research_directions=["乳品质量安全检测"],
-    )
-    await reg.platform(
-        org["id"],
-        name="内蒙古自治区某拟建重点实验室",
-        initial_state="proposed",
-        research_directions=["拟建方向"],
-    )
-    targets = (await reg.client.get("/targets", headers=reg.auth("applicant"))).json()
-    labs = next(i for i in targets["items"] if i["kind"] == "autonomous_region_key_lab")
-    assert labs["target_2025"] == 165 and labs["current"] == 2 and labs["gap"] == 163
-    assert {r["region_zh"]: r["count"] for r in labs["by_region"]}["包头市"] == 1
-    assert {f["field"]: f["count"] for f in labs["by_field"]}["agriculture"] == 1
-    national = next(i for i in targets["items"] if i["kind"] == "national_key_lab")
-    assert national["target_2025"] == 4 and national["current"] == 0

@@ -19,15 +19,17 @@ from uuid import UUID
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import func, select, true
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.advisor.similarity import bigrams_of, clean, shared_phrases_of
 from registry.people.models import Person
-from registry.platforms.models import Platform, PlatformAssessment, PlatformOutput
+from registry.platforms.models import Platform, PlatformAssessment, PlatformOutput, RevocationCase
+from registry.platforms.tenure import terms_served
 from registry.policy.service import current as current_policy
 from registry.reference import ASSESSMENT_GRADES, LAB_KINDS, SUB_FIELD_LABELS
+from registry.sharing.models import OpenTopic
 
 REVIEWED_STATES = ("operating", "under_rectification")
 
@@ -39,8 +41,10 @@ RULES: dict[str, tuple[str, str]] = {
     "director_not_full_time": ("主任非全职", "adjust"),
     "no_output": ("连续多年无产出", "revoke"),
     "failed_assessment": ("评估不合格", "open_rectification"),
+    "failed_again_under_rectification": ("整改期间评估再次不合格（取消资格）", "revoke"),
     "missing_assessment": ("评估缺失", "open_rectification"),
     "merge_candidate": ("研究方向高度重复（整合候选）", "merge"),
+    "no_open_topics": ("未持续设立开放课题", "adjust"),
 }
 ACTIONS_ZH = {"adjust": "调整", "revoke": "撤销", "merge": "整合", "open_rectification": "整改"}
 
@@ -59,7 +63,7 @@ class Lab:
     director_person_id: UUID | None
     director_term_end: date | None
     director_full_time: bool
-    director_terms_served: int
+    director_since: date | None
     outputs: dict[int, int] = dataclasses.field(default_factory=dict)
     findings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
@@ -75,6 +79,9 @@ class AdviceFilter:
     field: str | None = None
     region: str | None = None
     host_unit_id: UUID | None = None
+    # A caller who sees only some labs: those of these host units or in these 盟市 (None: all).
+    visible_units: frozenset[str] | None = None
+    visible_regions: frozenset[str] | None = None
 
 
 def _age(born: date, on: date) -> int:
@@ -136,7 +143,7 @@ async def _labs(
             Platform.director_person_id,
             Platform.director_term_end,
             Platform.director_full_time,
-            Platform.director_terms_served,
+            Platform.director_since,
             outputs.c.years,
             outputs.c.totals,
             Person.name,
@@ -157,6 +164,13 @@ async def _labs(
         stmt = stmt.where(Platform.region == f.region)
     if f.host_unit_id:
         stmt = stmt.where(Platform.host_unit_id == f.host_unit_id)
+    if f.visible_units is not None or f.visible_regions is not None:
+        stmt = stmt.where(
+            or_(
+                Platform.host_unit_id.in_([UUID(u) for u in f.visible_units or ()]),
+                Platform.region.in_(sorted(f.visible_regions or ())),
+            )
+        )
     connection = await session.connection()
     labs: list[Lab] = []
     directors: dict[UUID, tuple[str, date]] = {}
@@ -177,7 +191,7 @@ async def _labs(
             director_person_id=director,
             director_term_end=row[10],
             director_full_time=row[11],
-            director_terms_served=row[12],
+            director_since=row[12],
             outputs=dict(zip(row[13], row[14], strict=True)) if row[13] else {},
         )
         labs.append(lab)
@@ -186,6 +200,52 @@ async def _labs(
         if row[18] is not None:
             latest[pid] = (row[17], row[18], row[19])
     return labs, directors, latest
+
+
+async def _topic_years(session: AsyncSession, years: list[int]) -> dict[UUID, set[int]]:
+    rows = await session.execute(
+        select(OpenTopic.platform_id, OpenTopic.year).where(OpenTopic.year.in_(years)).distinct()
+    )
+    found: dict[UUID, set[int]] = defaultdict(set)
+    for platform_id, year in rows:
+        found[platform_id].add(year)
+    return found
+
+
+def _open_topic_rule(lab: Lab, years_with_topics: set[int], window: list[int]) -> None:
+    """持续设立开放课题: every complete year of the window since approval has an open topic."""
+    checked = [y for y in window if lab.approved_on is None or y > lab.approved_on.year]
+    missing = [y for y in checked if y not in years_with_topics]
+    if missing:
+        _finding(lab, "no_open_topics", {"years_without_topics": missing, "years_checked": checked})
+
+
+async def _open_revocation_cases(session: AsyncSession) -> dict[UUID, dict[str, Any]]:
+    """Labs failed again under rectification: their open 撤销 case and the assessments it cites."""
+    rows = await session.execute(
+        select(RevocationCase.platform_id, RevocationCase.id, RevocationCase.assessment_ids).where(
+            RevocationCase.status == "open"
+        )
+    )
+    cases = {pid: (case_id, list(ids)) for pid, case_id, ids in rows}
+    cited_ids = [UUID(i) for _, ids in cases.values() for i in ids]
+    cited: dict[str, dict[str, Any]] = {}
+    if cited_ids:
+        for a in await session.execute(
+            select(PlatformAssessment.id, PlatformAssessment.period, PlatformAssessment.grade).where(
+                PlatformAssessment.id.in_(cited_ids)
+            )
+        ):
+            cited[str(a.id)] = {
+                "assessment_id": str(a.id),
+                "period": a.period,
+                "grade": a.grade,
+                "grade_zh": ASSESSMENT_GRADES.get(a.grade, a.grade),
+            }
+    return {
+        pid: {"case_id": str(case_id), "assessments": [cited[i] for i in ids if i in cited]}
+        for pid, (case_id, ids) in cases.items()
+    }
 
 
 @contextmanager
@@ -211,11 +271,18 @@ async def _advise(session: AsyncSession, f: AdviceFilter, on: date) -> dict[str,
     policy = await current_policy(session)
     oldest_year = on.year - max(int(policy["years_without_output"]), 3)
     labs, directors, latest = await _labs(session, f, oldest_year)
+    cases = await _open_revocation_cases(session)
+    topic_window = list(range(on.year - int(policy["open_topic_years"]), on.year))
+    topic_years = await _topic_years(session, topic_window)
 
     for lab in labs:
         _director_rules(lab, directors, policy, on)
         _output_rule(lab, policy, on)
-        _assessment_rules(lab, latest.get(lab.id), policy, on)
+        _open_topic_rule(lab, topic_years.get(lab.id, set()), topic_window)
+        if lab.id in cases:
+            _finding(lab, "failed_again_under_rectification", cases[lab.id])
+        else:
+            _assessment_rules(lab, latest.get(lab.id), policy, on)
     groups = _merge_groups(labs, float(policy["merge_similarity_threshold"]), on)
 
     flagged = [lab for lab in labs if lab.findings]
@@ -259,7 +326,8 @@ def _director_rules(
             who | {"birth_date": born.isoformat(), "age": age, "limit": policy["director_max_age"]},
         )
     expired = lab.director_term_end is not None and lab.director_term_end < on
-    too_many = lab.director_terms_served > int(policy["director_max_terms"])
+    served = terms_served(lab.director_since, on, int(policy["director_term_years"])) or 1
+    too_many = served > int(policy["director_max_terms"])
     if expired or too_many:
         _finding(
             lab,
@@ -268,7 +336,9 @@ def _director_rules(
             | {
                 "term_end": lab.director_term_end.isoformat() if lab.director_term_end else None,
                 "term_expired": expired,
-                "terms_served": lab.director_terms_served,
+                "terms_served": served,
+                "director_since": lab.director_since.isoformat() if lab.director_since else None,
+                "term_years": policy["director_term_years"],
                 "max_terms": policy["director_max_terms"],
             },
         )

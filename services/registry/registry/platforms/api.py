@@ -6,14 +6,18 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from registry.access import acting_units, directed_platforms, is_staff
+from registry.advisor.duplicates import duplicates_of
 from registry.codes import Region
 from registry.imports import service as imports
 from registry.listing import ListPage, PageRequestDep, list_page
-from registry.platforms import repository, service
+from registry.platforms import consequences, repository, service
 from registry.platforms.machine import ACTION_LABELS, PLATFORM_MACHINE
-from registry.platforms.models import Platform
+from registry.platforms.models import Platform, PlatformAssessment, RevocationCase
 from registry.platforms.schemas import (
+    CASE_STATUS_LABELS,
     ActionRequest,
+    AssessmentOut,
+    CaseDecisionIn,
     IndustryChain,
     Kind,
     LabType,
@@ -22,15 +26,21 @@ from registry.platforms.schemas import (
     OutputOut,
     PlatformCreate,
     PlatformOut,
+    PlatformRef,
     PlatformUpdate,
+    RevocationCaseOut,
     StateCode,
+    SupportCandidateOut,
 )
+from registry.platforms.tenure import term_years, terms_served
 from registry.reference import FieldCode, SubFieldCode
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.errors import NotFound
 from shared.excel import XLSX_MEDIA_TYPE, export_xlsx
 from shared.http.auth import PrincipalDep
-from shared.http.deps import SessionDep, UnitOfWorkDep
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
 
 router = APIRouter(prefix="/platforms", tags=["platforms"])
 Sort = Literal["code", "-code", "name", "-name", "approved_on", "-approved_on", "updated_at", "-updated_at"]
@@ -43,6 +53,9 @@ Action = Literal[
     "strengthen",
     "adjust",
     "merge",
+    "promote",
+    "demote",
+    "reclassify",
 ]
 EXPORT_LIMIT = 20_000
 
@@ -117,8 +130,9 @@ async def lifecycle(_: PrincipalDep) -> dict[str, object]:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlatformOut)
 async def register_platform(body: PlatformCreate, uow: UnitOfWorkDep, principal: PrincipalDep) -> PlatformOut:
     p = await service.register(uow, principal, body)
+    years = await term_years(uow.session)
     await uow.commit()
-    return PlatformOut.of(p)
+    return PlatformOut.of(p, term_years=years)
 
 
 @router.get("", response_model=ListPage[PlatformOut])
@@ -129,7 +143,10 @@ async def list_platforms(
     fetched = await repository.list_page(
         session, filters.to_filter(principal), sort=filters.sort, request=page
     )
-    return list_page(fetched, page, [PlatformOut.of(p) for p in fetched.rows])
+    years = await term_years(session)
+    former = await repository.former_codes_of(session, [p.id for p in fetched.rows])
+    items = [PlatformOut.of(p, former.get(p.id), term_years=years) for p in fetched.rows]
+    return list_page(fetched, page, items)
 
 
 @router.get("/export", summary="The filtered list as an Excel file with Chinese headers")
@@ -145,9 +162,114 @@ async def export_platforms(session: SessionDep, principal: PrincipalDep, filters
     )
 
 
+@router.get(
+    "/support-candidates",
+    response_model=Page[SupportCandidateOut],
+    summary="Labs an excellent assessment (优秀) put on the support-candidate list, with the evidence",
+)
+async def support_candidates(
+    session: SessionDep,
+    principal: PrincipalDep,
+    paging: PageDep,
+    field: FieldCode | None = None,
+    region: Region | None = None,
+    kind: Kind | None = None,
+) -> Page[SupportCandidateOut]:
+    rows, total = await consequences.support_candidates(
+        session,
+        principal,
+        field=field,
+        region=region.value if region else None,
+        kind=kind,
+        offset=paging.offset,
+        limit=paging.size,
+    )
+    items = [
+        SupportCandidateOut(
+            id=r.entry.id,
+            listed_at=r.entry.listed_at,
+            platform=PlatformRef.of(r.platform),
+            evidence=AssessmentOut.of(r.assessment),
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, page=paging.page, size=paging.size)
+
+
+def _case_out(case: RevocationCase, p: Platform, cited: dict[str, PlatformAssessment]) -> RevocationCaseOut:
+    return RevocationCaseOut(
+        id=case.id,
+        status=case.status,
+        status_zh=CASE_STATUS_LABELS[case.status],
+        allowed_actions=list(consequences.CASE_DECISIONS) if case.status == "open" else [],
+        platform=PlatformRef.of(p),
+        assessments=[AssessmentOut.of(cited[i]) for i in case.assessment_ids if i in cited],
+        opened_at=case.opened_at,
+        opened_reason=case.opened_reason,
+        decided_at=case.decided_at,
+        decided_by=case.decided_by,
+        decision_reason=case.decision_reason,
+        decision_document=case.decision_document,
+        version=case.version,
+    )
+
+
+@router.get(
+    "/revocation-cases",
+    response_model=Page[RevocationCaseOut],
+    summary="撤销（取消资格）cases: failed again while under rectification, citing both assessments",
+)
+async def revocation_cases(
+    session: SessionDep,
+    principal: PrincipalDep,
+    paging: PageDep,
+    status: Literal["open", "revoked", "dismissed"] | None = None,
+) -> Page[RevocationCaseOut]:
+    rows, total = await consequences.revocation_cases(
+        session, principal, status=status, offset=paging.offset, limit=paging.size
+    )
+    cited = await consequences.cited(session, [c for c, _ in rows])
+    return Page(
+        items=[_case_out(c, p, cited) for c, p in rows], total=total, page=paging.page, size=paging.size
+    )
+
+
+@router.post(
+    "/revocation-cases/{case_id}/decision",
+    response_model=RevocationCaseOut,
+    summary="Decide a 撤销 case: revoke the platform, or dismiss the case (rectification goes on)",
+)
+async def decide_revocation_case(
+    case_id: UUID, body: CaseDecisionIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> RevocationCaseOut:
+    case, p = await consequences.decide(
+        uow, principal, case_id, body.decision, body.reason, body.document_number
+    )
+    cited = await consequences.cited(uow.session, [case])
+    out = _case_out(case, p, cited)
+    await uow.commit()
+    return out
+
+
+@router.get(
+    "/by-code/{code}",
+    response_model=PlatformOut,
+    summary="The platform with this code, now or before a change of kind (原编号)",
+)
+async def platform_by_code(code: str, session: SessionDep, _: PrincipalDep) -> PlatformOut:
+    p = await repository.by_code(session, code.strip().upper())
+    if p is None:
+        raise NotFound(f"no platform has or had the code {code}", "未找到该编号的平台")
+    return PlatformOut.of(
+        p, await repository.former_codes(session, p.id), term_years=await term_years(session)
+    )
+
+
 @router.get("/{platform_id}", response_model=PlatformOut)
-async def get_platform(p: PlatformDep) -> PlatformOut:
-    return PlatformOut.of(p)
+async def get_platform(p: PlatformDep, session: SessionDep) -> PlatformOut:
+    return PlatformOut.of(
+        p, await repository.former_codes(session, p.id), term_years=await term_years(session)
+    )
 
 
 @router.patch("/{platform_id}", response_model=PlatformOut)
@@ -155,8 +277,9 @@ async def update_platform(
     platform_id: UUID, body: PlatformUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
 ) -> PlatformOut:
     p = await service.update(uow, principal, await locked(uow, platform_id), body)
+    years = await term_years(uow.session)
     await uow.commit()
-    return PlatformOut.of(p)
+    return PlatformOut.of(p, term_years=years)
 
 
 @router.post(
@@ -169,11 +292,14 @@ async def platform_action(
 ) -> PlatformOut:
     if action == "merge":
         absorbed, _ = await service.merge(uow, principal, platform_id, body)
+        years = await term_years(uow.session)
         await uow.commit()
-        return PlatformOut.of(absorbed)
+        return PlatformOut.of(absorbed, term_years=years)
     p = await service.act(uow, principal, await locked(uow, platform_id), action, body)
+    former = await repository.former_codes(uow.session, p.id)
+    years = await term_years(uow.session)
     await uow.commit()
-    return PlatformOut.of(p)
+    return PlatformOut.of(p, former, term_years=years)
 
 
 @router.get("/{platform_id}/history", summary="Append-only history: who, when, what, why, documents")
@@ -196,6 +322,37 @@ async def platform_history(p: PlatformDep, session: SessionDep) -> dict[str, Any
             }
             for h in rows
         ]
+    }
+
+
+@router.get(
+    "/{platform_id}/duplicates",
+    summary="Labs of the same sub-field whose research directions duplicate this one's (唯一性)",
+)
+async def platform_duplicates(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
+    return {"platform_id": str(p.id), "code": p.code} | await duplicates_of(session, p)
+
+
+@router.get(
+    "/{platform_id}/director-appointments",
+    summary="Director appointment history (主任任职记录); consecutive terms are derived from it",
+)
+async def director_appointments(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
+    years = await term_years(session)
+    today = utcnow().date()
+    return {
+        "term_years": years,
+        "items": [
+            {
+                "person_id": a.person_id,
+                "started_on": a.started_on,
+                "ended_on": a.ended_on,
+                "terms_served": terms_served(a.started_on, a.ended_on or today, years),
+                "recorded_at": a.recorded_at,
+                "recorded_by": a.recorded_by,
+            }
+            for a in await repository.appointments(session, p.id)
+        ],
     }
 
 

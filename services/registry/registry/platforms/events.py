@@ -27,18 +27,24 @@ class PlatformEventPayload(EventPayload):
     document_number: str | None
     merged_into_id: UUID | None
     version: int
+    previous_kind: str | None = None
+    previous_code: str | None = None
 
 
-PLATFORM_EVENTS: dict[str, EventType[PlatformEventPayload]] = {
-    action: EventType(
+_BY_VERB: dict[str, EventType[PlatformEventPayload]] = {
+    verb: EventType(
         f"registry.platform.{verb}",
         PlatformEventPayload,
-        description=f"Platform lifecycle or reorganisation step '{action}' (full new state).",
+        description=f"Platform step ({', '.join(a for a, v in EVENT_VERBS.items() if v == verb)}); "
+        "full new state, ``action`` names the step.",
     )
-    for action, verb in EVENT_VERBS.items()
+    for verb in dict.fromkeys(EVENT_VERBS.values())
+}
+PLATFORM_EVENTS: dict[str, EventType[PlatformEventPayload]] = {
+    action: _BY_VERB[verb] for action, verb in EVENT_VERBS.items()
 }
 
-EVENT_TYPES: list[EventType[Any]] = list(PLATFORM_EVENTS.values())
+EVENT_TYPES: list[EventType[Any]] = list(_BY_VERB.values())
 
 
 class LabAssessmentFinalized(EventPayload):

@@ -71,6 +71,9 @@ class TechnologyInnovationCentre(_Attributes):
     """技术创新中心."""
 
     kind: Literal["technology_innovation_centre"] = "technology_innovation_centre"
+    level: Literal["national", "regional"] | None = Field(
+        default=None, description="级别：国家技术创新中心 / 自治区技术创新中心（未填：自治区）"
+    )
     operating_model: Literal["enterprise_led", "institute_led", "alliance"] | None = Field(
         default=None, description="运行模式：企业主导 / 院所主导 / 产学研联盟"
     )
@@ -83,6 +86,9 @@ class ClinicalResearchCentre(_Attributes):
     """临床医学研究中心."""
 
     kind: Literal["clinical_research_centre"] = "clinical_research_centre"
+    level: Literal["regional", "national_sub_centre"] | None = Field(
+        default=None, description="级别：自治区临床医学研究中心 / 国家临床医学研究中心分中心（未填：自治区）"
+    )
     disease_area: Text | None = Field(default=None, description="疾病领域")
     hospital_grade: Literal["tertiary_a", "tertiary", "secondary"] | None = Field(
         default=None, description="依托医院等级：三级甲等 / 三级 / 二级"
@@ -170,6 +176,7 @@ _ZH = {
 # Chinese labels of the coded attribute values, for forms and exports.
 VALUE_LABELS: dict[str, dict[str, str]] = {
     "category": {"discipline": "学科类", "enterprise": "企业类", "jointly_built": "共建类"},
+    "level": {"national": "国家级", "regional": "自治区级", "national_sub_centre": "国家分中心"},
     "operating_model": {"enterprise_led": "企业主导", "institute_led": "院所主导", "alliance": "产学研联盟"},
     "hospital_grade": {"tertiary_a": "三级甲等", "tertiary": "三级", "secondary": "二级"},
     "legal_form": {

@@ -74,7 +74,9 @@ class Platform(Base):
     director_term_start: Mapped[date | None] = mapped_column(Date)
     director_term_end: Mapped[date | None] = mapped_column(Date)
     director_full_time: Mapped[bool] = mapped_column(Boolean, default=True)
-    director_terms_served: Mapped[int] = mapped_column(Integer, default=1)
+    # Start of the present director's uninterrupted tenure (from ``director_appointments``):
+    # consecutive terms are counted from it with the ``director_term_years`` policy value.
+    director_since: Mapped[date | None] = mapped_column(Date)
     # [{person_id, term_start, term_end, full_time}]
     deputy_directors: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     # {chair_person_id, member_person_ids: [...]}
@@ -178,3 +180,72 @@ class PlatformAssessment(Base):
     score: Mapped[float | None] = mapped_column()
     finalized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     remarks: Mapped[str | None] = mapped_column(Text)
+
+
+class PlatformCodeAlias(Base):
+    """A code the platform carried before a change of kind (原编号): lookups by it still find it."""
+
+    __tablename__ = "platform_code_aliases"
+
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    retired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DirectorAppointment(Base):
+    """One director's uninterrupted tenure of a platform (主任任职记录).
+
+    A reappointment of the same person continues the tenure; a new person opens a new one.
+    Consecutive terms are counted from ``started_on`` with the ``director_term_years`` policy.
+    """
+
+    __tablename__ = "director_appointments"
+    __table_args__ = (Index("ix_director_appointments_platform_id_open", "platform_id", "ended_on"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"))
+    person_id: Mapped[UUID] = mapped_column(ForeignKey("people.id"))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class SupportCandidate(Base):
+    """A lab put on the support-candidate list (支持候选) by an excellent assessment (优秀)."""
+
+    __tablename__ = "support_candidates"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"), index=True)
+    assessment_id: Mapped[UUID] = mapped_column(ForeignKey("platform_assessments.id"), unique=True)
+    listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RevocationCase(Base):
+    """A 撤销（取消资格）case: failed again while under rectification; staff decide it."""
+
+    __tablename__ = "revocation_cases"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'revoked', 'dismissed')", name="status"),
+        Index(
+            "uq_revocation_cases_platform_id_open",
+            "platform_id",
+            unique=True,
+            postgresql_where="status = 'open'",
+        ),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    platform_id: Mapped[UUID] = mapped_column(ForeignKey("platforms.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    # The assessments it cites: the one that opened the rectification and the one failed in it.
+    assessment_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    opened_reason: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_document: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)

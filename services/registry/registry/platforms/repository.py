@@ -5,13 +5,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import Integer, Select, cast, delete, func, select, update
+from sqlalchemy import Integer, Select, cast, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import paging, search
 from registry.platforms.models import (
+    DirectorAppointment,
     Platform,
+    PlatformCodeAlias,
     PlatformCodeCounter,
     PlatformHistory,
     PlatformMember,
@@ -47,6 +49,68 @@ async def get(session: AsyncSession, platform_id: UUID, *, for_update: bool = Fa
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def by_code(session: AsyncSession, code: str) -> Platform | None:
+    """The platform with this code now, or the one that carried it before a change of kind."""
+    found = (await session.execute(select(Platform).where(Platform.code == code))).scalar_one_or_none()
+    if found is not None:
+        return found
+    return (
+        await session.execute(
+            select(Platform)
+            .join(PlatformCodeAlias, PlatformCodeAlias.platform_id == Platform.id)
+            .where(PlatformCodeAlias.code == code)
+        )
+    ).scalar_one_or_none()
+
+
+async def open_appointment(session: AsyncSession, platform_id: UUID) -> DirectorAppointment | None:
+    return (
+        await session.execute(
+            select(DirectorAppointment)
+            .where(DirectorAppointment.platform_id == platform_id, DirectorAppointment.ended_on.is_(None))
+            .order_by(DirectorAppointment.started_on.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+
+
+async def appointments(session: AsyncSession, platform_id: UUID) -> list[DirectorAppointment]:
+    rows = await session.execute(
+        select(DirectorAppointment)
+        .where(DirectorAppointment.platform_id == platform_id)
+        .order_by(DirectorAppointment.started_on, DirectorAppointment.id)
+    )
+    return list(rows.scalars())
+
+
+async def former_codes(session: AsyncSession, platform_id: UUID) -> list[str]:
+    rows = await session.execute(
+        select(PlatformCodeAlias.code)
+        .where(PlatformCodeAlias.platform_id == platform_id)
+        .order_by(PlatformCodeAlias.retired_at)
+    )
+    return list(rows.scalars())
+
+
+async def former_codes_of(session: AsyncSession, platform_ids: Sequence[UUID]) -> dict[UUID, list[str]]:
+    found: dict[UUID, list[str]] = {}
+    if not platform_ids:
+        return found
+    rows = await session.execute(
+        select(PlatformCodeAlias.platform_id, PlatformCodeAlias.code)
+        .where(PlatformCodeAlias.platform_id.in_(platform_ids))
+        .order_by(PlatformCodeAlias.retired_at)
+    )
+    for platform_id, code in rows:
+        found.setdefault(platform_id, []).append(code)
+    return found
+
+
+async def code_taken(session: AsyncSession, code: str) -> bool:
+    return await session.get(PlatformCodeAlias, code) is not None
 
 
 async def lock_pair(session: AsyncSession, a: UUID, b: UUID) -> dict[UUID, Platform]:
@@ -104,7 +168,12 @@ async def _bump(
 def filtered(f: PlatformFilter) -> Select[Platform]:
     stmt = select(Platform)
     if f.q:
-        stmt = stmt.where(search.contains(Platform.search_text, Platform.search_bigrams, f.q))
+        former = select(PlatformCodeAlias.platform_id).where(
+            PlatformCodeAlias.code.icontains(f.q.strip(), autoescape=True)
+        )
+        stmt = stmt.where(
+            or_(search.contains(Platform.search_text, Platform.search_bigrams, f.q), Platform.id.in_(former))
+        )
     for column, value in (
         (Platform.kind, f.kind),
         (Platform.state, f.state),

@@ -9,8 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from registry.codes import REGION_LABELS, Region
 from registry.platforms import kinds
 from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
-from registry.platforms.models import Platform, PlatformOutput
+from registry.platforms.models import Platform, PlatformAssessment, PlatformOutput
+from registry.platforms.tenure import terms_served
 from registry.reference import (
+    ASSESSMENT_GRADES,
     FIELD_LABELS,
     INDUSTRY_CHAINS,
     LAB_TYPES,
@@ -24,6 +26,7 @@ from registry.reference import (
     MemberRoleCode,
     SubFieldCode,
 )
+from shared.clock import utcnow
 from shared.errors import FieldIssue, ValidationFailed
 
 Kind = KindCode
@@ -44,7 +47,6 @@ class DirectorIn(BaseModel):
     term_start: date
     term_end: date
     full_time: bool = True
-    terms_served: int = Field(default=1, ge=1, le=10, description="consecutive terms including this one")
 
     @model_validator(mode="after")
     def _term_order(self) -> Self:
@@ -155,6 +157,17 @@ class ActionRequest(BaseModel):
     director: DirectorIn | None = None
     deputy_directors: list[DirectorIn] | None = Field(default=None, max_length=6)
     sub_field: SubFieldCode | None = None
+    kind: Kind | None = Field(default=None, description="晋升/降级/变更类别: the new kind")
+    kind_attributes: dict[str, Any] | None = Field(
+        default=None, description="晋升/降级/变更类别: the new kind's attributes (checked against its schema)"
+    )
+    approved_on: date | None = Field(
+        default=None, description="晋升/降级/变更类别: date of the approval document (default today)"
+    )
+    duplicates_reviewed: bool = Field(
+        default=False,
+        description="批准建设: staff reviewed the labs with duplicate directions and approve anyway",
+    )
 
 
 class MemberIn(BaseModel):
@@ -222,19 +235,23 @@ class PlatformOut(BaseModel):
     director_term_start: date | None
     director_term_end: date | None
     director_full_time: bool
-    director_terms_served: int
+    director_since: date | None = Field(description="任职起始 (uninterrupted tenure of the present director)")
+    director_terms_served: int | None = Field(
+        description="连任届数: derived from the appointments and the director_term_years policy value"
+    )
     deputy_directors: list[dict[str, Any]]
     academic_committee: dict[str, Any]
     staff_count: int
     annual_funding_fen: int
     kind_attributes: dict[str, Any]
     merged_into_id: UUID | None
+    former_codes: list[str] = Field(default_factory=list, description="原编号 (before a change of kind)")
     version: int
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, p: Platform) -> PlatformOut:
+    def of(cls, p: Platform, former_codes: list[str] | None = None, *, term_years: int) -> PlatformOut:
         return cls(
             id=p.id,
             code=p.code,
@@ -263,14 +280,112 @@ class PlatformOut(BaseModel):
             director_term_start=p.director_term_start,
             director_term_end=p.director_term_end,
             director_full_time=p.director_full_time,
-            director_terms_served=p.director_terms_served,
+            director_since=p.director_since,
+            director_terms_served=terms_served(p.director_since, utcnow().date(), term_years),
             deputy_directors=list(p.deputy_directors),
             academic_committee=dict(p.academic_committee),
             staff_count=p.staff_count,
             annual_funding_fen=p.annual_funding_fen,
             kind_attributes=dict(p.kind_attributes),
             merged_into_id=p.merged_into_id,
+            former_codes=list(former_codes or []),
             version=p.version,
             created_at=p.created_at,
             updated_at=p.updated_at,
         )
+
+
+class PlatformRef(BaseModel):
+    id: UUID
+    code: str
+    name: str
+    kind: str
+    kind_zh: str
+    state: str
+    state_zh: str
+    field: str
+    field_zh: str
+    sub_field: str
+    region: str
+    host_unit_id: UUID
+
+    @classmethod
+    def of(cls, p: Platform) -> PlatformRef:
+        return cls(
+            id=p.id,
+            code=p.code,
+            name=p.name,
+            kind=p.kind,
+            kind_zh=PLATFORM_KINDS[p.kind],
+            state=p.state,
+            state_zh=STATE_LABELS[p.state],
+            field=p.field,
+            field_zh=FIELD_LABELS[p.field],
+            sub_field=p.sub_field,
+            region=p.region,
+            host_unit_id=p.host_unit_id,
+        )
+
+
+class AssessmentOut(BaseModel):
+    """A finalized assessment as evaluation announced it (评估结果)."""
+
+    id: UUID
+    period: str
+    grade: str
+    grade_zh: str
+    score: float | None
+    finalized_at: datetime
+    remarks: str | None
+
+    @classmethod
+    def of(cls, a: PlatformAssessment) -> AssessmentOut:
+        return cls(
+            id=a.id,
+            period=a.period,
+            grade=a.grade,
+            grade_zh=ASSESSMENT_GRADES.get(a.grade, a.grade),
+            score=a.score,
+            finalized_at=a.finalized_at,
+            remarks=a.remarks,
+        )
+
+
+class SupportCandidateOut(BaseModel):
+    """A lab on the support-candidate list (支持候选) with the assessment that put it there."""
+
+    id: UUID
+    listed_at: datetime
+    platform: PlatformRef
+    evidence: AssessmentOut
+
+
+class RevocationCaseOut(BaseModel):
+    """A 撤销（取消资格）case and the assessments it cites."""
+
+    id: UUID
+    status: Literal["open", "revoked", "dismissed"]
+    status_zh: str
+    allowed_actions: list[str]
+    platform: PlatformRef
+    assessments: list[AssessmentOut]
+    opened_at: datetime
+    opened_reason: str
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_reason: str | None
+    decision_document: str | None
+    version: int
+
+
+CASE_STATUS_LABELS = {"open": "待决定", "revoked": "已撤销", "dismissed": "终止（保留资格）"}
+
+
+class CaseDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["revoke", "dismiss"] = Field(
+        description="revoke: 撤销（取消资格）; dismiss: 保留，继续整改"
+    )
+    reason: str = Field(min_length=2, max_length=2000, description="理由")
+    document_number: str | None = Field(default=None, max_length=100, description="文件文号")

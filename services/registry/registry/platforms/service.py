@@ -15,14 +15,17 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from registry.access import is_staff, may_manage_unit, may_run_platform, require
+from registry.advisor.duplicates import duplicates_of
 from registry.organisations import repository as organisations
 from registry.people import repository as people
-from registry.platforms import kinds, repository
+from registry.platforms import consequences, kinds, repository
 from registry.platforms.events import PLATFORM_EVENTS, LabAssessmentFinalized, PlatformEventPayload
-from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
+from registry.platforms.machine import ACTION_LABELS, KIND_RANK, LIVE, PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import (
+    DirectorAppointment,
     Platform,
     PlatformAssessment,
+    PlatformCodeAlias,
     PlatformHistory,
     PlatformMember,
     PlatformOutput,
@@ -35,7 +38,8 @@ from registry.platforms.schemas import (
     PlatformCreate,
     PlatformUpdate,
 )
-from registry.reference import KIND_CODE_PREFIX, SUB_FIELD_PARENT
+from registry.platforms.steps import step as _step
+from registry.reference import KIND_CODE_PREFIX, PLATFORM_KINDS, SUB_FIELD_PARENT
 from registry.sharing import service as sharing
 from shared.auth import Principal
 from shared.clock import utcnow
@@ -57,71 +61,6 @@ NOT_NULL = (
 )
 
 
-def payload(
-    p: Platform, action: str, reason: str | None, document_number: str | None
-) -> PlatformEventPayload:
-    return PlatformEventPayload(
-        id=p.id,
-        code=p.code,
-        name=p.name,
-        kind=p.kind,
-        state=p.state,
-        host_unit_id=p.host_unit_id,
-        co_builder_unit_ids=[UUID(u) for u in p.co_builder_unit_ids],
-        field=p.field,
-        sub_field=p.sub_field,
-        region=p.region,
-        director_person_id=p.director_person_id,
-        action=action,
-        reason=reason,
-        document_number=document_number,
-        merged_into_id=p.merged_into_id,
-        version=p.version,
-    )
-
-
-async def _step(
-    uow: UnitOfWork,
-    p: Platform,
-    action: str,
-    *,
-    from_state: str | None,
-    reason: str | None = None,
-    document_number: str | None = None,
-    attachments: list[str] | None = None,
-    details: dict[str, Any] | None = None,
-    related: UUID | None = None,
-) -> None:
-    """History row + event + audit row for one step the platform took."""
-    uow.session.add(
-        PlatformHistory(
-            id=uuid7(),
-            platform_id=p.id,
-            occurred_at=utcnow(),
-            actor_id=uow.actor.id,
-            action=action,
-            from_state=from_state,
-            to_state=p.state,
-            reason=reason,
-            document_number=document_number,
-            attachments=list(attachments or []),
-            details=details or {},
-            related_platform_id=related,
-        )
-    )
-    event = await uow.emit(
-        PLATFORM_EVENTS[action], payload(p, action, reason, document_number), subject=f"platform/{p.id}"
-    )
-    await uow.record(
-        f"platform.{action}",
-        entity_type="platform",
-        entity_id=p.id,
-        changes={"state": [from_state, p.state], **(details or {})},
-        reason=reason,
-        event=event,
-    )
-
-
 async def _known_people(uow: UnitOfWork, ids: set[UUID], field: str) -> None:
     found = await people.get_many(uow.session, ids)
     missing = sorted(str(i) for i in ids - set(found))
@@ -138,14 +77,14 @@ def _director_fields(d: DirectorIn | None) -> dict[str, Any]:
             "director_term_start": None,
             "director_term_end": None,
             "director_full_time": True,
-            "director_terms_served": 1,
+            "director_since": None,
         }
     return {
         "director_person_id": d.person_id,
         "director_term_start": d.term_start,
         "director_term_end": d.term_end,
         "director_full_time": d.full_time,
-        "director_terms_served": d.terms_served,
+        "director_since": d.term_start,
     }
 
 
@@ -250,6 +189,20 @@ async def register_many(
         return []
     # Plain multi-row inserts: no ORM object per row (thousands of rows per import).
     await uow.session.execute(insert(Platform), created)
+    appointments = [
+        {
+            "id": uuid7(),
+            "platform_id": v["id"],
+            "person_id": v["director_person_id"],
+            "started_on": v["director_since"],
+            "recorded_at": utcnow(),
+            "recorded_by": uow.actor.id,
+        }
+        for v in created
+        if v["director_person_id"] is not None
+    ]
+    if appointments:
+        await uow.session.execute(insert(DirectorAppointment), appointments)
     now = utcnow()
     await uow.session.execute(
         insert(PlatformHistory),
@@ -309,6 +262,8 @@ async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) 
     person_ids = {d.person_id for d in [*([data.director] if data.director else []), *data.deputy_directors]}
     await _known_people(uow, person_ids, "director")
     if data.code is not None:
+        if await repository.code_taken(uow.session, data.code):
+            raise DuplicateValue("code", data.code)
         await repository.reserve_code(uow.session, data.code)
         code = data.code
     else:
@@ -320,6 +275,8 @@ async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) 
             await uow.session.flush()
     except IntegrityError as exc:
         raise DuplicateValue("code", code) from exc
+    if data.director is not None:
+        uow.session.add(_appointment(uow, p.id, data.director.person_id, data.director.term_start))
     await _step(uow, p, "propose", from_state=None, reason="登记", document_number=data.approval_document)
     return p
 
@@ -372,11 +329,17 @@ async def act(
     """Apply one lifecycle transition or reorganisation action (not 整合: see ``merge``)."""
     if action == "merge":
         return (await merge(uow, principal, p.id, req))[0]
+    if action in KIND_CHANGES:
+        return await reclassify(uow, principal, p, action, req)
     transition = PLATFORM_MACHINE.apply(p.state, action, principal.roles)
     before = p.state
     details: dict[str, Any] = {}
     if action in ("strengthen", "adjust"):
         details = await _reshape(uow, p, req)
+    if action == "revoke":
+        await consequences.close_with_revocation(uow, p, req.reason)
+    if action == "start_construction":
+        details = await _unique_at_the_door(uow, p, req)
     p.state = transition.target
     p.version += 1
     await uow.session.flush()
@@ -389,6 +352,108 @@ async def act(
         document_number=req.document_number,
         attachments=req.attachments,
         details=details,
+    )
+    return p
+
+
+async def _unique_at_the_door(uow: UnitOfWork, p: Platform, req: ActionRequest) -> dict[str, Any]:
+    """批准建设 of a lab whose directions duplicate another lab of its sub-field is refused until
+    staff say they reviewed the matches; the matches they approved over stay in the history."""
+    found = await duplicates_of(uow.session, p)
+    if not found["matches"]:
+        return {}
+    if not req.duplicates_reviewed:
+        codes = "、".join(m["code"] for m in found["matches"])
+        raise Conflict(
+            f"the research directions duplicate {len(found['matches'])} lab(s) of the same sub-field "
+            "(唯一性); review them and repeat with duplicates_reviewed=true",
+            f"研究方向与同一细分领域的实验室（{codes}）重复，不符合唯一性要求；"
+            "经审查仍批准建设的，请确认已审查重复情况",
+            extra={
+                "current_state": p.state,
+                "allowed_actions": PLATFORM_MACHINE.allowed_actions(p.state),
+                "duplicates": found["matches"],
+                "threshold": found["threshold"],
+            },
+        )
+    return {
+        "duplicates_reviewed": [
+            {"code": m["code"], "score": m["score"], "matching_phrases": m["matching_phrases"]}
+            for m in found["matches"]
+        ]
+    }
+
+
+KIND_CHANGES = ("promote", "demote", "reclassify")
+
+
+def kind_change(old: str, new: str) -> str:
+    """晋升 up the laboratory ranks, 降级 down them, any other change of kind 变更类别."""
+    if old in KIND_RANK and new in KIND_RANK:
+        return "promote" if KIND_RANK[new] > KIND_RANK[old] else "demote"
+    return "reclassify"
+
+
+async def reclassify(
+    uow: UnitOfWork, principal: Principal, p: Platform, action: str, req: ActionRequest
+) -> Platform:
+    """晋升/降级/变更类别 (能进能出): the same record and history under a new kind and code.
+
+    The approval document is required; the old code stays an alias, so lookups and searches by
+    it still find the platform; the old kind's attributes are kept in the history row.
+    """
+    PLATFORM_MACHINE.apply(p.state, action, principal.roles)
+    issues = []
+    if req.kind is None:
+        issues.append(FieldIssue("kind", "missing", "name the new kind", "请填写新的平台类别"))
+    elif req.kind == p.kind:
+        issues.append(
+            FieldIssue("kind", "same_kind", f"the platform is already a {p.kind}", "新类别与现类别相同")
+        )
+    elif kind_change(p.kind, req.kind) != action:
+        right = kind_change(p.kind, req.kind)
+        issues.append(
+            FieldIssue(
+                "kind",
+                "wrong_direction",
+                f"{p.kind} → {req.kind} is '{right}', not '{action}'",
+                f"由「{PLATFORM_KINDS[p.kind]}」改为「{PLATFORM_KINDS[req.kind]}」属于"
+                f"「{ACTION_LABELS[right]}」，不是「{ACTION_LABELS[action]}」",
+            )
+        )
+    if not req.document_number:
+        issues.append(
+            FieldIssue("document_number", "missing", "the approval document is required", "须填写批准文号")
+        )
+    if issues:
+        raise ValidationFailed(issues)
+    assert req.kind is not None and req.document_number is not None
+    attributes = kinds.validate(req.kind, req.kind_attributes or {})
+    approved_on = req.approved_on or utcnow().date()
+    [code] = await repository.allocate_codes(uow.session, KIND_CODE_PREFIX[req.kind], approved_on.year)
+    previous = (p.kind, p.code)
+    uow.session.add(PlatformCodeAlias(code=p.code, platform_id=p.id, kind=p.kind, retired_at=utcnow()))
+    details = {
+        "kind": [p.kind, req.kind],
+        "code": [p.code, code],
+        "kind_attributes": [dict(p.kind_attributes), attributes],
+        "approved_on": [_plain(p.approved_on), approved_on.isoformat()],
+        "approval_document": [p.approval_document, req.document_number],
+    }
+    p.kind, p.code, p.kind_attributes = req.kind, code, attributes
+    p.approved_on, p.approval_document = approved_on, req.document_number
+    p.version += 1
+    await uow.session.flush()
+    await _step(
+        uow,
+        p,
+        action,
+        from_state=p.state,
+        reason=req.reason,
+        document_number=req.document_number,
+        attachments=req.attachments,
+        details=details,
+        previous=previous,
     )
     return p
 
@@ -416,14 +481,44 @@ async def _reshape(uow: UnitOfWork, p: Platform, req: ActionRequest) -> dict[str
     if req.director is not None:
         await _known_people(uow, {req.director.person_id}, "director.person_id")
         old = {k: _plain(v) for k, v in _director_fields_of(p).items()}
+        since = await _appoint(uow, p, req.director)
         for k, v in _director_fields(req.director).items():
             setattr(p, k, v)
-        changed["director"] = [old, req.director.model_dump(mode="json")]
+        p.director_since = since
+        changed["director"] = [
+            old,
+            req.director.model_dump(mode="json") | {"director_since": since.isoformat()},
+        ]
     if req.deputy_directors is not None:
         await _known_people(uow, {d.person_id for d in req.deputy_directors}, "deputy_directors")
         changed["deputy_directors"] = [p.deputy_directors, _deputies(req.deputy_directors)]
         p.deputy_directors = _deputies(req.deputy_directors)
     return changed
+
+
+def _appointment(
+    uow: UnitOfWork, platform_id: UUID, person_id: UUID, started_on: date
+) -> DirectorAppointment:
+    return DirectorAppointment(
+        id=uuid7(),
+        platform_id=platform_id,
+        person_id=person_id,
+        started_on=started_on,
+        recorded_at=utcnow(),
+        recorded_by=uow.actor.id,
+    )
+
+
+async def _appoint(uow: UnitOfWork, p: Platform, d: DirectorIn) -> date:
+    """The director named in 充实/调整: the same person again continues their tenure (a new
+    term, 连任); another person ends it and starts their own. The tenure's start date."""
+    current = await repository.open_appointment(uow.session, p.id)
+    if current is not None and current.person_id == d.person_id:
+        return current.started_on
+    if current is not None:
+        current.ended_on = max(d.term_start, current.started_on)
+    uow.session.add(_appointment(uow, p.id, d.person_id, d.term_start))
+    return d.term_start
 
 
 def _director_fields_of(p: Platform) -> dict[str, Any]:
@@ -596,17 +691,16 @@ async def record_assessment(uow: UnitOfWork, a: LabAssessmentFinalized) -> Platf
         return None
     if await uow.session.get(PlatformAssessment, a.assessment_id) is not None:
         return p
-    uow.session.add(
-        PlatformAssessment(
-            id=a.assessment_id,
-            platform_id=p.id,
-            period=a.period,
-            grade=a.grade,
-            score=a.score,
-            finalized_at=a.finalized_at,
-            remarks=a.remarks,
-        )
+    assessment = PlatformAssessment(
+        id=a.assessment_id,
+        platform_id=p.id,
+        period=a.period,
+        grade=a.grade,
+        score=a.score,
+        finalized_at=a.finalized_at,
+        remarks=a.remarks,
     )
+    uow.session.add(assessment)
     action = None
     if a.grade == "unqualified" and p.state == "operating":
         action = "open_rectification"
@@ -622,17 +716,21 @@ async def record_assessment(uow: UnitOfWork, a: LabAssessmentFinalized) -> Platf
             changes={"assessment": [None, {"period": a.period, "grade": a.grade}]},
             reason=reason,
         )
-        return p
-    before = p.state
-    p.state = PLATFORM_MACHINE.apply(p.state, action).target
-    p.version += 1
-    await uow.session.flush()
-    await _step(
-        uow,
-        p,
-        action,
-        from_state=before,
-        reason=reason,
-        details={"assessment_id": str(a.assessment_id), "grade": a.grade, "period": a.period},
-    )
+    else:
+        before = p.state
+        p.state = PLATFORM_MACHINE.apply(p.state, action).target
+        p.version += 1
+        await uow.session.flush()
+        await _step(
+            uow,
+            p,
+            action,
+            from_state=before,
+            reason=reason,
+            details={"assessment_id": str(a.assessment_id), "grade": a.grade, "period": a.period},
+        )
+    if p.state in LIVE and a.grade == "excellent":
+        await consequences.list_for_support(uow, p, assessment)
+    elif a.grade == "unqualified" and p.state == "under_rectification" and action is None:
+        await consequences.open_revocation_case(uow, p, assessment)
     return p

@@ -78,6 +78,15 @@ DEFINITIONS: dict[str, PolicyDefinition] = {
             "of one sub-field are merge candidates.",
         ),
         PolicyDefinition(
+            "open_topic_years",
+            1,
+            1,
+            10,
+            "years",
+            "开放课题检查年数",
+            "Each of the last so many complete years without an open topic (持续设立开放课题) is a finding.",
+        ),
+        PolicyDefinition(
             "integrity_default_bar_years",
             3,
             1,

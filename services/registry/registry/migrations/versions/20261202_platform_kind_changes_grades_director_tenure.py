@@ -7,7 +7,7 @@ five-year terms (the policy default) back as the record said, so the derived cou
 equal to what was registered.
 
 Revision ID: 5b7d9f1a3c20
-Revises: e6b8d0f2a465
+Revises: 5e2a9c1d7b40
 Create Date: 2026-12-02 13:20:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "5b7d9f1a3c20"
-down_revision: str | None = "e6b8d0f2a465"
+down_revision: str | None = "5e2a9c1d7b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -68,6 +68,7 @@ PLATFORM_VERBS = (
     "absorbed",
     "strengthened",
     "adjusted",
+    "reclassified",
     "updated",
 )
 CLUSTER_VERBS = (

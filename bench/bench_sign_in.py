@@ -227,9 +227,9 @@ async def _run(pg_url: str, nats_url: str) -> None:
                 (
                     "password spray from one address",
                     spray["tried"],
-                    spray["checked_before_429"],
+                    spray["answered_401"],
                     spray["answered_429"],
-                    "",
+                    f"first 429 after {spray['first_429_after']} failures",
                 ),
             ],
         )

@@ -156,3 +156,31 @@ async def test_an_expert_opened_by_the_administrator_works_through_sign_on_alone
     # an expert neither keeps the expert database nor draws
     assert refused(await expert.post("/api/evaluation/experts", {"person_id": person_id}))
     assert refused(await expert.get("/api/evaluation/rounds"))
+
+
+async def test_without_a_unit_from_the_platform_the_person_names_it_and_its_admin_approves(
+    gateway_door: Gateway, world: World
+) -> None:
+    gw = gateway_door
+    unit = await world.unit()
+    unit_admin = await world.unit_admin(unit["id"])
+    user = {"sub": f"mkj-{serial()}", "name": "其木格"}
+    first = await gw.sso(user)
+    assert first.status_code == 403 and first.json()["code"] == "account_pending"
+    ticket, account_id = first.json()["unit_ticket"], first.json()["account_id"]
+    assert account_id not in [a["id"] for a in (await unit_admin.get("/accounts")).json()["items"]]
+    named = await gw.client.post("/auth/oidc/unit", json={"unit_ticket": ticket, "unit_id": unit["id"]})
+    assert named.status_code == 202 and named.json()["unit_id"] == unit["id"], named.text
+    reused = await gw.client.post("/auth/oidc/unit", json={"unit_ticket": ticket, "unit_id": unit["id"]})
+    assert reused.status_code == 401
+    assert refused(
+        await (await world.unit_admin((await world.unit())["id"])).post(f"/accounts/{account_id}/approve", {})
+    )
+    r = await unit_admin.post(f"/accounts/{account_id}/approve", {"reason": "本单位职工"})
+    assert r.status_code == 200, r.text
+    signed_in = await gw.sso(user)
+    assert signed_in.status_code == 200, signed_in.text
+    me = Person(gw.client, "", account_id, signed_in.json())
+    assert (await me.me())["unit_id"] == unit["id"]
+    assert (await me.get("/api/registry/organisations")).status_code == 200
+    assert refused(await me.post("/api/registry/organisations", {"name": "自建单位"}))

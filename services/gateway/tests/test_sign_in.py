@@ -118,6 +118,10 @@ async def test_a_grant_needs_a_reason_and_duties_fit_the_role(gateway: Any) -> N
         refused = await gateway.client.post(url, json=body, headers=admin)
         assert refused.status_code == 422, (body, refused.text)
         assert field in refused.json()["errors"][0]["field"]
+    unexplained = await gateway.client.put(
+        f"/accounts/{account['id']}/roles", json={"roles": [{"role": "department_staff"}]}, headers=admin
+    )
+    assert unexplained.status_code == 422 and unexplained.json()["errors"][0]["field"] == "reason"
     missing = await gateway.client.post(
         f"/accounts/{account['id']}/grants/department_staff/revoke", json={"reason": "x"}, headers=admin
     )

@@ -89,7 +89,7 @@ class RevokeRoleRequest(Strict):
 
 class SetRolesRequest(Strict):
     roles: list[GrantIn] = Field(max_length=len(Role))
-    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    reason: Reason = Field(description="why (recorded in the audit log)")
 
 
 class CreateAccountRequest(Strict):

@@ -305,7 +305,7 @@ def one_time_password() -> str:
 
 
 async def set_roles(
-    uow: UnitOfWork, account: Account, grants: Sequence[GrantSpec], *, reason: str | None, origin: Origin
+    uow: UnitOfWork, account: Account, grants: Sequence[GrantSpec], *, reason: str, origin: Origin
 ) -> list[RoleGrant]:
     """Replace the account's roles (角色变更); the change shows in the next access token."""
     _check_distinct(grants)

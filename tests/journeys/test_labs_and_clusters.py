@@ -171,11 +171,6 @@ async def test_the_cluster_secretariat_files_a_joint_project(gateway_door: Gatew
     assert [f["id"] for f in mine["items"]] == [filing_id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 part 6: projects keeps no read model of registry's clusters and members yet, "
-    "so a cluster secretariat may still file for a unit that is no member of its cluster",
-)
 async def test_the_cluster_secretariat_cannot_file_for_a_unit_outside_the_cluster(
     gateway_door: Gateway, world: World
 ) -> None:

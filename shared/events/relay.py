@@ -76,8 +76,12 @@ class OutboxRelay:
         *,
         after_publish: AfterPublish | None = None,
         tracing: Tracing | None = None,
+        woken_by: AsyncEngine | None = None,
     ) -> None:
         self.engine = engine
+        # The engine whose commits wake the relay: the service's own, when the relay has a
+        # pool of its own (so that requests queueing for connections never hold it back).
+        self.woken_by = woken_by or engine
         self.tracing = tracing
         self.t = tables
         self.bus = bus
@@ -92,7 +96,7 @@ class OutboxRelay:
         self._last_purge = float("-inf")
 
     def start(self) -> None:
-        self._unregister_wake = on_outbox_commit(self.engine.sync_engine, self.wake)
+        self._unregister_wake = on_outbox_commit(self.woken_by.sync_engine, self.wake)
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
 
     async def stop(self, grace_seconds: float = 10.0) -> None:

@@ -156,7 +156,10 @@ class OutboxRelay:
                 failure = self._reap(in_flight)
                 if failure is not None or claimed >= self.settings.relay_batch_size:
                     continue
-                await self._maybe_purge()
+                try:
+                    await self._maybe_purge()
+                except Exception as exc:  # noqa: BLE001 - housekeeping; publishing goes on
+                    log.warning("outbox purge failed", extra={"error": repr(exc)})
                 # Until a commit wakes the relay, a batch in flight finishes (rows it held
                 # back may go now) or the poll interval passes.
                 woken = asyncio.ensure_future(self._wake.wait())

@@ -192,6 +192,15 @@ async def _stages(registry_dsn: str, committed: dict[str, float]) -> dict[str, f
     }
 
 
+async def _sent_at(registry_dsn: str, committed: dict[str, float]) -> dict[str, float]:
+    conn = await asyncpg.connect(registry_dsn)
+    try:
+        rows = await conn.fetch("SELECT id, sent_at FROM outbox WHERE id = ANY($1::uuid[])", list(committed))
+    finally:
+        await conn.close()
+    return {str(r["id"]): r["sent_at"].timestamp() for r in rows}
+
+
 async def _ask(conn: Connection, command: tuple[Any, ...]) -> dict[str, float]:
     conn.send(command)
     answer: dict[str, float] = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
@@ -259,6 +268,8 @@ async def run(pg_url: str, nats_url: str) -> None:
         await inbox.wait_for(300 + BURST + len(committed))
         applied = await inbox.applied_at()
         latencies = [(applied[i] - t) * 1000 for i, t in committed.items()]
+        sent = await _sent_at(infra.libpq_url(registry_db), committed)
+        to_sent = [(sent[i] - t) * 1000 for i, t in committed.items()]
 
         for end in (*producer_ends, consumer_end):
             end.send(("stop",))
@@ -298,6 +309,7 @@ async def run(pg_url: str, nats_url: str) -> None:
                 percentile(latencies, 99),
                 "< 100",
             ],
+            ["  of which: commit → published, p99 (ms)", percentile(to_sent, 99), ""],
         ],
     )
 

@@ -200,11 +200,30 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             if definition.relay_after_publish is not None:
                 await definition.relay_after_publish(rows)
 
-        relay = (
-            OutboxRelay(
-                engine, definition.tables, bus, settings, after_publish=after_publish, tracing=tracing
+        # The relay's connections are its own: under a burst of requests queueing for the
+        # service's pool, committed events are still published at once.
+        relay_engine = (
+            create_engine(
+                settings.model_copy(
+                    update={"db_pool_size": settings.relay_batches_in_flight + 1, "db_max_overflow": 1}
+                )
             )
             if definition.produces
+            else None
+        )
+        if relay_engine is not None:
+            tracing.start_engine(relay_engine)
+        relay = (
+            OutboxRelay(
+                relay_engine,
+                definition.tables,
+                bus,
+                settings,
+                after_publish=after_publish,
+                tracing=tracing,
+                woken_by=engine,
+            )
+            if relay_engine is not None
             else None
         )
         consumer = (
@@ -260,6 +279,8 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 await relay.stop()
             await bus.close()
             await engine.dispose()
+            if relay_engine is not None:
+                await relay_engine.dispose()
             await tracing.shutdown()
             log.info("service stopped", extra={"service": definition.name})
 

@@ -119,6 +119,14 @@ class Tracing:
                 OTLPSpanExporter(endpoint=f"{self.endpoint.rstrip('/')}/v1/traces")
             )
             self.provider.add_span_processor(self._exporting)
+        self.start_engine(engine)
+        self._instrument_httpx()
+        log.info("tracing on", extra={"otlp_endpoint": self.endpoint})
+
+    def start_engine(self, engine: AsyncEngine) -> None:
+        """Trace this engine's statements."""
+        if self.provider is None:
+            return
         # The instrumentor's engine= form installs itself once per process; the engine tracer
         # it builds is per engine, so each service (several share a process in tests) gets one
         # with its own provider.
@@ -129,8 +137,6 @@ class Tracing:
             engine.sync_engine,
             NoOpUpDownCounter("db.client.connections.usage"),
         )
-        self._instrument_httpx()
-        log.info("tracing on", extra={"otlp_endpoint": self.endpoint})
 
     def _instrument_httpx(self) -> None:
         # httpx's instrumentation patches the library, once per process: one service runs in

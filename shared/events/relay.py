@@ -76,8 +76,12 @@ class OutboxRelay:
         *,
         after_publish: AfterPublish | None = None,
         tracing: Tracing | None = None,
+        woken_by: AsyncEngine | None = None,
     ) -> None:
         self.engine = engine
+        # The engine whose commits wake the relay: the service's own, when the relay has a
+        # pool of its own (so that requests queueing for connections never hold it back).
+        self.woken_by = woken_by or engine
         self.tracing = tracing
         self.t = tables
         self.bus = bus
@@ -92,7 +96,7 @@ class OutboxRelay:
         self._last_purge = float("-inf")
 
     def start(self) -> None:
-        self._unregister_wake = on_outbox_commit(self.engine.sync_engine, self.wake)
+        self._unregister_wake = on_outbox_commit(self.woken_by.sync_engine, self.wake)
         self._task = asyncio.create_task(self.run(), name="outbox-relay")
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
@@ -152,7 +156,10 @@ class OutboxRelay:
                 failure = self._reap(in_flight)
                 if failure is not None or claimed >= self.settings.relay_batch_size:
                     continue
-                await self._maybe_purge()
+                try:
+                    await self._maybe_purge()
+                except Exception as exc:  # noqa: BLE001 - housekeeping; publishing goes on
+                    log.warning("outbox purge failed", extra={"error": repr(exc)})
                 # Until a commit wakes the relay, a batch in flight finishes (rows it held
                 # back may go now) or the poll interval passes.
                 woken = asyncio.ensure_future(self._wake.wait())

@@ -465,6 +465,10 @@ class DevStack:
                     continue
                 pending.remove(label)
                 self.children.pop(label).pump.join(timeout=2)
+                if code == EXIT_BAD_SETTINGS:
+                    raise _Failure(
+                        f"{label.split()[0]} refused its settings (the line above names the variable)"
+                    )
                 if code != 0:
                     raise _Failure(f"`python -m {label}` failed with exit code {code}")
             if pending and time.monotonic() > deadline:

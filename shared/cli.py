@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
 import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.events.bus import EventBus
 from shared.events.relay import OutboxRelay
@@ -15,6 +17,30 @@ from shared.ids import uuid7
 from shared.migrations import downgrade, upgrade
 from shared.service import ServiceDefinition
 from shared.settings import EXIT_BAD_SETTINGS, describe_refusal
+
+
+class StartupFailureInOneLine:
+    """ASGI wrapper: a failed start-up is reported by its last line (the exception and its
+    message), not by the traceback that Starlette hands uvicorn to log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_shortened(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                lines = str(message.get("message") or "").strip().splitlines()
+                message = {
+                    **message,
+                    "message": f"start-up failed: {lines[-1] if lines else 'unknown error'}",
+                }
+            await send(message)
+
+        await self.app(scope, receive, send_shortened)
 
 
 def run_cli(
@@ -52,9 +78,9 @@ def run_cli(
     elif args.command == "downgrade":
         downgrade(definition.migrations_dir, url, args.revision)
     elif args.command == "serve":
+        create_app = importlib.import_module(f"{definition.name}.app").create_app
         uvicorn.run(
-            f"{definition.name}.app:create_app",
-            factory=True,
+            StartupFailureInOneLine(create_app(definition.settings)),
             host=args.host,
             port=args.port,
             log_config=None,

@@ -180,7 +180,11 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        connect_args={"server_settings": {"application_name": type(settings).__name__}},
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args={
+            "server_settings": {"application_name": type(settings).__name__},
+            "timeout": settings.db_connect_timeout_seconds,
+        },
     )
     _ping_connections_that_were_idle(engine)
     return engine

@@ -55,6 +55,15 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field(description="postgresql+asyncpg:// URL of this service's database")
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    db_connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="A database that does not answer a new connection within this is out: the "
+        "request gets a 503 instead of hanging (asyncpg waits 60 s by default).",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest wait for a free pooled connection before a 503."
+    )
 
     nats_url: str = Field(description="NATS server URL(s), comma separated")
     events_namespace: str = Field(

@@ -2,11 +2,12 @@
 
 Starts PostgreSQL and NATS (embedded, unless ``DATABASE_URL`` / ``NATS_URL`` name existing
 servers), creates and migrates one database per service, starts every service as a child
-process, waits until each reports ready, restarts a service that dies (with back-off, saying
-so; it gives up only on a service that keeps failing or refuses its settings), and on Ctrl-C /
-SIGTERM stops them in dependency order: services first (they flush their outbox and close
-connections), then NATS, then PostgreSQL. Services are launched by module name and never
-imported, so this program stays independent of their code and their dependencies.
+process, waits until each reports ready, restarts a service, PostgreSQL or NATS that dies
+(with back-off, saying so; it gives up only on one that keeps failing or a service refusing
+its settings), and on Ctrl-C / SIGTERM stops them in dependency order: services first (they
+flush their outbox and close connections), then NATS, then PostgreSQL. Services are launched
+by module name and never imported, so this program stays independent of their code and their
+dependencies.
 
 Environment:
     DATABASE_URL   existing PostgreSQL *server* (e.g. postgresql://user:pw@host:5432/postgres);
@@ -30,7 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -225,6 +226,7 @@ class DevStack:
         self._pending_signal: str | None = None
         self.restart_policy = RestartPolicy()
         self._supervised: dict[str, _Supervised] = {}
+        self._servers: dict[str, _Supervised] = {}
 
     # -- entry point -----------------------------------------------------------------------
 
@@ -463,6 +465,10 @@ class DevStack:
                     continue
                 pending.remove(label)
                 self.children.pop(label).pump.join(timeout=2)
+                if code == EXIT_BAD_SETTINGS:
+                    raise _Failure(
+                        f"{label.split()[0]} refused its settings (the line above names the variable)"
+                    )
                 if code != 0:
                     raise _Failure(f"`python -m {label}` failed with exit code {code}")
             if pending and time.monotonic() > deadline:
@@ -582,9 +588,36 @@ class DevStack:
                 raise _Failure(f"{child.label} exited unexpectedly with code {code}")
             self._after_exit(child, watched, code)
         if self.postgres is not None and not self.postgres.is_running():
-            raise _Failure(f"PostgreSQL exited unexpectedly; see {self.postgres.log_file}")
+            self._restart_server("PostgreSQL", self.postgres.start, self.postgres.log_file)
         if self.nats is not None and not self.nats.is_running():
-            raise _Failure(f"NATS exited unexpectedly; see {self.nats.log_file}")
+            self._restart_server("NATS", self.nats.start, self.nats.log_file)
+
+    def _restart_server(self, label: str, start: Callable[[], None], log_file: Path) -> None:
+        """An embedded server died: start it again with the services' back-off (they ride out
+        the gap: 503s and an outbox that waits), or give up if it keeps dying."""
+        watched = self._servers.setdefault(label, _Supervised([], label, time.monotonic()))
+        now = time.monotonic()
+        policy = self.restart_policy
+        if watched.restart_at is None:
+            uptime = now - watched.started_at
+            watched.failures = 1 if uptime >= policy.healthy_after else watched.failures + 1
+            if watched.failures > policy.max_failures:
+                raise _Failure(f"{label} keeps failing; see {log_file}")
+            watched.restart_at = now + policy.delay(watched.failures)
+            self.console.say(
+                f"{label} exited unexpectedly (see {log_file}); restarting in "
+                f"{policy.delay(watched.failures):g}s"
+            )
+        elif now >= watched.restart_at:
+            with self._uninterrupted():
+                try:
+                    start()
+                except Exception as exc:  # noqa: BLE001 - counted as one more failure
+                    self.console.say(f"{label} did not start: {type(exc).__name__}: {exc}")
+                    watched.started_at, watched.restart_at = now, None
+                    return
+            watched.started_at, watched.restart_at = time.monotonic(), None
+            self.console.say(f"{label} restarted")
 
     def _after_exit(self, child: _Child, watched: _Supervised, code: int) -> None:
         """A supervised service is down: schedule its restart, restart it when due, or give up."""

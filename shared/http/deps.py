@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.http.auth import PrincipalDep
+from shared.http.problems import unavailable_dependency
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
 
@@ -18,12 +20,31 @@ def get_runtime(request: Request) -> ServiceRuntime:
     return runtime
 
 
+log = logging.getLogger(__name__)
+
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
+async def _close(session: AsyncSession) -> None:
+    """Close the request's session; a connection the database dropped meanwhile is let go.
+
+    Closing rolls back what is left open. When the database went away during the request that
+    rollback fails too, after the answer (a 503) may already be on its way: raising then would
+    cut that answer off mid-stream, and the gateway would report a broken upstream (502)."""
+    try:
+        await session.close()
+    except Exception as exc:
+        if unavailable_dependency(exc) is None:
+            raise
+        log.warning("database connection lost while closing a session", extra={"error": type(exc).__name__})
+
+
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    async with runtime.sessionmaker() as session:
+    session = runtime.sessionmaker()
+    try:
         yield session
+    finally:
+        await _close(session)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
@@ -31,8 +52,11 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 async def get_uow(runtime: RuntimeDep, principal: PrincipalDep) -> AsyncIterator[UnitOfWork]:
     """A unit of work acting for the caller; the endpoint commits it once, at the end."""
-    async with runtime.sessionmaker() as session:
+    session = runtime.sessionmaker()
+    try:
         yield UnitOfWork(session, runtime.tables, actor=principal.actor())
+    finally:
+        await _close(session)
 
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_uow)]

@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-from shared.devstack.ports import free_port
-
 GATEWAY_SETTINGS = {
     "bootstrap_admin_username": "root-admin",
     "bootstrap_admin_password": "Contract-Suite-2026!",
@@ -35,5 +33,4 @@ async def platform(start_service: Any) -> AsyncIterator[dict[str, Any]]:
             **GATEWAY_SETTINGS,
         ) as gw,
     ):
-        assert free_port()  # the servers above hold theirs
         yield {"gateway": gw, "registry": registry, "projects": projects, "evaluation": evaluation}

@@ -70,3 +70,34 @@ async def test_writes_during_a_database_outage_get_503_and_resume_after_it(
         assert listed.status_code == 200
         assert listed.json()["total"] == created  # a 503 wrote nothing, a 201 everything
         print(f"\ndatabase outage: {dict(by_phase)}")
+
+
+async def test_a_database_that_accepts_but_never_answers_is_a_503_within_the_connect_timeout(
+    start_service: Any, auth: Any
+) -> None:
+    """A network partition: the port takes the connection and says nothing (asyncpg alone
+    would wait 60 s, and the gateway time out first)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    silent = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    try:
+        async with start_service(
+            "registry",
+            database="unreachable",
+            database_url=f"postgresql+asyncpg://nobody@127.0.0.1:{port}/registry",
+            db_connect_timeout_seconds=1.0,
+        ) as registry:
+            started = time.monotonic()
+            response = await registry.client.get("/organisations", headers=auth("department_staff"))
+            took = time.monotonic() - started
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == "2"
+        assert took < 5, took
+    finally:
+        for writer in held:
+            writer.close()
+        silent.close()

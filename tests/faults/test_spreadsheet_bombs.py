@@ -5,8 +5,11 @@ made during the uploads)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -57,8 +60,30 @@ def _read_limit(baseline: float) -> float:
     return max(READ_P99_LIMIT_SECONDS, 2 * baseline)
 
 
+async def _upload_from_another_process(
+    url: str, content: bytes, headers: dict[str, str], tmp_path: Path
+) -> tuple[int, dict[str, Any], float]:
+    """The upload comes from a process of its own, as a browser's would: the reads measured
+    here share the event loop with the service, not with the uploading client."""
+    path = tmp_path / "upload.xlsx"
+    path.write_bytes(content)
+    script = (
+        "import json, sys, time, httpx\n"
+        "content = open(sys.argv[2], 'rb').read()\n"
+        "started = time.perf_counter()\n"
+        "r = httpx.post(sys.argv[1], content=content, headers=json.loads(sys.argv[3]), timeout=60)\n"
+        "print(json.dumps([r.status_code, r.json(), time.perf_counter() - started]))\n"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, url, str(path), json.dumps(headers), stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await child.communicate()
+    status, body, took = json.loads(out)
+    return int(status), dict(body), float(took)
+
+
 async def test_spreadsheet_bombs_are_refused_naming_the_limit_while_reads_stay_fast(
-    start_service: Any, auth: Any
+    start_service: Any, auth: Any, tmp_path: Path
 ) -> None:
     bombs = {
         "2M blank rows (10 MB)": (await asyncio.to_thread(sheets.blank_rows, LABELS), "uncompressed_bytes"),
@@ -79,22 +104,21 @@ async def test_spreadsheet_bombs_are_refused_naming_the_limit_while_reads_stay_f
             reads = asyncio.create_task(_reads_while(client, staff, done))
             await asyncio.sleep(0.05)
             rss_before = process.memory_info().rss
-            started = time.perf_counter()
-            response = await client.post("/people/import", content=content, headers=staff | XLSX)
-            took = time.perf_counter() - started
+            status, problem, took = await _upload_from_another_process(
+                f"{registry.base_url}/people/import", content, staff | XLSX, tmp_path
+            )
             rss_growth = process.memory_info().rss - rss_before
             await asyncio.sleep(0.05)
             done.set()
             latencies = await reads
-            assert response.status_code == 413, (label, response.text)
-            problem = response.json()
+            assert status == 413, (label, problem)
             assert problem["limit"] == limit, (label, problem)
             assert problem["errors"][0]["field"] == "file" and problem["errors"][0]["message_zh"]
             assert took < 10, (label, took)
             assert rss_growth < 150 * 1024 * 1024, (label, rss_growth)
             assert _p99(latencies) < _read_limit(baseline), (label, _p99(latencies), baseline)
             figures.append(
-                f"{label}: {response.status_code} {limit} in {took * 1000:.0f} ms, "
+                f"{label}: {status} {limit} in {took * 1000:.0f} ms, "
                 f"reads p99 {_p99(latencies) * 1000:.0f} ms over {len(latencies)}, "
                 f"memory +{rss_growth / 2**20:.0f} MiB"
             )

@@ -131,3 +131,31 @@ def test_a_service_refusing_its_settings_is_not_restarted(tmp_path: Path) -> Non
         assert not any("restart" in line for line in said)
     finally:
         stack._stop_children()
+
+
+def test_a_failed_start_up_is_one_line_not_a_traceback() -> None:
+    """The database is not there when the gateway creates its first administrator."""
+    result = _start(
+        "gateway", BOOTSTRAP_ADMIN_USERNAME="root-admin", BOOTSTRAP_ADMIN_PASSWORD="Xk29-vLq-Pw!7"
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert "start-up failed: ConnectionRefusedError" in output
+
+
+def test_embedded_nats_that_dies_is_started_again(tmp_path: Path) -> None:
+    from shared.devstack.nats import NatsServer
+    from shared.devstack.ports import free_port
+
+    stack, said = _stack(tmp_path)
+    stack.nats = NatsServer(tmp_path / "nats", free_port())
+    stack.nats.start()
+    try:
+        stack.nats.kill()
+        _watch(stack, 3.0)
+        assert stack.nats.is_running()
+        assert any("NATS exited unexpectedly" in line for line in said)
+        assert "NATS restarted" in said
+    finally:
+        stack.nats.stop()

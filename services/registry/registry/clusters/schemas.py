@@ -147,10 +147,10 @@ class ClusterOut(BaseModel):
             id=c.id,
             name=c.name,
             field=c.field,
-            field_zh=FIELD_LABELS[c.field],
+            field_zh=FIELD_LABELS.get(c.field, c.field),
             direction=c.direction,
             state=c.state,
-            state_zh=STATE_LABELS[c.state],
+            state_zh=STATE_LABELS.get(c.state, c.state),
             allowed_actions=CLUSTER_MACHINE.allowed_actions(c.state),
             # A stored JSON null (rows written before nulls were refused) reads as empty.
             lead_platform_ids=[str(i) for i in c.lead_platform_ids or []],

@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from gateway.claims import TokenClaims
 from gateway.settings import GatewaySettings
-from shared.auth import TokenIssuer
+from shared.auth import ALLOWED_ALGORITHMS, TokenIssuer
 from shared.errors import NotFound
 
 router = APIRouter(tags=["auth"])
+CLAIMS = ["sub", "iss", "aud", "exp", "iat", "roles", "unit_id", "person_id", "name", "scopes"]
 
 
 def build_issuer(settings: GatewaySettings) -> TokenIssuer:
@@ -37,6 +38,43 @@ def build_issuer(settings: GatewaySettings) -> TokenIssuer:
 async def jwks(request: Request) -> dict[str, Any]:
     issuer: TokenIssuer = request.app.state.runtime.extras["issuer"]
     return issuer.jwks()
+
+
+class ProviderMetadata(BaseModel):
+    """OpenID Connect Discovery 1.0 / RFC 8414 metadata of the gateway as token issuer."""
+
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    response_types_supported: list[str]
+    subject_types_supported: list[str]
+    id_token_signing_alg_values_supported: list[str]
+    claims_supported: list[str]
+    service_documentation: str
+
+
+@router.get(
+    "/.well-known/openid-configuration",
+    response_model=ProviderMetadata,
+    summary="Discovery: issuer, token endpoint and keys, for standard OAuth 2.0 / OpenID clients",
+)
+async def openid_configuration(request: Request) -> ProviderMetadata:
+    settings: GatewaySettings = request.app.state.runtime.settings
+    base = str(request.base_url).rstrip("/")
+    return ProviderMetadata(
+        issuer=settings.auth_issuer,
+        token_endpoint=f"{base}/auth/token",
+        jwks_uri=f"{base}/.well-known/jwks.json",
+        grant_types_supported=["password", "refresh_token"],
+        token_endpoint_auth_methods_supported=["none"],
+        response_types_supported=["token"],
+        subject_types_supported=["public"],
+        id_token_signing_alg_values_supported=sorted(ALLOWED_ALGORITHMS),
+        claims_supported=CLAIMS,
+        service_documentation=f"{base}/docs",
+    )
 
 
 class DevTokenRequest(TokenClaims):

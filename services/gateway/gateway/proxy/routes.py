@@ -28,6 +28,9 @@ DUTY_STAFF = frozenset({Role.department_staff.value})
 EXPERTS_AND_DUTY_STAFF = DUTY_STAFF | {Role.expert.value}
 APPLICATION_PARTIES = UNIT_ADMINS | {Role.applicant.value, Role.competent_department.value}
 PROJECT_PARTIES = STAFF | {Role.applicant.value, Role.host_unit_admin.value}
+# 谁推荐、谁负责: a competent department reads the projects it recommended (the service keeps
+# it to those), and acts on none
+PROJECT_READERS = PROJECT_PARTIES | {Role.competent_department.value}
 FILERS = frozenset({Role.host_unit_admin.value, Role.cluster_secretariat.value})
 SERVICES = ("registry", "projects", "evaluation")
 
@@ -182,17 +185,17 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "POST", "/calls/{call_id}/races/{challenge_id}/rounds", STAFF),
         r("projects", "GET", "/calls/{call_id}/races/{challenge_id}/rounds", STAFF),
         r("projects", "POST", "/applications/{app_id}/verification", STAFF),
-        r("projects", "GET", "/projects", PROJECT_PARTIES),
+        r("projects", "GET", "/projects", PROJECT_READERS),
         r("projects", "GET", "/projects/machine", ANYONE_SIGNED_IN),
-        r("projects", "GET", "/projects/export.xlsx", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/export.xlsx", PROJECT_READERS),
         r("projects", "GET", "/projects/statistics", STAFF),
-        r("projects", "GET", "/projects/{project_id}", PROJECT_PARTIES),
-        r("projects", "GET", "/projects/{project_id}/timeline", PROJECT_PARTIES),
-        r("projects", "GET", "/projects/{project_id}/task-book", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}", PROJECT_READERS),
+        r("projects", "GET", "/projects/{project_id}/timeline", PROJECT_READERS),
+        r("projects", "GET", "/projects/{project_id}/task-book", PROJECT_READERS),
         r("projects", "PATCH", "/projects/{project_id}/task-book", {Role.applicant.value}),
         r("projects", "POST", "/projects/{project_id}/actions/{action}", PROJECT_PARTIES),
-        r("projects", "GET", "/projects/{project_id}/indicators", PROJECT_PARTIES),
-        r("projects", "GET", "/projects/{project_id}/annual-reports", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}/indicators", PROJECT_READERS),
+        r("projects", "GET", "/projects/{project_id}/annual-reports", PROJECT_READERS),
         r("projects", "POST", "/projects/{project_id}/annual-reports", {Role.applicant.value}),
         r(
             "projects",
@@ -200,17 +203,26 @@ ROUTES: tuple[Route, ...] = tuple(
             "/projects/{project_id}/annual-reports/{report_id}/actions/{action}",
             STAFF,
         ),
-        r("projects", "GET", "/projects/{project_id}/evaluations", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}/evaluations", PROJECT_READERS),
         r("projects", "POST", "/projects/{project_id}/evaluations", STAFF),
         r("projects", "POST", "/projects/{project_id}/fault-assessment", STAFF),
-        r("projects", "GET", "/projects/{project_id}/disbursements", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}/disbursements", PROJECT_READERS),
         r("projects", "POST", "/projects/{project_id}/disbursements/{disbursement_id}/pay", STAFF),
-        r("projects", "GET", "/projects/{project_id}/changes", PROJECT_PARTIES),
+        r("projects", "GET", "/projects/{project_id}/changes", PROJECT_READERS),
         r("projects", "POST", "/projects/{project_id}/changes", PROJECT_PARTIES),
         r("projects", "POST", "/projects/{project_id}/changes/{change_id}/actions/{action}", PROJECT_PARTIES),
         r("projects", "GET", "/filings", STAFF | FILERS),
         r("projects", "POST", "/filings", FILERS),
         r("projects", "POST", "/filings/{filing_id}/actions/{action}", STAFF),
+        r("projects", "PUT", "/projects/{project_id}/st-report", {Role.applicant.value}),
+        r("projects", "GET", "/platforms/{platform_id}/projects", STAFF),
+        # projects: annual spot checks (抽查) over running projects, by staff
+        r("projects", "POST", "/spot-checks", STAFF),
+        r("projects", "GET", "/spot-checks", STAFF),
+        r("projects", "GET", "/spot-checks/{check_id}", STAFF),
+        r("projects", "GET", "/spot-checks/{check_id}/redraw", STAFF),
+        r("projects", "PUT", "/spot-checks/{check_id}/findings/{project_id}", STAFF),
+        r("projects", "POST", "/spot-checks/{check_id}/close", STAFF),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # evaluation: the expert database (专家库); the service checks each staff member's duty
         # (expert_db, request, draw) and lets an expert see only their own profile

@@ -234,9 +234,9 @@ async def test_an_application_becomes_a_project_and_is_accepted(gateway_door: Ga
     sheets = await results.get(f"/api/evaluation/rounds/{round_id}/score-sheets")
     assert sheets.status_code == 200, sheets.text
     assert refused(await drawer.get(f"/api/evaluation/rounds/{round_id}/score-sheets"))
-    assert refused(await drawer.post(f"/api/evaluation/rounds/{round_id}/finalise"))
-    assert refused(await experts[0].post(f"/api/evaluation/rounds/{round_id}/finalise"))
-    r = await results.post(f"/api/evaluation/rounds/{round_id}/finalise")
+    assert refused(await drawer.post(f"/api/evaluation/rounds/{round_id}/finalize"))
+    assert refused(await experts[0].post(f"/api/evaluation/rounds/{round_id}/finalize"))
+    r = await results.post(f"/api/evaluation/rounds/{round_id}/finalize")
     assert r.status_code == 200, r.text
     ranking = await results.get(f"/api/evaluation/rounds/{round_id}/ranking")
     assert ranking.status_code == 200, ranking.text
@@ -279,7 +279,7 @@ async def test_an_application_becomes_a_project_and_is_accepted(gateway_door: Ga
         await until(arrived)
         await draw_and_open(requester, drawer, results, str(item[0]["round_id"]))
         await score(experts, percent)
-        r = await results.post(f"/api/evaluation/assessments/{request_id}/finalise", body)
+        r = await results.post(f"/api/evaluation/assessments/{request_id}/finalize", body)
         assert r.status_code == 200, r.text
         return dict(r.json())
 

@@ -5,6 +5,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# make test runs the suite in parallel, one module per worker at a time (each worker has its own
+# PostgreSQL and NATS); TEST_WORKERS=1 runs it in one process.
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-stamp
 # checkov (deploy checks) pins packaging<24, which pytest 9 cannot share: it gets its own venv.
 TOOLS := $(VENV)/tools
@@ -38,7 +41,7 @@ run: $(STAMP)
 	$(PY) -m shared.devstack.run
 
 test: $(STAMP) $(TOOLS_STAMP) $(CLIENT_STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

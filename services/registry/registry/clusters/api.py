@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, status
-from sqlalchemy import func, select
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel
+from sqlalchemy import and_, func, not_, select
 
 from registry.clusters import service
-from registry.clusters.machine import CLUSTER_MACHINE
+from registry.clusters.machine import ACTION_LABELS, CLUSTER_MACHINE
 from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSuggestion
 from registry.clusters.schemas import (
     AssessmentIn,
@@ -18,6 +20,7 @@ from registry.clusters.schemas import (
     GuidelineIn,
     GuidelineUpdate,
 )
+from registry.db import kit
 from registry.reference import FieldCode
 from shared.auth import Principal, Role
 from shared.clock import utcnow
@@ -30,7 +33,7 @@ router = APIRouter(prefix="/clusters", tags=["clusters"])
 StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
 Action = Literal[
     "define_structure",
-    "open_recruitment",
+    "select_service_organisations",
     "submit_plan",
     "establish",
     "open_rectification",
@@ -67,6 +70,9 @@ async def list_clusters(
     page: PageDep,
     field: FieldCode | None = None,
     state: str | None = None,
+    rectification_overdue: Annotated[
+        bool | None, Query(description="true: 整改期限已过仍在整改的实验室群 (staff's follow-up list)")
+    ] = None,
     sort: Literal["name", "-updated_at"] = "name",
 ) -> Page[ClusterOut]:
     stmt = select(Cluster)
@@ -74,6 +80,13 @@ async def list_clusters(
         stmt = stmt.where(Cluster.field == field)
     if state:
         stmt = stmt.where(Cluster.state == state)
+    if rectification_overdue is not None:
+        overdue = and_(
+            Cluster.state == "under_rectification",
+            Cluster.rectification_until.is_not(None),
+            Cluster.rectification_until < utcnow().date(),
+        )
+        stmt = stmt.where(overdue if rectification_overdue else not_(overdue))
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     order = Cluster.name.asc() if sort == "name" else Cluster.updated_at.desc()
     rows = await session.execute(stmt.order_by(order, Cluster.id).offset(page.offset).limit(page.size))
@@ -86,6 +99,56 @@ async def get_cluster(cluster_id: UUID, session: SessionDep, _: PrincipalDep) ->
     if c is None:
         raise NotFound("no such cluster", "未找到该实验室群")
     return ClusterOut.of(c)
+
+
+class ClusterHistoryEntry(BaseModel):
+    occurred_at: datetime
+    actor_id: str | None
+    action: str
+    action_zh: str
+    from_state: str | None
+    to_state: str | None
+    reason: str | None
+    details: dict[str, Any]
+
+
+@router.get(
+    "/{cluster_id}/history",
+    response_model=Page[ClusterHistoryEntry],
+    summary="Append-only history of the cluster's steps: who, when, what, why (oldest first)",
+)
+async def cluster_history(
+    cluster_id: UUID, session: SessionDep, _: PrincipalDep, page: PageDep
+) -> Page[ClusterHistoryEntry]:
+    if await session.get(Cluster, cluster_id) is None:
+        raise NotFound("no such cluster", "未找到该实验室群")
+    t = kit.audit_log
+    where = (t.c.entity_type == "cluster", t.c.entity_id == str(cluster_id))
+    total = (await session.execute(select(func.count()).select_from(t).where(*where))).scalar_one()
+    rows = (
+        await session.execute(
+            select(t).where(*where).order_by(t.c.occurred_at, t.c.id).offset(page.offset).limit(page.size)
+        )
+    ).mappings()
+    items = []
+    for r in rows:
+        action = str(r["action"]).removeprefix("cluster.")
+        changes = dict(r["changes"] or {})
+        states = changes.pop("state", None)
+        before, after = states if isinstance(states, list) and len(states) == 2 else (None, None)
+        items.append(
+            ClusterHistoryEntry(
+                occurred_at=r["occurred_at"],
+                actor_id=r["actor_id"],
+                action=action,
+                action_zh=ACTION_LABELS.get(action, action),
+                from_state=before,
+                to_state=after,
+                reason=r["reason"],
+                details=changes,
+            )
+        )
+    return Page(items=items, total=total, page=page.page, size=page.size)
 
 
 @router.patch("/{cluster_id}", response_model=ClusterOut)

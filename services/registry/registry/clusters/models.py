@@ -47,6 +47,7 @@ class Cluster(Base):
     secretariat: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     service_organisations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     industry_cluster: Mapped[str | None] = mapped_column(String(200))
+    work_plan: Mapped[str | None] = mapped_column(Text)
     plan_document: Mapped[str | None] = mapped_column(String(200))
     approval_document: Mapped[str | None] = mapped_column(String(200))
     rectification_until: Mapped[date | None] = mapped_column(Date)

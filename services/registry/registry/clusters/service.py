@@ -18,7 +18,7 @@ from registry.clusters.events import (
     GuidelineRevisedPayload,
     GuidelineSuggestedPayload,
 )
-from registry.clusters.machine import CLUSTER_MACHINE, REQUIRED_ARTEFACTS
+from registry.clusters.machine import CLUSTER_MACHINE, NEEDS_SERVICE_DUTIES, REQUIRED_ARTEFACTS
 from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSuggestion
 from registry.clusters.schemas import (
     AssessmentIn,
@@ -42,6 +42,7 @@ DOCUMENT_FIELDS = (
     "secretariat",
     "service_organisations",
     "industry_cluster",
+    "work_plan",
     "plan_document",
     "approval_document",
 )
@@ -109,9 +110,9 @@ def _apply_fields(c: Cluster, data: ClusterCreate | ClusterUpdate) -> dict[str, 
 async def propose(uow: UnitOfWork, data: ClusterCreate) -> Cluster:
     c = Cluster(
         id=uuid7(),
-        name=data.name,
-        field=data.field,
-        direction=data.direction,
+        name=data.name or "",
+        field=data.field or "",
+        direction=data.direction or "",
         state="intent",
         version=1,
         lead_platform_ids=[],
@@ -123,12 +124,15 @@ async def propose(uow: UnitOfWork, data: ClusterCreate) -> Cluster:
         required_measures=[],
     )
     _apply_fields(c, data)
+    missing = _missing_artefacts(c, "propose")
+    if missing:
+        raise ValidationFailed(missing)
     uow.session.add(c)
     try:
         async with uow.session.begin_nested():
             await uow.session.flush()
     except IntegrityError as exc:
-        raise DuplicateValue("name", data.name) from exc
+        raise DuplicateValue("name", c.name) from exc
     await _step(uow, c, "propose", from_state=None, reason="组建意向")
     return c
 
@@ -151,6 +155,17 @@ def _missing_artefacts(c: Cluster, action: str) -> list[FieldIssue]:
             value = getattr(value, part, None) if not isinstance(value, dict) else value.get(part)
         if not value:
             issues.append(FieldIssue(path, "artefact_missing", f"'{action}' needs {path}", f"缺少{zh}"))
+    if action in NEEDS_SERVICE_DUTIES:
+        for i, org in enumerate(c.service_organisations or []):
+            if isinstance(org, dict) and not [d for d in org.get("duties") or [] if str(d).strip()]:
+                issues.append(
+                    FieldIssue(
+                        f"service_organisations[{i}].duties",
+                        "artefact_missing",
+                        f"service organisation '{org.get('name')}' has no duties",
+                        f"服务机构“{org.get('name')}”未明确职责",
+                    )
+                )
     return issues
 
 

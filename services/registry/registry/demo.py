@@ -30,7 +30,7 @@ from stdnum.cn import ric, uscc
 
 from registry.clusters import service as clusters
 from registry.clusters.models import Cluster
-from registry.clusters.schemas import AssessmentIn, ClusterCreate
+from registry.clusters.schemas import AssessmentIn, ClusterCreate, Indicator, WorkPlanIn
 from registry.db import kit
 from registry.demo_catalogue import LABS, LATER_LABS, NEAR_DUPLICATES
 from registry.integrity import service as integrity
@@ -515,6 +515,21 @@ class Loader:
                     for step in steps[: steps.index(last_step) + 1]:
                         await clusters.act(uow, LOADER, c, step, "按程序推进")
                 for k, result in enumerate(outcomes):
+                    await clusters.record_work_plan(
+                        uow,
+                        LOADER,
+                        c,
+                        2024 + k,
+                        WorkPlanIn(
+                            tasks=["凝练省重大专项指南建议", "组织供需对接会"],
+                            indicators=[
+                                Indicator(code="joint_projects", name="联合攻关项目数", target=5, unit="项"),
+                                Indicator(
+                                    code="enterprise_needs", name="解决企业技术需求数", target=20, unit="项"
+                                ),
+                            ],
+                        ),
+                    )
                     await clusters.assess(
                         uow,
                         c,
@@ -522,6 +537,11 @@ class Loader:
                             year=2024 + k,
                             result=result,
                             required_measures=["更换服务机构"] if result == "fail" else [],
+                            achieved=(
+                                {"joint_projects": 6, "enterprise_needs": 24}
+                                if result == "pass"
+                                else {"joint_projects": 2, "enterprise_needs": 9}
+                            ),
                         ),
                         finalized_at=datetime(2025 + k, 3, 1, tzinfo=UTC),
                         source="demo",

@@ -356,3 +356,66 @@ async def test_an_expired_rectification_deadline_is_flagged(reg: Any) -> None:
     # Passing the next assessment closes the case and the flag with it.
     closed = await assess(reg, late["id"], 2024, "pass")
     assert closed.json()["state"] == "established" and closed.json()["rectification_overdue"] is False
+
+
+PLAN = {
+    "tasks": ["组织凝练省重大专项指南建议", "开展双群互动汇"],
+    "indicators": [
+        {"code": "joint_projects", "name": "联合攻关项目数", "target": 5, "unit": "项"},
+        {"code": "enterprise_needs", "name": "解决企业技术需求数", "target": 20, "unit": "项"},
+        {"code": "results_released", "name": "发布创新成果数", "target": 10, "unit": "项"},
+    ],
+}
+
+
+async def test_the_secretariat_sets_the_annual_work_plan_and_the_assessment_is_set_against_it(
+    reg: Any,
+) -> None:
+    c = await established(reg)
+    secretariat = reg.auth("cluster_secretariat", clusters=[c["id"]])
+    path = f"/clusters/{c['id']}/work-plans/2026"
+    stranger = reg.auth("cluster_secretariat", clusters=["01a20000-0000-7000-8000-000000000000"])
+    assert (await reg.client.put(path, json=PLAN, headers=stranger)).status_code == 403
+    set_ = await reg.client.put(path, json=PLAN, headers=secretariat)
+    assert set_.status_code == 200, set_.text
+    assert set_.json()["version"] == 1 and [i["target"] for i in set_.json()["indicators"]] == [5, 20, 10]
+    raised = PLAN | {"indicators": [PLAN["indicators"][0] | {"target": 6}, *PLAN["indicators"][1:]]}
+    revised = await reg.client.put(path, json=raised | {"reason": "群主任会议调高目标"}, headers=secretariat)
+    assert revised.json()["version"] == 2
+    again = await reg.client.put(path, json=raised, headers=secretariat)
+    assert again.json()["version"] == 2  # nothing changed, nothing recorded
+    twice = PLAN | {"indicators": [PLAN["indicators"][0], PLAN["indicators"][0]]}
+    duplicate = await reg.client.put(path, json=twice, headers=secretariat)
+    assert duplicate.status_code == 422
+    assert [e["field"] for e in duplicate.json()["errors"]] == ["indicators[1].code"]
+    plans = (await reg.client.get(f"/clusters/{c['id']}/work-plans", headers=reg.staff)).json()
+    assert plans["total"] == 1 and plans["items"][0]["year"] == 2026
+
+    unknown = await assess(reg, c["id"], 2026, "pass", achieved={"patents": 3})
+    assert unknown.status_code == 422
+    assert [e["field"] for e in unknown.json()["errors"]] == ["achieved.patents"]
+    no_plan = await assess(reg, c["id"], 2025, "pass", achieved={"joint_projects": 3})
+    assert no_plan.status_code == 422 and no_plan.json()["errors"][0]["field"] == "achieved"
+    done = await assess(reg, c["id"], 2026, "fail", achieved={"joint_projects": 7, "enterprise_needs": 12})
+    assert done.status_code == 200, done.text
+    [year] = (await reg.client.get(f"/clusters/{c['id']}/assessments", headers=reg.staff)).json()["items"]
+    compared = year["against_plan"]
+    assert compared["work_plan_version"] == 2
+    assert [(i["code"], i["target"], i["achieved"], i["met"]) for i in compared["indicators"]] == [
+        ("joint_projects", 6, 7, True),
+        ("enterprise_needs", 20, 12, False),
+        ("results_released", 10, None, None),
+    ]
+    assert (compared["met"], compared["not_met"], compared["not_reported"]) == (1, 1, 1)
+    # A later change to the plan does not rewrite what the assessment was set against.
+    await reg.client.put(path, json=PLAN | {"reason": "恢复原目标"}, headers=secretariat)
+    [year] = (await reg.client.get(f"/clusters/{c['id']}/assessments", headers=reg.staff)).json()["items"]
+    assert year["against_plan"]["indicators"][0]["target"] == 6
+    history = (await reg.client.get(f"/clusters/{c['id']}/history?size=100", headers=reg.staff)).json()
+    recorded = [h for h in history["items"] if h["action"] == "work_plan_recorded"]
+    assert [(h["details"]["version"], h["reason"]) for h in recorded] == [
+        (1, None),
+        (2, "群主任会议调高目标"),
+        (3, "恢复原目标"),
+    ]
+    assert recorded[0]["action_zh"] == "制定年度工作计划"

@@ -119,6 +119,8 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "POST", "/clusters/{cluster_id}/actions/{action}", CLUSTER_EDITORS),
         r("registry", "GET", "/clusters/{cluster_id}/assessments", ANYONE_SIGNED_IN),
         r("registry", "POST", "/clusters/{cluster_id}/assessments", STAFF),
+        r("registry", "GET", "/clusters/{cluster_id}/work-plans", ANYONE_SIGNED_IN),
+        r("registry", "PUT", "/clusters/{cluster_id}/work-plans/{year}", CLUSTER_EDITORS),
         r("registry", "GET", "/clusters/{cluster_id}/guideline-suggestions", ANYONE_SIGNED_IN),
         r("registry", "POST", "/clusters/{cluster_id}/guideline-suggestions", CLUSTER_EDITORS),
         r(

@@ -4,13 +4,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import BaseModel
 from sqlalchemy import and_, func, not_, select
 
 from registry.clusters import service
 from registry.clusters.machine import ACTION_LABELS, CLUSTER_MACHINE
-from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSuggestion
+from registry.clusters.models import Cluster, ClusterAssessment, ClusterWorkPlan, GuidelineSuggestion
 from registry.clusters.schemas import (
     AssessmentIn,
     ClusterAction,
@@ -19,6 +19,7 @@ from registry.clusters.schemas import (
     ClusterUpdate,
     GuidelineIn,
     GuidelineUpdate,
+    WorkPlanIn,
 )
 from registry.db import kit
 from registry.reference import FieldCode
@@ -197,10 +198,75 @@ async def list_assessments(cluster_id: UUID, session: SessionDep, _: PrincipalDe
                 "score": a.score,
                 "required_measures": a.required_measures,
                 "source": a.source,
+                "achieved": a.achieved or {},
+                "against_plan": a.against_plan,
             }
             for a in rows.scalars()
         ]
     }
+
+
+class WorkPlanOut(BaseModel):
+    year: int
+    tasks: list[str]
+    indicators: list[dict[str, Any]]
+    version: int
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, p: ClusterWorkPlan) -> WorkPlanOut:
+        return cls(
+            year=p.year,
+            tasks=list(p.tasks),
+            indicators=list(p.indicators),
+            version=p.version,
+            updated_by=p.updated_by,
+            updated_at=p.updated_at,
+        )
+
+
+@router.put(
+    "/{cluster_id}/work-plans/{year}",
+    response_model=WorkPlanOut,
+    summary="The secretariat sets the year's work plan: tasks and indicators with targets",
+)
+async def record_work_plan(
+    cluster_id: UUID,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    body: WorkPlanIn,
+    uow: UnitOfWorkDep,
+    principal: PrincipalDep,
+) -> WorkPlanOut:
+    p = await service.record_work_plan(uow, principal, await locked(uow, cluster_id), year, body)
+    await uow.commit()
+    return WorkPlanOut.of(p)
+
+
+@router.get(
+    "/{cluster_id}/work-plans",
+    response_model=Page[WorkPlanOut],
+    summary="The cluster's annual work plans, newest year first",
+)
+async def list_work_plans(
+    cluster_id: UUID, session: SessionDep, _: PrincipalDep, page: PageDep
+) -> Page[WorkPlanOut]:
+    if await session.get(Cluster, cluster_id) is None:
+        raise NotFound("no such cluster", "未找到该实验室群")
+    where = ClusterWorkPlan.cluster_id == cluster_id
+    total = (
+        await session.execute(select(func.count()).select_from(ClusterWorkPlan).where(where))
+    ).scalar_one()
+    rows = await session.execute(
+        select(ClusterWorkPlan)
+        .where(where)
+        .order_by(ClusterWorkPlan.year.desc())
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return Page(
+        items=[WorkPlanOut.of(p) for p in rows.scalars()], total=total, page=page.page, size=page.size
+    )
 
 
 @router.post("/{cluster_id}/guideline-suggestions", status_code=status.HTTP_201_CREATED)

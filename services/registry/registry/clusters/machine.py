@@ -79,6 +79,7 @@ ACTION_LABELS = {
     "assess": "年度考核",
     "update": "修改",
     "guideline_suggested": "提出指南建议",
+    "work_plan_recorded": "制定年度工作计划",
 }
 
 # What each step needs before the cluster may take it (the artefacts of seed 002, 四(一)).

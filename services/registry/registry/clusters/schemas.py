@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -105,6 +105,32 @@ class AssessmentIn(BaseModel):
     required_measures: list[str] = Field(
         default_factory=list, max_length=20, description="整改措施，如更换群主任、更换服务机构"
     )
+    achieved: dict[str, float] = Field(
+        default_factory=dict,
+        max_length=40,
+        description="完成值, by indicator code of the year's work plan",
+    )
+
+
+class Indicator(BaseModel):
+    """One assessment indicator (考核指标) with the year's target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="如 joint_projects")
+    name: str = Field(min_length=2, max_length=100, description="如 联合攻关项目数")
+    target: float = Field(ge=0, description="目标值")
+    unit: str | None = Field(default=None, max_length=20, description="如 项、人、万元")
+
+
+class WorkPlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[Annotated[str, Field(min_length=2, max_length=500)]] = Field(
+        min_length=1, max_length=50, description="目标任务"
+    )
+    indicators: list[Indicator] = Field(min_length=1, max_length=40, description="考核指标")
+    reason: str | None = Field(default=None, max_length=500, description="why (kept in history)")
 
 
 class GuidelineIn(BaseModel):

@@ -42,7 +42,16 @@ async def _seed(gw: Any, staff: dict[str, str]) -> dict[str, str]:
     assert person.status_code == 201, person.text
     cluster = await client.post(
         "/api/registry/clusters",
-        json={"name": "稀土新材料实验室群", "field": "materials", "direction": "稀土功能材料与应用"},
+        json={
+            "name": "稀土新材料实验室群",
+            "field": "materials",
+            "direction": "稀土功能材料与应用",
+            "lead_platform_ids": ["01a20000-0000-7000-8000-000000000009"],
+            "director": {"name": "巴特尔", "unit": "内蒙古大学"},
+            "expert_committee": {"chair": {"name": "陈院士", "unit": "中国科学院"}},
+            "service_organisations": [{"name": "包头稀土科技服务中心", "duties": ["资源数据采集整理"]}],
+            "work_plan": "年内明确组织架构、选择服务机构并编制组建方案",
+        },
         headers=staff,
     )
     assert cluster.status_code == 201, cluster.text

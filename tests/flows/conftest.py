@@ -61,10 +61,19 @@ class Platform:
                 "field": "materials",
                 "direction": "稀土功能材料与应用",
                 "director": {"name": "巴特尔", "unit": "内蒙古大学"},
-                "secretariat": {"secretary_general": {"name": "乌云", "unit": "内蒙古大学"}},
+                "secretariat": {
+                    "secretary_general": {"name": "乌云", "unit": "内蒙古大学"},
+                    "deputies": [{"name": "张处长", "unit": "自治区科技厅"}],
+                    "liaisons": [{"name": "李联络", "unit": "包头市科技局"}],
+                },
                 "lead_platform_ids": ["01a20000-0000-7000-8000-000000000009"],
-                "expert_committee": {"chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"}},
+                "expert_committee": {
+                    "chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"},
+                    "members": [{"name": "王教授", "unit": "内蒙古科技大学"}],
+                },
                 "member_units": [{"name": "内蒙古大学"}],
+                "service_organisations": [{"name": "包头稀土科技服务中心", "duties": ["资源数据采集整理"]}],
+                "work_plan": "年内明确组织架构、选择服务机构并编制组建方案",
                 "plan_document": "组建方案",
                 "approval_document": "内科发〔2026〕9号",
             },
@@ -72,7 +81,7 @@ class Platform:
         )
         assert r.status_code == 201, r.text
         cluster_id = str(r.json()["id"])
-        for action in ("define_structure", "open_recruitment", "submit_plan", "establish"):
+        for action in ("define_structure", "select_service_organisations", "submit_plan", "establish"):
             r = await self.registry.client.post(
                 f"/clusters/{cluster_id}/actions/{action}", json={"reason": "按程序推进"}, headers=self.staff
             )

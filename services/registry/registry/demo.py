@@ -30,7 +30,7 @@ from stdnum.cn import ric, uscc
 
 from registry.clusters import service as clusters
 from registry.clusters.models import Cluster
-from registry.clusters.schemas import AssessmentIn, ClusterCreate
+from registry.clusters.schemas import AssessmentIn, ClusterCreate, Indicator, WorkPlanIn
 from registry.db import kit
 from registry.demo_catalogue import LABS, LATER_LABS, NEAR_DUPLICATES
 from registry.integrity import service as integrity
@@ -512,7 +512,7 @@ class Loader:
             ("蒙医药实验室群", "medicine", "蒙医药传承创新", "submit_plan", []),
             ("草原生态实验室群", "environment", "草原生态保护与修复", None, []),
         ]
-        steps = ["define_structure", "open_recruitment", "submit_plan", "establish"]
+        steps = ["define_structure", "select_service_organisations", "submit_plan", "establish"]
         for name, field_code, direction, last_step, outcomes in specs:
             async with self.sessionmaker() as session:
                 if (
@@ -528,12 +528,24 @@ class Loader:
                         field=field_code,
                         direction=direction,
                         director=holder,
-                        secretariat={"secretary_general": {"name": "乌云", "unit": "内蒙古大学"}},
+                        secretariat={
+                            "secretary_general": {"name": "乌云", "unit": "内蒙古大学"},
+                            "deputies": [{"name": "张处长", "unit": "自治区科技厅"}],
+                            "liaisons": [{"name": "李联络", "unit": "呼和浩特市科技局"}],
+                        },
                         lead_platform_ids=[uuid7()],
                         expert_committee={
-                            "chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"}
+                            "chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"},
+                            "members": [{"name": "王教授", "unit": "内蒙古科技大学"}],
                         },
                         member_units=[{"name": "内蒙古大学"}, {"name": "清华大学", "province": "北京"}],
+                        service_organisations=[
+                            {
+                                "name": "内蒙古科技服务中心",
+                                "duties": ["资源数据采集整理", "组织供需对接活动", "成员沟通协调"],
+                            }
+                        ],
+                        work_plan=f"{name}：明确组织架构、选择服务机构、编制组建方案后批准成立",
                         plan_document="组建方案（2025版）",
                         approval_document="内科发〔2025〕30号",
                     ),
@@ -542,6 +554,21 @@ class Loader:
                     for step in steps[: steps.index(last_step) + 1]:
                         await clusters.act(uow, LOADER, c, step, "按程序推进")
                 for k, result in enumerate(outcomes):
+                    await clusters.record_work_plan(
+                        uow,
+                        LOADER,
+                        c,
+                        2024 + k,
+                        WorkPlanIn(
+                            tasks=["凝练省重大专项指南建议", "组织供需对接会"],
+                            indicators=[
+                                Indicator(code="joint_projects", name="联合攻关项目数", target=5, unit="项"),
+                                Indicator(
+                                    code="enterprise_needs", name="解决企业技术需求数", target=20, unit="项"
+                                ),
+                            ],
+                        ),
+                    )
                     await clusters.assess(
                         uow,
                         c,
@@ -549,6 +576,11 @@ class Loader:
                             year=2024 + k,
                             result=result,
                             required_measures=["更换服务机构"] if result == "fail" else [],
+                            achieved=(
+                                {"joint_projects": 6, "enterprise_needs": 24}
+                                if result == "pass"
+                                else {"joint_projects": 2, "enterprise_needs": 9}
+                            ),
                         ),
                         finalized_at=datetime(2025 + k, 3, 1, tzinfo=UTC),
                         source="demo",

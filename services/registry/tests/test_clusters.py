@@ -13,12 +13,28 @@ from shared.testing.events import publish_as_producer
 from shared.testing.servers import eventually
 
 pytestmark = pytest.mark.asyncio
-STEPS = ["define_structure", "open_recruitment", "submit_plan", "establish"]
-COMPLETE = {
-    "director": {"name": "巴特尔", "unit": "内蒙古大学"},
-    "secretariat": {"secretary_general": {"name": "乌云", "unit": "内蒙古大学"}},
+STEPS = ["define_structure", "select_service_organisations", "submit_plan", "establish"]
+SERVICE = {"name": "包头稀土科技服务中心", "duties": ["资源数据采集整理", "组织供需对接活动"]}
+INTENT = {
+    "name": "稀土新材料实验室群",
+    "field": "materials",
+    "direction": "稀土功能材料与应用",
     "lead_platform_ids": ["01a20000-0000-7000-8000-000000000009"],
+    "director": {"name": "巴特尔", "unit": "内蒙古大学"},
     "expert_committee": {"chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"}},
+    "service_organisations": [SERVICE],
+    "work_plan": "2026年完成组织架构和组建方案，年底前批准成立",
+}
+COMPLETE = {
+    "secretariat": {
+        "secretary_general": {"name": "乌云", "unit": "内蒙古大学"},
+        "deputies": [{"name": "张处长", "unit": "自治区科技厅"}],
+        "liaisons": [{"name": "李联络", "unit": "包头市科技局"}],
+    },
+    "expert_committee": {
+        "chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"},
+        "members": [{"name": "王教授", "unit": "内蒙古科技大学"}],
+    },
     "member_units": [{"name": "内蒙古大学"}, {"name": "清华大学", "province": "北京"}],
     "plan_document": "组建方案",
     "approval_document": "内科发〔2026〕9号",
@@ -26,7 +42,7 @@ COMPLETE = {
 
 
 async def cluster(reg: Any, **fields: Any) -> dict[str, Any]:
-    body = {"name": "稀土新材料实验室群", "field": "materials", "direction": "稀土功能材料与应用"} | fields
+    body = INTENT | fields
     response = await reg.client.post("/clusters", json=body, headers=reg.staff)
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -61,7 +77,7 @@ async def test_the_five_build_steps_in_order(reg: Any) -> None:
     assert types == [
         "registry.cluster.proposed",
         "registry.cluster.structure_defined",
-        "registry.cluster.recruitment_opened",
+        "registry.cluster.service_organisations_selected",
         "registry.cluster.plan_submitted",
         "registry.cluster.established",
     ]
@@ -79,7 +95,7 @@ async def test_every_cluster_event_carries_its_registered_member_units(reg: Any)
         assert (await step(reg, c["id"], action)).status_code == 200
     events = await reg.events("registry.cluster.")
     assert all(e["data"]["member_unit_ids"] == [a["id"], b["id"]] for e in events)
-    assert events[-1]["data"]["lead_platform_ids"] == COMPLETE["lead_platform_ids"]
+    assert events[-1]["data"]["lead_platform_ids"] == INTENT["lead_platform_ids"]
     left = await reg.client.patch(
         f"/clusters/{c['id']}",
         json={"member_units": members[:2], "reason": "成员单位退出"},
@@ -91,17 +107,77 @@ async def test_every_cluster_event_carries_its_registered_member_units(reg: Any)
     assert updated["data"]["version"] > events[-1]["data"]["version"]
 
 
+async def test_an_intent_without_every_part_of_step_one_is_refused_naming_each(reg: Any) -> None:
+    response = await reg.client.post("/clusters", json={"name": "稀土新材料实验室群"}, headers=reg.staff)
+    assert response.status_code == 422, response.text
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {
+        "field",
+        "direction",
+        "lead_platform_ids",
+        "director",
+        "expert_committee.chair",
+        "service_organisations",
+        "work_plan",
+    }
+    assert (await reg.client.get("/clusters", headers=reg.staff)).json()["total"] == 0
+    assert await reg.events("registry.cluster.") == []
+    c = await cluster(reg)
+    assert c["state"] == "intent" and c["work_plan"] == INTENT["work_plan"]
+    assert c["service_organisations"][0]["duties"] == SERVICE["duties"]
+
+
 async def test_a_step_without_its_artefacts_is_refused_naming_them(reg: Any) -> None:
     c = await cluster(reg)
     response = await step(reg, c["id"], "define_structure")
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
-    assert fields == {"director", "secretariat.secretary_general", "lead_platform_ids"}
+    assert fields == {
+        "member_units",
+        "expert_committee.members",
+        "secretariat.secretary_general",
+        "secretariat.deputies",
+        "secretariat.liaisons",
+    }
     skipping = await step(reg, c["id"], "establish")
     assert skipping.status_code == 409 and skipping.json()["allowed_actions"] == [
         "define_structure",
         "revoke",
     ]
+
+
+async def test_step_three_needs_a_service_organisation_with_its_duties(reg: Any) -> None:
+    undecided = {"name": "某咨询公司"}
+    c = await cluster(reg, **(COMPLETE | {"service_organisations": [SERVICE, undecided]}))
+    assert (await step(reg, c["id"], "define_structure")).status_code == 200
+    response = await step(reg, c["id"], "select_service_organisations")
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["service_organisations[1].duties"]
+    dropped = await reg.client.patch(
+        f"/clusters/{c['id']}", json={"service_organisations": [], "reason": "重新协商"}, headers=reg.staff
+    )
+    assert dropped.status_code == 200
+    response = await step(reg, c["id"], "select_service_organisations")
+    assert [e["field"] for e in response.json()["errors"]] == ["service_organisations"]
+    chosen = {"name": "某咨询公司", "duties": ["策划承办主题活动"]}
+    await reg.client.patch(
+        f"/clusters/{c['id']}",
+        json={"service_organisations": [chosen], "reason": "协商确定"},
+        headers=reg.staff,
+    )
+    selected = await step(reg, c["id"], "select_service_organisations")
+    assert selected.status_code == 200 and selected.json()["state"] == "service_organisations"
+    assert (await step(reg, c["id"], "submit_plan")).status_code == 200
+    # Nobody left to serve it: the cluster is not established.
+    await reg.client.patch(
+        f"/clusters/{c['id']}",
+        json={"service_organisations": [], "reason": "服务机构退出"},
+        headers=reg.staff,
+    )
+    refused = await step(reg, c["id"], "establish")
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["service_organisations"]
+    assert (await reg.client.get(f"/clusters/{c['id']}", headers=reg.staff)).json()["state"] == "plan"
 
 
 async def test_one_fail_opens_a_year_of_rectification_and_a_pass_closes_it(reg: Any) -> None:
@@ -211,3 +287,135 @@ async def test_guideline_suggestion_is_emitted_for_projects(reg: Any) -> None:
     assert event["data"]["directions"][-1] == "稀土永磁回收" and event["data"]["reason"] == "补充回收方向"
     listed = (await reg.client.get(f"/clusters/{c['id']}/guideline-suggestions", headers=stranger)).json()
     assert [(s["title"], s["version"]) for s in listed["items"]] == [("稀土永磁材料高端应用", 2)]
+
+
+async def test_history_lists_every_step_with_actor_time_and_reason(reg: Any) -> None:
+    c = await established(reg)
+    await reg.client.patch(
+        f"/clusters/{c['id']}",
+        json={"industry_cluster": "稀土产业集群", "reason": "对接产业集群"},
+        headers=reg.staff,
+    )
+    await assess(reg, c["id"], 2025, "fail", required_measures=["调换服务机构"])
+    history = await reg.client.get(f"/clusters/{c['id']}/history", headers=reg.staff)
+    assert history.status_code == 200, history.text
+    body = history.json()
+    assert body["total"] == 7 and body["page"] == 1
+    assert [(h["action"], h["from_state"], h["to_state"]) for h in body["items"]] == [
+        ("propose", None, "intent"),
+        ("define_structure", "intent", "structure"),
+        ("select_service_organisations", "structure", "service_organisations"),
+        ("submit_plan", "service_organisations", "plan"),
+        ("establish", "plan", "established"),
+        ("update", "established", "established"),
+        ("open_rectification", "established", "under_rectification"),
+    ]
+    assert body["items"][2]["action_zh"] == "选择服务机构"
+    assert all(h["actor_id"] and h["occurred_at"] for h in body["items"])
+    assert body["items"][1]["reason"] == "按程序推进"
+    assert body["items"][5]["details"]["industry_cluster"] == [None, "稀土产业集群"]
+    assert body["items"][6]["details"]["result"] == "fail"
+    paged = (await reg.client.get(f"/clusters/{c['id']}/history?size=2&page=4", headers=reg.staff)).json()
+    assert [h["action"] for h in paged["items"]] == ["open_rectification"] and paged["total"] == 7
+    missing = await reg.client.get(
+        "/clusters/01a20000-0000-7000-8000-0000000000ff/history", headers=reg.staff
+    )
+    assert missing.status_code == 404
+
+
+async def test_an_expired_rectification_deadline_is_flagged(reg: Any) -> None:
+    late = await established(reg)
+    on_time = await cluster(reg, **(COMPLETE | {"name": "乳业实验室群"}))
+    for action in STEPS:
+        assert (await step(reg, on_time["id"], action)).status_code == 200
+    # Evaluation failed ``late`` in spring 2024: its year of rectification ended in 2025.
+    payload = ClusterAssessmentFinalized(
+        assessment_id=UUID("01a20000-0000-7000-8000-0000000000ac"),
+        cluster_id=UUID(late["id"]),
+        year=2023,
+        result="fail",
+        finalized_at=datetime(2024, 3, 1, tzinfo=UTC),
+    )
+    await publish_as_producer(
+        reg.svc.runtime.bus, CLUSTER_ASSESSMENT_FINALIZED, payload, subject="c/1", sequence=1
+    )
+
+    async def rectifying() -> bool:
+        r = await reg.client.get(f"/clusters/{late['id']}", headers=reg.staff)
+        return bool(r.json()["state"] == "under_rectification")
+
+    await eventually(rectifying)
+    fresh = await assess(reg, on_time["id"], 2026, "fail")
+    assert fresh.json()["rectification_overdue"] is False
+    view = (await reg.client.get(f"/clusters/{late['id']}", headers=reg.staff)).json()
+    assert view["rectification_until"] == "2025-03-01" and view["rectification_overdue"] is True
+    overdue = (await reg.client.get("/clusters?rectification_overdue=true", headers=reg.staff)).json()
+    assert [c["name"] for c in overdue["items"]] == ["稀土新材料实验室群"] and overdue["total"] == 1
+    others = (await reg.client.get("/clusters?rectification_overdue=false", headers=reg.staff)).json()
+    assert [c["name"] for c in others["items"]] == ["乳业实验室群"]
+    # Passing the next assessment closes the case and the flag with it.
+    closed = await assess(reg, late["id"], 2024, "pass")
+    assert closed.json()["state"] == "established" and closed.json()["rectification_overdue"] is False
+
+
+PLAN = {
+    "tasks": ["组织凝练省重大专项指南建议", "开展双群互动汇"],
+    "indicators": [
+        {"code": "joint_projects", "name": "联合攻关项目数", "target": 5, "unit": "项"},
+        {"code": "enterprise_needs", "name": "解决企业技术需求数", "target": 20, "unit": "项"},
+        {"code": "results_released", "name": "发布创新成果数", "target": 10, "unit": "项"},
+    ],
+}
+
+
+async def test_the_secretariat_sets_the_annual_work_plan_and_the_assessment_is_set_against_it(
+    reg: Any,
+) -> None:
+    c = await established(reg)
+    secretariat = reg.auth("cluster_secretariat", clusters=[c["id"]])
+    path = f"/clusters/{c['id']}/work-plans/2026"
+    stranger = reg.auth("cluster_secretariat", clusters=["01a20000-0000-7000-8000-000000000000"])
+    assert (await reg.client.put(path, json=PLAN, headers=stranger)).status_code == 403
+    set_ = await reg.client.put(path, json=PLAN, headers=secretariat)
+    assert set_.status_code == 200, set_.text
+    assert set_.json()["version"] == 1 and [i["target"] for i in set_.json()["indicators"]] == [5, 20, 10]
+    raised = PLAN | {"indicators": [PLAN["indicators"][0] | {"target": 6}, *PLAN["indicators"][1:]]}
+    revised = await reg.client.put(path, json=raised | {"reason": "群主任会议调高目标"}, headers=secretariat)
+    assert revised.json()["version"] == 2
+    again = await reg.client.put(path, json=raised, headers=secretariat)
+    assert again.json()["version"] == 2  # nothing changed, nothing recorded
+    twice = PLAN | {"indicators": [PLAN["indicators"][0], PLAN["indicators"][0]]}
+    duplicate = await reg.client.put(path, json=twice, headers=secretariat)
+    assert duplicate.status_code == 422
+    assert [e["field"] for e in duplicate.json()["errors"]] == ["indicators[1].code"]
+    plans = (await reg.client.get(f"/clusters/{c['id']}/work-plans", headers=reg.staff)).json()
+    assert plans["total"] == 1 and plans["items"][0]["year"] == 2026
+
+    unknown = await assess(reg, c["id"], 2026, "pass", achieved={"patents": 3})
+    assert unknown.status_code == 422
+    assert [e["field"] for e in unknown.json()["errors"]] == ["achieved.patents"]
+    no_plan = await assess(reg, c["id"], 2025, "pass", achieved={"joint_projects": 3})
+    assert no_plan.status_code == 422 and no_plan.json()["errors"][0]["field"] == "achieved"
+    done = await assess(reg, c["id"], 2026, "fail", achieved={"joint_projects": 7, "enterprise_needs": 12})
+    assert done.status_code == 200, done.text
+    [year] = (await reg.client.get(f"/clusters/{c['id']}/assessments", headers=reg.staff)).json()["items"]
+    compared = year["against_plan"]
+    assert compared["work_plan_version"] == 2
+    assert [(i["code"], i["target"], i["achieved"], i["met"]) for i in compared["indicators"]] == [
+        ("joint_projects", 6, 7, True),
+        ("enterprise_needs", 20, 12, False),
+        ("results_released", 10, None, None),
+    ]
+    assert (compared["met"], compared["not_met"], compared["not_reported"]) == (1, 1, 1)
+    # A later change to the plan does not rewrite what the assessment was set against.
+    await reg.client.put(path, json=PLAN | {"reason": "恢复原目标"}, headers=secretariat)
+    [year] = (await reg.client.get(f"/clusters/{c['id']}/assessments", headers=reg.staff)).json()["items"]
+    assert year["against_plan"]["indicators"][0]["target"] == 6
+    history = (await reg.client.get(f"/clusters/{c['id']}/history?size=100", headers=reg.staff)).json()
+    recorded = [h for h in history["items"] if h["action"] == "work_plan_recorded"]
+    assert [(h["details"]["version"], h["reason"]) for h in recorded] == [
+        (1, None),
+        (2, "群主任会议调高目标"),
+        (3, "恢复原目标"),
+    ]
+    assert recorded[0]["action_zh"] == "制定年度工作计划"

@@ -75,6 +75,7 @@ CLUSTER_VERBS = (
     "proposed",
     "structure_defined",
     "recruitment_opened",
+    "service_organisations_selected",
     "plan_submitted",
     "established",
     "rectification_opened",

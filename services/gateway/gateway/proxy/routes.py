@@ -129,10 +129,13 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "POST", "/clusters", STAFF),
         r("registry", "GET", "/clusters/lifecycle", ANYONE_SIGNED_IN),
         r("registry", "GET", "/clusters/{cluster_id}", ANYONE_SIGNED_IN),
+        r("registry", "GET", "/clusters/{cluster_id}/history", ANYONE_SIGNED_IN),
         r("registry", "PATCH", "/clusters/{cluster_id}", CLUSTER_EDITORS),
         r("registry", "POST", "/clusters/{cluster_id}/actions/{action}", CLUSTER_EDITORS),
         r("registry", "GET", "/clusters/{cluster_id}/assessments", ANYONE_SIGNED_IN),
         r("registry", "POST", "/clusters/{cluster_id}/assessments", STAFF),
+        r("registry", "GET", "/clusters/{cluster_id}/work-plans", ANYONE_SIGNED_IN),
+        r("registry", "PUT", "/clusters/{cluster_id}/work-plans/{year}", CLUSTER_EDITORS),
         r("registry", "GET", "/clusters/{cluster_id}/guideline-suggestions", ANYONE_SIGNED_IN),
         r("registry", "POST", "/clusters/{cluster_id}/guideline-suggestions", CLUSTER_EDITORS),
         r(

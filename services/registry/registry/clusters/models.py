@@ -47,6 +47,7 @@ class Cluster(Base):
     secretariat: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     service_organisations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     industry_cluster: Mapped[str | None] = mapped_column(String(200))
+    work_plan: Mapped[str | None] = mapped_column(Text)
     plan_document: Mapped[str | None] = mapped_column(String(200))
     approval_document: Mapped[str | None] = mapped_column(String(200))
     rectification_until: Mapped[date | None] = mapped_column(Date)
@@ -70,6 +71,25 @@ class ClusterAssessment(Base):
     required_measures: Mapped[list[str]] = mapped_column(JSONB, default=list)
     source: Mapped[str] = mapped_column(String(100))
     finalized_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    achieved: Mapped[dict[str, float]] = mapped_column(JSONB, default=dict, server_default="{}")
+    against_plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class ClusterWorkPlan(Base):
+    """The year's work plan the secretariat sets (年度工作计划、目标任务和考核指标, seed 002 三(四)):
+    the tasks and the indicators with their targets the annual assessment is compared with."""
+
+    __tablename__ = "cluster_work_plans"
+    __table_args__ = (UniqueConstraint("cluster_id", "year"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    cluster_id: Mapped[UUID] = mapped_column(ForeignKey("clusters.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    tasks: Mapped[list[str]] = mapped_column(JSONB)
+    indicators: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class GuidelineSuggestion(Base):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from registry.clusters.machine import CLUSTER_MACHINE, STATE_LABELS
 from registry.clusters.models import Cluster
 from registry.reference import FIELD_LABELS, FieldCode
+from shared.clock import utcnow
 
 
 class RoleHolder(BaseModel):
@@ -29,6 +30,16 @@ class MemberUnit(BaseModel):
     unit_id: UUID | None = None
     kind: str | None = Field(default=None, max_length=40, description="高校/院所/企业/医院…")
     province: str = Field(default="内蒙古", max_length=20)
+
+
+class ServiceOrganisation(MemberUnit):
+    """A service organisation (服务机构) and what it does for the cluster; one may serve several."""
+
+    duties: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="职责，如资源数据采集、对接活动、成员沟通协调",
+    )
 
 
 class Committee(BaseModel):
@@ -58,16 +69,20 @@ class ClusterFields(BaseModel):
     expert_committee: Committee = Field(default_factory=Committee)
     member_units: list[MemberUnit] = Field(default_factory=list, max_length=200)
     secretariat: Secretariat = Field(default_factory=Secretariat)
-    service_organisations: list[MemberUnit] = Field(default_factory=list, max_length=20)
+    service_organisations: list[ServiceOrganisation] = Field(default_factory=list, max_length=20)
+    work_plan: str | None = Field(default=None, max_length=4000, description="组建工作计划")
     industry_cluster: str | None = Field(default=None, max_length=200)
     plan_document: str | None = Field(default=None, max_length=200)
     approval_document: str | None = Field(default=None, max_length=200)
 
 
 class ClusterCreate(ClusterFields):
-    name: str = Field(min_length=4, max_length=200, description="实验室群名称")
-    field: FieldCode = Field(description="领域方向")
-    direction: str = Field(min_length=4, max_length=2000, description="研究方向")
+    """The intent (组建意向). Every part the seed lists is required; one left out is named in
+    the 422 together with all the others, so they are optional here and checked by the rules."""
+
+    name: str | None = Field(default=None, min_length=4, max_length=200, description="实验室群名称")
+    field: FieldCode | None = Field(default=None, description="领域方向")
+    direction: str | None = Field(default=None, min_length=4, max_length=2000, description="研究方向")
 
 
 class ClusterUpdate(ClusterFields):
@@ -90,6 +105,32 @@ class AssessmentIn(BaseModel):
     required_measures: list[str] = Field(
         default_factory=list, max_length=20, description="整改措施，如更换群主任、更换服务机构"
     )
+    achieved: dict[str, float] = Field(
+        default_factory=dict,
+        max_length=40,
+        description="完成值, by indicator code of the year's work plan",
+    )
+
+
+class Indicator(BaseModel):
+    """One assessment indicator (考核指标) with the year's target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="如 joint_projects")
+    name: str = Field(min_length=2, max_length=100, description="如 联合攻关项目数")
+    target: float = Field(ge=0, description="目标值")
+    unit: str | None = Field(default=None, max_length=20, description="如 项、人、万元")
+
+
+class WorkPlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[Annotated[str, Field(min_length=2, max_length=500)]] = Field(
+        min_length=1, max_length=50, description="目标任务"
+    )
+    indicators: list[Indicator] = Field(min_length=1, max_length=40, description="考核指标")
+    reason: str | None = Field(default=None, max_length=500, description="why (kept in history)")
 
 
 class GuidelineIn(BaseModel):
@@ -113,6 +154,14 @@ class GuidelineUpdate(BaseModel):
     reason: str | None = Field(default=None, max_length=500, description="why (kept in history)")
 
 
+def rectification_overdue(c: Cluster, today: date) -> bool:
+    return (
+        c.state == "under_rectification"
+        and c.rectification_until is not None
+        and c.rectification_until < today
+    )
+
+
 def _records(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
@@ -134,15 +183,17 @@ class ClusterOut(BaseModel):
     secretariat: dict[str, Any]
     service_organisations: list[dict[str, Any]]
     industry_cluster: str | None
+    work_plan: str | None
     plan_document: str | None
     approval_document: str | None
     rectification_until: date | None
+    rectification_overdue: bool = Field(description="整改期限已过而整改仍未通过")
     required_measures: list[str]
     version: int
     updated_at: datetime
 
     @classmethod
-    def of(cls, c: Cluster) -> ClusterOut:
+    def of(cls, c: Cluster, today: date | None = None) -> ClusterOut:
         return cls(
             id=c.id,
             name=c.name,
@@ -161,9 +212,11 @@ class ClusterOut(BaseModel):
             secretariat=c.secretariat if isinstance(c.secretariat, dict) else {},
             service_organisations=_records(c.service_organisations),
             industry_cluster=c.industry_cluster,
+            work_plan=c.work_plan,
             plan_document=c.plan_document,
             approval_document=c.approval_document,
             rectification_until=c.rectification_until,
+            rectification_overdue=rectification_overdue(c, today or utcnow().date()),
             required_measures=[str(m) for m in c.required_measures or []],
             version=c.version,
             updated_at=c.updated_at,

@@ -18,14 +18,15 @@ from registry.clusters.events import (
     GuidelineRevisedPayload,
     GuidelineSuggestedPayload,
 )
-from registry.clusters.machine import CLUSTER_MACHINE, REQUIRED_ARTEFACTS
-from registry.clusters.models import Cluster, ClusterAssessment, GuidelineSuggestion
+from registry.clusters.machine import CLUSTER_MACHINE, NEEDS_SERVICE_DUTIES, REQUIRED_ARTEFACTS
+from registry.clusters.models import Cluster, ClusterAssessment, ClusterWorkPlan, GuidelineSuggestion
 from registry.clusters.schemas import (
     AssessmentIn,
     ClusterCreate,
     ClusterUpdate,
     GuidelineIn,
     GuidelineUpdate,
+    WorkPlanIn,
 )
 from registry.policy.service import current as current_policy
 from shared.auth import Principal, Role
@@ -42,6 +43,7 @@ DOCUMENT_FIELDS = (
     "secretariat",
     "service_organisations",
     "industry_cluster",
+    "work_plan",
     "plan_document",
     "approval_document",
 )
@@ -109,9 +111,9 @@ def _apply_fields(c: Cluster, data: ClusterCreate | ClusterUpdate) -> dict[str, 
 async def propose(uow: UnitOfWork, data: ClusterCreate) -> Cluster:
     c = Cluster(
         id=uuid7(),
-        name=data.name,
-        field=data.field,
-        direction=data.direction,
+        name=data.name or "",
+        field=data.field or "",
+        direction=data.direction or "",
         state="intent",
         version=1,
         lead_platform_ids=[],
@@ -123,12 +125,15 @@ async def propose(uow: UnitOfWork, data: ClusterCreate) -> Cluster:
         required_measures=[],
     )
     _apply_fields(c, data)
+    missing = _missing_artefacts(c, "propose")
+    if missing:
+        raise ValidationFailed(missing)
     uow.session.add(c)
     try:
         async with uow.session.begin_nested():
             await uow.session.flush()
     except IntegrityError as exc:
-        raise DuplicateValue("name", data.name) from exc
+        raise DuplicateValue("name", c.name) from exc
     await _step(uow, c, "propose", from_state=None, reason="组建意向")
     return c
 
@@ -151,6 +156,17 @@ def _missing_artefacts(c: Cluster, action: str) -> list[FieldIssue]:
             value = getattr(value, part, None) if not isinstance(value, dict) else value.get(part)
         if not value:
             issues.append(FieldIssue(path, "artefact_missing", f"'{action}' needs {path}", f"缺少{zh}"))
+    if action in NEEDS_SERVICE_DUTIES:
+        for i, org in enumerate(c.service_organisations or []):
+            if isinstance(org, dict) and not [d for d in org.get("duties") or [] if str(d).strip()]:
+                issues.append(
+                    FieldIssue(
+                        f"service_organisations[{i}].duties",
+                        "artefact_missing",
+                        f"service organisation '{org.get('name')}' has no duties",
+                        f"服务机构“{org.get('name')}”未明确职责",
+                    )
+                )
     return issues
 
 
@@ -199,6 +215,8 @@ async def assess(
     ).scalar_one_or_none()
     if existing is not None:
         raise DuplicateValue("year", str(data.year), existing_id=str(existing.id))
+    plan = await work_plan(uow, c.id, data.year)
+    _check_achieved(plan, data.achieved, data.year)
     uow.session.add(
         ClusterAssessment(
             id=uuid7(),
@@ -209,6 +227,8 @@ async def assess(
             required_measures=data.required_measures,
             source=source,
             finalized_at=finalized_at,
+            achieved=dict(data.achieved),
+            against_plan=against_plan(plan, data.achieved),
         )
     )
     results = dict(
@@ -229,7 +249,9 @@ async def assess(
     limit = int((await current_policy(uow.session))["cluster_consecutive_fails"])
     before = c.state
     reason = f"{data.year}年度考核{'合格' if data.result == 'pass' else '不合格'}"
-    details = {"year": data.year, "result": data.result, "consecutive_fails": strikes}
+    details: dict[str, Any] = {"year": data.year, "result": data.result, "consecutive_fails": strikes}
+    if plan is not None:
+        details["work_plan_version"] = plan.version
     if data.result == "fail" and strikes >= limit:
         action = "require_restructure"
         c.required_measures = data.required_measures or ["重组", "撤销"]
@@ -249,6 +271,140 @@ async def assess(
     await uow.session.flush()
     await _step(uow, c, action, from_state=before, reason=reason, changes=details)
     return c
+
+
+async def work_plan(uow: UnitOfWork, cluster_id: UUID, year: int) -> ClusterWorkPlan | None:
+    return (
+        await uow.session.execute(
+            select(ClusterWorkPlan).where(
+                ClusterWorkPlan.cluster_id == cluster_id, ClusterWorkPlan.year == year
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def _check_achieved(plan: ClusterWorkPlan | None, achieved: dict[str, float], year: int) -> None:
+    if not achieved:
+        return
+    if plan is None:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "achieved",
+                    "no_work_plan",
+                    f"no work plan for {year} to compare the achieved values with",
+                    f"{year}年度没有工作计划，无法对照考核指标",
+                )
+            ]
+        )
+    codes = {i["code"] for i in plan.indicators}
+    unknown = [k for k in achieved if k not in codes]
+    if unknown:
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    f"achieved.{k}",
+                    "unknown_indicator",
+                    f"not an indicator of the {year} work plan",
+                    f"不是{year}年度工作计划的考核指标",
+                )
+                for k in unknown
+            ]
+        )
+
+
+def against_plan(plan: ClusterWorkPlan | None, achieved: dict[str, float]) -> dict[str, Any] | None:
+    """The assessment set against the year's plan, as it stood when the assessment was made."""
+    if plan is None:
+        return None
+    rows = []
+    for i in plan.indicators:
+        value = achieved.get(i["code"])
+        rows.append(
+            {
+                "code": i["code"],
+                "name": i["name"],
+                "unit": i.get("unit"),
+                "target": i["target"],
+                "achieved": value,
+                "met": None if value is None else value >= i["target"],
+            }
+        )
+    return {
+        "work_plan_version": plan.version,
+        "indicators": rows,
+        "met": sum(1 for r in rows if r["met"]),
+        "not_met": sum(1 for r in rows if r["met"] is False),
+        "not_reported": sum(1 for r in rows if r["met"] is None),
+    }
+
+
+async def record_work_plan(
+    uow: UnitOfWork, principal: Principal, c: Cluster, year: int, data: WorkPlanIn
+) -> ClusterWorkPlan:
+    """The secretariat sets (or revises) the year's tasks and indicators; each change is kept."""
+    require(may_run_cluster(principal, c), "set this cluster's work plan", "制定该实验室群的年度工作计划")
+    if c.state == "revoked":
+        raise Conflict(
+            "a revoked cluster has no work plan",
+            "已撤销的实验室群不再制定工作计划",
+            extra={"current_state": c.state, "allowed_actions": []},
+        )
+    indicators = [i.model_dump(mode="json") for i in data.indicators]
+    seen: set[str] = set()
+    dupes = []
+    for n, i in enumerate(indicators):
+        if i["code"] in seen:
+            dupes.append(
+                FieldIssue(
+                    f"indicators[{n}].code", "duplicate", "indicator code given twice", "考核指标代码重复"
+                )
+            )
+        seen.add(i["code"])
+    if dupes:
+        raise ValidationFailed(dupes)
+    tasks = list(data.tasks)
+    plan = (
+        await uow.session.execute(
+            select(ClusterWorkPlan)
+            .where(ClusterWorkPlan.cluster_id == c.id, ClusterWorkPlan.year == year)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if plan is None:
+        plan = ClusterWorkPlan(
+            id=uuid7(),
+            cluster_id=c.id,
+            year=year,
+            tasks=tasks,
+            indicators=indicators,
+            version=1,
+            updated_by=uow.actor.id,
+        )
+        uow.session.add(plan)
+        changes: dict[str, Any] = {"year": year, "tasks": [None, tasks], "indicators": [None, indicators]}
+    else:
+        changes = {"year": year}
+        if plan.tasks != tasks:
+            changes["tasks"] = [plan.tasks, tasks]
+            plan.tasks = tasks
+        if plan.indicators != indicators:
+            changes["indicators"] = [plan.indicators, indicators]
+            plan.indicators = indicators
+        if len(changes) == 1:
+            return plan
+        plan.version += 1
+        plan.updated_by = uow.actor.id
+    await uow.session.flush()
+    changes["version"] = plan.version
+    await uow.record(
+        "cluster.work_plan_recorded",
+        entity_type="cluster",
+        entity_id=c.id,
+        changes=changes,
+        reason=data.reason,
+    )
+    return plan
 
 
 async def suggest_guideline(

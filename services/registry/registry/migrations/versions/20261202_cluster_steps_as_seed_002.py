@@ -6,7 +6,7 @@ the old ``recruitment`` state are at the same place of the procedure and move to
 own column (empty for clusters proposed before it was asked for).
 
 Revision ID: 9d4f2b6e8a13
-Revises: 5e2a9c1d7b40
+Revises: 7c9e1b3d5f42
 Create Date: 2026-12-02 14:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9d4f2b6e8a13"
-down_revision: str | None = "5e2a9c1d7b40"
+down_revision: str | None = "7c9e1b3d5f42"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -284,6 +284,11 @@ async def test_an_application_becomes_a_project_and_is_accepted(gateway_door: Ga
         return dict(r.json())
 
     assert (await evaluate("mid_term", 80, {}))["result"] == "pass"
+    # acceptance needs the project's S&T report (科技报告), which only the lead submits
+    report = {"title": "项目科技报告", "number": f"KJBG-{serial()}", "sha256": "b" * 64}
+    assert refused(await other_admin.put(f"/api/projects/projects/{pid}/st-report", report))
+    r = await applicant.put(f"/api/projects/projects/{pid}/st-report", report)
+    assert r.status_code == 200, r.text
     assert (await evaluate("acceptance", 85, {}))["result"] == "pass"
 
     async def accepted() -> bool:

@@ -74,7 +74,6 @@ PLATFORM_VERBS = (
 CLUSTER_VERBS = (
     "proposed",
     "structure_defined",
-    "recruitment_opened",
     "service_organisations_selected",
     "plan_submitted",
     "established",

@@ -64,7 +64,6 @@ GUIDELINE_REVISED = EventType("registry.cluster.guideline_revised", GuidelineSug
 CLUSTER_VERBS = (
     "proposed",
     "structure_defined",
-    "recruitment_opened",
     "service_organisations_selected",
     "plan_submitted",
     "established",

@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # make test runs the suite in parallel, one module per worker at a time (each worker has its own
-# PostgreSQL and NATS); TEST_WORKERS=1 runs it in one process.
+# PostgreSQL and NATS); TEST_WORKERS=1 runs it in one process. The fault suite measures how the
+# platform answers during outages and uploads, so it runs afterwards, alone.
 TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-stamp
 # checkov (deploy checks) pins packaging<24, which pytest 9 cannot share: it gets its own venv.
@@ -41,7 +42,8 @@ run: $(STAMP)
 	$(PY) -m shared.devstack.run
 
 test: $(STAMP) $(TOOLS_STAMP) $(CLIENT_STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --ignore=tests/faults
+	$(PY) -m pytest tests/faults
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

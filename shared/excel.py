@@ -16,8 +16,10 @@ processes, never on the event loop, so a service keeps answering while a file is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import multiprocessing
+import os
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -244,9 +246,16 @@ def _rows(
 # (each await of a request waiting up to a switch interval for it), so workbooks are read in
 # worker processes. Two at a time: a burst of uploads queues here instead of taking every core
 # and the memory of several large files at once; a worker is replaced after some files so that
-# the memory a large one took goes back to the system.
+# the memory a large one took goes back to the system. The workers run at a lower CPU priority
+# (nice 10): on a busy machine the service's own event loop, answering everyone else, goes first.
 _MAX_PARSERS = 2
+_PARSER_NICENESS = 10
 _pool: ProcessPoolExecutor | None = None
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):  # a platform without nice() parses at normal priority
+        os.nice(_PARSER_NICENESS)
 
 
 def _parsers() -> ProcessPoolExecutor:
@@ -256,6 +265,7 @@ def _parsers() -> ProcessPoolExecutor:
             max_workers=_MAX_PARSERS,
             mp_context=multiprocessing.get_context("spawn"),
             max_tasks_per_child=20,
+            initializer=_lower_priority,
         )
     return _pool
 

@@ -68,7 +68,9 @@ async def test_writes_during_a_database_outage_get_503_and_resume_after_it(
         assert after and set(after[-WRITERS * 4 :]) <= {200, 201}, by_phase  # writes resumed
         created = statuses[201]
         assert listed.status_code == 200
-        assert listed.json()["total"] == created  # a 503 wrote nothing, a 201 everything
+        # a 201 wrote everything; a 503 wrote nothing, except a commit that reached the database as
+        # it crashed, whose answer never came back: at most one such write per writer in flight
+        assert created <= listed.json()["total"] <= created + WRITERS, (listed.json()["total"], created)
         print(f"\ndatabase outage: {dict(by_phase)}")
 
 

@@ -550,15 +550,14 @@ async def _all(pg_url: str, nats_url: str) -> list[list[object]]:
     def wanted(name: str) -> bool:
         return not only or name in only
 
-    tree = _baseline_tree() if wanted("baseline_old") else None
     small = Case("baseline_old", 1_000, 1_000, "optimal")
-    if not wanted("baseline_old"):
-        pass
-    elif tree is not None:
-        old = await _case(pg_url, nats_url, small, issuer, f"{tree}/services/evaluation:{tree}")
-        rows.append(_row(small, f"baseline: per-pair path ({BASELINE_COMMIT})", old, ""))
-    else:
-        rows.append(["baseline: per-pair path", "", "", "git history unavailable", *[""] * 9])
+    if wanted(small.name):
+        tree = _baseline_tree()
+        if tree is not None:
+            old = await _case(pg_url, nats_url, small, issuer, f"{tree}/services/evaluation:{tree}")
+            rows.append(_row(small, f"baseline: per-pair path ({BASELINE_COMMIT})", old, ""))
+        else:
+            rows.append(["baseline: per-pair path", "", "", "git history unavailable", *[""] * 9])
     same = Case("baseline_new", 1_000, 1_000, "optimal")
     if wanted(same.name):
         rows.append(_row(same, "service path, same data", await _case(pg_url, nats_url, same, issuer), ""))

@@ -14,6 +14,9 @@ from stdnum.cn import ric
 from shared.testing.servers import eventually
 from tests.helpers import count_rows, org_body
 
+# seed 002: after 提出组建意向, the four steps to 批准成立
+CLUSTER_STEPS = ("define_structure", "select_service_organisations", "submit_plan", "establish")
+
 
 def id_number(n: int) -> str:
     base = f"150121{date(1972, 5, 20):%Y%m%d}{n % 1000:03d}"
@@ -52,7 +55,7 @@ class Platform:
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
 
-    async def established_cluster(self) -> str:
+    async def established_cluster(self, member_units: list[dict[str, Any]] | None = None) -> str:
         """A lab cluster taken through the five build steps of seed 002 (成立)."""
         r = await self.registry.client.post(
             "/clusters",
@@ -71,7 +74,7 @@ class Platform:
                     "chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"},
                     "members": [{"name": "王教授", "unit": "内蒙古科技大学"}],
                 },
-                "member_units": [{"name": "内蒙古大学"}],
+                "member_units": member_units or [{"name": "内蒙古大学"}],
                 "service_organisations": [{"name": "包头稀土科技服务中心", "duties": ["资源数据采集整理"]}],
                 "work_plan": "年内明确组织架构、选择服务机构并编制组建方案",
                 "plan_document": "组建方案",
@@ -81,7 +84,7 @@ class Platform:
         )
         assert r.status_code == 201, r.text
         cluster_id = str(r.json()["id"])
-        for action in ("define_structure", "select_service_organisations", "submit_plan", "establish"):
+        for action in CLUSTER_STEPS:
             r = await self.registry.client.post(
                 f"/clusters/{cluster_id}/actions/{action}", json={"reason": "按程序推进"}, headers=self.staff
             )

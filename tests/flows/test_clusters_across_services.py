@@ -10,7 +10,6 @@ import pytest
 from shared.testing.servers import eventually
 
 pytestmark = pytest.mark.asyncio
-STEPS = ("define_structure", "select_service_organisations", "submit_plan", "establish")
 
 
 async def test_a_secretariat_files_for_member_units_as_registry_says_them(whole_platform: Any) -> None:
@@ -18,38 +17,7 @@ async def test_a_secretariat_files_for_member_units_as_registry_says_them(whole_
     member, outsider = await p.org(1), await p.org(2)
     lead, stranger = await p.person(1, member), await p.person(2, outsider)
     members = [{"name": "测试依托单位001", "unit_id": member}, {"name": "清华大学", "province": "北京"}]
-    r = await p.registry.client.post(
-        "/clusters",
-        json={
-            "name": "草原生态实验室群",
-            "field": "environment",
-            "direction": "草原生态保护与修复",
-            "director": {"name": "巴特尔", "unit": "内蒙古大学"},
-            "secretariat": {
-                "secretary_general": {"name": "乌云", "unit": "内蒙古大学"},
-                "deputies": [{"name": "张处长", "unit": "自治区科技厅"}],
-                "liaisons": [{"name": "李联络", "unit": "鄂尔多斯市科技局"}],
-            },
-            "lead_platform_ids": ["01a20000-0000-7000-8000-000000000009"],
-            "expert_committee": {
-                "chair": {"name": "陈院士", "unit": "中国科学院", "province": "北京"},
-                "members": [{"name": "王教授", "unit": "内蒙古农业大学"}],
-            },
-            "member_units": members,
-            "service_organisations": [{"name": "鄂尔多斯生态科技服务中心", "duties": ["组织供需对接"]}],
-            "work_plan": "年内明确组织架构、选择服务机构并编制组建方案",
-            "plan_document": "组建方案",
-            "approval_document": "内科发〔2026〕9号",
-        },
-        headers=p.staff,
-    )
-    assert r.status_code == 201, r.text
-    cluster_id = r.json()["id"]
-    for action in STEPS:
-        r = await p.registry.client.post(
-            f"/clusters/{cluster_id}/actions/{action}", json={"reason": "按程序推进"}, headers=p.staff
-        )
-        assert r.status_code == 200, r.text
+    cluster_id = await p.established_cluster(members)
     secretariat = p.auth("cluster_secretariat", user_id="sec-1", clusters=[cluster_id])
 
     def joint(person: str, unit: str) -> dict[str, Any]:

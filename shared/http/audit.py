@@ -8,7 +8,6 @@ the ``supervision`` duty (监督) in the token's ``duties`` scope; nobody else r
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, RuntimeDep
 from shared.http.filters import only_filters
 from shared.http.schemas import Page
+from shared.timestamps import Timestamp
 
 SUPERVISION = "supervision"
 
@@ -38,7 +38,7 @@ async def supervisor(principal: PrincipalDep) -> Principal:
 
 class AuditEntry(BaseModel):
     id: UUID
-    occurred_at: datetime
+    occurred_at: Timestamp
     actor_id: str | None = Field(description="user id, or 'event:<type>' for a step applied from an event")
     actor_roles: list[str]
     action: str

@@ -37,9 +37,11 @@ from shared.http.docs import install_docs
 from shared.http.metrics import MetricsMiddleware, ServiceMetrics
 from shared.http.problems import install_problem_handlers
 from shared.http.requestid import RequestIdMiddleware
+from shared.http.schemas import Page
 from shared.ids import uuid7
 from shared.migrations import current_revisions, head_revisions
 from shared.service import ServiceDefinition, ServiceRuntime
+from shared.timestamps import Timestamp
 from shared.tracing import PROBES, Tracing
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,63 @@ class RepublishRequest(BaseModel):
     event_type: str = Field(min_length=3, max_length=200)
     from_sequence: int = Field(ge=1, le=2**63 - 1)  # a PostgreSQL bigint: larger is a 422, not a 500
     to_sequence: int = Field(ge=1, le=2**63 - 1)
+
+
+class EventTypeOut(BaseModel):
+    type: str
+    version: int
+    dataschema: str
+    description: str
+    payload: dict[str, Any] = Field(description="JSON Schema of the event's data")
+
+
+class CatalogueOut(BaseModel):
+    events: list[EventTypeOut]
+
+
+class SequenceRange(BaseModel):
+    model_config = {"populate_by_name": True}
+
+    from_: int = Field(alias="from", serialization_alias="from")
+    to: int
+
+
+class GapOut(BaseModel):
+    consumer: str
+    source: str
+    event_type: str
+    contiguous_upto: int
+    max_seen: int
+    missing_ranges: list[SequenceRange]
+    since: Timestamp
+
+
+class GapsOut(BaseModel):
+    gaps: list[GapOut]
+
+
+class DeadLetterOut(BaseModel):
+    id: UUID
+    consumer: str
+    event_id: UUID
+    source: str
+    event_type: str
+    sequence: int | None
+    envelope: dict[str, Any] = Field(description="the CloudEvents envelope as received")
+    error: str
+    attempts: int
+    status: str = Field(description="parked, replayed …")
+    parked_at: Timestamp
+    resolved_at: Timestamp | None
+    resolved_by: str | None
+
+
+class ReplayOut(BaseModel):
+    outcome: str
+
+
+class RepublishOut(BaseModel):
+    republished: int = Field(description="events sent again")
 
 
 def _ops_router(definition: ServiceDefinition, metrics: ServiceMetrics) -> APIRouter:
@@ -103,20 +162,20 @@ def _ops_router(definition: ServiceDefinition, metrics: ServiceMetrics) -> APIRo
     admin = APIRouter(prefix="/admin/events", tags=["operations"])
 
     @admin.get("/catalogue", summary="Event types this service publishes, with payload schemas")
-    async def catalogue(_: AdminDep) -> dict[str, Any]:
-        return event_catalogue(list(definition.produces))
+    async def catalogue(_: AdminDep) -> CatalogueOut:
+        return CatalogueOut.model_validate(event_catalogue(list(definition.produces)))
 
     @admin.get("/gaps", summary="Sequence holes: events that never arrived")
-    async def gaps(runtime: RuntimeDep, _: AdminDep) -> dict[str, Any]:
+    async def gaps(runtime: RuntimeDep, _: AdminDep) -> GapsOut:
         found = await events_admin.find_gaps(
             runtime.engine, runtime.tables, grace_seconds=runtime.settings.gap_grace_seconds
         )
-        return {"gaps": [g.as_dict() for g in found]}
+        return GapsOut.model_validate({"gaps": [g.as_dict() for g in found]})
 
     @admin.get("/dead-letters", summary="Events parked after repeated handler failures")
     async def dead_letters(
         runtime: RuntimeDep, _: AdminDep, page: PageDep, status: str = "parked"
-    ) -> dict[str, Any]:
+    ) -> Page[DeadLetterOut]:
         d = runtime.tables.dead_letter
         async with runtime.engine.connect() as conn:
             total = (await conn.execute(select(func.count()).where(d.c.status == status))).scalar_one()
@@ -133,17 +192,18 @@ def _ops_router(definition: ServiceDefinition, metrics: ServiceMetrics) -> APIRo
                 .mappings()
                 .all()
             )
-        return {"items": [dict(r) for r in rows], "total": total, "page": page.page, "size": page.size}
+        items = [DeadLetterOut.model_validate(dict(r)) for r in rows]
+        return Page(items=items, total=total, page=page.page, size=page.size)
 
     @admin.post("/dead-letters/{dead_letter_id}/replay", summary="Apply a parked event now")
-    async def replay(dead_letter_id: UUID, runtime: RuntimeDep, principal: AdminDep) -> dict[str, str]:
+    async def replay(dead_letter_id: UUID, runtime: RuntimeDep, principal: AdminDep) -> ReplayOut:
         if runtime.consumer is None:
             raise Conflict("this service consumes no events", "本服务不消费事件")
         outcome = await runtime.consumer.replay_dead_letter(dead_letter_id, principal.actor())
-        return {"outcome": outcome}
+        return ReplayOut(outcome=outcome)
 
     @admin.post("/outbox/republish", summary="Publish a range of sent events again")
-    async def republish(body: RepublishRequest, runtime: RuntimeDep, principal: AdminDep) -> dict[str, int]:
+    async def republish(body: RepublishRequest, runtime: RuntimeDep, principal: AdminDep) -> RepublishOut:
         if runtime.relay is None:
             raise Conflict("this service publishes no events", "本服务不发布事件")
         count = await runtime.relay.republish(
@@ -156,7 +216,7 @@ def _ops_router(definition: ServiceDefinition, metrics: ServiceMetrics) -> APIRo
             "events re-published",
             extra={"event_type": body.event_type, "count": count, "actor": principal.user_id},
         )
-        return {"republished": count}
+        return RepublishOut(republished=count)
 
     router.include_router(admin)
     return router

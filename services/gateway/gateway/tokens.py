@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.claims import TokenClaims
 from gateway.settings import GatewaySettings
@@ -34,10 +34,30 @@ def build_issuer(settings: GatewaySettings) -> TokenIssuer:
     return TokenIssuer.generate(issuer=settings.auth_issuer, audience=settings.auth_audience)
 
 
-@router.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")
-async def jwks(request: Request) -> dict[str, Any]:
+class JsonWebKey(BaseModel):
+    """One public key (RFC 7517, an Ed25519 key as RFC 8037 writes it)."""
+
+    model_config = ConfigDict(extra="allow")
+    kty: str = Field(description="key type: OKP")
+    crv: str = Field(description="curve: Ed25519")
+    x: str = Field(description="the public key, base64url")
+    kid: str = Field(description="key id, as in the tokens' header")
+    alg: str = Field(description="EdDSA")
+    use: str = Field(description="sig")
+
+
+class JsonWebKeySet(BaseModel):
+    """RFC 7517 §5: the current key and the previous ones still verifying unexpired tokens."""
+
+    keys: list[JsonWebKey]
+
+
+@router.get(
+    "/.well-known/jwks.json", response_model=JsonWebKeySet, summary="Public keys that verify access tokens"
+)
+async def jwks(request: Request) -> JsonWebKeySet:
     issuer: TokenIssuer = request.app.state.runtime.extras["issuer"]
-    return issuer.jwks()
+    return JsonWebKeySet.model_validate(issuer.jwks())
 
 
 class ProviderMetadata(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
 from shared.events.envelope import EventType
+from shared.ids import uuid7
 from shared.testing.events import publish_as_producer
 from shared.testing.servers import eventually
 
@@ -237,8 +238,15 @@ async def test_open_instruments_are_served_and_a_retired_one_comes_through_close
     await eventually(closed, timeout=10)
     [record] = await served()
     assert record["data"] == {"id": instrument["id"], "open_for_sharing": False, "status": "retired"}
+    one = (await gateway.client.get(f"/open-data/instruments/{instrument['id']}", headers=headers)).json()
+    assert one == record and one["updated_at"].endswith("+08:00")
+    missing = await gateway.client.get(f"/open-data/platforms/{instrument['id']}", headers=headers)
+    assert missing.status_code == 404
     listed = (await gateway.client.get("/open-data", headers=headers)).json()
-    assert {"instruments", "platforms", "calls", "projects", "organisations"} == {c["kind"] for c in listed}
+    assert listed["total"] == 5 and listed["page"] == 1
+    assert {"instruments", "platforms", "calls", "projects", "organisations"} == {
+        c["kind"] for c in listed["items"]
+    }
 
 
 async def test_an_instrument_reaches_open_data_only_while_open_for_sharing(gateway: Any) -> None:
@@ -324,7 +332,9 @@ async def test_disabled_partner_and_missing_scope_are_refused(gateway: Any) -> N
     partner = await register_partner(gateway, scopes=["webhooks:manage"])
     headers = await partner_token(gateway, partner)
     assert (await gateway.client.get("/open-data", headers=headers)).status_code == 403
-    await gateway.client.post(
-        f"/partners/{partner['partner']['id']}/disable", headers=await admin_headers(gateway)
-    )
+    admin = await admin_headers(gateway)
+    await gateway.client.post(f"/partners/{partner['partner']['id']}/disable", headers=admin)
     assert (await gateway.client.get("/partner/webhooks", headers=headers)).status_code == 401
+    shown = (await gateway.client.get(f"/partners/{partner['partner']['id']}", headers=admin)).json()
+    assert shown["status"] == "disabled" and shown["created_at"].endswith("+08:00")
+    assert (await gateway.client.get(f"/partners/{uuid7()}", headers=admin)).status_code == 404

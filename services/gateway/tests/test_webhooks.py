@@ -129,6 +129,12 @@ async def test_subscribed_events_arrive_signed_and_others_do_not(gw: Any, receiv
     assert log["items"][0]["id"] == delivery["headers"]["webhook-id"]
     assert log["items"][0]["payload"]["data"]["name"] == "重点实验室"
     assert len(stub.received) == 1  # the organisation event was not subscribed
+    first = log["items"][0]["id"]
+    one = (await gw.client.get(f"/partner/webhooks/deliveries/{first}", headers=headers)).json()
+    assert one == log["items"][0] and one["created_at"].endswith("+08:00")
+    mine = (await gw.client.get("/partner/webhooks", headers=headers)).json()
+    assert [s["id"] for s in mine["items"]] == [sub_id] and mine["total"] == 1
+    assert (await gw.client.get(f"/partner/webhooks/{sub_id}", headers=headers)).json() == mine["items"][0]
 
 
 async def test_failed_delivery_is_retried_with_back_off_until_it_succeeds(gw: Any, receiver: Any) -> None:
@@ -196,6 +202,9 @@ async def test_a_delivery_that_keeps_failing_is_logged_and_can_be_replayed(gw: A
     stolen = await gw.client.post(f"/partner/webhooks/deliveries/{delivery['id']}/replay", headers=other)
     assert stolen.status_code == 404
     assert (await gw.client.get(f"/partner/webhooks/{sub_id}/deliveries", headers=other)).status_code == 404
+    peeked = await gw.client.get(f"/partner/webhooks/deliveries/{delivery['id']}", headers=other)
+    assert peeked.status_code == 404
+    assert (await gw.client.get(f"/partner/webhooks/{sub_id}", headers=other)).status_code == 404
 
 
 async def test_redirects_are_not_followed(gw: Any, receiver: Any) -> None:

@@ -127,9 +127,9 @@ async def create_account(
     return CreatedAccountOut(account=out, one_time_password=temporary)
 
 
-@router.get("/duties", response_model=list[DutyOut], summary="Duties department staff can hold (职责)")
-async def duties(_: ReviewerDep) -> list[DutyOut]:
-    return [DutyOut(code=code, zh=zh) for code, zh in DUTIES.items()]
+@router.get("/duties", response_model=Page[DutyOut], summary="Duties department staff can hold (职责)")
+async def duties(_: ReviewerDep) -> Page[DutyOut]:
+    return Page.whole([DutyOut(code=code, zh=zh) for code, zh in DUTIES.items()])
 
 
 @router.get("/{account_id}", response_model=AccountOut)

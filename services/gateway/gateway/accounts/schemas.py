@@ -13,6 +13,7 @@ from gateway.accounts.models import Account, RoleGrant
 from gateway.accounts.service import ACCOUNT_STATUS_LABELS
 from gateway.claims import DUTIES, Duty
 from shared.auth import ROLE_LABELS_ZH, Role
+from shared.timestamps import Timestamp
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,64}$")]
 Email = Annotated[
@@ -147,8 +148,8 @@ class AccountOut(BaseModel):
     roles: list[GrantOut]
     must_change_password: bool
     locked: bool
-    last_sign_in_at: datetime | None
-    created_at: datetime
+    last_sign_in_at: Timestamp | None
+    created_at: Timestamp
     version: int
 
     @classmethod
@@ -182,7 +183,7 @@ class OneTimePasswordOut(BaseModel):
 
 
 class AuditEntryOut(BaseModel):
-    occurred_at: datetime
+    occurred_at: Timestamp
     actor_id: str | None
     action: str
     changes: dict[str, Any]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime, BaseModel
 from sqlalchemy import func, select
 
@@ -14,8 +13,10 @@ from gateway.opendata.projections import PROJECTIONS
 from gateway.partners.api import require_scope
 from gateway.partners.models import PartnerClient
 from gateway.partners.service import PartnerScope
+from shared.errors import NotFound
 from shared.http.deps import PageDep, SessionDep
 from shared.http.schemas import Page
+from shared.timestamps import Timestamp
 
 router = APIRouter(prefix="/open-data", tags=["open data"])
 ReaderDep = Annotated[PartnerClient, Depends(require_scope(PartnerScope.open_data_read))]
@@ -32,13 +33,15 @@ class Collection(BaseModel):
 class OpenRecord(BaseModel):
     id: str
     version: int
-    updated_at: datetime
+    updated_at: Timestamp
     data: dict[str, Any]
 
 
-@router.get("", response_model=list[Collection], summary="Collections a partner can sync")
-async def collections(_: ReaderDep) -> list[Collection]:
-    return [Collection(kind=p.kind, label_zh=p.label_zh, fields=list(p.public_fields)) for p in PROJECTIONS]
+@router.get("", response_model=Page[Collection], summary="Collections a partner can sync")
+async def collections(_: ReaderDep) -> Page[Collection]:
+    return Page.whole(
+        [Collection(kind=p.kind, label_zh=p.label_zh, fields=list(p.public_fields)) for p in PROJECTIONS]
+    )
 
 
 @router.get("/{kind}", response_model=Page[OpenRecord])
@@ -72,3 +75,14 @@ async def records(
         OpenRecord(id=r.id, version=r.version, updated_at=r.updated_at, data=r.data) for r in rows.scalars()
     ]
     return Page(items=items, total=total, page=page.page, size=page.size)
+
+
+@router.get("/{kind}/{record_id}", response_model=OpenRecord, summary="One record as last published")
+async def record(
+    kind: Kind, record_id: Annotated[str, Path(max_length=64)], session: SessionDep, _: ReaderDep
+) -> OpenRecord:
+    """A partner re-reads one object (e.g. after a webhook), as the collection pages it."""
+    row = await session.get(OpenDataRecord, (kind, record_id))
+    if row is None:
+        raise NotFound(f"{kind} record {record_id} not found", "未找到该公开数据")
+    return OpenRecord(id=row.id, version=row.version, updated_at=row.updated_at, data=row.data)

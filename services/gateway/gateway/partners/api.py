@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import parse_qs
 from uuid import UUID
@@ -25,6 +24,7 @@ from shared.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from shared.http.auth import require_roles
 from shared.http.deps import PageDep, RuntimeDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
+from shared.timestamps import Timestamp
 
 router = APIRouter(tags=["partners"])
 AdminDep = Annotated[Principal, Depends(require_roles(Role.administrator))]
@@ -49,7 +49,7 @@ class PartnerOut(BaseModel):
     allowed_event_types: list[str]
     rate_limit_per_minute: int
     status: str
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, c: PartnerClient) -> PartnerOut:
@@ -106,6 +106,11 @@ async def register_partner(
 async def list_partners(uow: UnitOfWorkDep, _: AdminDep, page: PageDep) -> Page[PartnerOut]:
     items, total = await service.list_page(uow, offset=page.offset, limit=page.size)
     return Page(items=[PartnerOut.of(c) for c in items], total=total, page=page.page, size=page.size)
+
+
+@router.get("/partners/{partner_id}", response_model=PartnerOut)
+async def get_partner(client: PartnerDep) -> PartnerOut:
+    return PartnerOut.of(client)
 
 
 @router.post("/partners/{partner_id}/secret", response_model=SecretOut, summary="Rotate the client secret")

@@ -4,7 +4,6 @@ see every delivery."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -23,6 +22,7 @@ from shared.errors import NotFound
 from shared.http.auth import require_roles
 from shared.http.deps import PageDep, RuntimeDep, UnitOfWorkDep
 from shared.http.schemas import Page
+from shared.timestamps import Timestamp
 from shared.uow import Actor, UnitOfWork
 
 router = APIRouter(tags=["webhooks"])
@@ -52,7 +52,7 @@ class SubscriptionOut(BaseModel):
     url: str
     event_types: list[str]
     status: str
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, s: WebhookSubscription) -> SubscriptionOut:
@@ -76,11 +76,11 @@ class DeliveryOut(BaseModel):
     status: str
     status_zh: str
     attempts: int
-    next_attempt_at: datetime
+    next_attempt_at: Timestamp
     last_status_code: int | None
     last_error: str | None
-    delivered_at: datetime | None
-    created_at: datetime
+    delivered_at: Timestamp | None
+    created_at: Timestamp
     payload: dict[str, Any] = Field(description="the CloudEvents envelope sent as the body, as delivered")
 
     @classmethod
@@ -120,14 +120,22 @@ async def subscribe(
     return SubscriptionCreated(subscription=SubscriptionOut.of(subscription), secret=secret)
 
 
-@router.get("/partner/webhooks", response_model=list[SubscriptionOut])
-async def my_subscriptions(partner: ManagerDep, uow: PartnerUowDep) -> list[SubscriptionOut]:
+@router.get("/partner/webhooks", response_model=Page[SubscriptionOut])
+async def my_subscriptions(partner: ManagerDep, uow: PartnerUowDep, page: PageDep) -> Page[SubscriptionOut]:
+    """My active subscriptions, oldest first."""
+    where = (WebhookSubscription.partner_id == partner.id, WebhookSubscription.status == "active")
+    total = (
+        await uow.session.execute(select(func.count()).select_from(WebhookSubscription).where(*where))
+    ).scalar_one()
     rows = await uow.session.execute(
         select(WebhookSubscription)
-        .where(WebhookSubscription.partner_id == partner.id, WebhookSubscription.status == "active")
-        .order_by(WebhookSubscription.created_at)
+        .where(*where)
+        .order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+        .offset(page.offset)
+        .limit(page.size)
     )
-    return [SubscriptionOut.of(s) for s in rows.scalars()]
+    items = [SubscriptionOut.of(s) for s in rows.scalars()]
+    return Page(items=items, total=total, page=page.page, size=page.size)
 
 
 async def _own_subscription(
@@ -137,6 +145,31 @@ async def _own_subscription(
     if subscription is None or subscription.partner_id != partner.id or subscription.status != "active":
         raise NotFound(f"subscription {subscription_id} not found", "未找到该订阅")
     return subscription
+
+
+async def _delivery(
+    uow: UnitOfWork, delivery_id: UUID, partner: PartnerClient | None, *, lock: bool = False
+) -> WebhookDelivery:
+    """A delivery; a partner's own only (another's answers as missing)."""
+    delivery = await uow.session.get(WebhookDelivery, delivery_id, with_for_update=lock)
+    if delivery is not None and partner is not None:
+        subscription = await uow.session.get(WebhookSubscription, delivery.subscription_id)
+        if subscription is None or subscription.partner_id != partner.id:
+            delivery = None
+    if delivery is None:
+        raise NotFound(f"delivery {delivery_id} not found", "未找到该推送记录")
+    return delivery
+
+
+@router.get("/partner/webhooks/deliveries/{delivery_id}", response_model=DeliveryOut)
+async def my_delivery(delivery_id: UUID, partner: ManagerDep, uow: PartnerUowDep) -> DeliveryOut:
+    """One delivery of my subscriptions: its attempts, last status and the body sent."""
+    return DeliveryOut.of(await _delivery(uow, delivery_id, partner))
+
+
+@router.get("/partner/webhooks/{subscription_id}", response_model=SubscriptionOut)
+async def my_subscription(subscription_id: UUID, partner: ManagerDep, uow: PartnerUowDep) -> SubscriptionOut:
+    return SubscriptionOut.of(await _own_subscription(uow, partner, subscription_id))
 
 
 @router.delete("/partner/webhooks/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -183,13 +216,7 @@ async def my_deliveries(
 async def _replay(
     uow: UnitOfWork, delivery_id: UUID, partner: PartnerClient | None, origin: OriginDep
 ) -> DeliveryOut:
-    delivery = await uow.session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if delivery is not None and partner is not None:
-        subscription = await uow.session.get(WebhookSubscription, delivery.subscription_id)
-        if subscription is None or subscription.partner_id != partner.id:
-            delivery = None
-    if delivery is None:
-        raise NotFound(f"delivery {delivery_id} not found", "未找到该推送记录")
+    delivery = await _delivery(uow, delivery_id, partner, lock=True)
     await service.replay(uow, delivery, origin)
     out = DeliveryOut.of(delivery)
     await uow.commit()
@@ -212,6 +239,11 @@ async def all_deliveries(
 ) -> Page[DeliveryOut]:
     where: list[ColumnElement[bool]] = [WebhookDelivery.status == status] if status else []
     return await _deliveries(uow, where, page)
+
+
+@router.get("/admin/webhooks/deliveries/{delivery_id}", response_model=DeliveryOut)
+async def delivery(delivery_id: UUID, uow: UnitOfWorkDep, _: AdminDep) -> DeliveryOut:
+    return DeliveryOut.of(await _delivery(uow, delivery_id, None))
 
 
 @router.post("/admin/webhooks/deliveries/{delivery_id}/replay", response_model=DeliveryOut)

@@ -417,7 +417,7 @@ async def _run(
         run_id = queued.json()["id"]
         probing = asyncio.create_task(reader(reads)) if probe else None
         while True:
-            runs = (await client.get(f"/rounds/{round_id}/runs", headers=tokens["draw"])).json()
+            runs = (await client.get(f"/rounds/{round_id}/runs", headers=tokens["draw"])).json()["items"]
             run = next(r for r in runs if r["id"] == run_id)
             if run.get("heartbeat_at"):
                 beats.add(run["heartbeat_at"])

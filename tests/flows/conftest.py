@@ -166,7 +166,8 @@ class Platform:
         sheets = 0
         for person_id in person_ids:
             who = self.expert_token(person_id)
-            tasks = (await self.evaluation.client.get("/reviews/mine", headers=who)).json()
+            mine = await self.evaluation.client.get("/reviews/mine", params={"size": 200}, headers=who)
+            tasks = mine.json()["items"]
             for task in tasks:
                 assignment = task["assignment_id"]
                 r = await self.evaluation.client.post(

@@ -111,7 +111,7 @@ async def draw_and_open(requester: Person, drawer: Person, results: Person, roun
 async def score(experts: list[Person], percent: float, recommendation: str | None = None) -> int:
     sheets = 0
     for expert in experts:
-        tasks = (await expert.get("/api/evaluation/reviews/mine")).json()
+        tasks = (await expert.get("/api/evaluation/reviews/mine?size=200")).json()["items"]
         for task in tasks:
             assignment = task["assignment_id"]
             r = await expert.post(f"/api/evaluation/assignments/{assignment}/respond", {"accept": True})

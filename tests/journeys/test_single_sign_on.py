@@ -150,7 +150,7 @@ async def test_an_expert_opened_by_the_administrator_works_through_sign_on_alone
     expert = Person(gw.client, "", created.json()["account"]["id"], r.json())
     assert r.json()["must_change_password"] is False
     tasks = await expert.get("/api/evaluation/reviews/mine")
-    assert tasks.status_code == 200 and tasks.json() == []
+    assert tasks.status_code == 200 and tasks.json()["items"] == []
     await expert.refresh()
     assert (await expert.get("/api/evaluation/reviews/mine")).status_code == 200
     # an expert neither keeps the expert database nor draws

@@ -97,9 +97,9 @@ class Office:
             return list((await s.execute(q)).scalars())
 
     async def tasks(self, person_id: Any) -> list[dict[str, Any]]:
-        r = await self.client.get("/reviews/mine", headers=self.as_person(person_id))
+        r = await self.client.get("/reviews/mine", params={"size": 200}, headers=self.as_person(person_id))
         assert r.status_code == 200, r.text
-        return list(r.json())
+        return list(r.json()["items"])
 
     async def score(
         self,

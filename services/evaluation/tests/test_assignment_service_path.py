@@ -217,7 +217,7 @@ async def test_an_infeasible_round_writes_nothing_until_a_partial_assignment_is_
     assert sorted(str(a.item_id) for a in rows).count(str(short)) == 2
     assert {a.expert_id for a in rows if a.item_id == short}.isdisjoint({experts[0][0], experts[1][0]})
     listed = await office.client.get(f"/rounds/{round_id}/short-items", headers=office.drawer)
-    assert [(i["item_id"], i["live"], i["k"]) for i in listed.json()] == [(str(short), 2, 3)]
+    assert [(i["item_id"], i["live"], i["k"]) for i in listed.json()["items"]] == [(str(short), 2, 3)]
     assert str(fine) not in listed.text
     async with svc.runtime.sessionmaker() as s:
         audit = svc.runtime.tables.audit_log
@@ -256,7 +256,7 @@ async def test_a_round_over_forty_thousand_experts_is_assigned(office: Any) -> N
         t = time.perf_counter()
         health = await office.client.get("/healthz")
         assert health.status_code == 200 and time.perf_counter() - t < 1.0
-        runs = (await office.client.get(f"/rounds/{round_id}/runs", headers=office.drawer)).json()
+        runs = (await office.client.get(f"/rounds/{round_id}/runs", headers=office.drawer)).json()["items"]
         if runs[0]["status"] not in ("queued", "running"):
             break
         assert time.perf_counter() - started < 60, runs[0]

@@ -137,7 +137,7 @@ async def test_the_drawn_list_is_sealed_until_the_review_opens(office: Any) -> N
     chosen = next(a for a in run["assignments"] if a["status"] == "assigned")
     person = next(e["person_id"] for e in experts if e["id"] == chosen["expert_id"])
     mine = await office.client.get("/assignments/mine", headers=office.as_person(person))
-    assert [a["item_id"] for a in mine.json()] == [chosen["item_id"]]
+    assert [a["item_id"] for a in mine.json()["items"]] == [chosen["item_id"]]
     opened = await office.client.post(f"/rounds/{round_id}/open", headers=office.drawer)
     assert opened.json()["status"] == "open"
     assert (
@@ -195,7 +195,7 @@ async def test_a_late_declaration_voids_the_assignment_and_a_replacement_is_reco
         headers=office.as_person(who["person_id"]),
     )
     assert declared.status_code == 201, declared.text
-    rows = (await office.client.get(f"/rounds/{round_id}/assignments", headers=office.drawer)).json()
+    rows = (await office.client.get(f"/rounds/{round_id}/assignments", headers=office.drawer)).json()["items"]
     old = next(a for a in rows if a["expert_id"] == who["id"])
     assert old["status"] == "voided" and "declared" in old["reason"]
     new = [a for a in rows if a["status"] == "assigned"]
@@ -211,7 +211,7 @@ async def test_a_decline_needs_a_reason_and_is_replaced(office: Any) -> None:
         "/assignments/mine",
         headers=office.as_person(next(e["person_id"] for e in experts if e["id"] == a["expert_id"])),
     )
-    a_id = mine.json()[0]["id"]
+    a_id = mine.json()["items"][0]["id"]
     who = office.as_person(next(e["person_id"] for e in experts if e["id"] == a["expert_id"]))
     stranger = await office.client.post(
         f"/assignments/{a_id}/respond", json={"accept": True}, headers=office.as_person(uuid4())

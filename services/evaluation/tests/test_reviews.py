@@ -59,8 +59,16 @@ async def test_an_application_review_from_sheets_to_funding_line_and_anonymous_r
     v1 = (await office.client.post("/review-forms", json=form, headers=office.requester)).json()
     v2 = (await office.client.post("/review-forms", json=form, headers=office.requester)).json()
     assert (v1["version"], v2["version"], v2["policy"]["trim_from"]) == (1, 2, 3)
-    active = (await office.client.get("/review-forms", headers=office.results)).json()
-    assert [f["id"] for f in active if f["code"] == "zz_form"] == [v2["id"]]
+    listed = await office.client.get(
+        "/review-forms", params={"assessment_type": "application_review", "size": 100}, headers=office.results
+    )
+    active = listed.json()
+    assert [f["id"] for f in active["items"] if f["code"] == "zz_form"] == [v2["id"]]
+    assert active["total"] == len(active["items"]) and v2["created_at"].endswith("+08:00")
+    unknown = await office.client.get(
+        "/review-forms", params={"assessment_type": "x"}, headers=office.results
+    )
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "assessment_type"
 
     experts = [await office.expert() for _ in range(4)]
     applicant = uuid4()
@@ -72,6 +80,7 @@ async def test_an_application_review_from_sheets_to_funding_line_and_anonymous_r
     tasks = {e["person_id"]: await office.tasks(e["person_id"]) for e in experts}
     assert sum(len(t) for t in tasks.values()) == 9
     drawn = (await office.client.get(f"/rounds/{round_id}/assignments", headers=office.drawer)).json()
+    drawn = drawn["items"]
     person_of = {e["id"]: e["person_id"] for e in experts}
     reserve = next(
         person_of[a["expert_id"]] for a in drawn if a["item_id"] == str(third) and a["status"] == "reserve"
@@ -179,6 +188,7 @@ async def test_an_application_review_from_sheets_to_funding_line_and_anonymous_r
         await office.client.get(f"/rounds/{round_id}/score-sheets", headers=office.drawer)
     ).status_code == 403
     queue = (await office.client.get(f"/rounds/{round_id}/dispersion", headers=office.results)).json()
+    queue = queue["items"]
     assert [q["item_id"] for q in queue] == [str(third)]
     assert queue[0]["spread"] == 50.0 and queue[0]["dispersion_flag"] and not queue[0]["non_consensus"]
     assert queue[0]["trimmed_mean"] == pytest.approx(56.6667, abs=1e-3)

@@ -73,7 +73,7 @@ async def test_a_run_is_a_job_that_survives_its_worker_and_can_be_cancelled(
         assert late.status_code == 409
         # the run list and each run are for the draw duty only (they name the experts)
         listed = await office.client.get(f"/rounds/{round_id}/runs", headers=office.drawer)
-        assert [r["status"] for r in listed.json()] == ["cancelled", "done", "cancelled"]
+        assert [r["status"] for r in listed.json()["items"]] == ["cancelled", "done", "cancelled"]
         assert (await office.client.get(f"/runs/{second}", headers=office.requester)).status_code == 403
 
 

@@ -1,8 +1,10 @@
 """The combined API document as SPA teams and partners build on it: every operation named,
-every answer typed, every list one page shape.
+every answer typed, every list one page shape, every timestamp in Beijing time.
 
-``UNTYPED`` and ``NOT_A_PAGE`` list the operations that do not meet the contract yet; they may
-only shrink: a new operation that answers an untyped object or a bare list fails here.
+``UNTYPED``, ``NOT_A_PAGE``, ``ZONELESS`` and ``PAGE_SHAPE`` list the operations that do not
+meet the contract yet; they may only shrink: a new operation that answers an untyped object, a
+bare list, a timestamp without its zone or a list envelope other than the kit's ``Page`` fails
+here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
+
+from shared.timestamps import ZONE_EXTENSION
 
 pytestmark = pytest.mark.asyncio
 
@@ -68,6 +72,82 @@ def contract_report(document: dict[str, Any]) -> dict[str, set[str]]:
     return {"untyped": untyped, "bare_list": bare}
 
 
+#: The kit's ``shared.http.schemas.Page``: every collection answer has exactly these fields.
+PAGE_FIELDS = frozenset({"items", "total", "total_exact", "page", "size", "next_cursor"})
+
+
+def reachable(document: dict[str, Any], schema: Any, seen: set[str] | None = None) -> list[dict[str, Any]]:
+    """Every schema node under ``schema``, following ``$ref`` (each component once)."""
+    seen = set() if seen is None else seen
+    found: list[dict[str, Any]] = []
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen:
+                seen.add(name)
+                stack.append(document["components"]["schemas"][name])
+            continue
+        found.append(node)
+        for key in ("properties", "$defs"):
+            stack.extend((node.get(key) or {}).values())
+        for key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "prefixItems", "not"):
+            stack.append(node.get(key))
+    return found
+
+
+def zoneless_report(document: dict[str, Any]) -> set[str]:
+    """Operations whose 2xx JSON answer reaches a ``date-time`` without the kit's zone marker
+    (a bare ``datetime`` instead of ``shared.timestamps.Timestamp``)."""
+    found = set()
+    for _, _, operation in operations(document):
+        for schema in success_schemas(document, operation):
+            nodes = reachable(document, schema)
+            if any(n.get("format") == "date-time" and ZONE_EXTENSION not in n for n in nodes):
+                found.add(operation["operationId"])
+    return found
+
+
+#: Fields that make an object with an ``items`` array a list envelope (rather than, say, a spot
+#: check that lists what it checked).
+PAGING_WORDS = frozenset(
+    {"total", "count", "page", "size", "limit", "offset", "cursor", "next_cursor", "has_more"}
+)
+
+
+def is_collection(schema: dict[str, Any] | None) -> bool:
+    """A list envelope: the kit's ``Page[…]``, or an ``items`` array with paging fields beside it."""
+    if not schema:
+        return False
+    properties = schema.get("properties") or {}
+    items = properties.get("items") or {}
+    if str(schema.get("title", "")).startswith("Page["):
+        return True
+    return items.get("type") == "array" and bool(PAGING_WORDS & set(properties))
+
+
+def page_shape_report(document: dict[str, Any]) -> set[str]:
+    """Operations answering a collection that is not exactly the kit's Page of typed items
+    (extra or missing envelope fields, or ``Page[dict[str, Any]]``)."""
+    found = set()
+    for _, _, operation in operations(document):
+        for schema in success_schemas(document, operation):
+            if not schema or not is_collection(schema):
+                continue
+            properties = schema.get("properties") or {}
+            item = resolve(document, properties.get("items", {}).get("items") or {})
+            if set(properties) != PAGE_FIELDS or is_untyped(item):
+                found.add(operation["operationId"])
+    return found
+
+
 async def test_operation_ids_are_readable_and_unique_across_the_platform(platform: dict[str, Any]) -> None:
     document = (await platform["gateway"].client.get("/openapi.json")).json()
     assert "x-unavailable-services" not in document
@@ -90,36 +170,24 @@ async def test_no_operation_joins_the_untyped_or_bare_list_answers(platform: dic
     assert not bare, f"bare lists instead of a page: {bare}"
 
 
+async def test_every_timestamp_answers_in_beijing_time(platform: dict[str, Any]) -> None:
+    document = (await platform["gateway"].client.get("/openapi.json")).json()
+    found = zoneless_report(document)
+    print(f"contract: {len(found)} operations answer a timestamp without its zone")
+    new = sorted(found - ZONELESS)
+    assert not new, f"timestamps without {ZONE_EXTENSION} (use shared.timestamps.Timestamp): {new}"
+
+
+async def test_every_collection_answers_the_kit_page(platform: dict[str, Any]) -> None:
+    document = (await platform["gateway"].client.get("/openapi.json")).json()
+    found = page_shape_report(document)
+    print(f"contract: {len(found)} collections not in the kit's Page shape")
+    new = sorted(found - PAGE_SHAPE)
+    assert not new, f"collections with other fields than {sorted(PAGE_FIELDS)} or untyped items: {new}"
+
+
 UNTYPED: frozenset[str] = frozenset(
     {
-        "evaluation_assessments_finalize",
-        "evaluation_assessments_get",
-        "evaluation_assessments_start_clusters",
-        "evaluation_assessments_start_labs",
-        "evaluation_catalogue",
-        "evaluation_code_lists",
-        "evaluation_dead_letters",
-        "evaluation_experts_declare",
-        "evaluation_experts_reconfirmation_sweep",
-        "evaluation_gaps",
-        "evaluation_replay",
-        "evaluation_republish",
-        "evaluation_reviews_applicant_result",
-        "evaluation_reviews_configure",
-        "evaluation_reviews_finalize",
-        "evaluation_reviews_panel_decision",
-        "evaluation_reviews_patch_item",
-        "evaluation_reviews_progress",
-        "evaluation_reviews_ranking",
-        "evaluation_reviews_recuse",
-        "evaluation_reviews_score_sheets",
-        "evaluation_rounds_request_avoidance",
-        "gateway_catalogue",
-        "gateway_dead_letters",
-        "gateway_gaps",
-        "gateway_jwks",
-        "gateway_replay",
-        "gateway_republish",
         "projects_applications_export",
         "projects_applications_formal_check",
         "projects_applications_funding_table",
@@ -200,17 +268,7 @@ UNTYPED: frozenset[str] = frozenset(
 )
 NOT_A_PAGE: frozenset[str] = frozenset(
     {
-        "evaluation_assignment_short_items",
         "evaluation_experts_import",
-        "evaluation_forms_list",
-        "evaluation_reviews_dispersion_queue",
-        "evaluation_reviews_my",
-        "evaluation_rounds_assignments",
-        "evaluation_rounds_list_runs",
-        "evaluation_rounds_my_assignments",
-        "gateway_accounts_duties",
-        "gateway_opendata_collections",
-        "gateway_webhooks_my_subscriptions",
         "projects_funded_annual_reports",
         "projects_funded_disbursements",
         "projects_funded_list_changes",
@@ -219,5 +277,72 @@ NOT_A_PAGE: frozenset[str] = frozenset(
         "projects_modes_designations",
         "projects_modes_modes",
         "registry_platforms_list_outputs",
+    }
+)
+# Answers with a bare ``datetime`` somewhere (registry and projects are being typed).
+ZONELESS: frozenset[str] = frozenset(
+    {
+        "projects_applications_act",
+        "projects_applications_draft",
+        "projects_applications_edit",
+        "projects_applications_get",
+        "projects_applications_list",
+        "projects_calls_act_on",
+        "projects_calls_create",
+        "projects_calls_get",
+        "projects_calls_list",
+        "projects_calls_update",
+        "projects_filings_decide",
+        "projects_filings_file_project",
+        "projects_filings_list",
+        "projects_funded_act_on_change",
+        "projects_funded_list_changes",
+        "projects_funded_request_change",
+        "projects_modes_designate",
+        "projects_modes_designations",
+        "projects_supervision_close_spot_check",
+        "projects_supervision_draw_spot_check",
+        "projects_supervision_get_spot_check",
+        "projects_supervision_list_spot_checks",
+        "projects_supervision_record_finding",
+        "registry_clusters_action",
+        "registry_clusters_get",
+        "registry_clusters_history",
+        "registry_clusters_list",
+        "registry_clusters_list_work_plans",
+        "registry_clusters_propose",
+        "registry_clusters_record_assessment",
+        "registry_clusters_record_work_plan",
+        "registry_clusters_update",
+        "registry_integrity_lift",
+        "registry_integrity_list_records",
+        "registry_integrity_record",
+        "registry_organisations_get",
+        "registry_organisations_list",
+        "registry_organisations_register",
+        "registry_organisations_update",
+        "registry_people_get_person",
+        "registry_people_list",
+        "registry_people_person_history",
+        "registry_people_register_person",
+        "registry_people_update_person",
+        "registry_platforms_action",
+        "registry_platforms_by_code",
+        "registry_platforms_decide_revocation_case",
+        "registry_platforms_get",
+        "registry_platforms_list",
+        "registry_platforms_register",
+        "registry_platforms_revocation_cases",
+        "registry_platforms_support_candidates",
+        "registry_platforms_update",
+    }
+)
+# List envelopes other than the kit's Page (e.g. a page without total_exact).
+PAGE_SHAPE: frozenset[str] = frozenset(
+    {
+        "registry_organisations_list",
+        "registry_people_list",
+        "registry_platforms_list",
+        "registry_sharing_list_instruments",
     }
 )

@@ -21,12 +21,14 @@ from evaluation.codes import (
 from evaluation.disciplines.schemas import DisciplineCode
 from evaluation.reviews import service as reviews
 from evaluation.reviews.models import ReviewResult
+from evaluation.reviews.schemas import ItemSummaryOut, NotReady
 from evaluation.rounds import duties
 from evaluation.rounds.models import ReviewRound, RoundItem
 from shared.errors import NotFound
 from shared.http.deps import PageDep, UnitOfWorkDep
 from shared.http.filters import only_filters
 from shared.http.schemas import Page
+from shared.timestamps import Timestamp
 
 router = APIRouter(prefix="/assessments", tags=["assessments"])
 
@@ -83,21 +85,75 @@ class FinalizeIn(BaseModel):
     indicator_verdicts: list[VerdictIn] = Field(default=[], max_length=100)
 
 
-def _campaign_out(rnd: ReviewRound, items: int) -> dict[str, Any]:
-    return {
-        "round_id": rnd.id,
-        "kind": rnd.kind,
-        "kind_zh": ROUND_KINDS[rnd.kind],
-        "name": rnd.name,
-        "period": rnd.period,
-        "status": rnd.status,
-        "status_zh": ROUND_STATUSES.get(rnd.status, rnd.status),
-        "items": items,
-    }
+class CampaignOut(BaseModel):
+    """The round an assessment campaign opened; experts are then requested and drawn for it."""
+
+    round_id: UUID
+    kind: str
+    kind_zh: str
+    name: str
+    period: str | None
+    status: str
+    status_zh: str
+    items: int = Field(description="subjects assessed")
 
 
-@router.post("/labs", status_code=status.HTTP_201_CREATED)
-async def start_labs(body: LabCampaignIn, uow: UnitOfWorkDep, _: Designer) -> dict[str, Any]:
+class AssessmentOut(BaseModel):
+    """One assessed subject (a lab, a cluster, a project) and its result once final."""
+
+    id: UUID
+    round_id: UUID
+    kind: str
+    kind_zh: str
+    period: str | None
+    round_status: str
+    round_status_zh: str
+    subject_id: UUID | None
+    code: str
+    title: str
+    orientation: str | None
+    orientation_zh: str | None
+    evaluation_kind: str | None = Field(description="project evaluations: mid_term, acceptance …")
+    finalized: bool
+    result: str | None
+    result_zh: str | None
+    score: float | None
+    finalized_at: Timestamp | None
+    finalized_by: str | None
+
+
+class ProposedVerdict(BaseModel):
+    id: str = Field(description="the task book indicator")
+    achieved: bool
+    verdict: str
+    verdict_zh: str
+
+
+class AssessmentDetail(AssessmentOut):
+    summary: ItemSummaryOut | None = Field(default=None, description="aggregated scores")
+    not_ready: list[NotReady] = Field(default=[], description="what stops finalizing")
+    proposed_verdicts: list[ProposedVerdict] | None = Field(
+        default=None, description="project evaluations: each promised indicator against the report"
+    )
+    details: dict[str, Any] | None = Field(default=None, description="the final result's particulars")
+    reason: str | None = None
+
+
+def _campaign_out(rnd: ReviewRound, items: int) -> CampaignOut:
+    return CampaignOut(
+        round_id=rnd.id,
+        kind=rnd.kind,
+        kind_zh=ROUND_KINDS[rnd.kind],
+        name=rnd.name,
+        period=rnd.period,
+        status=rnd.status,
+        status_zh=ROUND_STATUSES.get(rnd.status, rnd.status),
+        items=items,
+    )
+
+
+@router.post("/labs", status_code=status.HTTP_201_CREATED, response_model=CampaignOut)
+async def start_labs(body: LabCampaignIn, uow: UnitOfWorkDep, _: Designer) -> CampaignOut:
     """A periodic key-lab assessment; experts are then requested and drawn as for any round."""
     rnd = await service.start_lab_assessment(
         uow, period=body.period, name=body.name, labs=[lab.model_dump() for lab in body.labs]
@@ -106,8 +162,8 @@ async def start_labs(body: LabCampaignIn, uow: UnitOfWorkDep, _: Designer) -> di
     return _campaign_out(rnd, len(body.labs))
 
 
-@router.post("/clusters", status_code=status.HTTP_201_CREATED)
-async def start_clusters(body: ClusterCampaignIn, uow: UnitOfWorkDep, _: Designer) -> dict[str, Any]:
+@router.post("/clusters", status_code=status.HTTP_201_CREATED, response_model=CampaignOut)
+async def start_clusters(body: ClusterCampaignIn, uow: UnitOfWorkDep, _: Designer) -> CampaignOut:
     rnd = await service.start_cluster_assessment(
         uow, year=body.year, name=body.name, clusters=[c.model_dump() for c in body.clusters]
     )
@@ -141,7 +197,7 @@ def _item_out(rnd: ReviewRound, item: RoundItem, result: ReviewResult | None) ->
 
 
 @router.get(
-    "", response_model=Page[dict[str, Any]], dependencies=[only_filters("kind", "period", "finalized")]
+    "", response_model=Page[AssessmentOut], dependencies=[only_filters("kind", "period", "finalized")]
 )
 async def list_assessments(
     uow: UnitOfWorkDep,
@@ -150,7 +206,7 @@ async def list_assessments(
     kind: Literal["lab_assessment", "cluster_assessment", "project_evaluation"] | None = None,
     period: Annotated[str | None, Query(max_length=20)] = None,
     finalized: bool | None = None,
-) -> Page[dict[str, Any]]:
+) -> Page[AssessmentOut]:
     q = (
         select(RoundItem, ReviewRound, ReviewResult)
         .join(ReviewRound, ReviewRound.id == RoundItem.round_id)
@@ -170,7 +226,10 @@ async def list_assessments(
         )
     ).all()
     return Page(
-        items=[_item_out(r, i, res) for i, r, res in rows], total=total, page=page.page, size=page.size
+        items=[AssessmentOut.model_validate(_item_out(r, i, res)) for i, r, res in rows],
+        total=total,
+        page=page.page,
+        size=page.size,
     )
 
 
@@ -182,8 +241,8 @@ async def _subject(uow: Any, item_id: UUID) -> tuple[ReviewRound, RoundItem]:
     return rnd, item
 
 
-@router.get("/{item_id}")
-async def get_assessment(item_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
+@router.get("/{item_id}", response_model=AssessmentDetail)
+async def get_assessment(item_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> AssessmentDetail:
     """The subject, its aggregated scores and the result the bands give (or the final one)."""
     rnd, item = await _subject(uow, item_id)
     await duties.claim(uow, rnd.id, "results", "read_assessment")
@@ -199,11 +258,11 @@ async def get_assessment(item_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dic
         out["details"] = summary.result.details
         out["reason"] = summary.result.reason
     await uow.commit()
-    return out
+    return AssessmentDetail.model_validate(out)
 
 
-@router.post("/{item_id}/finalize")
-async def finalize(item_id: UUID, body: FinalizeIn, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
+@router.post("/{item_id}/finalize", response_model=AssessmentDetail)
+async def finalize(item_id: UUID, body: FinalizeIn, uow: UnitOfWorkDep, _: Finalizer) -> AssessmentDetail:
     rnd, item = await _subject(uow, item_id)
     rnd = await reviews.load_round(uow.session, rnd.id, lock=True)
     await duties.claim(uow, rnd.id, "results", "finalize")
@@ -211,4 +270,4 @@ async def finalize(item_id: UUID, body: FinalizeIn, uow: UnitOfWorkDep, _: Final
     await uow.commit()
     out = _item_out(rnd, item, result)
     out["details"] = result.details
-    return out
+    return AssessmentDetail.model_validate(out)

@@ -14,6 +14,7 @@ from evaluation.rounds.models import ReviewRound
 from shared.auth import Principal
 from shared.errors import NotFound
 from shared.http.deps import UnitOfWorkDep
+from shared.http.schemas import Page
 
 router = APIRouter(tags=["experts and assignment"])
 Drawer = Annotated[Principal, duty("draw")]
@@ -27,12 +28,12 @@ class ShortItem(BaseModel):
     k: int = Field(description="reviewers the round asks for")
 
 
-@router.get("/rounds/{round_id}/short-items", response_model=list[ShortItem])
-async def short_items(round_id: UUID, uow: UnitOfWorkDep, _: Drawer) -> list[ShortItem]:
+@router.get("/rounds/{round_id}/short-items", response_model=Page[ShortItem])
+async def short_items(round_id: UUID, uow: UnitOfWorkDep, _: Drawer) -> Page[ShortItem]:
     """Items with fewer than k live reviewers (after a partial assignment), until 补抽 fills them."""
     rnd = await uow.session.get(ReviewRound, round_id)
     if rnd is None:
         raise NotFound(f"round {round_id} not found", "未找到该评审轮次")
     if rnd.status not in ("drawn", "open"):
-        return []
-    return [ShortItem(**row) for row in await service.short_items(uow, rnd)]
+        return Page.whole([])
+    return Page.whole([ShortItem(**row) for row in await service.short_items(uow, rnd)])

@@ -3,22 +3,25 @@ declared conflicts, profile edits and re-confirmation; experts' own profile."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import func, select
 
 from evaluation.access import ExpertDb
+from evaluation.codes import EXPERT_STATUSES
 from evaluation.experts import service, workbook
 from evaluation.experts.models import Expert
 from evaluation.experts.schemas import (
     DeclarationIn,
+    DeclarationOut,
     ExpertIn,
     ExpertOut,
     ExpertSelfEdit,
     ExpertStaffEdit,
     Nomination,
+    SweepOut,
     Transition,
 )
 from evaluation.settings import EvaluationSettings
@@ -31,6 +34,8 @@ from shared.http.filters import only_filters
 from shared.http.schemas import Page
 
 router = APIRouter(tags=["experts"])
+ExpertStatus = Literal["applied", "active", "rejected", "suspended", "retired"]
+assert set(get_args(ExpertStatus)) == set(EXPERT_STATUSES)
 
 
 async def _expert(session: SessionDep, expert_id: UUID) -> Expert:
@@ -78,10 +83,12 @@ async def import_experts(request: Request, uow: UnitOfWorkDep, _: ExpertDb) -> l
     return [ExpertOut.of(e) for e in experts]
 
 
-@router.post("/experts/{expert_id}/declarations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/experts/{expert_id}/declarations", status_code=status.HTTP_201_CREATED, response_model=DeclarationOut
+)
 async def declare(
     expert_id: UUID, body: DeclarationIn, uow: UnitOfWorkDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> DeclarationOut:
     """An expert declares a conflict (or staff record one the applicant side declared)."""
     e = await _expert(uow.session, expert_id)
     own = principal.person_id == str(e.person_id)
@@ -96,7 +103,7 @@ async def declare(
         reason=body.reason,
     )
     await uow.commit()
-    return {"id": str(d.id), "expert_id": str(e.id)}
+    return DeclarationOut(id=d.id, expert_id=e.id)
 
 
 def _settings(request: Request) -> EvaluationSettings:
@@ -133,12 +140,12 @@ async def reconfirm_mine(request: Request, uow: UnitOfWorkDep, principal: Princi
     return ExpertOut.of(e)
 
 
-@router.post("/experts/reconfirmation-sweep")
-async def reconfirmation_sweep(request: Request, uow: UnitOfWorkDep, _: ExpertDb) -> dict[str, Any]:
+@router.post("/experts/reconfirmation-sweep", response_model=SweepOut)
+async def reconfirmation_sweep(request: Request, uow: UnitOfWorkDep, _: ExpertDb) -> SweepOut:
     """Ask the experts whose confirmation lapses soon; list those already lapsed (not drawn)."""
     result = await service.reconfirmation_sweep(uow, notice_days=_settings(request).reconfirm_notice_days)
     await uow.commit()
-    return result
+    return SweepOut.model_validate(result)
 
 
 @router.patch("/experts/{expert_id}", response_model=ExpertOut)
@@ -224,7 +231,7 @@ async def search_experts(
     keyword: Annotated[str | None, Query(max_length=50)] = None,
     region: Annotated[str | None, Query(max_length=6)] = None,
     title: Annotated[str | None, Query(max_length=50)] = None,
-    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    status_: Annotated[ExpertStatus | None, Query(alias="status")] = None,
     sort: Literal["name", "-credit_score", "created_at"] = "name",
 ) -> Page[ExpertOut]:
     if not (

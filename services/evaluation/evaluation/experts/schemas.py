@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from evaluation.codes import EXPERT_STATUSES
 from evaluation.disciplines.schemas import DisciplineCode
 from evaluation.experts.models import Expert
+from shared.timestamps import Timestamp
 
 
 class AvailabilityWindow(BaseModel):
@@ -87,8 +88,8 @@ class ExpertOut(BaseModel):
     origin: str
     credit_score: int
     confirmed_until: date | None
-    reconfirm_requested_at: datetime | None = None
-    availability: list[dict[str, Any]] = []
+    reconfirm_requested_at: Timestamp | None = None
+    availability: list[AvailabilityWindow] = []
     unit_credit_code: str | None = None
     version: int
 
@@ -107,3 +108,15 @@ class DeclarationIn(BaseModel):
     person_id: UUID | None = None
     unit_id: UUID | None = None
     reason: str = Field(min_length=1, max_length=500)
+
+
+class DeclarationOut(BaseModel):
+    """A declared conflict (利益冲突申报), checked on every later assignment."""
+
+    id: UUID
+    expert_id: UUID
+
+
+class SweepOut(BaseModel):
+    asked: list[UUID] = Field(description="experts asked now to re-confirm (their confirmation lapses soon)")
+    lapsed: list[UUID] = Field(description="confirmation lapsed: not drawn until they re-confirm")

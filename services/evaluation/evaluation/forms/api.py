@@ -2,34 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
-from sqlalchemy import select
+from fastapi import APIRouter, status
+from sqlalchemy import func, select
 
 from evaluation.access import Designer, Office
 from evaluation.forms import service
 from evaluation.forms.models import ReviewForm
-from evaluation.forms.schemas import FormIn, FormOut
-from shared.http.deps import SessionDep, UnitOfWorkDep
+from evaluation.forms.schemas import AssessmentType, FormIn, FormOut
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.filters import only_filters
+from shared.http.schemas import Page
 
 router = APIRouter(prefix="/review-forms", tags=["review forms"])
 
 
-@router.get("", response_model=list[FormOut])
+@router.get(
+    "",
+    response_model=Page[FormOut],
+    dependencies=[only_filters("assessment_type", "include_inactive")],
+)
 async def list_forms(
     session: SessionDep,
     _: Office,
-    assessment_type: Annotated[str | None, Query(max_length=30)] = None,
+    page: PageDep,
+    assessment_type: AssessmentType | None = None,
     include_inactive: bool = False,
-) -> list[FormOut]:
-    q = select(ReviewForm).order_by(ReviewForm.assessment_type, ReviewForm.code, ReviewForm.version.desc())
+) -> Page[FormOut]:
+    """Forms by assessment type and code, the newest version first; active ones unless asked."""
+    q = select(ReviewForm)
     if assessment_type:
         q = q.where(ReviewForm.assessment_type == assessment_type)
     if not include_inactive:
         q = q.where(ReviewForm.active.is_(True))
-    return [FormOut.of(f) for f in (await session.execute(q)).scalars()]
+    total = (await session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+    order = (ReviewForm.assessment_type, ReviewForm.code, ReviewForm.version.desc(), ReviewForm.id)
+    rows = (await session.execute(q.order_by(*order).offset(page.offset).limit(page.size))).scalars()
+    return Page(items=[FormOut.of(f) for f in rows], total=total, page=page.page, size=page.size)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FormOut)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from evaluation.codes import ASSESSMENT_TYPES
+from shared.timestamps import Timestamp
 
 AssessmentType = Literal[
     "application_review",
@@ -72,7 +72,7 @@ class FormOut(BaseModel):
     policy: dict[str, Any]
     active: bool
     version: int
-    created_at: datetime
+    created_at: Timestamp
 
     @classmethod
     def of(cls, form: Any) -> FormOut:

@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from evaluation.access import Designer, Finalizer, Office
 from evaluation.codes import RECOMMENDATIONS, ROUND_KINDS, ROUND_STATUSES, SHEET_STATUSES
 from evaluation.experts.models import Expert
 from evaluation.reviews import service, sheets
 from evaluation.reviews.models import ReviewSheet
-from evaluation.reviews.schemas import ItemPatch, PanelIn, RecuseIn, SettingsIn, SheetIn, SheetOut
+from evaluation.reviews.schemas import (
+    ApplicantResultOut,
+    FinalizedRoundOut,
+    ItemMatchingOut,
+    ItemPatch,
+    ItemSummaryOut,
+    PanelDecisionOut,
+    PanelIn,
+    ProgressOut,
+    RankingOut,
+    RecuseIn,
+    RecuseOut,
+    ReviewRoundOut,
+    ReviewTask,
+    ScoreSheetsOut,
+    SettingsIn,
+    SheetIn,
+    SheetOut,
+)
 from evaluation.rounds import duties, machine
 from evaluation.rounds.models import ACTIVE, Assignment, ReviewRound, RoundItem
 from shared.errors import Forbidden
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
-from shared.http.deps import UnitOfWorkDep
+from shared.http.deps import PageDep, UnitOfWorkDep
+from shared.http.filters import only_filters
+from shared.http.schemas import Page
 
 router = APIRouter(tags=["reviews"])
 
@@ -27,43 +46,49 @@ router = APIRouter(tags=["reviews"])
 # ------------------------------------------------------------------ experts
 
 
-@router.get("/reviews/mine", summary="My review tasks (only live assignments of open reviews)")
-async def my_reviews(uow: UnitOfWorkDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+@router.get(
+    "/reviews/mine",
+    response_model=Page[ReviewTask],
+    summary="My review tasks (only live assignments of open reviews)",
+    dependencies=[only_filters()],
+)
+async def my_reviews(uow: UnitOfWorkDep, principal: PrincipalDep, page: PageDep) -> Page[ReviewTask]:
+    """The nearest deadline first."""
     if principal.person_id is None:
-        return []
-    rows = (
-        await uow.session.execute(
-            select(Assignment, RoundItem, ReviewRound, ReviewSheet)
-            .join(Expert, Expert.id == Assignment.expert_id)
-            .join(RoundItem, RoundItem.id == Assignment.item_id)
-            .join(ReviewRound, ReviewRound.id == Assignment.round_id)
-            .outerjoin(ReviewSheet, ReviewSheet.assignment_id == Assignment.id)
-            .where(
-                Expert.person_id == principal.person_id,
-                Assignment.status.in_(ACTIVE),
-                ReviewRound.status == "open",
-            )
-            .order_by(ReviewRound.review_deadline, RoundItem.code)
+        return Page(items=[], total=0, page=page.page, size=page.size)
+    q = (
+        select(Assignment, RoundItem, ReviewRound, ReviewSheet)
+        .join(Expert, Expert.id == Assignment.expert_id)
+        .join(RoundItem, RoundItem.id == Assignment.item_id)
+        .join(ReviewRound, ReviewRound.id == Assignment.round_id)
+        .outerjoin(ReviewSheet, ReviewSheet.assignment_id == Assignment.id)
+        .where(
+            Expert.person_id == principal.person_id,
+            Assignment.status.in_(ACTIVE),
+            ReviewRound.status == "open",
         )
-    ).all()
+    )
+    total = (await uow.session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+    ordered = q.order_by(ReviewRound.review_deadline, RoundItem.code, Assignment.id)
+    rows = (await uow.session.execute(ordered.offset(page.offset).limit(page.size))).all()
     out = []
     for a, item, rnd, sheet in rows:
         state = sheet.status if sheet else "not_started"
         out.append(
-            {
-                "assignment_id": a.id,
-                "assignment_status": a.status,
-                "item_id": item.id,
-                "round_kind": rnd.kind,
-                "round_kind_zh": ROUND_KINDS.get(rnd.kind, rnd.kind),
-                "code": item.code,
-                "title": item.title,
-                "deadline": sheets.deadline(rnd, item),
-                "sheet_status": state,
-                "sheet_status_zh": SHEET_STATUSES[state],
-            }
+            ReviewTask(
+                assignment_id=a.id,
+                assignment_status=a.status,
+                item_id=item.id,
+                round_kind=rnd.kind,
+                round_kind_zh=ROUND_KINDS.get(rnd.kind, rnd.kind),
+                code=item.code,
+                title=item.title,
+                deadline=sheets.deadline(rnd, item),
+                sheet_status=state,
+                sheet_status_zh=SHEET_STATUSES[state],
+            )
         )
-    return out
+    return Page(items=out, total=total, page=page.page, size=page.size)
 
 
 @router.get("/assignments/{assignment_id}/sheet", response_model=SheetOut)
@@ -94,21 +119,21 @@ async def submit(assignment_id: UUID, body: SheetIn, uow: UnitOfWorkDep, princip
     return out
 
 
-@router.post("/assignments/{assignment_id}/recuse")
+@router.post("/assignments/{assignment_id}/recuse", response_model=RecuseOut)
 async def recuse(
     assignment_id: UUID, body: RecuseIn, uow: UnitOfWorkDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> RecuseOut:
     ctx = await sheets.context(uow, assignment_id, principal.person_id, lock=True)
     replacement = await sheets.recuse(uow, ctx, body.reason)
     await uow.commit()
-    return {"assignment_id": assignment_id, "status": "voided", "replaced": replacement is not None}
+    return RecuseOut(assignment_id=assignment_id, status="voided", replaced=replacement is not None)
 
 
 # ------------------------------------------------------------------ the review office
 
 
-@router.put("/rounds/{round_id}/review-settings")
-async def configure(round_id: UUID, body: SettingsIn, uow: UnitOfWorkDep, _: Designer) -> dict[str, Any]:
+@router.put("/rounds/{round_id}/review-settings", response_model=ReviewRoundOut)
+async def configure(round_id: UUID, body: SettingsIn, uow: UnitOfWorkDep, _: Designer) -> ReviewRoundOut:
     """Deadline, budget (else the call's) and form of a round."""
     rnd = await service.load_round(uow.session, round_id, lock=True)
     await duties.claim(uow, rnd.id, "request", "configure")
@@ -124,10 +149,10 @@ async def configure(round_id: UUID, body: SettingsIn, uow: UnitOfWorkDep, _: Des
     return _round_out(rnd)
 
 
-@router.patch("/rounds/{round_id}/items/{item_id}")
+@router.patch("/rounds/{round_id}/items/{item_id}", response_model=ItemMatchingOut)
 async def patch_item(
     round_id: UUID, item_id: UUID, body: ItemPatch, uow: UnitOfWorkDep, _: Designer
-) -> dict[str, Any]:
+) -> ItemMatchingOut:
     """Disciplines and keywords the draw matches experts on (e.g. for an assessed lab), before the draw."""
     rnd = await service.load_round(uow.session, round_id, lock=True)
     machine.require(rnd, "edit_item")
@@ -142,54 +167,61 @@ async def patch_item(
         changes={"before": before, **body.model_dump()},
     )
     await uow.commit()
-    return {
-        "id": item.id,
-        "code": item.code,
-        "discipline_codes": item.discipline_codes,
-        "keywords": item.keywords,
-    }
+    return ItemMatchingOut(
+        id=item.id, code=item.code, discipline_codes=item.discipline_codes, keywords=item.keywords
+    )
 
 
-def _round_out(rnd: ReviewRound) -> dict[str, Any]:
-    return {
-        "id": rnd.id,
-        "kind": rnd.kind,
-        "kind_zh": ROUND_KINDS.get(rnd.kind, rnd.kind),
-        "name": rnd.name,
-        "period": rnd.period,
-        "call_id": rnd.call_id,
-        "status": rnd.status,
-        "status_zh": ROUND_STATUSES.get(rnd.status, rnd.status),
-        "review_deadline": rnd.review_deadline,
-        "budget_fen": rnd.budget_fen,
-        "version": rnd.version,
-    }
+def _round_out(rnd: ReviewRound) -> ReviewRoundOut:
+    return ReviewRoundOut(
+        id=rnd.id,
+        kind=rnd.kind,
+        kind_zh=ROUND_KINDS.get(rnd.kind, rnd.kind),
+        name=rnd.name,
+        period=rnd.period,
+        call_id=rnd.call_id,
+        status=rnd.status,
+        status_zh=ROUND_STATUSES.get(rnd.status, rnd.status),
+        review_deadline=rnd.review_deadline,
+        budget_fen=rnd.budget_fen,
+        version=rnd.version,
+    )
 
 
-@router.get("/rounds/{round_id}/progress", summary="Who accepted, who drafted, who submitted, who is late")
-async def progress(round_id: UUID, uow: UnitOfWorkDep, _: Office) -> dict[str, Any]:
+@router.get(
+    "/rounds/{round_id}/progress",
+    response_model=ProgressOut,
+    summary="Who accepted, who drafted, who submitted, who is late",
+)
+async def progress(round_id: UUID, uow: UnitOfWorkDep, _: Office) -> ProgressOut:
     """Names the experts, so it waits, like the drawn list, until the review opens."""
     rnd = await service.load_round(uow.session, round_id)
     if rnd.status not in ("open", "finalized"):
         raise Forbidden("the drawn list is sealed until the review opens", "抽取名单在评审开始前密封")
-    return await service.progress(uow, rnd)
+    return ProgressOut.model_validate(await service.progress(uow, rnd))
 
 
-@router.get("/rounds/{round_id}/score-sheets")
-async def score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
+@router.get("/rounds/{round_id}/score-sheets", response_model=ScoreSheetsOut)
+async def score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> ScoreSheetsOut:
     rnd = await service.load_round(uow.session, round_id)
     await duties.claim(uow, rnd.id, "results", "read_score_sheets")
     summaries = await service.summarise(uow, rnd)
-    out = {
-        "round": _round_out(rnd),
-        "items": [service.summary_out(sm) for sm in summaries],
-        "sheets": await service.score_sheets(uow, rnd),
-    }
+    out = ScoreSheetsOut.model_validate(
+        {
+            "round": _round_out(rnd),
+            "items": [service.summary_out(sm) for sm in summaries],
+            "sheets": await service.score_sheets(uow, rnd),
+        }
+    )
     await uow.commit()
     return out
 
 
-@router.get("/rounds/{round_id}/score-sheets.xlsx", response_class=Response)
+@router.get(
+    "/rounds/{round_id}/score-sheets.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "评分表 (.xlsx)"}},
+)
 async def export_score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> Response:
     """One row per submitted sheet, a column per indicator, Chinese headers."""
     rnd = await service.load_round(uow.session, round_id)
@@ -225,20 +257,24 @@ async def export_score_sheets(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) 
 
 
 @router.get(
-    "/rounds/{round_id}/dispersion", summary="Items for panel discussion (dispersion, strong minority)"
+    "/rounds/{round_id}/dispersion",
+    response_model=Page[ItemSummaryOut],
+    summary="Items for panel discussion (dispersion, strong minority)",
 )
-async def dispersion_queue(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> list[dict[str, Any]]:
+async def dispersion_queue(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> Page[ItemSummaryOut]:
+    """Every flagged item of the round in one page (the scores are aggregated for all at once)."""
     rnd = await service.load_round(uow.session, round_id)
     await duties.claim(uow, rnd.id, "results", "read_panel_queue")
-    out = [service.summary_out(sm) for sm in await service.summarise(uow, rnd) if sm.flagged]
+    flagged = [sm for sm in await service.summarise(uow, rnd) if sm.flagged]
+    out = Page.whole([ItemSummaryOut.model_validate(service.summary_out(sm)) for sm in flagged])
     await uow.commit()
     return out
 
 
-@router.post("/rounds/{round_id}/items/{item_id}/panel")
+@router.post("/rounds/{round_id}/items/{item_id}/panel", response_model=PanelDecisionOut)
 async def panel_decision(
     round_id: UUID, item_id: UUID, body: PanelIn, uow: UnitOfWorkDep, _: Finalizer
-) -> dict[str, Any]:
+) -> PanelDecisionOut:
     rnd = await service.load_round(uow.session, round_id, lock=True)
     await duties.claim(uow, rnd.id, "results", "panel")
     item = await service.load_item(uow.session, rnd, item_id)
@@ -246,16 +282,20 @@ async def panel_decision(
         uow, rnd, item, note=body.note, score=body.score, recommendation=body.recommendation
     )
     await uow.commit()
-    return {"item_id": d.item_id, "note": d.note, "score": d.score, "recommendation": d.recommendation}
+    return PanelDecisionOut(item_id=d.item_id, note=d.note, score=d.score, recommendation=d.recommendation)
 
 
-@router.get("/rounds/{round_id}/ranking", summary="Ranking with ties explained and the funding line")
-async def ranking(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
+@router.get(
+    "/rounds/{round_id}/ranking",
+    response_model=RankingOut,
+    summary="Ranking with ties explained and the funding line",
+)
+async def ranking(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> RankingOut:
     rnd = await service.load_round(uow.session, round_id)
     await duties.claim(uow, rnd.id, "results", "read_ranking")
     ranked, budget, line = await service.ranking(uow, rnd)
     out = {
-        "round": _round_out(rnd),
+        "round": _round_out(rnd).model_dump(),
         "budget_fen": budget,
         "funding_line_rank": line,
         "not_ready": service.ready_issues([e.extra["summary"] for e in ranked]),
@@ -282,39 +322,49 @@ async def ranking(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str,
         ],
     }
     await uow.commit()
-    return out
+    return RankingOut.model_validate(out)
 
 
-@router.post("/rounds/{round_id}/finalize", summary="Finalize an application review: results go to projects")
-async def finalize(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> dict[str, Any]:
+@router.post(
+    "/rounds/{round_id}/finalize",
+    response_model=FinalizedRoundOut,
+    summary="Finalize an application review: results go to projects",
+)
+async def finalize(round_id: UUID, uow: UnitOfWorkDep, _: Finalizer) -> FinalizedRoundOut:
     rnd = await service.load_round(uow.session, round_id, lock=True)
     await duties.claim(uow, rnd.id, "results", "finalize")
     results = await service.finalize_round(uow, rnd)
     await uow.commit()
-    return {
-        "round": _round_out(rnd),
-        "results": [
-            {
-                "item_id": r.item_id,
-                "score": r.score,
-                "rank": r.rank,
-                "recommendation": r.recommendation,
-                "above_funding_line": r.above_funding_line,
-                "finalized_by": r.finalized_by,
-                "finalized_at": r.finalized_at,
-            }
-            for r in results
-        ],
-    }
+    return FinalizedRoundOut.model_validate(
+        {
+            "round": _round_out(rnd).model_dump(),
+            "results": [
+                {
+                    "item_id": r.item_id,
+                    "score": r.score,
+                    "rank": r.rank,
+                    "recommendation": r.recommendation,
+                    "above_funding_line": r.above_funding_line,
+                    "finalized_by": r.finalized_by,
+                    "finalized_at": r.finalized_at,
+                }
+                for r in results
+            ],
+        }
+    )
 
 
 # ------------------------------------------------------------------ applicants
 
 
-@router.get("/reviews/applications/{application_id}", summary="The applicant's review result, anonymised")
+@router.get(
+    "/reviews/applications/{application_id}",
+    response_model=ApplicantResultOut,
+    summary="The applicant's review result, anonymised",
+)
 async def applicant_result(
     application_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> ApplicantResultOut:
     out = await service.applicant_view(uow, application_id, principal.person_id)
     out["recommendation_zh"] = RECOMMENDATIONS.get(out["recommendation"] or "")
-    return out
+    return ApplicantResultOut.model_validate(out)

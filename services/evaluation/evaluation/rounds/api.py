@@ -3,8 +3,8 @@ applicants' avoidance requests."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, status
@@ -13,19 +13,22 @@ from sqlalchemy import func, select
 
 from evaluation.access import Drawer, Requester, duties_of, duty
 from evaluation.assignment import jobs
-from evaluation.codes import ROUND_STATUSES
+from evaluation.codes import DUTIES, ROUND_STATUSES
 from evaluation.experts.models import Expert
 from evaluation.experts.schemas import Transition
 from evaluation.organisations.models import OrganisationView
 from evaluation.rounds import duties, machine, service
 from evaluation.rounds.models import Assignment, AssignmentRun, ReviewRound, RoundItem
+from shared.auth import Principal
 from shared.errors import Forbidden, NotFound
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
 from shared.http.filters import only_filters
 from shared.http.schemas import Page
+from shared.timestamps import Timestamp
 
 router = APIRouter(tags=["rounds"])
+AssignmentStatus = Literal["assigned", "accepted", "declined", "voided", "reserve"]
 
 # who may see a round: the duties that work on it
 RoundReader = duty("request", "draw", "results", "supervision")
@@ -112,15 +115,15 @@ class RunOut(BaseModel):
     progress: int = Field(description="percent")
     cancel_requested: bool
     attempts: int
-    heartbeat_at: datetime | None
-    lease_until: datetime | None
+    heartbeat_at: Timestamp | None
+    lease_until: Timestamp | None
     objective: float | None
     assigned: int | None
     shortfalls: list[dict[str, Any]]
     error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
     assignments: list[AssignmentOut] | None = None
 
 
@@ -153,11 +156,28 @@ class RoundOut(BaseModel):
         return out
 
 
+class DutyHeld(BaseModel):
+    """Who first acted in a duty for the round, with what, and when (职责分离)."""
+
+    duty: str
+    duty_zh: str
+    actor_id: str
+    first_action: str
+    acted_at: Timestamp
+
+
 class RoundDetail(RoundOut):
     items: int = Field(description="items in the round")
-    duties: list[dict[str, Any]] = Field(
-        default=[], description="who took which duty for the round, and when (职责分离)"
-    )
+    duties: list[DutyHeld] = Field(default=[], description="who took which duty for the round, and when")
+
+
+class AvoidanceOut(BaseModel):
+    """The application's avoidance list after the request (申请回避)."""
+
+    application_id: UUID
+    avoid_person_ids: list[UUID]
+    avoid_unit_ids: list[UUID]
+    requests: list[UUID] = Field(description="the avoidance requests recorded now")
 
 
 class ItemOut(BaseModel):
@@ -180,10 +200,14 @@ class Respond(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/reviews/applications/{application_id}/avoidance", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/reviews/applications/{application_id}/avoidance",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AvoidanceOut,
+)
 async def request_avoidance(
     application_id: UUID, body: AvoidanceIn, uow: UnitOfWorkDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> AvoidanceOut:
     """申请回避: the applicant names experts or units that should not review the application."""
     item = await uow.session.get(RoundItem, application_id)
     if item is None or principal.person_id is None or str(item.applicant_person_id) != principal.person_id:
@@ -192,12 +216,12 @@ async def request_avoidance(
         uow, item, requests=[r.model_dump() for r in body.requests], requested_by=principal.user_id
     )
     await uow.commit()
-    return {
-        "application_id": str(item.id),
-        "avoid_person_ids": [str(p) for p in item.avoid_person_ids],
-        "avoid_unit_ids": [str(u) for u in item.avoid_unit_ids],
-        "requests": [str(r.id) for r in rows],
-    }
+    return AvoidanceOut(
+        application_id=item.id,
+        avoid_person_ids=list(item.avoid_person_ids),
+        avoid_unit_ids=list(item.avoid_unit_ids),
+        requests=[r.id for r in rows],
+    )
 
 
 async def _round(session: Any, round_id: UUID) -> ReviewRound:
@@ -245,7 +269,13 @@ async def get_round(round_id: UUID, uow: UnitOfWorkDep) -> RoundDetail:
     r = await _round(uow.session, round_id)
     count = (await uow.session.execute(select(func.count()).where(RoundItem.round_id == r.id))).scalar_one()
     held = [
-        {"duty": d.duty, "actor_id": d.actor_id, "first_action": d.first_action, "acted_at": d.acted_at}
+        DutyHeld(
+            duty=d.duty,
+            duty_zh=DUTIES.get(d.duty, d.duty),
+            actor_id=d.actor_id,
+            first_action=d.first_action,
+            acted_at=d.acted_at,
+        )
         for d in await duties.holders(uow, r.id)
     ]
     return RoundDetail(**RoundOut.of(r).model_dump(), items=count, duties=held)
@@ -265,6 +295,16 @@ async def round_items(round_id: UUID, session: SessionDep, page: PageDep) -> Pag
         await session.execute(q.order_by(RoundItem.code, RoundItem.id).offset(page.offset).limit(page.size))
     ).scalars()
     return Page(items=[ItemOut.model_validate(i) for i in rows], total=total, page=page.page, size=page.size)
+
+
+@router.get(
+    "/rounds/{round_id}/items/{item_id}", response_model=ItemOut, dependencies=[duty("request", "draw")]
+)
+async def round_item(round_id: UUID, item_id: UUID, session: SessionDep) -> ItemOut:
+    item = await session.get(RoundItem, item_id)
+    if item is None or item.round_id != round_id:
+        raise NotFound(f"item {item_id} not found in round {round_id}", "该评审轮次中未找到该评审对象")
+    return ItemOut.model_validate(item)
 
 
 @router.post("/rounds/{round_id}/request", response_model=RoundOut)
@@ -342,11 +382,12 @@ async def run(round_id: UUID, body: RunIn, request: Request, uow: UnitOfWorkDep,
     return _run_out(job)
 
 
-@router.get("/rounds/{round_id}/runs", response_model=list[RunOut])
-async def list_runs(round_id: UUID, session: SessionDep, _: Drawer) -> list[RunOut]:
+@router.get("/rounds/{round_id}/runs", response_model=Page[RunOut])
+async def list_runs(round_id: UUID, session: SessionDep, _: Drawer) -> Page[RunOut]:
+    """The round's draws and optimal assignments, oldest first (a handful: one page)."""
     await _round(session, round_id)
     q = select(AssignmentRun).where(AssignmentRun.round_id == round_id).order_by(AssignmentRun.created_at)
-    return [_run_out(x) for x in (await session.execute(q)).scalars()]
+    return Page.whole([_run_out(x) for x in (await session.execute(q)).scalars()])
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
@@ -383,40 +424,79 @@ async def open_round(round_id: UUID, uow: UnitOfWorkDep, _: Drawer) -> RoundOut:
     return RoundOut.of(r)
 
 
-@router.get("/rounds/{round_id}/assignments", response_model=list[AssignmentOut])
-async def round_assignments(
-    round_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDep
-) -> list[AssignmentOut]:
-    """Sealed until the review opens: only the draw duty sees the list before that."""
-    r = await _round(uow.session, round_id)
+def _read_duty(principal: Principal, r: ReviewRound) -> str:
+    """The duty that may read a round's drawn list: sealed until the review opens, only the draw
+    duty sees it before that."""
     held = duties_of(principal)
     if "draw" in held:
-        await duties.claim(uow, r.id, "draw", "read_assignments")
-    elif r.status in ("open", "finalized") and "request" in held:
-        await duties.claim(uow, r.id, "request", "read_assignments")
-    else:
-        raise Forbidden("the drawn list is sealed until the review opens", "抽取名单在评审开始前密封")
-    q = (
-        select(Assignment)
-        .where(Assignment.round_id == r.id)
-        .order_by(Assignment.item_id, Assignment.created_at)
-    )
-    out = await _named(uow.session, q)
+        return "draw"
+    if r.status in ("open", "finalized") and "request" in held:
+        return "request"
+    raise Forbidden("the drawn list is sealed until the review opens", "抽取名单在评审开始前密封")
+
+
+@router.get(
+    "/rounds/{round_id}/assignments",
+    response_model=Page[AssignmentOut],
+    dependencies=[only_filters("status")],
+)
+async def round_assignments(
+    round_id: UUID,
+    uow: UnitOfWorkDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    status_: Annotated[AssignmentStatus | None, Query(alias="status")] = None,
+) -> Page[AssignmentOut]:
+    """The drawn list with the experts' names, by item (sealed until the review opens)."""
+    r = await _round(uow.session, round_id)
+    await duties.claim(uow, r.id, _read_duty(principal, r), "read_assignments")
+    q = select(Assignment).where(Assignment.round_id == r.id)
+    if status_ is not None:
+        q = q.where(Assignment.status == status_)
+    total = (await uow.session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+    ordered = q.order_by(Assignment.item_id, Assignment.created_at, Assignment.id)
+    out = await _named(uow.session, ordered.offset(page.offset).limit(page.size))
     await uow.commit()
-    return out
+    return Page(items=out, total=total, page=page.page, size=page.size)
 
 
-@router.get("/assignments/mine", response_model=list[AssignmentOut])
-async def my_assignments(session: SessionDep, principal: PrincipalDep) -> list[AssignmentOut]:
+@router.get("/assignments/mine", response_model=Page[AssignmentOut], dependencies=[only_filters()])
+async def my_assignments(session: SessionDep, principal: PrincipalDep, page: PageDep) -> Page[AssignmentOut]:
+    """My review assignments (not the reserve list), oldest first."""
     if principal.person_id is None:
-        return []
+        return Page(items=[], total=0, page=page.page, size=page.size)
     q = (
         select(Assignment)
         .join(Expert, Expert.id == Assignment.expert_id)
         .where(Expert.person_id == principal.person_id, Assignment.status != "reserve")
-        .order_by(Assignment.created_at)
     )
-    return [AssignmentOut.model_validate(a) for a in (await session.execute(q)).scalars()]
+    total = (await session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+    rows = await session.execute(
+        q.order_by(Assignment.created_at, Assignment.id).offset(page.offset).limit(page.size)
+    )
+    items = [AssignmentOut.model_validate(a) for a in rows.scalars()]
+    return Page(items=items, total=total, page=page.page, size=page.size)
+
+
+@router.get("/assignments/{assignment_id}", response_model=AssignmentOut)
+async def get_assignment(assignment_id: UUID, uow: UnitOfWorkDep, principal: PrincipalDep) -> AssignmentOut:
+    """One assignment: the expert's own, or (with the expert's name) for the duty that may read
+    the round's drawn list."""
+    a = await uow.session.get(Assignment, assignment_id)
+    e = await uow.session.get(Expert, a.expert_id) if a else None
+    if a is None or e is None:
+        raise NotFound(f"assignment {assignment_id} not found", "未找到该评审任务")
+    if principal.person_id is not None and principal.person_id == str(e.person_id):
+        return AssignmentOut.model_validate(a)
+    r = await _round(uow.session, a.round_id)
+    try:
+        duty_ = _read_duty(principal, r)
+    except Forbidden:
+        raise NotFound(f"assignment {assignment_id} not found", "未找到该评审任务") from None
+    await duties.claim(uow, r.id, duty_, "read_assignments")
+    [out] = await _named(uow.session, select(Assignment).where(Assignment.id == a.id))
+    await uow.commit()
+    return out
 
 
 @router.post("/assignments/{assignment_id}/respond", response_model=AssignmentOut)

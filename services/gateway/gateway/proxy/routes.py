@@ -247,6 +247,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("evaluation", "GET", "/rounds", DUTY_STAFF),
         r("evaluation", "GET", "/rounds/{round_id}", DUTY_STAFF),
         r("evaluation", "GET", "/rounds/{round_id}/items", DUTY_STAFF),
+        r("evaluation", "GET", "/rounds/{round_id}/items/{item_id}", DUTY_STAFF),
         r("evaluation", "POST", "/rounds/{round_id}/request", DUTY_STAFF),
         r("evaluation", "POST", "/rounds/{round_id}/runs", DUTY_STAFF),
         r("evaluation", "GET", "/rounds/{round_id}/runs", DUTY_STAFF),
@@ -256,6 +257,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("evaluation", "GET", "/rounds/{round_id}/assignments", DUTY_STAFF),
         r("evaluation", "GET", "/rounds/{round_id}/short-items", DUTY_STAFF),
         r("evaluation", "GET", "/assignments/mine", {Role.expert.value}),
+        r("evaluation", "GET", "/assignments/{assignment_id}", EXPERTS_AND_DUTY_STAFF),
         r("evaluation", "POST", "/assignments/{assignment_id}/respond", {Role.expert.value}),
         # evaluation: review forms, score sheets and results (评审结果核定: the `results` duty; whoever
         # draws experts never sees scores); applicants read anonymised comments on their own

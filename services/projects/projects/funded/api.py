@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 
 from projects.calls import service as calls
 from projects.catalogue.seed import ORGANISATION_MODES
+from projects.contract import MachineOut
 from projects.funded import (
     changes,
     evaluation_requests,
@@ -62,7 +63,7 @@ def out(project: Project, principal: Principal) -> ProjectOut:
     return o
 
 
-@router.get("/machine", summary="The project state machine with Chinese labels")
+@router.get("/machine", response_model=MachineOut, summary="The project state machine with Chinese labels")
 async def machine(_: PrincipalDep) -> dict[str, object]:
     return PROJECT_MACHINE.describe()
 
@@ -522,8 +523,8 @@ async def request_change(
     return change_out(change)
 
 
-@router.get("/{project_id}/changes", response_model=list[ChangeOut])
-async def list_changes(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> list[ChangeOut]:
+@router.get("/{project_id}/changes", response_model=Page[ChangeOut])
+async def list_changes(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
     rows = (
         await session.execute(
@@ -532,7 +533,7 @@ async def list_changes(project_id: UUID, session: SessionDep, principal: Princip
             .order_by(ProjectChange.requested_at)
         )
     ).scalars()
-    return [change_out(c) for c in rows]
+    return Page.whole([change_out(c) for c in rows])
 
 
 @router.post("/{project_id}/changes/{change_id}/actions/{action}", response_model=ChangeOut)

@@ -196,10 +196,6 @@ NOT_A_PAGE: frozenset[str] = frozenset(
         "gateway_accounts_duties",
         "gateway_opendata_collections",
         "gateway_webhooks_my_subscriptions",
-        "projects_funded_annual_reports",
-        "projects_funded_disbursements",
-        "projects_funded_list_evaluations",
-        "projects_funded_list_rounds",
         "registry_platforms_list_outputs",
     }
 )

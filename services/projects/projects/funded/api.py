@@ -24,16 +24,20 @@ from projects.funded.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_Z
 from projects.funded.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
 from projects.funded.schemas import (
     AnnualReportCreate,
+    AnnualReportOut,
     AnnualReportReview,
     ChangeAction,
     ChangeCreate,
     ChangeOut,
+    DisbursementOut,
     EvaluationCreate,
+    EvaluationOut,
     FaultAssessmentIn,
     PaymentIn,
     ProjectAction,
     ProjectOut,
     RaceRoundCreate,
+    RaceRoundOut,
     STReportIn,
     TaskBookUpdate,
 )
@@ -362,17 +366,15 @@ async def review_annual_report(
     return _report_out(report)
 
 
-@router.get("/{project_id}/annual-reports")
-async def annual_reports(
-    project_id: UUID, session: SessionDep, principal: PrincipalDep
-) -> list[dict[str, Any]]:
+@router.get("/{project_id}/annual-reports", response_model=Page[AnnualReportOut])
+async def annual_reports(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
     rows = (
         await session.execute(
             select(AnnualReport).where(AnnualReport.project_id == project_id).order_by(AnnualReport.year)
         )
     ).scalars()
-    return [_report_out(r) for r in rows]
+    return Page.whole([_report_out(r) for r in rows])
 
 
 @router.post(
@@ -392,10 +394,8 @@ async def request_evaluation(
     }
 
 
-@router.get("/{project_id}/evaluations")
-async def list_evaluations(
-    project_id: UUID, session: SessionDep, principal: PrincipalDep
-) -> list[dict[str, Any]]:
+@router.get("/{project_id}/evaluations", response_model=Page[EvaluationOut])
+async def list_evaluations(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
     rows = (
         await session.execute(
@@ -404,7 +404,7 @@ async def list_evaluations(
             .order_by(ProjectEvaluation.requested_at)
         )
     ).scalars()
-    return [
+    items = [
         {
             "request_id": str(e.id),
             "kind": e.kind,
@@ -420,6 +420,7 @@ async def list_evaluations(
         }
         for e in rows
     ]
+    return Page.whole(items)
 
 
 @router.post(
@@ -472,12 +473,10 @@ async def submit_st_report(
     return out(project, principal)
 
 
-@router.get("/{project_id}/disbursements")
-async def disbursements(
-    project_id: UUID, session: SessionDep, principal: PrincipalDep
-) -> list[dict[str, Any]]:
+@router.get("/{project_id}/disbursements", response_model=Page[DisbursementOut])
+async def disbursements(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
-    return [
+    items = [
         {
             "id": str(d.id),
             "seq": d.seq,
@@ -492,6 +491,7 @@ async def disbursements(
         }
         for d in await funding.of(session, project_id)
     ]
+    return Page.whole(items)
 
 
 @router.post("/{project_id}/disbursements/{disbursement_id}/pay", summary="Record a payment (staff)")
@@ -573,11 +573,9 @@ async def open_round(
     return {"id": str(rnd.id), "seq": rnd.seq, "state": rnd.state, "keep": rnd.keep, "rule_zh": races.RULE_ZH}
 
 
-@races_router.get("/calls/{call_id}/races/{challenge_id}/rounds")
-async def list_rounds(
-    call_id: UUID, challenge_id: str, session: SessionDep, _: StaffDep
-) -> list[dict[str, Any]]:
-    return [
+@races_router.get("/calls/{call_id}/races/{challenge_id}/rounds", response_model=Page[RaceRoundOut])
+async def list_rounds(call_id: UUID, challenge_id: str, session: SessionDep, _: StaffDep) -> Page[Any]:
+    items = [
         {
             "id": str(r.id),
             "seq": r.seq,
@@ -591,3 +589,4 @@ async def list_rounds(
         }
         for r in await races.rounds_of(session, call_id, challenge_id)
     ]
+    return Page.whole(items)

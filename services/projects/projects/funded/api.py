@@ -32,14 +32,18 @@ from projects.funded.schemas import (
     DisbursementOut,
     EvaluationCreate,
     EvaluationOut,
+    EvaluationRequested,
     FaultAssessmentIn,
     PaymentIn,
+    PaymentOut,
     ProjectAction,
     ProjectOut,
     RaceRoundCreate,
+    RaceRoundOpened,
     RaceRoundOut,
     STReportIn,
     TaskBookUpdate,
+    TimelineOut,
 )
 from projects.funded.timeline import timeline
 from projects.organisations.models import OrganisationView
@@ -202,7 +206,11 @@ async def get_project(project_id: UUID, session: SessionDep, principal: Principa
     return out(await service.load(session, project_id, principal), principal)
 
 
-@router.get("/{project_id}/timeline", summary="The project's whole history, application to verdict")
+@router.get(
+    "/{project_id}/timeline",
+    response_model=TimelineOut,
+    summary="The project's whole history, application to verdict",
+)
 async def get_timeline(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     project = await service.load(session, project_id, principal)
     return {"project_id": str(project.id), "code": project.code, "items": await timeline(session, project)}
@@ -378,7 +386,10 @@ async def annual_reports(project_id: UUID, session: SessionDep, principal: Princ
 
 
 @router.post(
-    "/{project_id}/evaluations", status_code=status.HTTP_201_CREATED, summary="Request an evaluation (staff)"
+    "/{project_id}/evaluations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvaluationRequested,
+    summary="Request an evaluation (staff)",
 )
 async def request_evaluation(
     project_id: UUID, body: EvaluationCreate, uow: UnitOfWorkDep, principal: StaffDep
@@ -494,7 +505,11 @@ async def disbursements(project_id: UUID, session: SessionDep, principal: Princi
     return Page.whole(items)
 
 
-@router.post("/{project_id}/disbursements/{disbursement_id}/pay", summary="Record a payment (staff)")
+@router.post(
+    "/{project_id}/disbursements/{disbursement_id}/pay",
+    response_model=PaymentOut,
+    summary="Record a payment (staff)",
+)
 async def pay(
     project_id: UUID, disbursement_id: UUID, body: PaymentIn, uow: UnitOfWorkDep, principal: StaffDep
 ) -> dict[str, Any]:
@@ -558,6 +573,7 @@ async def act_on_change(
 @races_router.post(
     "/calls/{call_id}/races/{challenge_id}/rounds",
     status_code=status.HTTP_201_CREATED,
+    response_model=RaceRoundOpened,
     summary="赛马制: a milestone round over the racing teams (staff)",
 )
 async def open_round(

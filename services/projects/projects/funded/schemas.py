@@ -256,3 +256,46 @@ class RaceRoundOut(BaseModel):
     outcome: list[dict[str, Any]]
     decided_at: Timestamp | None
     rule_zh: str
+
+
+class PaymentOut(BaseModel):
+    id: UUID
+    state: str
+    amount_fen: int
+    voucher: str | None
+
+
+class EvaluationRequested(BaseModel):
+    request_id: UUID
+    kind: str
+    state: str
+    project_state: str
+
+
+class RaceRoundOpened(BaseModel):
+    id: UUID
+    seq: int
+    state: str
+    keep: int
+    rule_zh: str
+
+
+class TimelineEntry(BaseModel):
+    at: Timestamp
+    phase: str
+    action: str
+    label_zh: str
+    actor_id: str
+    actor_roles: list[str]
+    reason: str | None
+    from_state: str | None
+    to_state: str | None
+    details: dict[str, Any]
+
+
+class TimelineOut(BaseModel):
+    """The project's whole history, application to verdict."""
+
+    project_id: UUID
+    code: str
+    items: list[TimelineEntry]

@@ -140,7 +140,6 @@ UNTYPED: frozenset[str] = frozenset(
         "projects_policy_history",
         "projects_replay",
         "projects_republish",
-        "projects_supervision_redraw",
         "registry_advisor_advice",
         "registry_campaigns_campaign",
         "registry_campaigns_labs",

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Select, Text, and_, cast, false, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
+from projects import names
 from projects.applications import checks, document, listing, service
 from projects.applications.machines import APPLICATION_MACHINE
 from projects.applications.models import Application, ApplicationStep, ApplicationVersion
@@ -193,8 +194,10 @@ LIST_COLUMNS = [
     Column("code", "申报编号"),
     Column("title", "项目名称", 40),
     Column("year", "年度", 8),
-    Column("unit_id", "依托单位", 38),
-    Column("applicant_person_id", "申报人", 38),
+    Column("unit_name", "依托单位", 30),
+    Column("unit_id", "依托单位编号", 38),
+    Column("applicant_name", "申报人", 12),
+    Column("applicant_person_id", "申报人编号", 38),
     Column("requested_funding_yuan", "申请经费（元）"),
     Column("state_zh", "状态"),
     Column("review_score", "评审得分", 10),
@@ -222,11 +225,16 @@ async def export_applications(
         .order_by(Application.code)
         .limit(100_000)
     )
+    listed = list((await session.execute(stmt)).scalars())
+    unit_names = await names.units(session, (a.unit_id for a in listed))
+    people_names = await names.people(session, (a.applicant_person_id for a in listed))
     rows = [
         {
             "code": a.code,
             "title": a.title,
             "year": a.year,
+            "unit_name": names.name_of(unit_names, a.unit_id),
+            "applicant_name": names.name_of(people_names, a.applicant_person_id),
             "unit_id": str(a.unit_id),
             "applicant_person_id": str(a.applicant_person_id),
             "requested_funding_yuan": a.requested_funding_fen / 100,
@@ -234,7 +242,7 @@ async def export_applications(
             "review_score": a.review_score,
             "submitted_at": a.submitted_at,
         }
-        for a in (await session.execute(stmt)).scalars()
+        for a in listed
     ]
     return Response(
         export_xlsx(LIST_COLUMNS, rows, sheet="申报书"),

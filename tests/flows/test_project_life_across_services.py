@@ -169,7 +169,7 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
 
     async def tranches() -> list[str]:
         r = await projects.client.get(f"/projects/{pid}/disbursements", headers=staff)
-        return [t["state"] for t in r.json()]
+        return [t["state"] for t in r.json()["items"]]
 
     async def second_tranche_due() -> bool:
         return await tranches() == ["due", "due"]

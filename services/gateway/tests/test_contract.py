@@ -188,20 +188,6 @@ async def test_every_collection_answers_the_kit_page(platform: dict[str, Any]) -
 
 UNTYPED: frozenset[str] = frozenset(
     {
-        "projects_applications_export",
-        "projects_applications_formal_check",
-        "projects_applications_funding_table",
-        "projects_applications_funding_table_xlsx",
-        "projects_applications_machine",
-        "projects_applications_seals",
-        "projects_applications_steps",
-        "projects_applications_verify",
-        "projects_applications_versions",
-        "projects_calls_cancel_job",
-        "projects_calls_get_job",
-        "projects_calls_machine",
-        "projects_calls_start_job",
-        "projects_calls_suggestions",
         "projects_catalogue",
         "projects_catalogue_codes",
         "projects_catalogue_list_programmes",
@@ -212,12 +198,7 @@ UNTYPED: frozenset[str] = frozenset(
         "projects_funded_edit_task_book",
         "projects_funded_export_projects",
         "projects_funded_get_task_book",
-        "projects_funded_get_timeline",
         "projects_funded_indicators",
-        "projects_funded_machine",
-        "projects_funded_open_round",
-        "projects_funded_pay",
-        "projects_funded_request_evaluation",
         "projects_funded_review_annual_report",
         "projects_funded_statistics",
         "projects_gaps",
@@ -227,7 +208,6 @@ UNTYPED: frozenset[str] = frozenset(
         "projects_policy_history",
         "projects_replay",
         "projects_republish",
-        "projects_supervision_redraw",
         "registry_advisor_advice",
         "registry_campaigns_campaign",
         "registry_campaigns_labs",
@@ -269,13 +249,6 @@ UNTYPED: frozenset[str] = frozenset(
 NOT_A_PAGE: frozenset[str] = frozenset(
     {
         "evaluation_experts_import",
-        "projects_funded_annual_reports",
-        "projects_funded_disbursements",
-        "projects_funded_list_changes",
-        "projects_funded_list_evaluations",
-        "projects_funded_list_rounds",
-        "projects_modes_designations",
-        "projects_modes_modes",
         "registry_platforms_list_outputs",
     }
 )

@@ -379,7 +379,7 @@ class World:
 
     async def disbursements(self, project_id: str) -> list[dict[str, Any]]:
         r = await self.client.get(f"/projects/{project_id}/disbursements", headers=self.staff)
-        return list(r.json())
+        return list(r.json()["items"])
 
     async def events(self, prefix: str = "") -> list[dict[str, Any]]:
         outbox = self.svc.runtime.tables.outbox

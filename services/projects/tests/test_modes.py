@@ -145,7 +145,9 @@ async def test_horse_race_funds_teams_in_parallel_and_stops_the_weaker_at_a_mile
         "due",
     ]  # funding continues
     assert (await world.get_project(strong["id"]))["state"] == "in_progress"
-    rounds = (await world.client.get(f"/calls/{call['id']}/races/SM-1/rounds", headers=world.staff)).json()
+    rounds = (await world.client.get(f"/calls/{call['id']}/races/SM-1/rounds", headers=world.staff)).json()[
+        "items"
+    ]
     assert rounds[0]["state"] == "decided"
     assert [(o["place"], o["continues"]) for o in rounds[0]["outcome"]] == [(1, True), (2, False)]
 

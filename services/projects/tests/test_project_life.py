@@ -252,7 +252,9 @@ async def test_every_change_to_a_running_project_needs_its_approval(world: Any) 
     assert [t["state"] for t in await world.disbursements(pid)] == ["due", "cancelled"]
     r = await change(lead, kind="extension", new_end_date="2030-12-31")
     assert r.status_code == 409
-    kinds = [c["kind"] for c in (await world.client.get(f"/projects/{pid}/changes", headers=lead)).json()]
+    kinds = [
+        c["kind"] for c in (await world.client.get(f"/projects/{pid}/changes", headers=lead)).json()["items"]
+    ]
     assert kinds == ["pi_change", "unit_change", "extension", "budget_adjustment", "termination"]
     updates = [e["data"]["action"] for e in await world.events("projects.project.updated")]
     assert updates[-5:] == ["sign_task_book", "pi_change", "extension", "budget_adjustment", "terminate"][-5:]

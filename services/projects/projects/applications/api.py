@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Select, Text, and_, cast, false, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
+from projects import names
 from projects.applications import checks, document, listing, service
 from projects.applications.machines import APPLICATION_MACHINE
 from projects.applications.models import Application, ApplicationStep, ApplicationVersion
@@ -16,11 +17,17 @@ from projects.applications.schemas import (
     ApplicationCreate,
     ApplicationFields,
     ApplicationOut,
-    ApplicationPage,
     ApplicationRow,
+    FormalReport,
+    FundingTable,
+    PrintedCheck,
+    SealsOut,
+    StepOut,
+    VersionOut,
 )
 from projects.calls import service as calls
 from projects.catalogue.models import Programme
+from projects.contract import MachineOut
 from projects.organisations.models import OrganisationView
 from projects.registry_views.models import PersonView
 from shared.auth import Principal, Role
@@ -29,6 +36,12 @@ from shared.errors import FieldIssue, Forbidden, NotFound, ValidationFailed
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
+
+
+class XlsxResponse(Response):
+    media_type = XLSX_MEDIA_TYPE
+
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
@@ -128,7 +141,9 @@ QueueParam = Annotated[
 ]
 
 
-@router.get("/machine", summary="The application state machine with Chinese labels")
+@router.get(
+    "/machine", response_model=MachineOut, summary="The application state machine with Chinese labels"
+)
 async def machine(_: PrincipalDep) -> dict[str, object]:
     return APPLICATION_MACHINE.describe()
 
@@ -140,7 +155,7 @@ async def draft(body: ApplicationCreate, uow: UnitOfWorkDep, principal: Principa
     return out(app, principal)
 
 
-@router.get("", response_model=ApplicationPage, summary="Work queues: paging, filter, sort, search")
+@router.get("", response_model=Page[ApplicationRow], summary="Work queues: paging, filter, sort, search")
 async def list_applications(
     session: SessionDep,
     principal: PrincipalDep,
@@ -155,7 +170,7 @@ async def list_applications(
     cursor: Annotated[
         str | None, Query(max_length=400, description="next_cursor of the previous page (keyset paging)")
     ] = None,
-) -> ApplicationPage:
+) -> Page[ApplicationRow]:
     if principal.has_role(Role.expert) and not principal.has_role(*STAFF, Role.applicant):
         raise Forbidden(
             "experts see applications only in the evaluation service", "评审专家请在评审系统中查看"
@@ -170,7 +185,7 @@ async def list_applications(
         row = ApplicationRow.model_validate(r)
         row.state_zh = APPLICATION_MACHINE.state_labels_zh[r.state]
         items.append(row)
-    return ApplicationPage(
+    return Page(
         items=items, total=total, total_exact=exact, page=page.page, size=page.size, next_cursor=next_cursor
     )
 
@@ -179,8 +194,10 @@ LIST_COLUMNS = [
     Column("code", "申报编号"),
     Column("title", "项目名称", 40),
     Column("year", "年度", 8),
-    Column("unit_id", "依托单位", 38),
-    Column("applicant_person_id", "申报人", 38),
+    Column("unit_name", "依托单位", 30),
+    Column("unit_id", "依托单位编号", 38),
+    Column("applicant_name", "申报人", 12),
+    Column("applicant_person_id", "申报人编号", 38),
     Column("requested_funding_yuan", "申请经费（元）"),
     Column("state_zh", "状态"),
     Column("review_score", "评审得分", 10),
@@ -188,7 +205,11 @@ LIST_COLUMNS = [
 ]
 
 
-@router.get("/export.xlsx", summary="The filtered list as an Excel file (Chinese headers)")
+@router.get(
+    "/export.xlsx",
+    response_class=XlsxResponse,
+    summary="The filtered list as an Excel file (Chinese headers)",
+)
 async def export_applications(
     session: SessionDep,
     principal: PrincipalDep,
@@ -204,11 +225,16 @@ async def export_applications(
         .order_by(Application.code)
         .limit(100_000)
     )
+    listed = list((await session.execute(stmt)).scalars())
+    unit_names = await names.units(session, (a.unit_id for a in listed))
+    people_names = await names.people(session, (a.applicant_person_id for a in listed))
     rows = [
         {
             "code": a.code,
             "title": a.title,
             "year": a.year,
+            "unit_name": names.name_of(unit_names, a.unit_id),
+            "applicant_name": names.name_of(people_names, a.applicant_person_id),
             "unit_id": str(a.unit_id),
             "applicant_person_id": str(a.applicant_person_id),
             "requested_funding_yuan": a.requested_funding_fen / 100,
@@ -216,7 +242,7 @@ async def export_applications(
             "review_score": a.review_score,
             "submitted_at": a.submitted_at,
         }
-        for a in (await session.execute(stmt)).scalars()
+        for a in listed
     ]
     return Response(
         export_xlsx(LIST_COLUMNS, rows, sheet="申报书"),
@@ -286,12 +312,18 @@ async def _funding_table(session: SessionDep, call_id: UUID) -> dict[str, Any]:
     }
 
 
-@router.get("/funding-table/{call_id}", summary="Ranking and funding line of a call (staff)")
+@router.get(
+    "/funding-table/{call_id}",
+    response_model=FundingTable,
+    summary="Ranking and funding line of a call (staff)",
+)
 async def funding_table(call_id: UUID, session: SessionDep, _: StaffDep) -> dict[str, Any]:
     return await _funding_table(session, call_id)
 
 
-@router.get("/funding-table/{call_id}/export.xlsx", summary="The funding table as Excel")
+@router.get(
+    "/funding-table/{call_id}/export.xlsx", response_class=XlsxResponse, summary="The funding table as Excel"
+)
 async def funding_table_xlsx(call_id: UUID, session: SessionDep, _: StaffDep) -> Response:
     table = await _funding_table(session, call_id)
     rows = [r | {"above_line": "是" if r["above_line"] else "否"} for r in table["rows"]]
@@ -304,6 +336,8 @@ async def funding_table_xlsx(call_id: UUID, session: SessionDep, _: StaffDep) ->
 
 @router.get(
     "/printed/{code}",
+    response_model=PrintedCheck,
+    response_model_exclude_unset=True,
     summary="Check a printed application's verification code: is it the archived text, are its seals valid",
 )
 async def verify(code: str, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
@@ -462,7 +496,11 @@ async def act(
     return out(app, principal)
 
 
-@router.post("/{app_id}/formal-check", summary="Run the automatic formal-review checks now (staff)")
+@router.post(
+    "/{app_id}/formal-check",
+    response_model=FormalReport,
+    summary="Run the automatic formal-review checks now (staff)",
+)
 async def formal_check(app_id: UUID, uow: UnitOfWorkDep, principal: StaffDep) -> dict[str, Any]:
     app = await load(uow.session, app_id, principal, for_update=True)
     call = await calls.get(uow.session, app.call_id)
@@ -477,8 +515,10 @@ async def formal_check(app_id: UUID, uow: UnitOfWorkDep, principal: StaffDep) ->
     return app.formal_report
 
 
-@router.get("/{app_id}/steps", summary="Every step: actor, time, reason, comments")
-async def steps(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get(
+    "/{app_id}/steps", response_model=Page[StepOut], summary="Every step: actor, time, reason, comments"
+)
+async def steps(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     app = await load(session, app_id, principal)
     rows = (
         await session.execute(
@@ -487,8 +527,8 @@ async def steps(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> d
             .order_by(ApplicationStep.at, ApplicationStep.id)
         )
     ).scalars()
-    return {
-        "items": [
+    return Page.whole(
+        [
             {
                 c: getattr(r, c)
                 for c in (
@@ -505,11 +545,13 @@ async def steps(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> d
             }
             for r in rows
         ]
-    }
+    )
 
 
-@router.get("/{app_id}/versions", summary="Each submitted version with its digest")
-async def versions(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+@router.get(
+    "/{app_id}/versions", response_model=Page[VersionOut], summary="Each submitted version with its digest"
+)
+async def versions(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     app = await load(session, app_id, principal)
     rows = (
         await session.execute(
@@ -518,15 +560,19 @@ async def versions(app_id: UUID, session: SessionDep, principal: PrincipalDep) -
             .order_by(ApplicationVersion.revision)
         )
     ).scalars()
-    return {
-        "items": [
+    return Page.whole(
+        [
             {"revision": r.revision, "digest": r.digest, "content": r.content, "created_at": r.created_at}
             for r in rows
         ]
-    }
+    )
 
 
-@router.get("/{app_id}/seals", summary="Pledge, endorsement and recommendation seals, verified now")
+@router.get(
+    "/{app_id}/seals",
+    response_model=SealsOut,
+    summary="Pledge, endorsement and recommendation seals, verified now",
+)
 async def seals(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     app = await load(session, app_id, principal)
     return {

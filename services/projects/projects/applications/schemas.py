@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.timestamps import Timestamp
 
 
 class TeamRole(StrEnum):
@@ -222,7 +224,7 @@ class ApplicationOut(BaseModel):
     state_zh: str = ""
     revision: int
     version: int
-    submitted_at: datetime | None
+    submitted_at: Timestamp | None
     formal_report: dict[str, Any] | None
     review: dict[str, Any] | None
     review_score: float | None
@@ -256,17 +258,129 @@ class ApplicationRow(BaseModel):
     state: str
     state_zh: str = ""
     review_score: float | None
-    submitted_at: datetime | None
-    updated_at: datetime
+    submitted_at: Timestamp | None
+    updated_at: Timestamp
 
 
-class ApplicationPage(BaseModel):
-    """One page of a work queue: follow ``next_cursor`` for the next; ``total`` is exact up to
-    10,000 (``total_exact``), beyond that "at least"."""
+class CheckResult(BaseModel):
+    """One automatic formal-review check: the rule, the value checked, the evidence, the verdict."""
 
-    items: list[ApplicationRow]
-    total: int
-    total_exact: bool = True
-    page: int
-    size: int
-    next_cursor: str | None = None
+    model_config = ConfigDict(extra="allow")
+
+    check: str
+    rule: str
+    rule_zh: str
+    value: Any = None
+    evidence: Any = None
+    passed: bool
+    index_pending: int | None = Field(None, description="duplicates: texts not yet indexed")
+
+
+class FormalReport(BaseModel):
+    """形式审查 report: every check with its evidence; passed when all passed."""
+
+    checked_at: Timestamp
+    submission_date: date
+    passed: bool
+    checks: list[CheckResult]
+
+
+class StepOut(BaseModel):
+    """One step of an application: who, when, from which state to which, why."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    action: str
+    from_state: str | None
+    to_state: str
+    actor_id: str
+    actor_name: str = Field("", description="the actor's name, or the account id marked 〔未知〕")
+    actor_roles: list[str]
+    reason: str | None
+    comments: str | None
+    revision: int
+    at: Timestamp
+
+
+class VersionOut(BaseModel):
+    """A submitted version: its full text and digest."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    revision: int
+    digest: str
+    content: dict[str, Any]
+    created_at: Timestamp
+
+
+class SealOut(BaseModel):
+    """A seal (承诺 / 依托单位审核 / 推荐) on a revision and digest; valid while the text is unchanged."""
+
+    id: UUID
+    kind: str
+    kind_zh: str = ""
+    actor_id: str
+    actor_name: str = Field("", description="the signatory's name, or the account id marked 〔未知〕")
+    unit_id: UUID | None
+    unit_name: str | None = Field(None, description="the sealing unit's name, or its id marked 〔未知〕")
+    at: Timestamp
+    revision: int
+    digest: str
+    statement: dict[str, Any]
+    valid: bool
+
+
+class SealsOut(BaseModel):
+    current_digest: str
+    revision: int
+    items: list[SealOut]
+
+
+class FundingRow(BaseModel):
+    rank: int
+    application_id: UUID
+    code: str
+    title: str
+    review_score: float | None
+    recommendation: str | None
+    requested_fen: int
+    cumulative_fen: int
+    requested_yuan: float
+    cumulative_yuan: float
+    above_line: bool
+    state: str
+    state_zh: str
+
+
+class FundingTable(BaseModel):
+    """立项排序: ranked by score, with the funding line drawn by number and budget."""
+
+    call_id: UUID
+    budget_fen: int
+    projects_to_fund: int
+    rule: str
+    rule_zh: str
+    rows: list[FundingRow]
+
+
+class PrintedSeal(BaseModel):
+    kind: str
+    kind_zh: str
+    at: Timestamp
+    valid: bool
+
+
+class PrintedCheck(BaseModel):
+    """What a verification code printed on paper proves; nothing beyond what the paper shows."""
+
+    code: str
+    found: bool
+    application_code: str | None = None
+    revision: int | None = None
+    digest: str | None = None
+    submitted_at: Timestamp | None = None
+    latest_revision: int | None = None
+    is_latest_revision: bool | None = None
+    state: str | None = None
+    state_zh: str | None = None
+    seals: list[PrintedSeal] = []

@@ -45,6 +45,7 @@ from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
 from shared.ids import uuid7
+from shared.timestamps import beijing, beijing_text
 from shared.uow import UnitOfWork
 
 CONTENT_FIELDS = (
@@ -386,14 +387,16 @@ StepHandler = Callable[[Step], Awaitable[None]]
 def _in_window(step: Step) -> None:
     call = step.call
     if not calls.open_now(call):
+        opens, closes = beijing(call.opens_at), beijing(call.closes_at)
+        window = f"{opens:%Y-%m-%d %H:%M} – {closes:%Y-%m-%d %H:%M}"
         raise Conflict(
-            f"the call's window is {call.opens_at.isoformat()} – {call.closes_at.isoformat()}; not open now",
-            "不在指南申报时间内（以服务器北京时间为准）",
+            f"not open now: applications are accepted {window} (Beijing time)",
+            f"不在申报时间内：申报时间为 {opens:%Y-%m-%d %H:%M} 至 {closes:%Y-%m-%d %H:%M}（北京时间）",
             code="window_closed",
             extra={
-                "opens_at": call.opens_at.isoformat(),
-                "closes_at": call.closes_at.isoformat(),
-                "server_time": step.now.isoformat(),
+                "opens_at": beijing_text(call.opens_at),
+                "closes_at": beijing_text(call.closes_at),
+                "server_time": beijing_text(step.now),
             },
         )
 

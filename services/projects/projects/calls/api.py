@@ -10,7 +10,8 @@ from projects.applications import jobs
 from projects.applications.machines import CALL_MACHINE
 from projects.calls import service
 from projects.calls.models import Call
-from projects.calls.schemas import CallAction, CallCreate, CallOut, CallUpdate
+from projects.calls.schemas import CallAction, CallCreate, CallOut, CallUpdate, GuidelineSuggestionOut, JobOut
+from projects.contract import MachineOut
 from projects.registry_views.models import GuidelineSuggestion
 from shared.auth import Principal, Role
 from shared.errors import NotFound
@@ -32,15 +33,19 @@ def call_out(call: Call, principal: Principal) -> CallOut:
     )
 
 
-@router.get("/machine", summary="The call state machine with Chinese labels")
+@router.get("/machine", response_model=MachineOut, summary="The call state machine with Chinese labels")
 async def machine(_: PrincipalDep) -> dict[str, object]:
     return CALL_MACHINE.describe()
 
 
-@router.get("/guideline-suggestions", summary="Directions lab clusters suggested (for staff drafting calls)")
+@router.get(
+    "/guideline-suggestions",
+    response_model=Page[GuidelineSuggestionOut],
+    summary="Directions lab clusters suggested (for staff drafting calls)",
+)
 async def suggestions(
     session: SessionDep, _: StaffDep, page: PageDep, year: int | None = Query(None, ge=2000, le=2100)
-) -> dict[str, Any]:
+) -> Page[Any]:
     stmt = select(GuidelineSuggestion)
     if year is not None:
         stmt = stmt.where(GuidelineSuggestion.year == year)
@@ -67,7 +72,7 @@ async def suggestions(
         }
         for r in rows
     ]
-    return {"items": items, "total": total, "page": page.page, "size": page.size}
+    return Page(items=items, total=total, page=page.page, size=page.size)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CallOut)
@@ -142,7 +147,10 @@ async def act_on_call(
 
 
 @router.post(
-    "/{call_id}/jobs", status_code=status.HTTP_202_ACCEPTED, summary="Start a long job over the call"
+    "/{call_id}/jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    summary="Start a long job over the call",
 )
 async def start_job(
     call_id: UUID,
@@ -158,7 +166,7 @@ async def start_job(
     return jobs.as_dict(job)
 
 
-@router.get("/{call_id}/jobs/{job_id}", summary="A job's progress")
+@router.get("/{call_id}/jobs/{job_id}", response_model=JobOut, summary="A job's progress")
 async def get_job(call_id: UUID, job_id: UUID, session: SessionDep, _: StaffDep) -> dict[str, Any]:
     job = await jobs.get(session, job_id)
     if jobs.expire_if_stale(job):
@@ -166,7 +174,7 @@ async def get_job(call_id: UUID, job_id: UUID, session: SessionDep, _: StaffDep)
     return jobs.as_dict(job)
 
 
-@router.post("/{call_id}/jobs/{job_id}/cancel", summary="Ask a running job to stop")
+@router.post("/{call_id}/jobs/{job_id}/cancel", response_model=JobOut, summary="Ask a running job to stop")
 async def cancel_job(call_id: UUID, job_id: UUID, uow: UnitOfWorkDep, _: StaffDep) -> dict[str, Any]:
     job = await jobs.get(uow.session, job_id)
     if job.state == "running":

@@ -1,18 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def as_shanghai(value: datetime) -> datetime:
-    """Windows are Beijing time: a time without an offset is read as Asia/Shanghai."""
-    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
+from shared.timestamps import Timestamp
 
 
 class Eligibility(BaseModel):
@@ -85,8 +79,8 @@ class CallCreate(BaseModel):
     guideline: str = Field("", max_length=100_000)
     directions: list[str] = Field(default_factory=list, max_length=200)
     organisation_mode: str = Field("open_competition", max_length=30)
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: Timestamp
+    closes_at: Timestamp
     budget_fen: int = Field(ge=0, le=10**14)
     min_funding_fen: int = Field(0, ge=0, le=10**14)
     max_funding_fen: int = Field(ge=0, le=10**14)
@@ -102,11 +96,6 @@ class CallCreate(BaseModel):
         default_factory=list, max_length=100, description="揭榜挂帅 榜单 / 赛马制 tasks"
     )
 
-    @field_validator("opens_at", "closes_at")
-    @classmethod
-    def _tz(cls, value: datetime) -> datetime:
-        return as_shanghai(value)
-
 
 class CallUpdate(BaseModel):
     """Changes to a call; a published call may change only its window and text, with a reason."""
@@ -116,8 +105,8 @@ class CallUpdate(BaseModel):
     title: str | None = Field(None, min_length=2, max_length=300)
     guideline: str | None = Field(None, max_length=100_000)
     directions: list[str] | None = Field(None, max_length=200)
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None
+    opens_at: Timestamp | None = None
+    closes_at: Timestamp | None = None
     budget_fen: int | None = Field(None, ge=0, le=10**14)
     min_funding_fen: int | None = Field(None, ge=0, le=10**14)
     max_funding_fen: int | None = Field(None, ge=0, le=10**14)
@@ -126,11 +115,6 @@ class CallUpdate(BaseModel):
     limits: Limits | None = None
     dedup_threshold: float | None = Field(None, gt=0, le=1)
     reason: str | None = Field(None, max_length=500)
-
-    @field_validator("opens_at", "closes_at")
-    @classmethod
-    def _tz(cls, value: datetime | None) -> datetime | None:
-        return as_shanghai(value) if value else None
 
 
 class CallAction(BaseModel):
@@ -148,8 +132,8 @@ class CallOut(BaseModel):
     guideline: str
     directions: list[str]
     organisation_mode: str
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: Timestamp
+    closes_at: Timestamp
     budget_fen: int
     min_funding_fen: int
     max_funding_fen: int
@@ -164,3 +148,41 @@ class CallOut(BaseModel):
     open_now: bool
     allowed_actions: list[str]
     version: int
+
+
+class GuidelineSuggestionOut(BaseModel):
+    """A direction a lab cluster suggested for next year's guideline."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    suggestion_id: UUID
+    cluster_id: UUID
+    cluster_name: str
+    year: int
+    title: str
+    directions: list[str]
+    field: str | None
+    rationale: str | None
+    received_at: Timestamp
+
+
+class JobOut(BaseModel):
+    """A long job over a call (e.g. 查重 of every application) and how far it has come."""
+
+    id: UUID
+    kind: str
+    kind_zh: str
+    call_id: UUID
+    state: str
+    state_zh: str
+    total: int
+    done: int
+    progress: float = Field(description="done ÷ total, 0 to 1")
+    result: dict[str, Any] | None
+    error: str | None
+    cancel_requested: bool
+    heartbeat_at: Timestamp | None
+    lease_until: Timestamp | None
+    created_by: str | None
+    created_at: Timestamp
+    finished_at: Timestamp | None

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 
 from projects.calls import service as calls
 from projects.catalogue.seed import ORGANISATION_MODES
+from projects.contract import MachineOut
 from projects.funded import (
     changes,
     evaluation_requests,
@@ -23,18 +24,26 @@ from projects.funded.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_Z
 from projects.funded.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
 from projects.funded.schemas import (
     AnnualReportCreate,
+    AnnualReportOut,
     AnnualReportReview,
     ChangeAction,
     ChangeCreate,
     ChangeOut,
+    DisbursementOut,
     EvaluationCreate,
+    EvaluationOut,
+    EvaluationRequested,
     FaultAssessmentIn,
     PaymentIn,
+    PaymentOut,
     ProjectAction,
     ProjectOut,
     RaceRoundCreate,
+    RaceRoundOpened,
+    RaceRoundOut,
     STReportIn,
     TaskBookUpdate,
+    TimelineOut,
 )
 from projects.funded.timeline import timeline
 from projects.organisations.models import OrganisationView
@@ -62,7 +71,7 @@ def out(project: Project, principal: Principal) -> ProjectOut:
     return o
 
 
-@router.get("/machine", summary="The project state machine with Chinese labels")
+@router.get("/machine", response_model=MachineOut, summary="The project state machine with Chinese labels")
 async def machine(_: PrincipalDep) -> dict[str, object]:
     return PROJECT_MACHINE.describe()
 
@@ -197,7 +206,11 @@ async def get_project(project_id: UUID, session: SessionDep, principal: Principa
     return out(await service.load(session, project_id, principal), principal)
 
 
-@router.get("/{project_id}/timeline", summary="The project's whole history, application to verdict")
+@router.get(
+    "/{project_id}/timeline",
+    response_model=TimelineOut,
+    summary="The project's whole history, application to verdict",
+)
 async def get_timeline(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     project = await service.load(session, project_id, principal)
     return {"project_id": str(project.id), "code": project.code, "items": await timeline(session, project)}
@@ -361,21 +374,22 @@ async def review_annual_report(
     return _report_out(report)
 
 
-@router.get("/{project_id}/annual-reports")
-async def annual_reports(
-    project_id: UUID, session: SessionDep, principal: PrincipalDep
-) -> list[dict[str, Any]]:
+@router.get("/{project_id}/annual-reports", response_model=Page[AnnualReportOut])
+async def annual_reports(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
     rows = (
         await session.execute(
             select(AnnualReport).where(AnnualReport.project_id == project_id).order_by(AnnualReport.year)
         )
     ).scalars()
-    return [_report_out(r) for r in rows]
+    return Page.whole([_report_out(r) for r in rows])
 
 
 @router.post(
-    "/{project_id}/evaluations", status_code=status.HTTP_201_CREATED, summary="Request an evaluation (staff)"
+    "/{project_id}/evaluations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvaluationRequested,
+    summary="Request an evaluation (staff)",
 )
 async def request_evaluation(
     project_id: UUID, body: EvaluationCreate, uow: UnitOfWorkDep, principal: StaffDep
@@ -391,10 +405,8 @@ async def request_evaluation(
     }
 
 
-@router.get("/{project_id}/evaluations")
-async def list_evaluations(
-    project_id: UUID, session: SessionDep, principal: PrincipalDep
-) -> list[dict[str, Any]]:
+@router.get("/{project_id}/evaluations", response_model=Page[EvaluationOut])
+async def list_evaluations(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
     rows = (
         await session.execute(
@@ -403,7 +415,7 @@ async def list_evaluations(
             .order_by(ProjectEvaluation.requested_at)
         )
     ).scalars()
-    return [
+    items = [
         {
             "request_id": str(e.id),
             "kind": e.kind,
@@ -419,6 +431,7 @@ async def list_evaluations(
         }
         for e in rows
     ]
+    return Page.whole(items)
 
 
 @router.post(
@@ -471,12 +484,10 @@ async def submit_st_report(
     return out(project, principal)
 
 
-@router.get("/{project_id}/disbursements")
-async def disbursements(
-    project_id: UUID, session: SessionDep, principal: PrincipalDep
-) -> list[dict[str, Any]]:
+@router.get("/{project_id}/disbursements", response_model=Page[DisbursementOut])
+async def disbursements(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
-    return [
+    items = [
         {
             "id": str(d.id),
             "seq": d.seq,
@@ -491,9 +502,14 @@ async def disbursements(
         }
         for d in await funding.of(session, project_id)
     ]
+    return Page.whole(items)
 
 
-@router.post("/{project_id}/disbursements/{disbursement_id}/pay", summary="Record a payment (staff)")
+@router.post(
+    "/{project_id}/disbursements/{disbursement_id}/pay",
+    response_model=PaymentOut,
+    summary="Record a payment (staff)",
+)
 async def pay(
     project_id: UUID, disbursement_id: UUID, body: PaymentIn, uow: UnitOfWorkDep, principal: StaffDep
 ) -> dict[str, Any]:
@@ -522,8 +538,8 @@ async def request_change(
     return change_out(change)
 
 
-@router.get("/{project_id}/changes", response_model=list[ChangeOut])
-async def list_changes(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> list[ChangeOut]:
+@router.get("/{project_id}/changes", response_model=Page[ChangeOut])
+async def list_changes(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
     rows = (
         await session.execute(
@@ -532,7 +548,7 @@ async def list_changes(project_id: UUID, session: SessionDep, principal: Princip
             .order_by(ProjectChange.requested_at)
         )
     ).scalars()
-    return [change_out(c) for c in rows]
+    return Page.whole([change_out(c) for c in rows])
 
 
 @router.post("/{project_id}/changes/{change_id}/actions/{action}", response_model=ChangeOut)
@@ -557,6 +573,7 @@ async def act_on_change(
 @races_router.post(
     "/calls/{call_id}/races/{challenge_id}/rounds",
     status_code=status.HTTP_201_CREATED,
+    response_model=RaceRoundOpened,
     summary="赛马制: a milestone round over the racing teams (staff)",
 )
 async def open_round(
@@ -572,11 +589,9 @@ async def open_round(
     return {"id": str(rnd.id), "seq": rnd.seq, "state": rnd.state, "keep": rnd.keep, "rule_zh": races.RULE_ZH}
 
 
-@races_router.get("/calls/{call_id}/races/{challenge_id}/rounds")
-async def list_rounds(
-    call_id: UUID, challenge_id: str, session: SessionDep, _: StaffDep
-) -> list[dict[str, Any]]:
-    return [
+@races_router.get("/calls/{call_id}/races/{challenge_id}/rounds", response_model=Page[RaceRoundOut])
+async def list_rounds(call_id: UUID, challenge_id: str, session: SessionDep, _: StaffDep) -> Page[Any]:
+    items = [
         {
             "id": str(r.id),
             "seq": r.seq,
@@ -590,3 +605,4 @@ async def list_rounds(
         }
         for r in await races.rounds_of(session, call_id, challenge_id)
     ]
+    return Page.whole(items)

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from projects.applications.schemas import BudgetLine, IndicatorCategory
+from shared.timestamps import Timestamp
 
 MisconductType = Literal[
     "plagiarism",
@@ -195,3 +196,106 @@ class RaceRoundCreate(BaseModel):
     label: str = Field(min_length=2, max_length=200)
     keep: int = Field(ge=1, le=10, description="teams that continue after this milestone")
     due_date: date
+
+
+class DisbursementOut(BaseModel):
+    """A tranche of the grant: how much, on what condition, and whether it was paid."""
+
+    id: UUID
+    seq: int
+    amount_fen: int
+    condition: str
+    condition_zh: str
+    state: str
+    due_since: Timestamp | None
+    paid_at: Timestamp | None
+    voucher: str | None
+    cancelled_reason: str | None
+
+
+class AnnualReportOut(BaseModel):
+    """年度进展报告 and its review."""
+
+    id: UUID
+    year: int
+    summary: str
+    spent_fen: int
+    progress: list[dict[str, Any]]
+    submitted_at: Timestamp
+    state: str
+    state_zh: str
+    reviewed_at: Timestamp | None
+    review_comments: str | None
+
+
+class EvaluationOut(BaseModel):
+    """An evaluation of the project requested from the evaluation service, and its verdict."""
+
+    request_id: UUID
+    kind: str
+    state: str
+    due_date: date
+    result: str | None
+    score: float | None
+    diligent: bool | None
+    remarks: str | None
+    indicator_verdicts: list[dict[str, Any]]
+    requested_at: Timestamp
+    finalized_at: Timestamp | None
+
+
+class RaceRoundOut(BaseModel):
+    """赛马制: a milestone round over the racing teams."""
+
+    id: UUID
+    seq: int
+    label: str
+    keep: int
+    state: str
+    due_date: date
+    outcome: list[dict[str, Any]]
+    decided_at: Timestamp | None
+    rule_zh: str
+
+
+class PaymentOut(BaseModel):
+    id: UUID
+    state: str
+    amount_fen: int
+    voucher: str | None
+
+
+class EvaluationRequested(BaseModel):
+    request_id: UUID
+    kind: str
+    state: str
+    project_state: str
+
+
+class RaceRoundOpened(BaseModel):
+    id: UUID
+    seq: int
+    state: str
+    keep: int
+    rule_zh: str
+
+
+class TimelineEntry(BaseModel):
+    at: Timestamp
+    phase: str
+    action: str
+    label_zh: str
+    actor_id: str
+    actor_roles: list[str]
+    reason: str | None
+    from_state: str | None
+    to_state: str | None
+    details: dict[str, Any]
+
+
+class TimelineOut(BaseModel):
+    """The project's whole history, application to verdict."""
+
+    project_id: UUID
+    code: str
+    items: list[TimelineEntry]

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, status
+from pydantic import BaseModel
 
 from projects.applications import service as applications
 from projects.calls import service as calls
@@ -13,32 +14,59 @@ from projects.modes.schemas import DesignationCreate, DesignationOut, Verificati
 from shared.auth import Principal, Role
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
+
+
+class PaymentTranche(BaseModel):
+    percent: float
+    condition: str
+    zh: str
+
+
+class ModeOut(BaseModel):
+    """What an organisation mode does differently (seed 003)."""
+
+    code: str
+    zh: str
+    differs_zh: str
+    open_call: bool
+    expert_review: bool
+    challenge_required: bool
+    parallel_teams: bool
+    results_required: bool
+    verification_required: bool
+    justification_required: bool
+    single_matter: bool
+    payment_plan: list[PaymentTranche]
+
 
 router = APIRouter(tags=["organisation modes"])
 StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
 
 
-@router.get("/modes", summary="What each organisation mode does differently")
-async def modes(_: PrincipalDep) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": r.code,
-            "zh": r.label_zh,
-            "differs_zh": r.differs_zh,
-            "open_call": r.open_call,
-            "expert_review": r.expert_review,
-            "challenge_required": r.challenge_required,
-            "parallel_teams": r.parallel_teams,
-            "results_required": r.results_required,
-            "verification_required": r.verification_required,
-            "justification_required": r.justification_required,
-            "single_matter": r.single_matter,
-            "payment_plan": [
-                {"percent": t.percent, "condition": t.condition, "zh": t.label_zh} for t in r.payment_plan
-            ],
-        }
-        for r in RULES.values()
-    ]
+@router.get("/modes", response_model=Page[ModeOut], summary="What each organisation mode does differently")
+async def modes(_: PrincipalDep) -> Page[Any]:
+    return Page.whole(
+        [
+            {
+                "code": r.code,
+                "zh": r.label_zh,
+                "differs_zh": r.differs_zh,
+                "open_call": r.open_call,
+                "expert_review": r.expert_review,
+                "challenge_required": r.challenge_required,
+                "parallel_teams": r.parallel_teams,
+                "results_required": r.results_required,
+                "verification_required": r.verification_required,
+                "justification_required": r.justification_required,
+                "single_matter": r.single_matter,
+                "payment_plan": [
+                    {"percent": t.percent, "condition": t.condition, "zh": t.label_zh} for t in r.payment_plan
+                ],
+            }
+            for r in RULES.values()
+        ]
+    )
 
 
 @router.post(
@@ -56,9 +84,11 @@ async def designate(
     return DesignationOut.model_validate(designation)
 
 
-@router.get("/calls/{call_id}/designations", response_model=list[DesignationOut])
-async def designations(call_id: UUID, session: SessionDep, _: StaffDep) -> list[DesignationOut]:
-    return [DesignationOut.model_validate(d) for d in await service.designations(session, call_id)]
+@router.get("/calls/{call_id}/designations", response_model=Page[DesignationOut])
+async def designations(call_id: UUID, session: SessionDep, _: StaffDep) -> Page[Any]:
+    return Page.whole(
+        [DesignationOut.model_validate(d) for d in await service.designations(session, call_id)]
+    )
 
 
 @router.post("/applications/{app_id}/verification", summary="后补助: record the verification of the results")

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,16 @@ from shared.auth import Principal
 from shared.http.auth import require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
+
+
+class Redraw(BaseModel):
+    """The sample drawn again from the recorded population and seed: does it match the record?"""
+
+    code: str
+    seed: int
+    sample: list[str]
+    matches: bool
+
 
 router = APIRouter(prefix="/spot-checks", tags=["supervision"])
 StaffDep = Annotated[Principal, Depends(require_roles(*STAFF))]
@@ -99,7 +110,11 @@ async def get_spot_check(check_id: UUID, session: SessionDep, _: StaffDep) -> Sp
     return await _out(session, await service.get(session, check_id))
 
 
-@router.get("/{check_id}/redraw", summary="Draw the sample again from the record: is it the same?")
+@router.get(
+    "/{check_id}/redraw",
+    response_model=Redraw,
+    summary="Draw the sample again from the record: is it the same?",
+)
 async def redraw(check_id: UUID, session: SessionDep, _: StaffDep) -> dict[str, Any]:
     check = await service.get(session, check_id)
     again = service.draw(check.population, check.seed, check.sample_size)

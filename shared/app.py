@@ -34,6 +34,7 @@ from shared.events.relay import ClaimedRow, OutboxRelay
 from shared.http.auth import require_roles
 from shared.http.deps import PageDep, RuntimeDep
 from shared.http.docs import install_docs
+from shared.http.idempotency import install_idempotency
 from shared.http.metrics import MetricsMiddleware, ServiceMetrics
 from shared.http.problems import install_problem_handlers
 from shared.http.requestid import RequestIdMiddleware
@@ -361,6 +362,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     )
     app.state.metrics = metrics
     install_problem_handlers(app)
+    install_idempotency(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(_ops_router(definition, metrics))

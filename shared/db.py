@@ -3,17 +3,21 @@
 Each service owns its own database. Besides its domain tables, each service database has the
 kit's tables: ``outbox`` (events written in the same transaction as the change),
 ``event_sequence`` (per event type counters), ``inbox`` (events already applied),
-``consumer_progress`` (gap detection), ``dead_letter`` (events a handler could not apply) and
-``audit_log`` (who changed what, when and why). They are declared on the service's own
+``consumer_progress`` (gap detection), ``dead_letter`` (events a handler could not apply),
+``audit_log`` (who changed what, when and why) and ``idempotency_key`` (the stored answers of
+writes sent with an ``Idempotency-Key``). They are declared on the service's own
 metadata so that its Alembic chain creates them and autogenerate keeps them in step.
 """
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -21,6 +25,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -31,8 +36,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
@@ -60,6 +65,7 @@ class KitTables:
     consumer_progress: Table
     dead_letter: Table
     audit_log: Table
+    idempotency_key: Table
 
 
 def _ts(name: str, *, nullable: bool = False, default_now: bool = True) -> Column[object]:
@@ -169,7 +175,26 @@ def kit_tables(metadata: MetaData) -> KitTables:
         Index("ix_audit_log_actor_id", "actor_id"),
         comment="Append-only record of every state change: who, when, what, why.",
     )
-    return KitTables(outbox, event_sequence, inbox, consumer_progress, dead_letter, audit_log)
+    idempotency_key = Table(
+        "idempotency_key",
+        metadata,
+        Column("principal", String(200), primary_key=True, comment="the caller the key belongs to"),
+        Column("key", String(255), primary_key=True, comment="the caller's Idempotency-Key"),
+        Column("fingerprint", String(64), nullable=False, comment="SHA-256 of method, path and body"),
+        Column("method", String(10), nullable=False),
+        Column("path", Text, nullable=False),
+        Column("status", Integer, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+        Column("body", LargeBinary, nullable=False),
+        _ts("created_at"),
+        _ts("expires_at", default_now=False),
+        Index("ix_idempotency_key_expires_at", "expires_at"),
+        comment="The answer of a write sent with an Idempotency-Key, stored with the change: "
+        "a repeat gets it again instead of a second write.",
+    )
+    return KitTables(
+        outbox, event_sequence, inbox, consumer_progress, dead_letter, audit_log, idempotency_key
+    )
 
 
 IDLE_PING_SECONDS = 1.0
@@ -258,3 +283,61 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:  # type: ign
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
     """The same database as a plain libpq/asyncpg URL (for LISTEN and admin connections)."""
     return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def error_chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, the driver's error it wraps, and what caused those."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        orig = getattr(current, "orig", None)
+        if isinstance(orig, BaseException) and id(orig) not in seen:
+            yield from error_chain(orig)
+        current = current.__cause__ or current.__context__
+
+
+def sqlstate(exc: BaseException) -> str:
+    return str(getattr(exc, "sqlstate", "") or "")
+
+
+# The connection to the server broke: 08 connection exception, 57P01/57P02 the server shut down
+# or crashed under it. (A refusal such as a serialisation failure is not one: the server
+# answered, and rolled the transaction back.)
+_CONNECTION_LOST_SQLSTATES = ("08", "57P01", "57P02")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The error means the database connection went away (rather than the database saying no)."""
+    for cause in error_chain(exc):
+        if isinstance(cause, DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, (DisconnectionError, asyncpg.exceptions.InterfaceError)):
+            return True
+        if sqlstate(cause).startswith(_CONNECTION_LOST_SQLSTATES):
+            return True
+        if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)):
+            return True
+    return False
+
+
+class CommitOutcomeUnknown(Exception):
+    """The connection went away while COMMIT was on its way: the server may have stored the
+    change before it stopped, or not. Only reading it back (or repeating the request with the
+    same ``Idempotency-Key``) tells which."""
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, telling apart "not saved" from "outcome unknown".
+
+    Everything the transaction writes is sent first (a failure then leaves nothing stored and
+    is raised as it is); only a connection lost during the COMMIT itself is in doubt, and that
+    is raised as :class:`CommitOutcomeUnknown`."""
+    await session.flush()
+    try:
+        await session.commit()
+    except Exception as exc:
+        if connection_lost(exc):
+            raise CommitOutcomeUnknown(f"{type(exc).__name__}: {exc}"[:300]) from exc
+        raise

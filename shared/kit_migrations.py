@@ -196,3 +196,38 @@ def upgrade_kit_audit_cause() -> None:
 def downgrade_kit_audit_cause() -> None:
     op.drop_column("audit_log", "cause_actor_id")
     op.drop_column("audit_log", "cause_event_id")
+
+
+def upgrade_kit_idempotency() -> None:
+    """Writes sent with an ``Idempotency-Key`` keep their answer, stored with the change."""
+    op.create_table(
+        "idempotency_key",
+        sa.Column(
+            "principal", sa.String(length=200), nullable=False, comment="the caller the key belongs to"
+        ),
+        sa.Column("key", sa.String(length=255), nullable=False, comment="the caller's Idempotency-Key"),
+        sa.Column(
+            "fingerprint", sa.String(length=64), nullable=False, comment="SHA-256 of method, path and body"
+        ),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column(
+            "headers",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("principal", "key", name=op.f("pk_idempotency_key")),
+        comment="The answer of a write sent with an Idempotency-Key, stored with the change: "
+        "a repeat gets it again instead of a second write.",
+    )
+    op.create_index("ix_idempotency_key_expires_at", "idempotency_key", ["expires_at"], unique=False)
+
+
+def downgrade_kit_idempotency() -> None:
+    op.drop_index("ix_idempotency_key_expires_at", table_name="idempotency_key")
+    op.drop_table("idempotency_key")

@@ -7,7 +7,7 @@ and the audit rows land in that same commit or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared import db
 from shared.context import current_request_id
 from shared.db import KitTables
 from shared.events.envelope import Envelope, EventType, build_envelope
@@ -45,6 +46,7 @@ class UnitOfWork:
         actor: Actor,
         request_id: str | None = None,
         cause: Envelope | None = None,
+        commit_with_answer: bool = False,
     ) -> None:
         self.session = session
         self.tables = tables
@@ -54,6 +56,12 @@ class UnitOfWork:
         # go on every audit row, and that actor on every event this step emits in turn
         self.cause = cause
         self.emitted: list[Envelope] = []
+        # A write sent with an Idempotency-Key: ``commit`` only flushes, and the kit commits once
+        # the answer is known, so that the answer is stored in the same commit as the change
+        # (shared.http.idempotency).
+        self.commit_with_answer = commit_with_answer
+        self.commit_pending = False
+        self._after_commit: list[Callable[[], object]] = []
 
     @property
     def on_behalf_of(self) -> str:
@@ -123,11 +131,33 @@ class UnitOfWork:
             },
         )
 
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the change is committed: now, or after the commit the kit
+        holds back until the answer is known (a job that reads what this request wrote)."""
+        if self.commit_pending:
+            self._after_commit.append(callback)
+        else:
+            callback()
+
     async def commit(self) -> None:
+        if self.commit_with_answer:
+            await self.session.flush()
+            self.commit_pending = True
+            return
+        await self.commit_now()
+
+    async def commit_now(self) -> None:
+        """Commit; a connection lost during COMMIT is ``shared.db.CommitOutcomeUnknown``."""
         # The commit wakes this process's relay when events were emitted (shared.events.wake).
-        await self.session.commit()
+        await db.commit(self.session)
         self.emitted = []
+        self.commit_pending = False
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     async def rollback(self) -> None:
         await self.session.rollback()
         self.emitted = []
+        self.commit_pending = False
+        self._after_commit = []

@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.http.auth import PrincipalDep
+from shared.http.idempotency import keyed_write
 from shared.http.problems import unavailable_dependency
 from shared.service import ServiceRuntime
 from shared.uow import UnitOfWork
@@ -50,8 +51,19 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_uow(runtime: RuntimeDep, principal: PrincipalDep) -> AsyncIterator[UnitOfWork]:
-    """A unit of work acting for the caller; the endpoint commits it once, at the end."""
+async def get_uow(
+    request: Request, runtime: RuntimeDep, principal: PrincipalDep
+) -> AsyncIterator[UnitOfWork]:
+    """A unit of work acting for the caller; the endpoint commits it once, at the end.
+
+    For a write sent with an ``Idempotency-Key`` the unit of work runs in the session that holds
+    the key, and its commit waits for the answer (``shared.http.idempotency``)."""
+    keyed = keyed_write(request)
+    if keyed is not None and keyed.session is not None and keyed.principal == principal.user_id:
+        uow = UnitOfWork(keyed.session, runtime.tables, actor=principal.actor(), commit_with_answer=True)
+        keyed.uow = uow
+        yield uow  # the key's session is the guard's to close
+        return
     session = runtime.sessionmaker()
     try:
         yield UnitOfWork(session, runtime.tables, actor=principal.actor())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -23,6 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import current_request_id
+from shared.db import CommitOutcomeUnknown, error_chain, sqlstate
 from shared.errors import DomainError, FieldIssue
 
 log = logging.getLogger(__name__)
@@ -118,28 +118,11 @@ def issues_from_validation(exc: RequestValidationError) -> list[dict[str, Any]]:
     return issues
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception, the driver's error it wraps, and what caused those."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        orig = getattr(current, "orig", None)
-        if isinstance(orig, BaseException) and id(orig) not in seen:
-            yield from _chain(orig)
-        current = current.__cause__ or current.__context__
-
-
-def _sqlstate(exc: BaseException) -> str:
-    return str(getattr(exc, "sqlstate", "") or "")
-
-
 def _is_bad_value(exc: BaseException) -> bool:
     """SQLSTATE class 22 (data exception), or the driver refusing to encode a parameter."""
     return any(
-        isinstance(cause, asyncpg.exceptions.DataError) or _sqlstate(cause).startswith("22")
-        for cause in _chain(exc)
+        isinstance(cause, asyncpg.exceptions.DataError) or sqlstate(cause).startswith("22")
+        for cause in error_chain(exc)
     )
 
 
@@ -153,14 +136,14 @@ _TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "25006", "4000
 
 def unavailable_dependency(exc: BaseException) -> str | None:
     """``"database"`` or ``"nats"`` when the error means that dependency is out for now."""
-    for cause in _chain(exc):
+    for cause in error_chain(exc):
         if isinstance(cause, nats.errors.Error):
             return "nats"
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return "database"
         if isinstance(cause, (DisconnectionError, PoolTimeout, asyncpg.exceptions.InterfaceError)):
             return "database"
-        if _sqlstate(cause).startswith(_TRANSIENT_SQLSTATES):
+        if sqlstate(cause).startswith(_TRANSIENT_SQLSTATES):
             return "database"
         if isinstance(cause, (ConnectionError, TimeoutError, socket.gaierror)):
             return "database"
@@ -173,11 +156,11 @@ _KEY_COLUMNS = re.compile(r"Key \((?P<columns>[^)]*)\)")
 def _constraint_issue(exc: BaseException) -> tuple[int, FieldIssue] | None:
     """A violated foreign key, unique, check, not-null or exclusion constraint, as the field
     it concerns: ``fk_people_unit_id_units`` → ``unit_id``, ``ck_clusters_x_is_object`` → ``x``."""
-    violations = [c for c in _chain(exc) if _sqlstate(c).startswith("23")]
+    violations = [c for c in error_chain(exc) if sqlstate(c).startswith("23")]
     # The driver's own error carries the table, constraint and key; its wrappers only the code.
     violations.sort(key=lambda c: not isinstance(c, asyncpg.exceptions.PostgresError))
     for cause in violations[:1]:
-        state = _sqlstate(cause)
+        state = sqlstate(cause)
         detail = str(getattr(cause, "detail", "") or "")
         table = str(getattr(cause, "table_name", "") or "")
         constraint = str(getattr(cause, "constraint_name", "") or "")
@@ -261,6 +244,100 @@ def unavailable_problem(instance: str, dependency: str, exc: BaseException) -> J
     return response
 
 
+def commit_unknown_problem(instance: str, exc: BaseException) -> JSONResponse:
+    """503 with ``Retry-After`` for a commit whose outcome is unknown: the connection to the
+    database broke while COMMIT was on its way, so the change may be stored or not. Different
+    from "not saved": a blind retry might do it twice; a retry with the same
+    ``Idempotency-Key`` (or reading the record back first) is safe."""
+    log.warning(
+        "commit outcome unknown",
+        extra={"path": instance, "error": f"{type(exc).__name__}: {exc}"[:300]},
+    )
+    response = problem(
+        503,
+        "Outcome unknown",
+        "The database connection broke while the change was being committed: it may or may not "
+        "have been saved. Repeat the request with the same Idempotency-Key header (the repeat "
+        "returns the first answer if it was saved, or does it now if not), or look the record "
+        "up before sending it again.",
+        type_=TYPE_BASE + "commit_outcome_unknown",
+        instance=instance,
+        title_zh="结果未知",
+        detail_zh="提交过程中与数据库的连接中断，本次更改可能已保存，也可能未保存。"
+        "请使用相同的 Idempotency-Key 请求头重试（若已保存，将返回首次的结果；若未保存，将重新执行），"
+        "或先查询该记录再决定是否重新提交。",
+        code="commit_outcome_unknown",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def unexpected_problem(instance: str, exc: BaseException) -> JSONResponse:
+    """503 for an outage, 500 (logged, no details) for anything else."""
+    if isinstance(exc, CommitOutcomeUnknown):
+        return commit_unknown_problem(instance, exc)
+    dependency = unavailable_dependency(exc)
+    if dependency is not None:
+        return unavailable_problem(instance, dependency, exc)
+    log.error("unhandled error", exc_info=exc, extra={"path": instance})
+    return problem(
+        500,
+        "Internal server error",
+        "An unexpected error occurred; it has been logged with the request id.",
+        instance=instance,
+        title_zh="服务器内部错误",
+        detail_zh="发生了意外错误，已按请求编号记录。",
+    )
+
+
+def database_problem(instance: str, exc: BaseException) -> JSONResponse:
+    """The answer for an error the database raised (a constraint, a bad value, an outage)."""
+    constraint = _constraint_issue(exc) if isinstance(exc, IntegrityError) else None
+    if constraint is not None:
+        status, issue = constraint
+        # The database refused the change (nothing was written); the caller learns which
+        # field, in the same shape as any validation failure.
+        log.info(
+            "change refused by a database constraint",
+            extra={"path": instance, "field": issue.field, "code": issue.code},
+        )
+        return problem(
+            status,
+            "Conflict" if status == 409 else "Validation failed",
+            f"{issue.field}: {issue.message}",
+            type_=TYPE_BASE + issue.code,
+            instance=instance,
+            title_zh="冲突" if status == 409 else "数据校验未通过",
+            detail_zh=f"{issue.field}：{issue.message_zh}",
+            code=issue.code,
+            errors=[issue.as_dict()],
+        )
+    if _is_bad_value(exc):
+        # A value the database cannot hold (an integer past its range, a NUL byte…) that
+        # input validation let through: the caller's mistake, nothing was written.
+        log.warning("value refused by the database", extra={"path": instance})
+        return problem(
+            422,
+            "Value out of range",
+            "A value in the request is outside what can be stored (e.g. a number too large).",
+            type_=TYPE_BASE + "value_out_of_range",
+            instance=instance,
+            title_zh="数值超出范围",
+            detail_zh="请求中的某个值超出可存储的范围（例如数字过大）。",
+            code="value_out_of_range",
+            errors=[
+                {
+                    "field": "request",
+                    "code": "value_out_of_range",
+                    "message": "a value is outside what can be stored",
+                    "message_zh": "某个值超出可存储的范围",
+                }
+            ],
+        )
+    return unexpected_problem(instance, exc)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
@@ -304,63 +381,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         return response
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        dependency = unavailable_dependency(exc)
-        if dependency is not None:
-            return unavailable_problem(request.url.path, dependency, exc)
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return problem(
-            500,
-            "Internal server error",
-            "An unexpected error occurred; it has been logged with the request id.",
-            instance=request.url.path,
-            title_zh="服务器内部错误",
-            detail_zh="发生了意外错误，已按请求编号记录。",
-        )
+        return unexpected_problem(request.url.path, exc)
 
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
-        constraint = _constraint_issue(exc) if isinstance(exc, IntegrityError) else None
-        if constraint is not None:
-            status, issue = constraint
-            # The database refused the change (nothing was written); the caller learns which
-            # field, in the same shape as any validation failure.
-            log.info(
-                "change refused by a database constraint",
-                extra={"path": request.url.path, "field": issue.field, "code": issue.code},
-            )
-            return problem(
-                status,
-                "Conflict" if status == 409 else "Validation failed",
-                f"{issue.field}: {issue.message}",
-                type_=TYPE_BASE + issue.code,
-                instance=request.url.path,
-                title_zh="冲突" if status == 409 else "数据校验未通过",
-                detail_zh=f"{issue.field}：{issue.message_zh}",
-                code=issue.code,
-                errors=[issue.as_dict()],
-            )
-        if _is_bad_value(exc):
-            # A value the database cannot hold (an integer past its range, a NUL byte…) that
-            # input validation let through: the caller's mistake, nothing was written.
-            log.warning("value refused by the database", extra={"path": request.url.path})
-            return problem(
-                422,
-                "Value out of range",
-                "A value in the request is outside what can be stored (e.g. a number too large).",
-                type_=TYPE_BASE + "value_out_of_range",
-                instance=request.url.path,
-                title_zh="数值超出范围",
-                detail_zh="请求中的某个值超出可存储的范围（例如数字过大）。",
-                code="value_out_of_range",
-                errors=[
-                    {
-                        "field": "request",
-                        "code": "value_out_of_range",
-                        "message": "a value is outside what can be stored",
-                        "message_zh": "某个值超出可存储的范围",
-                    }
-                ],
-            )
-        return await on_unexpected(request, exc)
+        return database_problem(request.url.path, exc)
 
     async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
         dependency = unavailable_dependency(exc)
@@ -368,7 +392,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await on_database_error(request, exc)
         return unavailable_problem(request.url.path, dependency, exc)
 
+    async def on_commit_unknown(request: Request, exc: Exception) -> JSONResponse:
+        return commit_unknown_problem(request.url.path, exc)
+
     app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(CommitOutcomeUnknown, on_commit_unknown)
     for error_type in (
         DBAPIError,
         DisconnectionError,

@@ -281,6 +281,8 @@ async def test_excel_import_matches_people_by_verified_identifier_all_or_nothing
         "/experts/import", content=sheet([digest, "0" * 64]), headers=office.db_staff
     )
     assert bad.status_code == 422 and "rows[3].id_number_digest" in bad.text
+    empty = await office.client.post("/experts/import", content=sheet([]), headers=office.db_staff)
+    assert empty.status_code == 422 and empty.json()["errors"][0]["code"] == "empty_sheet"
     assert (await office.client.get("/experts", headers=office.db_staff)).json()["total"] == 0
 
     async def imported() -> bool:

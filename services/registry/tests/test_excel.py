@@ -45,14 +45,20 @@ def _id(n: int) -> str:
     return base + ric.calc_check_digit(base + "0")
 
 
-async def upload(reg: Any, path: str, content: bytes, mode: str) -> dict[str, Any]:
+async def upload(reg: Any, path: str, content: bytes, mode: str, status: int = 200) -> dict[str, Any]:
+    """The import's report: 200 when rows were imported, 422 (problem+json) when none were."""
     response = await reg.client.post(path, params={"mode": mode}, content=content, headers=reg.staff | XLSX)
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
+    if status == 422:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == "import_refused" and response.json()["detail_zh"]
     return dict(response.json())
 
 
 async def test_bad_rows_are_reported_row_by_row_and_all_or_nothing_writes_nothing(reg: Any) -> None:
-    report = await upload(reg, "/people/import", sheet(PEOPLE_COLUMNS, person_rows(_id)), "all_or_nothing")
+    report = await upload(
+        reg, "/people/import", sheet(PEOPLE_COLUMNS, person_rows(_id)), "all_or_nothing", status=422
+    )
     assert report["committed"] is False and report["created"] == 0
     assert report["rejected_rows"] == [4, 5, 6]
     issues = {(i["row"], i["column"]): i for i in report["issues"]}
@@ -130,11 +136,33 @@ async def test_platform_import_creates_by_labels_and_reports_unknown_units(reg: 
 
 
 async def test_a_file_that_is_not_the_template_is_refused_without_writing(reg: Any) -> None:
-    report = await upload(reg, "/people/import", b"not a workbook", "valid_rows_only")
+    report = await upload(reg, "/people/import", b"not a workbook", "valid_rows_only", status=422)
     assert report["committed"] is False and report["issues"][0]["message_zh"]
     template = await reg.client.get("/people/import/template", headers=reg.staff)
     headers = next(load_workbook(io.BytesIO(template.content)).worksheets[0].iter_rows(values_only=True))
     assert headers[:2] == ("姓名", "身份证号码")
+
+
+async def test_an_empty_sheet_or_a_sheet_of_bad_rows_imports_nothing_and_says_so(reg: Any) -> None:
+    empty = await upload(reg, "/people/import", sheet(PEOPLE_COLUMNS, []), "valid_rows_only", status=422)
+    assert empty["rows"] == 0 and empty["committed"] is False
+    assert empty["issues"][0]["message_zh"] == "工作表中没有数据行"
+    bad = [{"name": "王五", "id_number": "150121197503140000"}]
+    refused = await upload(
+        reg, "/platforms/import", sheet(PLATFORM_COLUMNS, bad), "valid_rows_only", status=422
+    )
+    assert refused["created"] == 0 and refused["rejected"] == 1 and refused["committed"] is False
+    assert await reg.count(Person) == 0 and await reg.count(Platform) == 0
+
+
+async def test_the_import_routes_document_their_report_and_the_templates_a_spreadsheet(reg: Any) -> None:
+    document = (await reg.client.get("/openapi.json")).json()
+    for kind in ("people", "platforms"):
+        answers = document["paths"][f"/{kind}/import"]["post"]["responses"]
+        assert answers["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ImportReport")
+        assert "application/problem+json" in answers["422"]["content"]
+        template = document["paths"][f"/{kind}/import/template"]["get"]["responses"]["200"]["content"]
+        assert list(template) == [XLSX["content-type"]]
 
 
 async def test_people_export_masks_id_numbers_for_non_staff(reg: Any) -> None:

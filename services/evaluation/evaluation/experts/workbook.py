@@ -36,6 +36,10 @@ async def import_experts(uow: UnitOfWork, content: bytes) -> list[Expert]:
         rows = await read_xlsx(content, IMPORT_COLUMNS, required=IMPORT_REQUIRED, max_rows=5000)
     except SheetFormatError as exc:
         raise ValidationFailed([FieldIssue("file", "bad_sheet", str(exc), "Excel文件格式不正确")]) from exc
+    if not rows:
+        raise ValidationFailed(
+            [FieldIssue("file", "empty_sheet", "the sheet has no data rows", "工作表中没有数据行")]
+        )
     issues: list[FieldIssue] = []
     planned: list[tuple[UUID, dict[str, Any]]] = []
     for row in rows:

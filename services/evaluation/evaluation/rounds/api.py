@@ -378,7 +378,7 @@ async def run(round_id: UUID, body: RunIn, request: Request, uow: UnitOfWorkDep,
     await uow.commit()
     workers = request.app.state.runtime.extras.get("run_workers")
     if workers is not None:
-        workers.notify()
+        uow.after_commit(workers.notify)
     return _run_out(job)
 
 

@@ -162,7 +162,7 @@ async def start_job(
     call = await service.get(uow.session, call_id)
     job = await jobs.start(uow, call, kind)
     await uow.commit()
-    jobs.launch(runtime.sessionmaker, runtime.tables, job.id)
+    uow.after_commit(lambda: jobs.launch(runtime.sessionmaker, runtime.tables, job.id))
     return jobs.as_dict(job)
 
 

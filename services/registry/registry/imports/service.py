@@ -179,7 +179,8 @@ async def _units_by_code(uow: UnitOfWork, codes: set[str]) -> dict[str, Organisa
 
 async def _finish(uow: UnitOfWork, report: ImportReport) -> ImportReport:
     report.rejected_rows = sorted(set(report.rejected_rows))
-    if report.mode == "all_or_nothing" and report.rejected_rows:
+    nothing_imported = not (report.created or report.unchanged)
+    if (report.mode == "all_or_nothing" and report.rejected_rows) or nothing_imported:
         await uow.rollback()
         report.created = 0
         report.unchanged = 0
@@ -204,6 +205,9 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
         report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
         return report
     report.rows = len(rows)
+    if not rows:
+        report.issues.append(RowIssue(2, "", "the sheet has no data rows", "工作表中没有数据行"))
+        return report
     units = await _units_by_code(
         uow, {str(r.values.get("host_unit_credit_code") or "").upper() for r in rows}
     )
@@ -363,6 +367,9 @@ async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, m
         report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
         return report
     report.rows = len(rows)
+    if not rows:
+        report.issues.append(RowIssue(2, "", "the sheet has no data rows", "工作表中没有数据行"))
+        return report
     units = await _units_by_code(uow, {str(r.values.get("unit_credit_code") or "").upper() for r in rows})
     registered = await people.ids_by_hmac(
         uow.session,

@@ -261,7 +261,17 @@ async def test_guideline_suggestion_is_emitted_for_projects(reg: Any) -> None:
         f"/clusters/{c['id']}/guideline-suggestions", json=body, headers=secretariat
     )
     assert response.status_code == 201, response.text
+    assert response.json()["vetting_status_zh"] == "待专家委员会把关"
+    assert await reg.events("registry.cluster.guideline_suggested") == []  # not before vetting
+    vetting = f"/clusters/{c['id']}/guideline-suggestions/{response.json()['id']}/vetting"
+    no_comments = await reg.client.post(vetting, json={"outcome": "rejected"}, headers=secretariat)
+    assert no_comments.status_code == 422 and no_comments.json()["errors"][0]["field"] == "comments"
+    vetted = await reg.client.post(vetting, json={"outcome": "passed"}, headers=secretariat)
+    assert vetted.status_code == 200 and vetted.json()["vetted_by_name"] == "陈院士", vetted.text
+    again = await reg.client.post(vetting, json={"outcome": "passed"}, headers=secretariat)
+    assert again.status_code == 409
     [event] = await reg.events("registry.cluster.guideline_suggested")
+    assert event["data"]["vetting_outcome"] == "passed"
     assert event["data"]["cluster_name"] == "稀土新材料实验室群"
     assert event["data"]["directions"] == ["高丰度稀土永磁", "稀土永磁电机"]
     stranger = reg.auth("cluster_secretariat", clusters=["01a20000-0000-7000-8000-000000000000"])
@@ -280,6 +290,13 @@ async def test_guideline_suggestion_is_emitted_for_projects(reg: Any) -> None:
     assert revised.status_code == 200 and revised.json()["version"] == 2
     unchanged = await reg.client.patch(path, json={"title": "稀土永磁材料高端应用"}, headers=secretariat)
     assert unchanged.json()["version"] == 2
+    assert await reg.events("registry.cluster.guideline_revised") == []  # vetted again first
+    revetted = await reg.client.post(
+        vetting,
+        json={"outcome": "passed_with_changes", "comments": "回收方向须写明指标"},
+        headers=secretariat,
+    )
+    assert revetted.status_code == 200, revetted.text
     [event] = await reg.events("registry.cluster.guideline_revised")
     assert event["data"]["suggestion_id"] == suggestion_id and event["data"]["changed_fields"] == [
         "directions"

@@ -436,3 +436,31 @@ async def test_the_secretariat_sets_the_annual_work_plan_and_the_assessment_is_s
         (3, "恢复原目标"),
     ]
     assert recorded[0]["action_zh"] == "制定年度工作计划"
+
+
+async def test_member_reports_and_operating_funds_by_grade(reg: Any) -> None:
+    c = await established(reg)
+    secretariat = reg.auth("cluster_secretariat", clusters=[c["id"]])
+    url = f"/clusters/{c['id']}/member-reports"
+    body = {
+        "period": "2026-H1",
+        "member_name": "内蒙古大学",
+        "talent": ["新引进青年博士3人"],
+        "needs": ["稀土检测"],
+    }
+    assert (await reg.client.post(url, json=body, headers=secretariat)).status_code == 201
+    assert (await reg.client.post(url, json=body, headers=secretariat)).status_code == 409
+    missing = (
+        await reg.client.get(f"{url}/missing", params={"period": "2026-H1"}, headers=secretariat)
+    ).json()
+    assert [m["member_name"] for m in missing["items"]] == ["清华大学"]
+    year = int(c["updated_at"][:4])
+    first = await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year}", headers=reg.staff)
+    assert first.status_code == 201, first.text
+    assert first.json()["items"][0]["amount_fen"] == 50_000_000
+    assert (
+        await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year + 1}", headers=reg.staff)
+    ).status_code == 409
+    await assess(reg, c["id"], year, "pass", score=95)
+    later = await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year + 1}", headers=reg.staff)
+    assert later.status_code == 201 and later.json()["items"][0]["grade"] == "excellent", later.text

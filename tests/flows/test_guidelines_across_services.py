@@ -29,6 +29,9 @@ async def test_a_cluster_suggestion_and_its_revision_reach_the_call_drafters(who
     )
     assert r.status_code == 201, r.text
     suggestion_id = r.json()["id"]
+    vetting = f"/clusters/{cluster_id}/guideline-suggestions/{suggestion_id}/vetting"
+    r = await p.registry.client.post(vetting, json={"outcome": "passed"}, headers=secretariat)
+    assert r.status_code == 200, r.text
 
     async def seen_by_drafters() -> list[dict[str, Any]]:
         r = await p.projects.client.get(
@@ -48,6 +51,8 @@ async def test_a_cluster_suggestion_and_its_revision_reach_the_call_drafters(who
         json={"directions": ["高丰度稀土永磁", "稀土永磁电机", "稀土永磁回收"], "reason": "补充回收方向"},
         headers=secretariat,
     )
+    assert r.status_code == 200, r.text
+    r = await p.registry.client.post(vetting, json={"outcome": "passed"}, headers=secretariat)
     assert r.status_code == 200, r.text
 
     async def revised() -> bool:

@@ -30,6 +30,7 @@ from registry.sharing import api as sharing_api
 from registry.sharing.events import EVENT_TYPES as SHARING_EVENTS
 from registry.tables import ALL_MODELS
 from registry.targets import api as targets_api
+from registry.targets.events import EVENT_TYPES as TARGET_EVENTS
 from shared.events.envelope import EventType
 from shared.service import ServiceDefinition
 
@@ -45,6 +46,7 @@ PRODUCES: list[EventType[Any]] = [
     *CLUSTER_EVENTS,
     *SHARING_EVENTS,
     *POLICY_EVENTS,
+    *TARGET_EVENTS,
 ]
 
 

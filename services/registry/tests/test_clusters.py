@@ -261,7 +261,17 @@ async def test_guideline_suggestion_is_emitted_for_projects(reg: Any) -> None:
         f"/clusters/{c['id']}/guideline-suggestions", json=body, headers=secretariat
     )
     assert response.status_code == 201, response.text
+    assert response.json()["vetting_status_zh"] == "待专家委员会把关"
+    assert await reg.events("registry.cluster.guideline_suggested") == []  # not before vetting
+    vetting = f"/clusters/{c['id']}/guideline-suggestions/{response.json()['id']}/vetting"
+    no_comments = await reg.client.post(vetting, json={"outcome": "rejected"}, headers=secretariat)
+    assert no_comments.status_code == 422 and no_comments.json()["errors"][0]["field"] == "comments"
+    vetted = await reg.client.post(vetting, json={"outcome": "passed"}, headers=secretariat)
+    assert vetted.status_code == 200 and vetted.json()["vetted_by_name"] == "陈院士", vetted.text
+    again = await reg.client.post(vetting, json={"outcome": "passed"}, headers=secretariat)
+    assert again.status_code == 409
     [event] = await reg.events("registry.cluster.guideline_suggested")
+    assert event["data"]["vetting_outcome"] == "passed"
     assert event["data"]["cluster_name"] == "稀土新材料实验室群"
     assert event["data"]["directions"] == ["高丰度稀土永磁", "稀土永磁电机"]
     stranger = reg.auth("cluster_secretariat", clusters=["01a20000-0000-7000-8000-000000000000"])
@@ -280,6 +290,13 @@ async def test_guideline_suggestion_is_emitted_for_projects(reg: Any) -> None:
     assert revised.status_code == 200 and revised.json()["version"] == 2
     unchanged = await reg.client.patch(path, json={"title": "稀土永磁材料高端应用"}, headers=secretariat)
     assert unchanged.json()["version"] == 2
+    assert await reg.events("registry.cluster.guideline_revised") == []  # vetted again first
+    revetted = await reg.client.post(
+        vetting,
+        json={"outcome": "passed_with_changes", "comments": "回收方向须写明指标"},
+        headers=secretariat,
+    )
+    assert revetted.status_code == 200, revetted.text
     [event] = await reg.events("registry.cluster.guideline_revised")
     assert event["data"]["suggestion_id"] == suggestion_id and event["data"]["changed_fields"] == [
         "directions"
@@ -419,3 +436,31 @@ async def test_the_secretariat_sets_the_annual_work_plan_and_the_assessment_is_s
         (3, "恢复原目标"),
     ]
     assert recorded[0]["action_zh"] == "制定年度工作计划"
+
+
+async def test_member_reports_and_operating_funds_by_grade(reg: Any) -> None:
+    c = await established(reg)
+    secretariat = reg.auth("cluster_secretariat", clusters=[c["id"]])
+    url = f"/clusters/{c['id']}/member-reports"
+    body = {
+        "period": "2026-H1",
+        "member_name": "内蒙古大学",
+        "talent": ["新引进青年博士3人"],
+        "needs": ["稀土检测"],
+    }
+    assert (await reg.client.post(url, json=body, headers=secretariat)).status_code == 201
+    assert (await reg.client.post(url, json=body, headers=secretariat)).status_code == 409
+    missing = (
+        await reg.client.get(f"{url}/missing", params={"period": "2026-H1"}, headers=secretariat)
+    ).json()
+    assert [m["member_name"] for m in missing["items"]] == ["清华大学"]
+    year = int(c["updated_at"][:4])
+    first = await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year}", headers=reg.staff)
+    assert first.status_code == 201, first.text
+    assert first.json()["items"][0]["amount_fen"] == 50_000_000
+    assert (
+        await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year + 1}", headers=reg.staff)
+    ).status_code == 409
+    await assess(reg, c["id"], year, "pass", score=95)
+    later = await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year + 1}", headers=reg.staff)
+    assert later.status_code == 201 and later.json()["items"][0]["grade"] == "excellent", later.text

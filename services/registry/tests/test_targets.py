@@ -139,3 +139,14 @@ async def test_a_target_changes_with_a_reason_and_keeps_its_history(reg: Any) ->
     assert [(a, c["regional_technology_innovation_centre"]) for a, c in rows] == [
         ("target.changed", [20, 25])
     ]
+
+
+async def test_a_target_change_is_announced_with_the_value_before_and_after(reg: Any) -> None:
+    url = "/targets/regional_clinical_research_centre"
+    changed = await reg.client.put(url, json={"value": 12, "reason": "新增两家布局"}, headers=reg.staff)
+    assert changed.status_code == 200, changed.text
+    [event] = await reg.events("registry.target.changed")
+    assert event["subject"] == "target/regional_clinical_research_centre"
+    data = event["data"]
+    assert (data["previous"], data["value"], data["reason"]) == (10, 12, "新增两家布局")
+    assert data["kind"] == "clinical_research_centre" and data["changed_by"] == "staff-1"

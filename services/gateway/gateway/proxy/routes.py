@@ -144,6 +144,19 @@ ROUTES: tuple[Route, ...] = tuple(
             "/clusters/{cluster_id}/guideline-suggestions/{suggestion_id}",
             CLUSTER_EDITORS,
         ),
+        # the expert committee's chair (an expert) or the secretariat records the vetting
+        r(
+            "registry",
+            "POST",
+            "/clusters/{cluster_id}/guideline-suggestions/{suggestion_id}/vetting",
+            CLUSTER_EDITORS | {Role.expert.value},
+        ),
+        # member units (their admins) report to the secretariat, which reads the reports
+        r("registry", "POST", "/clusters/{cluster_id}/member-reports", CLUSTER_EDITORS | UNIT_ADMINS),
+        r("registry", "GET", "/clusters/{cluster_id}/member-reports", CLUSTER_EDITORS),
+        r("registry", "GET", "/clusters/{cluster_id}/member-reports/missing", CLUSTER_EDITORS),
+        r("registry", "GET", "/clusters/{cluster_id}/operating-funds", ANYONE_SIGNED_IN),
+        r("registry", "POST", "/clusters/{cluster_id}/operating-funds/{year}", STAFF),
         # projects and evaluation: their read models of the register
         r("projects", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # projects: the plan catalogue (计划体系) and calls (指南); staff draft and run them

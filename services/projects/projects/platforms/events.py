@@ -33,5 +33,6 @@ PLATFORM_VERBS = (
     "strengthened",
     "adjusted",
     "updated",
+    "reclassified",  # 晋升/降级/变更类别: the platform keeps its id, with a new kind and code
 )
 PLATFORM_EVENTS = [EventType(f"registry.platform.{verb}", PlatformSnapshot) for verb in PLATFORM_VERBS]

@@ -5,12 +5,20 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, not_, select
 
-from registry.clusters import service
-from registry.clusters.machine import ACTION_LABELS, CLUSTER_MACHINE
-from registry.clusters.models import Cluster, ClusterAssessment, ClusterWorkPlan, GuidelineSuggestion
+from registry.access import require
+from registry.clusters import funds, reports, service
+from registry.clusters.machine import ACTION_LABELS, CLUSTER_MACHINE, VETTING_LABELS
+from registry.clusters.models import (
+    Cluster,
+    ClusterAssessment,
+    ClusterWorkPlan,
+    GuidelineSuggestion,
+    MemberReport,
+    OperatingFund,
+)
 from registry.clusters.schemas import (
     AssessmentIn,
     ClusterAction,
@@ -19,6 +27,9 @@ from registry.clusters.schemas import (
     ClusterUpdate,
     GuidelineIn,
     GuidelineUpdate,
+    MemberReportIn,
+    Period,
+    VettingIn,
     WorkPlanIn,
 )
 from registry.db import kit
@@ -29,6 +40,7 @@ from shared.errors import NotFound
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
+from shared.timestamps import Timestamp
 
 router = APIRouter(prefix="/clusters", tags=["clusters"])
 StaffDep = Annotated[Principal, Depends(require_roles(Role.department_staff, Role.administrator))]
@@ -275,7 +287,14 @@ async def suggest_guideline(
 ) -> dict[str, Any]:
     s = await service.suggest_guideline(uow, principal, await locked(uow, cluster_id), body)
     await uow.commit()
-    return {"id": s.id, "cluster_id": s.cluster_id, "year": s.year, "title": s.title}
+    return {
+        "id": s.id,
+        "cluster_id": s.cluster_id,
+        "year": s.year,
+        "title": s.title,
+        "vetting_status": s.vetting_status,
+        "vetting_status_zh": VETTING_LABELS[s.vetting_status],
+    }
 
 
 def _suggestion_out(s: GuidelineSuggestion) -> dict[str, Any]:
@@ -290,6 +309,10 @@ def _suggestion_out(s: GuidelineSuggestion) -> dict[str, Any]:
         "version": s.version,
         "created_at": s.created_at,
         "created_by": s.created_by,
+        "vetting_status": s.vetting_status,
+        "vetting_status_zh": VETTING_LABELS.get(s.vetting_status, s.vetting_status),
+        "vetting_comments": s.vetting_comments,
+        "sent_to_projects": s.emitted_version is not None,
     }
 
 
@@ -318,3 +341,227 @@ async def revise_guideline(
     s = await service.revise_guideline(uow, principal, c, s, body)
     await uow.commit()
     return _suggestion_out(s)
+
+
+class VettingOut(BaseModel):
+    suggestion_id: UUID
+    version: int
+    vetting_status: str
+    vetting_status_zh: str
+    vetting_comments: str | None
+    vetted_by_name: str | None = Field(description="专家委员会主任")
+    vetted_at: Timestamp | None
+    sent_to_projects: bool = Field(description="a passed version has been sent to projects")
+
+
+@router.post(
+    "/{cluster_id}/guideline-suggestions/{suggestion_id}/vetting",
+    response_model=VettingOut,
+    summary="The expert committee's vetting of a suggestion (专家委员会把关): 通过, 修改后通过, 不通过",
+)
+async def vet_guideline(
+    cluster_id: UUID,
+    suggestion_id: UUID,
+    body: VettingIn,
+    uow: UnitOfWorkDep,
+    principal: PrincipalDep,
+) -> VettingOut:
+    c = await locked(uow, cluster_id)
+    s = await uow.session.get(GuidelineSuggestion, suggestion_id, with_for_update=True)
+    if s is None or s.cluster_id != c.id:
+        raise NotFound("no such guideline suggestion of this cluster", "未找到该实验室群的指南建议")
+    s = await service.vet_guideline(uow, principal, c, s, body)
+    out = VettingOut(
+        suggestion_id=s.id,
+        version=s.version,
+        vetting_status=s.vetting_status,
+        vetting_status_zh=VETTING_LABELS[s.vetting_status],
+        vetting_comments=s.vetting_comments,
+        vetted_by_name=s.vetted_by_name,
+        vetted_at=s.vetted_at,
+        sent_to_projects=s.emitted_version is not None,
+    )
+    await uow.commit()
+    return out
+
+
+class MemberReportOut(BaseModel):
+    id: UUID
+    cluster_id: UUID
+    period: str
+    member_name: str
+    unit_id: UUID | None
+    talent: list[str]
+    results: list[str]
+    needs: list[str]
+    resources: list[str]
+    submitted_by: str
+    submitted_at: Timestamp
+
+    @classmethod
+    def of(cls, r: MemberReport) -> MemberReportOut:
+        return cls(
+            id=r.id,
+            cluster_id=r.cluster_id,
+            period=r.period,
+            member_name=r.member_name,
+            unit_id=r.unit_id,
+            talent=list(r.talent),
+            results=list(r.results),
+            needs=list(r.needs),
+            resources=list(r.resources),
+            submitted_by=r.submitted_by,
+            submitted_at=r.submitted_at,
+        )
+
+
+class MissingReport(BaseModel):
+    member_name: str
+    unit_id: UUID | None
+    province: str | None
+
+
+@router.post(
+    "/{cluster_id}/member-reports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberReportOut,
+    summary="A member unit reports its talent, results, needs and resources for a period to the secretariat",
+)
+async def submit_member_report(
+    cluster_id: UUID, body: MemberReportIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> MemberReportOut:
+    r = await reports.submit(uow, principal, await locked(uow, cluster_id), body)
+    out = MemberReportOut.of(r)
+    await uow.commit()
+    return out
+
+
+async def _run_by(session: SessionDep, principal: Principal, cluster_id: UUID) -> Cluster:
+    c = await session.get(Cluster, cluster_id)
+    if c is None:
+        raise NotFound("no such cluster", "未找到该实验室群")
+    require(
+        service.may_run_cluster(principal, c),
+        "read this cluster's member reports",
+        "查看该实验室群成员报送信息",
+    )
+    return c
+
+
+@router.get(
+    "/{cluster_id}/member-reports",
+    response_model=Page[MemberReportOut],
+    summary="The secretariat's list of member reports (newest period first)",
+)
+async def list_member_reports(
+    cluster_id: UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    period: Period | None = None,
+) -> Page[MemberReportOut]:
+    await _run_by(session, principal, cluster_id)
+    where = [MemberReport.cluster_id == cluster_id]
+    if period:
+        where.append(MemberReport.period == period)
+    total = (await session.execute(select(func.count()).select_from(MemberReport).where(*where))).scalar_one()
+    rows = await session.execute(
+        select(MemberReport)
+        .where(*where)
+        .order_by(MemberReport.period.desc(), MemberReport.member_name)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return Page(
+        items=[MemberReportOut.of(r) for r in rows.scalars()], total=total, page=page.page, size=page.size
+    )
+
+
+@router.get(
+    "/{cluster_id}/member-reports/missing",
+    response_model=Page[MissingReport],
+    summary="Member units that have not reported for the period (未报送)",
+)
+async def list_missing_member_reports(
+    cluster_id: UUID, period: Period, session: SessionDep, principal: PrincipalDep
+) -> Page[MissingReport]:
+    c = await _run_by(session, principal, cluster_id)
+    rows = await session.execute(
+        select(MemberReport.member_name).where(MemberReport.cluster_id == c.id, MemberReport.period == period)
+    )
+    reported = set(rows.scalars())
+    return Page.whole(
+        [
+            MissingReport(member_name=m["name"], unit_id=m.get("unit_id"), province=m.get("province"))
+            for m in reports.members(c)
+            if m["name"] not in reported
+        ]
+    )
+
+
+class OperatingFundOut(BaseModel):
+    year: int
+    organisation_name: str
+    organisation_unit_id: UUID | None
+    basis: str = Field(description="first_year 成立第一年 / assessment 按年度考核结果")
+    assessment_year: int | None
+    grade: str | None = Field(description="excellent / pass / fail (null in the first year)")
+    grade_zh: str
+    cluster_amount_fen: int = Field(description="the cluster's amount for the year, in fen")
+    amount_fen: int = Field(description="this organisation's share, in fen")
+    policy_values: dict[str, Any]
+    recorded_by: str
+    recorded_at: Timestamp
+
+    @classmethod
+    def of(cls, f: OperatingFund) -> OperatingFundOut:
+        return cls(
+            year=f.year,
+            organisation_name=f.organisation_name,
+            organisation_unit_id=f.organisation_unit_id,
+            basis=f.basis,
+            assessment_year=f.assessment_year,
+            grade=f.grade,
+            grade_zh=funds.GRADE_LABELS[f.grade or "first_year"],
+            cluster_amount_fen=f.cluster_amount_fen,
+            amount_fen=f.amount_fen,
+            policy_values=dict(f.policy_values),
+            recorded_by=f.recorded_by,
+            recorded_at=f.recorded_at,
+        )
+
+
+@router.post(
+    "/{cluster_id}/operating-funds/{year}",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Page[OperatingFundOut],
+    summary="Record the year's operating funds per service organisation (first year fixed, then by grade)",
+)
+async def record_operating_funds(
+    cluster_id: UUID,
+    year: Annotated[int, Path(ge=2000, le=2100)],
+    uow: UnitOfWorkDep,
+    _: StaffDep,
+) -> Page[OperatingFundOut]:
+    rows = await funds.record_year(uow, await locked(uow, cluster_id), year)
+    out = Page.whole([OperatingFundOut.of(r) for r in rows])
+    await uow.commit()
+    return out
+
+
+@router.get(
+    "/{cluster_id}/operating-funds",
+    response_model=Page[OperatingFundOut],
+    summary="Operating funds recorded for the cluster's service organisations, newest year first",
+)
+async def list_operating_funds(
+    cluster_id: UUID, session: SessionDep, _: PrincipalDep
+) -> Page[OperatingFundOut]:
+    if await session.get(Cluster, cluster_id) is None:
+        raise NotFound("no such cluster", "未找到该实验室群")
+    rows = await session.execute(
+        select(OperatingFund)
+        .where(OperatingFund.cluster_id == cluster_id)
+        .order_by(OperatingFund.year.desc(), OperatingFund.organisation_name)
+    )
+    return Page.whole([OperatingFundOut.of(f) for f in rows.scalars()])

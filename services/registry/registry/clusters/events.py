@@ -35,6 +35,10 @@ class GuidelineSuggestedPayload(EventPayload):
     directions: list[str]
     field: str
     rationale: str
+    vetting_outcome: str = Field(
+        default="passed", description="专家委员会把关: passed 通过 / passed_with_changes 修改后通过"
+    )
+    vetting_comments: str | None = None
 
 
 class GuidelineRevisedPayload(GuidelineSuggestedPayload):
@@ -52,13 +56,14 @@ CLUSTER_EVENTS: dict[str, EventType[ClusterEventPayload]] = {
 GUIDELINE_SUGGESTED = EventType(
     "registry.cluster.guideline_suggested",
     GuidelineSuggestedPayload,
-    description="A cluster proposed a guideline direction for projects' calls.",
+    description="A cluster's guideline suggestion passed its expert committee's vetting (专家委员会把关).",
 )
 
 GUIDELINE_REVISED = EventType(
     "registry.cluster.guideline_revised",
     GuidelineRevisedPayload,
-    description="A cluster revised a guideline suggestion (full new state; replaces the earlier one).",
+    description="A revised guideline suggestion passed vetting again "
+    "(full new state; replaces the earlier one).",
 )
 
 EVENT_TYPES: list[EventType[Any]] = [*CLUSTER_EVENTS.values(), GUIDELINE_SUGGESTED, GUIDELINE_REVISED]

@@ -126,3 +126,11 @@ MEMBER_ROLES_ZH = {
     "member_unit": "成员单位",
     "service_organisation": "服务机构",
 }
+
+# 专家委员会把关 of a guideline suggestion (seed 002 三(三))
+VETTING_LABELS = {
+    "pending_vetting": "待专家委员会把关",
+    "passed": "通过",
+    "passed_with_changes": "修改后通过",
+    "rejected": "不通过",
+}

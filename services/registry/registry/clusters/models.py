@@ -4,7 +4,17 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -108,3 +118,56 @@ class GuidelineSuggestion(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), onupdate=utcnow)
+    # 专家委员会把关 (seed 002 三(三)): drafted by the secretariat, vetted by the committee chair;
+    # only a passed suggestion reaches projects. Rows from before vetting existed were emitted.
+    vetting_status: Mapped[str] = mapped_column(
+        String(30), default="pending_vetting", server_default="passed"
+    )
+    vetting_comments: Mapped[str | None] = mapped_column(Text)
+    vetted_by_name: Mapped[str | None] = mapped_column(String(100))
+    vetted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    vetting_recorded_by: Mapped[str | None] = mapped_column(String(100))
+    emitted_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class MemberReport(Base):
+    """What one member unit reports to the secretariat for a period (定期梳理人才、成果、需求、
+    资源等信息并提供给秘书处, seed 002 三(二)). Members are the cluster's member-unit entries,
+    named as listed (units from outside the province have no register id)."""
+
+    __tablename__ = "cluster_member_reports"
+    __table_args__ = (UniqueConstraint("cluster_id", "period", "member_name"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    cluster_id: Mapped[UUID] = mapped_column(ForeignKey("clusters.id"), index=True)
+    period: Mapped[str] = mapped_column(String(10))
+    member_name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[UUID | None] = mapped_column()
+    talent: Mapped[list[str]] = mapped_column(JSONB)
+    results: Mapped[list[str]] = mapped_column(JSONB)
+    needs: Mapped[list[str]] = mapped_column(JSONB)
+    resources: Mapped[list[str]] = mapped_column(JSONB)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OperatingFund(Base):
+    """The year's operating funds for a service organisation (运行经费, seed 002 五(二)): a fixed
+    amount in the cluster's first year, then by the latest annual assessment's grade."""
+
+    __tablename__ = "cluster_operating_funds"
+    __table_args__ = (UniqueConstraint("cluster_id", "year", "organisation_name"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    cluster_id: Mapped[UUID] = mapped_column(ForeignKey("clusters.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    organisation_unit_id: Mapped[UUID | None] = mapped_column()
+    basis: Mapped[str] = mapped_column(String(20))
+    assessment_year: Mapped[int | None] = mapped_column(Integer)
+    grade: Mapped[str | None] = mapped_column(String(20))
+    cluster_amount_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    policy_values: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -154,6 +154,36 @@ class GuidelineUpdate(BaseModel):
     reason: str | None = Field(default=None, max_length=500, description="why (kept in history)")
 
 
+class VettingIn(BaseModel):
+    """The expert committee's outcome on a suggestion (专家委员会把关意见)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["passed", "passed_with_changes", "rejected"] = Field(
+        description="passed 通过 / passed_with_changes 修改后通过 / rejected 不通过"
+    )
+    comments: str | None = Field(default=None, max_length=4000, description="把关意见")
+
+
+Period = Annotated[
+    str, Field(pattern=r"^\d{4}(-(H[12]|Q[1-4]))?$", description="报送周期: 2026, 2026-H1 or 2026-Q3")
+]
+Entry = Annotated[str, Field(min_length=2, max_length=500)]
+
+
+class MemberReportIn(BaseModel):
+    """One member unit's report for a period: talent, results, needs and resources."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: Period
+    member_name: str = Field(min_length=2, max_length=200, description="成员单位名称, as listed")
+    talent: list[Entry] = Field(default_factory=list, max_length=100, description="人才")
+    results: list[Entry] = Field(default_factory=list, max_length=100, description="成果")
+    needs: list[Entry] = Field(default_factory=list, max_length=100, description="需求")
+    resources: list[Entry] = Field(default_factory=list, max_length=100, description="资源")
+
+
 def rectification_overdue(c: Cluster, today: date) -> bool:
     return (
         c.state == "under_rectification"

@@ -18,7 +18,12 @@ from registry.clusters.events import (
     GuidelineRevisedPayload,
     GuidelineSuggestedPayload,
 )
-from registry.clusters.machine import CLUSTER_MACHINE, NEEDS_SERVICE_DUTIES, REQUIRED_ARTEFACTS
+from registry.clusters.machine import (
+    CLUSTER_MACHINE,
+    NEEDS_SERVICE_DUTIES,
+    REQUIRED_ARTEFACTS,
+    VETTING_LABELS,
+)
 from registry.clusters.models import Cluster, ClusterAssessment, ClusterWorkPlan, GuidelineSuggestion
 from registry.clusters.schemas import (
     AssessmentIn,
@@ -26,13 +31,19 @@ from registry.clusters.schemas import (
     ClusterUpdate,
     GuidelineIn,
     GuidelineUpdate,
+    VettingIn,
     WorkPlanIn,
 )
+from registry.db import kit
 from registry.policy.service import current as current_policy
 from shared.auth import Principal, Role
+from shared.clock import utcnow
 from shared.errors import Conflict, DuplicateValue, FieldIssue, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
+
+PASSED = ("passed", "passed_with_changes")
+GUIDELINE_FIELDS = ("year", "title", "directions", "field", "rationale")
 
 DOCUMENT_FIELDS = (
     "lead_platform_ids",
@@ -428,20 +439,16 @@ async def suggest_guideline(
         field=data.field,
         rationale=data.rationale,
         created_by=uow.actor.id,
+        vetting_status="pending_vetting",
     )
     uow.session.add(s)
     await uow.session.flush()
-    event = await uow.emit(
-        GUIDELINE_SUGGESTED,
-        GuidelineSuggestedPayload(**_suggestion_fields(c, s)),
-        subject=f"cluster/{c.id}",
-    )
     await uow.record(
         "cluster.guideline_suggested",
         entity_type="cluster",
         entity_id=c.id,
-        changes=data.model_dump(mode="json"),
-        event=event,
+        changes=data.model_dump(mode="json")
+        | {"suggestion_id": str(s.id), "vetting_status": s.vetting_status},
     )
     return s
 
@@ -476,23 +483,122 @@ async def revise_guideline(
     for k, (_, v) in changes.items():
         setattr(s, k, list(v) if k == "directions" else v)
     s.version += 1
+    before_vetting = s.vetting_status
+    # A changed text is vetted again; projects keep the last passed version until then.
+    s.vetting_status = "pending_vetting"
     await uow.session.flush()
-    event = await uow.emit(
-        GUIDELINE_REVISED,
-        GuidelineRevisedPayload(
-            **_suggestion_fields(c, s),
-            changed_fields=sorted(changes),
-            reason=patch.reason,
-            version=s.version,
-        ),
-        subject=f"cluster/{c.id}",
-    )
     await uow.record(
         "cluster.guideline_revised",
         entity_type="guideline_suggestion",
         entity_id=s.id,
-        changes=changes,
+        changes=changes | {"vetting_status": [before_vetting, s.vetting_status], "version": s.version},
         reason=patch.reason,
+    )
+    return s
+
+
+def may_vet(principal: Principal, c: Cluster) -> bool:
+    """The expert committee's chair, signed in as the person named chair; or the secretariat
+    recording the chair's outcome (the chair may be from outside the province, with no account)."""
+    chair = (c.expert_committee or {}).get("chair") or {}
+    chair_id = chair.get("person_id") if isinstance(chair, dict) else None
+    is_chair = bool(chair_id) and principal.person_id is not None and str(chair_id) == principal.person_id
+    return is_chair or may_run_cluster(principal, c)
+
+
+async def vet_guideline(
+    uow: UnitOfWork, principal: Principal, c: Cluster, s: GuidelineSuggestion, data: VettingIn
+) -> GuidelineSuggestion:
+    """专家委员会把关: 通过 / 修改后通过 / 不通过. A passed suggestion is sent to projects: its
+    first passing as ``guideline_suggested``, a later one (after a revision) as ``guideline_revised``."""
+    require(may_vet(principal, c), "record the expert committee's vetting", "记录专家委员会把关意见")
+    if s.vetting_status != "pending_vetting":
+        raise Conflict(
+            f"the suggestion is {s.vetting_status}; revise it to have it vetted again",
+            f"该指南建议已{VETTING_LABELS[s.vetting_status]}，修改后方可再次提交把关",
+            extra={
+                "current_state": s.vetting_status,
+                "current_state_zh": VETTING_LABELS[s.vetting_status],
+                "allowed_actions": ["revise"],
+            },
+        )
+    if data.outcome != "passed" and not (data.comments or "").strip():
+        raise ValidationFailed(
+            [
+                FieldIssue(
+                    "comments",
+                    "required",
+                    "say what must change, or why it does not pass",
+                    "修改后通过或不通过须写明把关意见",
+                )
+            ]
+        )
+    chair = (c.expert_committee or {}).get("chair") or {}
+    chair_name = chair.get("name") if isinstance(chair, dict) else None
+    s.vetting_status = data.outcome
+    s.vetting_comments = data.comments
+    s.vetted_by_name = chair_name
+    s.vetted_at = utcnow()
+    s.vetting_recorded_by = uow.actor.id
+    await uow.session.flush()
+    event = None
+    if data.outcome in PASSED:
+        vetting = {"vetting_outcome": data.outcome, "vetting_comments": data.comments}
+        if s.emitted_version is None:
+            event = await uow.emit(
+                GUIDELINE_SUGGESTED,
+                GuidelineSuggestedPayload(**_suggestion_fields(c, s), **vetting),
+                subject=f"cluster/{c.id}",
+            )
+        else:
+            changed_fields, revision_reason = await _changed_since_emitted(uow, s)
+            event = await uow.emit(
+                GUIDELINE_REVISED,
+                GuidelineRevisedPayload(
+                    **_suggestion_fields(c, s),
+                    **vetting,
+                    changed_fields=changed_fields,
+                    reason=revision_reason,
+                    version=s.version,
+                ),
+                subject=f"cluster/{c.id}",
+            )
+        s.emitted_version = s.version
+    await uow.record(
+        "cluster.guideline_vetted",
+        entity_type="guideline_suggestion",
+        entity_id=s.id,
+        changes={
+            "outcome": data.outcome,
+            "outcome_zh": VETTING_LABELS[data.outcome],
+            "comments": data.comments,
+            "chair": chair_name,
+            "version": s.version,
+            "sent_to_projects": event is not None,
+        },
+        reason=data.comments,
         event=event,
     )
     return s
+
+
+async def _changed_since_emitted(uow: UnitOfWork, s: GuidelineSuggestion) -> tuple[list[str], str | None]:
+    """The fields revised since the version projects hold, and the last revision's reason
+    (from the suggestion's audit trail)."""
+    t = kit.audit_log
+    rows = await uow.session.execute(
+        select(t.c.changes, t.c.reason)
+        .where(
+            t.c.entity_type == "guideline_suggestion",
+            t.c.entity_id == str(s.id),
+            t.c.action == "cluster.guideline_revised",
+        )
+        .order_by(t.c.occurred_at, t.c.id)
+    )
+    fields: set[str] = set()
+    reason = None
+    for changes, why in rows:
+        if int((changes or {}).get("version") or 0) > (s.emitted_version or 0):
+            fields.update(k for k in changes if k in GUIDELINE_FIELDS)
+            reason = why or reason
+    return sorted(fields), reason

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registry.db import kit
 from registry.platforms.models import Platform, PlatformHistory
 from registry.targets.definitions import DEFINITIONS, LEVELLED_KINDS, TargetDefinition
+from registry.targets.events import TARGET_CHANGED, TargetChangedPayload
 from registry.targets.models import TargetChange
 from shared.clock import utcnow
 from shared.errors import FieldIssue, NotFound, ValidationFailed
@@ -171,12 +172,29 @@ async def change(uow: UnitOfWork, key: str, value: int | None, reason: str) -> T
     )
     uow.session.add(row)
     await uow.session.flush()
+    event = await uow.emit(
+        TARGET_CHANGED,
+        TargetChangedPayload(
+            change_id=row.id,
+            key=key,
+            label_zh=d.label_zh,
+            kind=d.kind,
+            level=d.level,
+            previous=previous,
+            value=value,
+            reason=reason,
+            changed_at=row.changed_at,
+            changed_by=row.changed_by,
+        ),
+        subject=f"target/{key}",
+    )
     await uow.record(
         "target.changed",
         entity_type="target",
         entity_id=key,
         changes={key: [previous, value], "label_zh": d.label_zh},
         reason=reason,
+        event=event,
     )
     return row
 

@@ -231,7 +231,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "POST", "/filings", FILERS),
         r("projects", "POST", "/filings/{filing_id}/actions/{action}", STAFF),
         r("projects", "PUT", "/projects/{project_id}/st-report", {Role.applicant.value}),
-        r("projects", "GET", "/platforms/{platform_id}/projects", STAFF),
+        r("projects", "GET", "/platforms/{platform_id}/projects", LAB_EDITORS),
         # projects: annual spot checks (抽查) over running projects, by staff
         r("projects", "POST", "/spot-checks", STAFF),
         r("projects", "GET", "/spot-checks", STAFF),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from projects.funded.machines import STAFF
 from projects.platforms import service
 from shared.auth import Principal
-from shared.http.auth import require_roles
+from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import SessionDep
 
 router = APIRouter(prefix="/platforms", tags=["platforms"])
@@ -19,5 +19,8 @@ StaffDep = Annotated[Principal, Depends(require_roles(*STAFF))]
     "/{platform_id}/projects",
     summary="A platform's projects, with the funding per organisation mode (e.g. 稳定支持 per lab)",
 )
-async def platform_projects(platform_id: UUID, session: SessionDep, _: StaffDep) -> dict[str, Any]:
+async def platform_projects(
+    platform_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    await service.require_project_reader(session, platform_id, principal)
     return await service.projects_of(session, platform_id)

@@ -18,6 +18,7 @@ class PlatformSnapshot(EventPayload):
     host_unit_id: UUID
     co_builder_unit_ids: list[UUID] = Field(default_factory=list)
     field: str = ""
+    director_person_id: UUID | None = None  # the lab director registry appointed
     version: int
 
 

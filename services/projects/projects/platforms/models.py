@@ -24,5 +24,6 @@ class PlatformView(Base):
     host_unit_id: Mapped[UUID] = mapped_column(index=True)
     co_builder_unit_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
     field: Mapped[str] = mapped_column(String(40), default="")
+    director_person_id: Mapped[UUID | None] = mapped_column(nullable=True)
     version: Mapped[int] = mapped_column(Integer)
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

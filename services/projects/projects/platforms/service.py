@@ -9,9 +9,12 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from projects.funded.machines import STAFF
 from projects.funded.models import Project
+from projects.funded.service import units_of
 from projects.platforms.models import PlatformView
-from shared.errors import FieldIssue, NotFound, ValidationFailed
+from shared.auth import Principal, Role
+from shared.errors import FieldIssue, Forbidden, NotFound, ValidationFailed
 
 ENDED = ("revoked", "merged")
 
@@ -53,6 +56,32 @@ async def check_undertaking(
         )
     if issue is not None:
         raise ValidationFailed([issue])
+
+
+def may_read_projects(principal: Principal, platform: PlatformView) -> bool:
+    """Staff; the host unit's admin; the lab's director — by the token's ``platforms`` scope, or
+    as the person registry appointed director (``director_person_id`` of its platform events)."""
+    if principal.has_role(*STAFF):
+        return True
+    if principal.has_role(Role.host_unit_admin) and str(platform.host_unit_id) in units_of(principal):
+        return True
+    if not principal.has_role(Role.lab_director):
+        return False
+    appointed = platform.director_person_id is not None and principal.person_id == str(
+        platform.director_person_id
+    )
+    return appointed or str(platform.id) in principal.scope("platforms")
+
+
+async def require_project_reader(session: AsyncSession, platform_id: UUID, principal: Principal) -> None:
+    platform = await session.get(PlatformView, platform_id)
+    if platform is None:
+        raise NotFound(f"platform {platform_id} not found", "未找到该平台")
+    if not may_read_projects(principal, platform):
+        raise Forbidden(
+            "only staff, the host unit's admin and the lab's director list a platform's projects",
+            "仅科技厅业务处室、依托单位管理员和该平台主任可查看平台承担的项目",
+        )
 
 
 async def projects_of(session: AsyncSession, platform_id: UUID) -> dict[str, Any]:

@@ -59,6 +59,16 @@ DEFINITIONS: dict[str, PolicyDefinition] = {
             "A lead whose project failed within so many years fails 限项 (unless 尽职免责); a call "
             "may set its own.",
         ),
+        PolicyDefinition(
+            "basic_research_min_yearly_fen",
+            10_000_000_000,
+            0,
+            10**14,
+            "fen",
+            "基础研究每年投入下限（分）",
+            "Basic research (plan category basic_research: 自然科学基金 and the other basic "
+            "programmes) gets at least this much a year: 每年投入不少于1亿元 = 10,000,000,000 fen.",
+        ),
     ]
 }
 

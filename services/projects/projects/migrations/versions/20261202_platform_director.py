@@ -2,7 +2,7 @@
 lab's director may list the lab's projects.
 
 Revision ID: 4e9b2c7a1d53
-Revises: a3b7d1f5c9e2
+Revises: 3bb3fcc6fc0e
 Create Date: 2026-12-02 20:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "4e9b2c7a1d53"
-down_revision: str | None = "a3b7d1f5c9e2"
+down_revision: str | None = "3bb3fcc6fc0e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

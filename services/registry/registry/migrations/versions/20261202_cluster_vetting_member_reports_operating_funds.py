@@ -5,7 +5,7 @@ projects; member units report talent, results, needs and resources to the secret
 period; service organisations get operating funds, fixed in the first year, then by grade.
 
 Revision ID: 6c2e8a4f1d35
-Revises: 4b8e1c3f7a26
+Revises: 942d51e4f539
 Create Date: 2026-12-02 20:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "6c2e8a4f1d35"
-down_revision: str | None = "4b8e1c3f7a26"
+down_revision: str | None = "942d51e4f539"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

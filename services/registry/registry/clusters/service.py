@@ -596,9 +596,11 @@ async def _changed_since_emitted(uow: UnitOfWork, s: GuidelineSuggestion) -> tup
         .order_by(t.c.occurred_at, t.c.id)
     )
     fields: set[str] = set()
-    reason = None
-    for changes, why in rows:
-        if int((changes or {}).get("version") or 0) > (s.emitted_version or 0):
+    reason: str | None = None
+    for row in rows:
+        changes: dict[str, Any] = row.changes or {}
+        why: str | None = row.reason
+        if int(changes.get("version") or 0) > (s.emitted_version or 0):
             fields.update(k for k in changes if k in GUIDELINE_FIELDS)
             reason = why or reason
     return sorted(fields), reason

@@ -114,16 +114,14 @@ def rank_within_items(item: IntArray, affinity: FloatArray) -> IntArray:
     return rank
 
 
-def components(item: IntArray, expert: IntArray, n_items: int, n_experts: int) -> IntArray:
-    """Connected component of every item and expert node of the graph of the given edges."""
+def components(graph: CandidateGraph, n_items: int, n_experts: int) -> IntArray:
+    """Connected component of every item and expert node of the candidate graph."""
     n = n_items + n_experts
-    adjacency = coo_matrix((np.ones(len(item), np.int8), (item, n_items + expert)), shape=(n, n)).tocsr()
+    adjacency = coo_matrix(
+        (np.ones(len(graph), np.int8), (graph.item, n_items + graph.expert)), shape=(n, n)
+    ).tocsr()
     _, labels = connected_components(adjacency, directed=False)
     return np.asarray(labels, np.int64)
-
-
-REDUCED_WIDTH = 2  # the reduced graph starts with each item's best (this x what it needs) + margin
-REDUCED_MARGIN = 3
 
 
 def solve_optimal(
@@ -136,107 +134,24 @@ def solve_optimal(
     min_load: IntArray | int = 0,
     out_of_province: NDArray[np.bool_] | None = None,
     expert_unit: IntArray | None = None,
-    rank: IntArray | None = None,
 ) -> Solution:
     """Maximum total affinity with exactly k reviewers per item (or a reported shortfall).
 
-    ``k`` is one number for every item, or what each item still needs; ``rank`` is
-    ``rank_within_items`` of the graph when the caller has it already.
+    ``k`` is one number for every item, or what each item still needs.
 
-    Without the optional constraints the flow runs on a reduced graph, each item's best few
-    candidates, and the answer is proved optimal on the whole graph (``_reduced``); with them
-    it runs on the whole graph. Either way the flow decomposes exactly over the connected
-    components of the graph it runs on, each solved on its own.
+    The flow decomposes exactly over the connected components of the candidate graph (items
+    only reach experts of their discipline area), so each component is solved on its own:
+    the same optimum, found faster than on one national network.
     """
     need = np.broadcast_to(np.asarray(k, np.int64), (n_items,))
     caps = np.broadcast_to(np.asarray(max_load, np.int64), (n_experts,))
     mins = np.minimum(np.broadcast_to(np.asarray(min_load, np.int64), (n_experts,)), caps)
-    if rank is None:
-        rank = rank_within_items(graph.item, graph.affinity)
-    if mins.any() or out_of_province is not None or expert_unit is not None:
-        chosen = _by_components(
-            graph,
-            np.arange(len(graph), dtype=np.int64),
-            need=need,
-            caps=caps,
-            mins=mins,
-            out_of_province=out_of_province,
-            expert_unit=expert_unit,
-        )
-    else:
-        chosen = _reduced(graph, rank, n_items=n_items, n_experts=n_experts, need=need, caps=caps)
-    return _solution(
-        graph,
-        chosen,
-        n_items=n_items,
-        n_experts=n_experts,
-        k=need,
-        mins=mins,
-        out_of_province=out_of_province,
-        rank=rank,
-    )
-
-
-def _reduced(
-    graph: CandidateGraph, rank: IntArray, *, n_items: int, n_experts: int, need: IntArray, caps: IntArray
-) -> IntArray:
-    """The optimum of the whole graph, found on each item's best few candidates.
-
-    The flow is solved on the edges of rank <= ``width`` of their item. Its answer is optimal on
-    the whole graph when every item that has edges left out holds a *witness*: a kept edge it
-    does not use, to an expert below their cap. Proof, with the assignment LP (maximise the sum
-    of ``w'`` = affinity + a bonus larger than any total, i.e. most reviews first, then most
-    affinity; item rows ``u``, expert rows ``v``, edge bounds ``z``, all >= 0, and
-    ``u_i + v_e + z_ie >= w'_ie`` on every edge): take an optimal dual of the reduced problem.
-    Complementary slackness on the witness (i, e') gives ``v_e' = 0`` (the expert has room) and
-    ``z_ie' = 0`` (the edge is unused), so ``u_i >= w'_ie'``; every edge left out of item i ranks
-    below every kept one, so ``w'_ie <= w'_ie' <= u_i <= u_i + v_e``: with ``z_ie = 0`` the dual
-    stays feasible on the whole graph at the same value, and the reduced answer is optimal
-    there (the constraint matrix is totally unimodular: the LP optimum is the integer one).
-    Items without a witness get twice the width and the reduced graph is solved again; at full
-    width nothing is left out, so the loop ends with the optimum in every case.
-    """
-    degree = np.bincount(graph.item, minlength=n_items)
-    width = np.minimum(degree, REDUCED_WIDTH * need + REDUCED_MARGIN)
-    mins = np.zeros(len(caps), np.int64)
-    while True:
-        keep = np.flatnonzero(rank <= width[graph.item])
-        chosen = _by_components(
-            graph, keep, need=need, caps=caps, mins=mins, out_of_province=None, expert_unit=None
-        )
-        trimmed = degree > width
-        if not trimmed.any():
-            return chosen
-        used = np.zeros(len(graph), bool)
-        used[chosen] = True
-        load = np.bincount(graph.expert[chosen], minlength=n_experts)
-        spare = keep[~used[keep] & (load[graph.expert[keep]] < caps[graph.expert[keep]])]
-        witnessed = np.bincount(graph.item[spare], minlength=n_items) > 0
-        unproved = trimmed & ~witnessed
-        if not unproved.any():
-            return chosen
-        width[unproved] = np.minimum(degree[unproved], 2 * width[unproved])
-
-
-def _by_components(
-    graph: CandidateGraph,
-    edges: IntArray,
-    *,
-    need: IntArray,
-    caps: IntArray,
-    mins: IntArray,
-    out_of_province: NDArray[np.bool_] | None,
-    expert_unit: IntArray | None,
-) -> IntArray:
-    """The flow over the given edges of the graph, one connected component at a time (sorted edge indices)."""
     chosen_parts: list[IntArray] = []
-    if len(edges):
-        n_items, n_experts = len(need), len(caps)
-        item = graph.item[edges]
-        labels = components(item, graph.expert[edges], n_items, n_experts)[item]
+    if len(graph):
+        labels = components(graph, n_items, n_experts)[graph.item]
         order = np.argsort(labels, kind="stable")
         cuts = np.flatnonzero(np.diff(labels[order])) + 1
-        for part in np.split(edges[order], cuts):
+        for part in np.split(order, cuts):
             items, item_local = np.unique(graph.item[part], return_inverse=True)
             experts, expert_local = np.unique(graph.expert[part], return_inverse=True)
             sub = CandidateGraph(
@@ -256,7 +171,16 @@ def _by_components(
                 expert_unit=None if expert_unit is None else expert_unit[experts],
             )
             chosen_parts.append(part[local])
-    return np.sort(np.concatenate(chosen_parts)) if chosen_parts else np.zeros(0, np.int64)
+    chosen = np.sort(np.concatenate(chosen_parts)) if chosen_parts else np.zeros(0, np.int64)
+    return _solution(
+        graph,
+        chosen,
+        n_items=n_items,
+        n_experts=n_experts,
+        k=need,
+        mins=mins,
+        out_of_province=out_of_province,
+    )
 
 
 def _flow(
@@ -341,7 +265,6 @@ def _solution(
     k: IntArray,
     mins: IntArray,
     out_of_province: NDArray[np.bool_] | None,
-    rank: IntArray | None = None,
 ) -> Solution:
     assigned = np.bincount(graph.item[chosen], minlength=n_items)
     candidates = np.bincount(graph.item, minlength=n_items)
@@ -366,7 +289,7 @@ def _solution(
         edges=chosen,
         objective=float(graph.affinity[chosen].sum()),
         shortfalls=shortfalls,
-        rank=(rank if rank is not None else rank_within_items(graph.item, graph.affinity))[chosen],
+        rank=rank_within_items(graph.item, graph.affinity)[chosen],
         underloaded=underloaded,
         missing_out_of_province=missing,
     )
@@ -391,7 +314,6 @@ def random_draw(
     max_load: IntArray | int,
     seed: int,
     reserve: int = 0,
-    rank: IntArray | None = None,
 ) -> tuple[Solution, IntArray]:
     """抽取: each item draws k of its qualified experts at random, respecting load caps.
 
@@ -439,7 +361,6 @@ def random_draw(
         k=np.broadcast_to(np.asarray(k, np.int64), (n_items,)),
         mins=np.zeros(n_experts, np.int64),
         out_of_province=None,
-        rank=rank,
     )
     return solution, np.asarray(reserves, np.int64)
 

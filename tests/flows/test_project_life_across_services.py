@@ -34,6 +34,16 @@ async def first_round(p: Any, kind: str) -> dict[str, Any]:
     return rounds[0]
 
 
+async def audited(p: Any, svc: Any, entity_type: str, entity_id: str, action: str) -> list[dict[str, Any]]:
+    """The service's audit rows of one object with that action, read as the department's supervisor."""
+    supervisor = p.auth("department_staff", user_id="sup-1", duties=["supervision"])
+    r = await svc.client.get(
+        "/audit", params={"entity_type": entity_type, "entity_id": entity_id}, headers=supervisor
+    )
+    assert r.status_code == 200, r.text
+    return [e for e in r.json()["items"] if e["action"] == action]
+
+
 async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(whole_platform: Any) -> None:
     p = whole_platform
     projects = p.projects
@@ -111,6 +121,12 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
 
     # evaluation: the application arrives as an item, three experts review it, results finalized
     review = await first_round(p, "application_review")
+    # evaluation's audit trail names the event that brought the item and the projects official
+    # whose action sent it (送审), not only the consumer that applied it
+    await eventually(lambda: audited(p, p.evaluation, "round_item", app_id, "item_received"))
+    [received] = await audited(p, p.evaluation, "round_item", app_id, "item_received")
+    assert received["actor_id"] == "event:projects.application.ready_for_review"
+    assert received["cause_actor_id"] == "staff-1" and received["cause_event_id"]
     await p.draw_and_open(review["id"], seed=11)
     assert await p.score_everything(experts, 85, recommendation="fund") == 3
     r = await p.evaluation.client.post(f"/rounds/{review['id']}/finalize", headers=p.duty("results"))
@@ -217,6 +233,13 @@ async def test_a_project_from_application_to_verdicts_and_a_misconduct_record(wh
 
     await eventually(barred_in_registry)
     assert await p.applied(p.registry, "projects.project.misconduct_found") == 1
+    r = await p.registry.client.get(
+        "/integrity/check", params={"person": lead, "on": now.date().isoformat()}, headers=staff
+    )
+    record_id = r.json()["reasons"][0]["record_id"]
+    [recorded] = await audited(p, p.registry, "integrity", record_id, "integrity.recorded")
+    assert recorded["actor_id"] == "event:projects.project.misconduct_found"
+    assert recorded["cause_actor_id"] == "staff-1"  # who made the fault assessment in projects
     draft_body |= {"title": "稀土永磁材料再申报", "content": "后续研究：高丰度稀土永磁材料的低成本制备。" * 3}
     r = await projects.client.post("/applications", json=draft_body, headers=applicant)
     assert r.status_code == 201, r.text

@@ -1,5 +1,6 @@
-"""晋升 (能进能出) across the real services: a 培育基地 promoted in registry keeps its id, and
-projects and evaluation see it under its new kind and code without a new record."""
+"""能进能出 across the real services: a 培育基地 promoted in registry keeps its id, and projects
+and evaluation see it under its new kind and code without a new record; its revocation reaches
+them too."""
 
 from __future__ import annotations
 
@@ -71,6 +72,26 @@ async def test_a_promoted_incubator_reaches_projects_and_evaluation_under_its_ne
     await eventually(lambda: _is(kind_in_evaluation, ("national_key_lab", new_code)))
     assert await p.applied(p.projects, "registry.platform.reclassified") == 1
     assert await p.applied(p.evaluation, "registry.platform.reclassified") == 1
+
+    # 能出: the revocation reaches both as well; projects then lets no application name the lab
+    r = await p.registry.client.post(
+        f"/platforms/{lab_id}/actions/revoke",
+        json={"reason": "连续两次评估不合格", "document_number": "内科发〔2027〕3号"},
+        headers=p.staff,
+    )
+    assert r.status_code == 200 and r.json()["state"] == "revoked", r.text
+
+    async def state_in_projects() -> str | None:
+        r = await p.projects.client.get(f"/platforms/{lab_id}/projects", headers=p.staff)
+        return str(r.json()["platform"]["state"]) if r.status_code == 200 else None
+
+    async def state_in_evaluation() -> str | None:
+        async with p.evaluation.runtime.sessionmaker() as session:
+            view = await session.get(PlatformView, UUID(lab_id))
+            return view.state if view is not None else None
+
+    await eventually(lambda: _is(state_in_projects, "revoked"))
+    await eventually(lambda: _is(state_in_evaluation, "revoked"))
 
 
 async def _is(read: Any, expected: object) -> bool:

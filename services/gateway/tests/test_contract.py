@@ -208,51 +208,17 @@ UNTYPED: frozenset[str] = frozenset(
         "projects_policy_history",
         "projects_replay",
         "projects_republish",
-        "registry_advisor_advice",
-        "registry_campaigns_campaign",
-        "registry_campaigns_labs",
-        "registry_campaigns_start",
-        "registry_catalogue",
         "registry_change_policy",
-        "registry_clusters_lifecycle",
-        "registry_clusters_list_assessments",
-        "registry_clusters_list_guidelines",
-        "registry_clusters_revise_guideline",
-        "registry_clusters_suggest_guideline",
-        "registry_codes",
-        "registry_dead_letters",
-        "registry_gaps",
-        "registry_imports_people",
-        "registry_imports_people_template",
-        "registry_imports_platform_template",
-        "registry_imports_platforms",
-        "registry_integrity_check",
         "registry_list_policy",
-        "registry_organisations_history",
-        "registry_people_export",
-        "registry_platforms_add_member",
-        "registry_platforms_director_appointments",
-        "registry_platforms_duplicates",
-        "registry_platforms_export",
-        "registry_platforms_history",
-        "registry_platforms_lifecycle",
-        "registry_platforms_list_members",
         "registry_policy_history",
-        "registry_replay",
-        "registry_republish",
-        "registry_targets_change",
-        "registry_targets_history",
-        "registry_targets_snapshots",
-        "registry_targets_targets",
     }
 )
 NOT_A_PAGE: frozenset[str] = frozenset(
     {
         "evaluation_experts_import",
-        "registry_platforms_list_outputs",
     }
 )
-# Answers with a bare ``datetime`` somewhere (registry and projects are being typed).
+# Answers with a bare ``datetime`` somewhere (projects is being typed).
 ZONELESS: frozenset[str] = frozenset(
     {
         "projects_applications_act",
@@ -278,44 +244,7 @@ ZONELESS: frozenset[str] = frozenset(
         "projects_supervision_get_spot_check",
         "projects_supervision_list_spot_checks",
         "projects_supervision_record_finding",
-        "registry_clusters_action",
-        "registry_clusters_get",
-        "registry_clusters_history",
-        "registry_clusters_list",
-        "registry_clusters_list_work_plans",
-        "registry_clusters_propose",
-        "registry_clusters_record_assessment",
-        "registry_clusters_record_work_plan",
-        "registry_clusters_update",
-        "registry_integrity_lift",
-        "registry_integrity_list_records",
-        "registry_integrity_record",
-        "registry_organisations_get",
-        "registry_organisations_list",
-        "registry_organisations_register",
-        "registry_organisations_update",
-        "registry_people_get_person",
-        "registry_people_list",
-        "registry_people_person_history",
-        "registry_people_register_person",
-        "registry_people_update_person",
-        "registry_platforms_action",
-        "registry_platforms_by_code",
-        "registry_platforms_decide_revocation_case",
-        "registry_platforms_get",
-        "registry_platforms_list",
-        "registry_platforms_register",
-        "registry_platforms_revocation_cases",
-        "registry_platforms_support_candidates",
-        "registry_platforms_update",
     }
 )
 # List envelopes other than the kit's Page (e.g. a page without total_exact).
-PAGE_SHAPE: frozenset[str] = frozenset(
-    {
-        "registry_organisations_list",
-        "registry_people_list",
-        "registry_platforms_list",
-        "registry_sharing_list_instruments",
-    }
-)
+PAGE_SHAPE: frozenset[str] = frozenset()

@@ -85,6 +85,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "GET", "/platforms/by-code/{code}", ANYONE_SIGNED_IN),
         r("registry", "GET", "/platforms/support-candidates", STAFF),
         r("registry", "GET", "/platforms/revocation-cases", STAFF),
+        r("registry", "GET", "/platforms/revocation-cases/{case_id}", STAFF),
         r("registry", "POST", "/platforms/revocation-cases/{case_id}/decision", STAFF),
         r("registry", "GET", "/platforms/{platform_id}/duplicates", ANYONE_SIGNED_IN),
         r("registry", "GET", "/platforms/{platform_id}", ANYONE_SIGNED_IN),
@@ -94,8 +95,10 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "GET", "/platforms/{platform_id}/director-appointments", ANYONE_SIGNED_IN),
         r("registry", "GET", "/platforms/{platform_id}/members", ANYONE_SIGNED_IN),
         r("registry", "POST", "/platforms/{platform_id}/members", LAB_EDITORS),
+        r("registry", "GET", "/platforms/{platform_id}/members/{person_id}", ANYONE_SIGNED_IN),
         r("registry", "DELETE", "/platforms/{platform_id}/members/{person_id}", LAB_EDITORS),
         r("registry", "GET", "/platforms/{platform_id}/outputs", ANYONE_SIGNED_IN),
+        r("registry", "GET", "/platforms/{platform_id}/outputs/{year}", ANYONE_SIGNED_IN),
         r("registry", "PUT", "/platforms/{platform_id}/outputs/{year}", LAB_EDITORS),
         # registry: shared instruments and open topics (开放共享)
         r("registry", "GET", "/instruments", ANYONE_SIGNED_IN),
@@ -112,6 +115,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "POST", "/integrity", STAFF),
         r("registry", "POST", "/integrity/{record_id}/lift", STAFF),
         r("registry", "GET", "/integrity/check", STAFF | {Role.host_unit_admin, Role.competent_department}),
+        r("registry", "GET", "/integrity/{record_id}", STAFF),
         # registry: policy values, the reorganisation advisor, targets
         r("registry", "GET", "/policy", ANYONE_SIGNED_IN),
         r("registry", "PUT", "/policy/{key}", STAFF),
@@ -140,6 +144,12 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "POST", "/clusters/{cluster_id}/guideline-suggestions", CLUSTER_EDITORS),
         r(
             "registry",
+            "GET",
+            "/clusters/{cluster_id}/guideline-suggestions/{suggestion_id}",
+            ANYONE_SIGNED_IN,
+        ),
+        r(
+            "registry",
             "PATCH",
             "/clusters/{cluster_id}/guideline-suggestions/{suggestion_id}",
             CLUSTER_EDITORS,
@@ -155,6 +165,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "POST", "/clusters/{cluster_id}/member-reports", CLUSTER_EDITORS | UNIT_ADMINS),
         r("registry", "GET", "/clusters/{cluster_id}/member-reports", CLUSTER_EDITORS),
         r("registry", "GET", "/clusters/{cluster_id}/member-reports/missing", CLUSTER_EDITORS),
+        r("registry", "GET", "/clusters/{cluster_id}/member-reports/{report_id}", CLUSTER_EDITORS),
         r("registry", "GET", "/clusters/{cluster_id}/operating-funds", ANYONE_SIGNED_IN),
         r("registry", "POST", "/clusters/{cluster_id}/operating-funds/{year}", STAFF),
         # projects and evaluation: their read models of the register

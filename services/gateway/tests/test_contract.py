@@ -192,7 +192,6 @@ UNTYPED: frozenset[str] = frozenset(
         "projects_catalogue_codes",
         "projects_catalogue_list_programmes",
         "projects_catalogue_update_programme",
-        "projects_change_policy",
         "projects_dead_letters",
         "projects_funded_annual_report",
         "projects_funded_edit_task_book",
@@ -202,15 +201,10 @@ UNTYPED: frozenset[str] = frozenset(
         "projects_funded_review_annual_report",
         "projects_funded_statistics",
         "projects_gaps",
-        "projects_list_policy",
         "projects_modes_verify",
         "projects_platforms_projects",
-        "projects_policy_history",
         "projects_replay",
         "projects_republish",
-        "registry_change_policy",
-        "registry_list_policy",
-        "registry_policy_history",
     }
 )
 NOT_A_PAGE: frozenset[str] = frozenset(

@@ -213,6 +213,38 @@ async def test_a_clusters_guideline_suggestion_and_member_report_have_their_own_
     assessments = (await reg.client.get(f"{base}/assessments", headers=reg.staff)).json()
     assert set(assessments) == PAGE_FIELDS and assessments["items"] == []
 
+    plan = {
+        "tasks": ["开展双群互动汇"],
+        "indicators": [{"code": "joint_projects", "name": "联合攻关项目数", "target": 5}],
+    }
+    assert (
+        await reg.client.put(f"{base}/work-plans/2026", json=plan, headers=secretariat)
+    ).status_code == 200
+    year = await reg.client.get(f"{base}/work-plans/2026", headers=reg.staff)
+    assert year.status_code == 200 and year.json()["tasks"] == ["开展双群互动汇"]
+    assert year.json()["updated_at"].endswith("+08:00")
+    assert_not_found(await reg.client.get(f"{base}/work-plans/2025", headers=reg.staff))
+
+
+async def test_campaigns_are_listed_for_staff_in_the_kit_page(reg: Any) -> None:
+    org = await reg.org(1)
+    await reg.platform(org["id"])
+    body = {
+        "name": "2022—2023年自治区重点实验室优化重组",
+        "deadline": "2023-12-31",
+        "reason": "自治区重点实验室优化重组方案",
+        "batches": [{"fields": ["materials"], "due_on": "2023-06-30"}],
+    }
+    started = await reg.client.post("/campaigns", json=body, headers=reg.staff)
+    assert started.status_code == 201, started.text
+    assert started.json()["started_at"].endswith("+08:00") and started.json()["labs"] == 1
+    listed = (await reg.client.get("/campaigns", headers=reg.staff)).json()
+    assert set(listed) == PAGE_FIELDS and [c["id"] for c in listed["items"]] == [started.json()["id"]]
+    assert listed["items"][0]["name"] == body["name"]
+    assert (await reg.client.get("/campaigns", headers=reg.auth("host_unit_admin"))).status_code == 403
+    labs = (await reg.client.get(f"/campaigns/{started.json()['id']}/labs", headers=reg.staff)).json()
+    assert set(labs) == PAGE_FIELDS and labs["items"][0]["outcome_zh"] == "待优化重组"
+
 
 async def test_the_people_export_names_each_persons_unit(reg: Any) -> None:
     org = await reg.org(1, name="内蒙古大学")

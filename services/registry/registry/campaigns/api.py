@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, status
 from registry.access import is_staff, require
 from registry.campaigns import service
 from registry.campaigns.models import Campaign
-from registry.campaigns.schemas import CampaignIn, CampaignLabOut, CampaignOut
+from registry.campaigns.schemas import CampaignIn, CampaignLabOut, CampaignOut, CampaignSummary
 from registry.reference import FIELD_LABELS, FieldCode
 from shared.clock import utcnow
 from shared.http.auth import PrincipalDep
-from shared.http.deps import SessionDep, UnitOfWorkDep
+from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -73,6 +73,24 @@ async def start_campaign(body: CampaignIn, uow: UnitOfWorkDep, principal: Princi
     out = await _overview(uow.session, c)
     await uow.commit()
     return out
+
+
+@router.get(
+    "",
+    response_model=Page[CampaignSummary],
+    summary="Reorganisation campaigns, the latest started first (staff)",
+)
+async def list_campaigns(
+    session: SessionDep, principal: PrincipalDep, page: PageDep
+) -> Page[CampaignSummary]:
+    require(is_staff(principal), "read reorganisation campaigns", "查看优化重组工作")
+    rows, total = await service.listed(session, offset=page.offset, limit=page.size)
+    return Page(
+        items=[CampaignSummary.model_validate(_campaign(c)) for c in rows],
+        total=total,
+        page=page.page,
+        size=page.size,
+    )
 
 
 @router.get(

@@ -49,8 +49,8 @@ class FieldProgress(BaseModel):
     progress: Progress
 
 
-class CampaignOut(BaseModel):
-    """A reorganisation campaign (优化重组工作) with its progress per batch and per field."""
+class CampaignSummary(BaseModel):
+    """A reorganisation campaign (优化重组工作) as the list shows it."""
 
     id: UUID
     name: str
@@ -59,6 +59,11 @@ class CampaignOut(BaseModel):
     reason: str
     started_at: Timestamp
     started_by: str
+
+
+class CampaignOut(CampaignSummary):
+    """A reorganisation campaign with its progress per batch and per field."""
+
     overdue: bool = Field(description="the deadline has passed with labs still pending")
     labs: int
     done: int

@@ -289,6 +289,26 @@ async def list_work_plans(
     )
 
 
+@router.get(
+    "/{cluster_id}/work-plans/{year}",
+    response_model=WorkPlanOut,
+    summary="The cluster's work plan for one year",
+)
+async def get_work_plan(
+    cluster_id: UUID, year: Annotated[int, Path(ge=2000, le=2100)], session: SessionDep, _: PrincipalDep
+) -> WorkPlanOut:
+    plan = (
+        await session.execute(
+            select(ClusterWorkPlan).where(
+                ClusterWorkPlan.cluster_id == cluster_id, ClusterWorkPlan.year == year
+            )
+        )
+    ).scalar_one_or_none()
+    if plan is None:
+        raise NotFound(f"no work plan for {year}", f"未找到该实验室群{year}年度工作计划")
+    return WorkPlanOut.of(plan)
+
+
 @router.post(
     "/{cluster_id}/guideline-suggestions",
     status_code=status.HTTP_201_CREATED,

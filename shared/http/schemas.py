@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.timestamps import Timestamp
 
@@ -22,6 +22,10 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     """One page of a collection: the same fields on every list of the platform."""
+
+    # Every answer carries all six fields; the document says so, and generated clients need not
+    # treat ``total_exact`` or ``next_cursor`` as possibly absent.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     items: list[T]
     total: int | None = Field(

@@ -24,7 +24,7 @@ export async function everyPlatformOfAField(client: Client, field: string) {
   let cursor: string | null = "";
   while (cursor !== null) {
     const next: string = cursor;
-    const { data }: { data?: Schemas["Registry_ListPage_PlatformOut_"] } = await client.GET(
+    const { data }: { data?: Schemas["Registry_Page_PlatformOut_"] } = await client.GET(
       "/api/registry/platforms",
       { params: { query: { field, cursor: next, size: 100 } } },
     );

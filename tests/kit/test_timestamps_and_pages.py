@@ -39,3 +39,8 @@ def test_every_page_has_the_same_fields() -> None:
     assert fields == {"items", "total", "total_exact", "page", "size", "next_cursor"}
     whole = Page[int].whole([1, 2, 3])
     assert (whole.total, whole.page, whole.size, whole.next_cursor) == (3, 1, 3, None)
+
+
+def test_every_page_field_is_in_every_answer() -> None:
+    answer = Page[Window].model_json_schema(mode="serialization")
+    assert set(answer["required"]) == {"items", "total", "total_exact", "page", "size", "next_cursor"}

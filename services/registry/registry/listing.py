@@ -1,14 +1,14 @@
-"""The HTTP side of ``registry.paging``: query parameters and the list response shape."""
+"""The HTTP side of ``registry.paging``: query parameters, and the kit's ``Page`` they answer."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, Field
 
 from registry.paging import Fetched, PageRequest
+from shared.http.schemas import Page
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
@@ -31,16 +31,14 @@ def page_request(
 PageRequestDep = Annotated[PageRequest, Depends(page_request)]
 
 
-class ListPage(BaseModel, Generic[T]):
-    items: list[T]
-    total: int | None = Field(description="all matches; null on cursor pages unless with_total=true")
-    page: int | None = Field(description="page number (page/size paging); null on cursor pages")
-    size: int
-    next_cursor: str | None = Field(description="cursor of the next page; null on the last page")
+#: The name the instrument list (registry.sharing) still imports: the kit's Page itself.
+ListPage = Page
 
 
-def list_page(fetched: Fetched[Any], request: PageRequest, items: Sequence[T]) -> ListPage[T]:
-    return ListPage[T](
+def list_page(fetched: Fetched[Any], request: PageRequest, items: Sequence[T]) -> Page[T]:
+    """One page of ``fetched`` in the kit's shape: page/size pages carry the page number and the
+    total; cursor pages the next cursor (and the total only when it was counted)."""
+    return Page[T](
         items=list(items),
         total=fetched.total,
         page=None if request.keyset else request.page,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
 from registry.advisor.service import RULES
 from registry.clusters.machine import MEMBER_ROLES_ZH
@@ -33,8 +32,52 @@ from shared.http.auth import PrincipalDep
 router = APIRouter(prefix="/metadata", tags=["metadata"])
 
 
-@router.get("/codes", summary="Code lists with Chinese labels")
-async def codes(_: PrincipalDep) -> dict[str, Any]:
+class Code(BaseModel):
+    code: str
+    zh: str
+
+
+class NamedCode(Code):
+    name: str = Field(description="the code's English name")
+
+
+class FieldWithSubFields(Code):
+    sub_fields: list[Code]
+
+
+class KindAttribute(BaseModel):
+    name: str
+    zh: str
+    values: dict[str, str] | None = Field(description="the values' Chinese labels, for coded attributes")
+
+
+class CodeLists(BaseModel):
+    """Every code list the registry uses, with its Chinese labels."""
+
+    regions: list[NamedCode]
+    organisation_types: list[NamedCode]
+    fields: list[FieldWithSubFields]
+    platform_kinds: list[Code]
+    platform_kind_attributes: dict[str, list[KindAttribute]] = Field(description="per platform kind")
+    lab_types: list[Code]
+    platform_states: list[Code]
+    platform_actions: list[Code]
+    cluster_states: list[Code]
+    cluster_roles: list[Code]
+    industry_chains: list[Code]
+    misconduct_types: list[Code]
+    integrity_scopes: list[Code]
+    genders: list[Code]
+    titles: list[Code]
+    employment: list[Code]
+    member_roles: list[Code]
+    assessment_grades: list[Code]
+    instrument_categories: list[Code]
+    advisor_rules: list[Code]
+
+
+@router.get("/codes", response_model=CodeLists, summary="Code lists with Chinese labels")
+async def codes(_: PrincipalDep) -> dict[str, object]:
     return {
         "regions": code_list(REGION_LABELS),
         "organisation_types": code_list(ORGANISATION_TYPE_LABELS),

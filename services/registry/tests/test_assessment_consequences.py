@@ -73,7 +73,7 @@ async def test_an_excellent_grade_puts_the_lab_on_the_support_candidate_list(reg
         "grade": "excellent",
         "grade_zh": "优秀",
         "score": 93.5,
-        "finalized_at": "2026-06-30T00:00:00Z",
+        "finalized_at": "2026-06-30T08:00:00+08:00",
         "remarks": None,
     }
     filtered = await reg.client.get(
@@ -124,6 +124,12 @@ async def test_failing_again_under_rectification_opens_a_revocation_case_citing_
     assert [a["id"] for a in case["assessments"]] == [first, second]
     assert [a["period"] for a in case["assessments"]] == ["2021-2025", "2026"]
     assert case["platform"]["state"] == "under_rectification"
+    detail = await reg.client.get(f"/platforms/revocation-cases/{case['id']}", headers=reg.staff)
+    assert detail.status_code == 200 and detail.json() == case
+    admin = reg.auth("host_unit_admin", unit_id=lab["host_unit_id"])
+    assert (
+        await reg.client.get(f"/platforms/revocation-cases/{case['id']}", headers=admin)
+    ).status_code == 403
     assert await history_actions(reg, lab["id"]) == ["propose", "open_rectification", "open_revocation_case"]
     [event] = await reg.events("registry.platform.revocation_case_opened")
     assert event["data"]["id"] == lab["id"]

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from registry.access import acting_units, is_staff, require
-from registry.advisor.service import RULES, AdviceFilter, advise
+from registry.advisor.schemas import AdviceOut
+from registry.advisor.service import AdviceFilter, Rule, advise
 from registry.codes import Region
 from registry.reference import FieldCode
 from shared.auth import Principal, Role
@@ -35,6 +36,7 @@ def visible_to(principal: Principal) -> tuple[frozenset[str] | None, frozenset[s
 
 @router.get(
     "/advice",
+    response_model=AdviceOut,
     summary="Findings that call for 充实/调整/整合/撤销, each with rule and evidence",
     description="Department staff see every lab; a host unit's admin its own labs; a municipal bureau "
     "(competent department with scopes.regions) the labs of its 盟市.",
@@ -45,7 +47,7 @@ async def advice(
     field: FieldCode | None = None,
     region: Region | None = None,
     host_unit_id: UUID | None = None,
-    rule: Annotated[str | None, Query(description="only labs with this finding")] = None,
+    rule: Annotated[Rule | None, Query(description="only labs with this finding")] = None,
     on: Annotated[date | None, Query(description="review date (default today)")] = None,
 ) -> JSONResponse:
     units, regions = visible_to(principal)
@@ -54,7 +56,8 @@ async def advice(
         AdviceFilter(field, region.value if region else None, host_unit_id, units, regions),
         on or utcnow().date(),
     )
-    if rule is not None and rule in RULES:
+    if rule is not None:
         result["labs"] = [lab for lab in result["labs"] if any(f["rule"] == rule for f in lab["findings"])]
-    # Already plain JSON values: skip FastAPI's per-value encoder, which dominates on large registers.
+    # Already plain JSON values: skip FastAPI's per-value encoder (and the response model's
+    # validation, which only documents the answer here), which dominate on large registers.
     return JSONResponse(result)

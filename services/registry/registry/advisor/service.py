@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import numpy as np
@@ -33,7 +33,19 @@ from registry.sharing.models import OpenTopic
 
 REVIEWED_STATES = ("operating", "under_rectification")
 
-RULES: dict[str, tuple[str, str]] = {
+Rule = Literal[
+    "director_missing",
+    "director_over_age",
+    "director_over_term",
+    "director_not_full_time",
+    "no_output",
+    "failed_assessment",
+    "failed_again_under_rectification",
+    "missing_assessment",
+    "merge_candidate",
+    "no_open_topics",
+]
+RULES: dict[Rule, tuple[str, str]] = {
     # rule: (Chinese label, suggested action)
     "director_missing": ("未配备实验室主任", "adjust"),
     "director_over_age": ("主任超龄", "adjust"),
@@ -88,7 +100,7 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _finding(lab: Lab, rule: str, evidence: dict[str, Any]) -> None:
+def _finding(lab: Lab, rule: Rule, evidence: dict[str, Any]) -> None:
     zh, action = RULES[rule]
     lab.findings.append(
         {

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,6 +116,14 @@ async def start(uow: UnitOfWork, data: CampaignIn) -> Campaign:
         reason=data.reason,
     )
     return c
+
+
+async def listed(session: AsyncSession, *, offset: int, limit: int) -> tuple[list[Campaign], int]:
+    total = (await session.execute(select(func.count()).select_from(Campaign))).scalar_one()
+    rows = await session.execute(
+        select(Campaign).order_by(Campaign.started_at.desc(), Campaign.id.desc()).offset(offset).limit(limit)
+    )
+    return list(rows.scalars()), int(total)
 
 
 async def get(session: AsyncSession, campaign_id: UUID) -> Campaign:

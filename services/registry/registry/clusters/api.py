@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -21,17 +20,22 @@ from registry.clusters.models import (
 )
 from registry.clusters.schemas import (
     AssessmentIn,
+    AssessmentOut,
     ClusterAction,
     ClusterCreate,
     ClusterOut,
+    ClusterState,
     ClusterUpdate,
+    GuidelineCreated,
     GuidelineIn,
+    GuidelineOut,
     GuidelineUpdate,
     MemberReportIn,
     Period,
     VettingIn,
     WorkPlanIn,
 )
+from registry.contract import MachineOut
 from registry.db import kit
 from registry.reference import FieldCode
 from shared.auth import Principal, Role
@@ -64,7 +68,7 @@ async def locked(uow: UnitOfWorkDep, cluster_id: UUID) -> Cluster:
     return c
 
 
-@router.get("/lifecycle")
+@router.get("/lifecycle", response_model=MachineOut, summary="The build and assessment state machine")
 async def lifecycle(_: PrincipalDep) -> dict[str, object]:
     return CLUSTER_MACHINE.describe()
 
@@ -82,7 +86,7 @@ async def list_clusters(
     _: PrincipalDep,
     page: PageDep,
     field: FieldCode | None = None,
-    state: str | None = None,
+    state: ClusterState | None = None,
     rectification_overdue: Annotated[
         bool | None, Query(description="true: 整改期限已过仍在整改的实验室群 (staff's follow-up list)")
     ] = None,
@@ -115,7 +119,7 @@ async def get_cluster(cluster_id: UUID, session: SessionDep, _: PrincipalDep) ->
 
 
 class ClusterHistoryEntry(BaseModel):
-    occurred_at: datetime
+    occurred_at: Timestamp
     actor_id: str | None
     action: str
     action_zh: str
@@ -195,27 +199,31 @@ async def record_assessment(
     return ClusterOut.of(c)
 
 
-@router.get("/{cluster_id}/assessments")
-async def list_assessments(cluster_id: UUID, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
+@router.get(
+    "/{cluster_id}/assessments",
+    response_model=Page[AssessmentOut],
+    summary="The cluster's annual assessment outcomes, oldest year first",
+)
+async def list_assessments(cluster_id: UUID, session: SessionDep, _: PrincipalDep) -> Page[AssessmentOut]:
     rows = await session.execute(
         select(ClusterAssessment)
         .where(ClusterAssessment.cluster_id == cluster_id)
         .order_by(ClusterAssessment.year)
     )
-    return {
-        "items": [
-            {
-                "year": a.year,
-                "result": a.result,
-                "score": a.score,
-                "required_measures": a.required_measures,
-                "source": a.source,
-                "achieved": a.achieved or {},
-                "against_plan": a.against_plan,
-            }
+    return Page.whole(
+        [
+            AssessmentOut(
+                year=a.year,
+                result=a.result,
+                score=a.score,
+                required_measures=list(a.required_measures or []),
+                source=a.source,
+                achieved=a.achieved or {},
+                against_plan=a.against_plan,
+            )
             for a in rows.scalars()
         ]
-    }
+    )
 
 
 class WorkPlanOut(BaseModel):
@@ -224,7 +232,7 @@ class WorkPlanOut(BaseModel):
     indicators: list[dict[str, Any]]
     version: int
     updated_by: str
-    updated_at: datetime
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, p: ClusterWorkPlan) -> WorkPlanOut:
@@ -281,59 +289,101 @@ async def list_work_plans(
     )
 
 
-@router.post("/{cluster_id}/guideline-suggestions", status_code=status.HTTP_201_CREATED)
+@router.get(
+    "/{cluster_id}/work-plans/{year}",
+    response_model=WorkPlanOut,
+    summary="The cluster's work plan for one year",
+)
+async def get_work_plan(
+    cluster_id: UUID, year: Annotated[int, Path(ge=2000, le=2100)], session: SessionDep, _: PrincipalDep
+) -> WorkPlanOut:
+    plan = (
+        await session.execute(
+            select(ClusterWorkPlan).where(
+                ClusterWorkPlan.cluster_id == cluster_id, ClusterWorkPlan.year == year
+            )
+        )
+    ).scalar_one_or_none()
+    if plan is None:
+        raise NotFound(f"no work plan for {year}", f"未找到该实验室群{year}年度工作计划")
+    return WorkPlanOut.of(plan)
+
+
+@router.post(
+    "/{cluster_id}/guideline-suggestions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=GuidelineCreated,
+)
 async def suggest_guideline(
     cluster_id: UUID, body: GuidelineIn, uow: UnitOfWorkDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> GuidelineCreated:
     s = await service.suggest_guideline(uow, principal, await locked(uow, cluster_id), body)
     await uow.commit()
-    return {
-        "id": s.id,
-        "cluster_id": s.cluster_id,
-        "year": s.year,
-        "title": s.title,
-        "vetting_status": s.vetting_status,
-        "vetting_status_zh": VETTING_LABELS[s.vetting_status],
-    }
+    return GuidelineCreated(
+        id=s.id,
+        cluster_id=s.cluster_id,
+        year=s.year,
+        title=s.title,
+        vetting_status=s.vetting_status,
+        vetting_status_zh=VETTING_LABELS[s.vetting_status],
+    )
 
 
-def _suggestion_out(s: GuidelineSuggestion) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "cluster_id": s.cluster_id,
-        "year": s.year,
-        "title": s.title,
-        "directions": s.directions,
-        "field": s.field,
-        "rationale": s.rationale,
-        "version": s.version,
-        "created_at": s.created_at,
-        "created_by": s.created_by,
-        "vetting_status": s.vetting_status,
-        "vetting_status_zh": VETTING_LABELS.get(s.vetting_status, s.vetting_status),
-        "vetting_comments": s.vetting_comments,
-        "sent_to_projects": s.emitted_version is not None,
-    }
+def _suggestion_out(s: GuidelineSuggestion) -> GuidelineOut:
+    return GuidelineOut(
+        id=s.id,
+        cluster_id=s.cluster_id,
+        year=s.year,
+        title=s.title,
+        directions=list(s.directions),
+        field=s.field,
+        rationale=s.rationale,
+        version=s.version,
+        created_at=s.created_at,
+        created_by=s.created_by,
+        vetting_status=s.vetting_status,
+        vetting_status_zh=VETTING_LABELS.get(s.vetting_status, s.vetting_status),
+        vetting_comments=s.vetting_comments,
+        sent_to_projects=s.emitted_version is not None,
+    )
 
 
-@router.get("/{cluster_id}/guideline-suggestions", summary="The cluster's 指南建议, newest year first")
-async def list_guidelines(cluster_id: UUID, session: SessionDep, _: PrincipalDep) -> dict[str, Any]:
+@router.get(
+    "/{cluster_id}/guideline-suggestions",
+    response_model=Page[GuidelineOut],
+    summary="The cluster's 指南建议, newest year first",
+)
+async def list_guidelines(cluster_id: UUID, session: SessionDep, _: PrincipalDep) -> Page[GuidelineOut]:
     rows = await session.execute(
         select(GuidelineSuggestion)
         .where(GuidelineSuggestion.cluster_id == cluster_id)
         .order_by(GuidelineSuggestion.year.desc(), GuidelineSuggestion.id)
     )
-    return {"items": [_suggestion_out(s) for s in rows.scalars()]}
+    return Page.whole([_suggestion_out(s) for s in rows.scalars()])
 
 
-@router.patch("/{cluster_id}/guideline-suggestions/{suggestion_id}")
+@router.get(
+    "/{cluster_id}/guideline-suggestions/{suggestion_id}",
+    response_model=GuidelineOut,
+    summary="One 指南建议 of the cluster",
+)
+async def get_guideline(
+    cluster_id: UUID, suggestion_id: UUID, session: SessionDep, _: PrincipalDep
+) -> GuidelineOut:
+    s = await session.get(GuidelineSuggestion, suggestion_id)
+    if s is None or s.cluster_id != cluster_id:
+        raise NotFound("no such guideline suggestion of this cluster", "未找到该实验室群的指南建议")
+    return _suggestion_out(s)
+
+
+@router.patch("/{cluster_id}/guideline-suggestions/{suggestion_id}", response_model=GuidelineOut)
 async def revise_guideline(
     cluster_id: UUID,
     suggestion_id: UUID,
     body: GuidelineUpdate,
     uow: UnitOfWorkDep,
     principal: PrincipalDep,
-) -> dict[str, Any]:
+) -> GuidelineOut:
     c = await locked(uow, cluster_id)
     s = await uow.session.get(GuidelineSuggestion, suggestion_id, with_for_update=True)
     if s is None or s.cluster_id != c.id:
@@ -497,6 +547,21 @@ async def list_missing_member_reports(
             if m["name"] not in reported
         ]
     )
+
+
+@router.get(
+    "/{cluster_id}/member-reports/{report_id}",
+    response_model=MemberReportOut,
+    summary="One member unit's report (the secretariat's reading)",
+)
+async def get_member_report(
+    cluster_id: UUID, report_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> MemberReportOut:
+    await _run_by(session, principal, cluster_id)
+    r = await session.get(MemberReport, report_id)
+    if r is None or r.cluster_id != cluster_id:
+        raise NotFound("no such member report of this cluster", "未找到该实验室群的成员报送信息")
+    return MemberReportOut.of(r)
 
 
 class OperatingFundOut(BaseModel):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -10,6 +10,7 @@ from registry.clusters.machine import CLUSTER_MACHINE, STATE_LABELS
 from registry.clusters.models import Cluster
 from registry.reference import FIELD_LABELS, FieldCode
 from shared.clock import utcnow
+from shared.timestamps import Timestamp
 
 
 class RoleHolder(BaseModel):
@@ -220,7 +221,7 @@ class ClusterOut(BaseModel):
     rectification_overdue: bool = Field(description="整改期限已过而整改仍未通过")
     required_measures: list[str]
     version: int
-    updated_at: datetime
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, c: Cluster, today: date | None = None) -> ClusterOut:
@@ -251,3 +252,58 @@ class ClusterOut(BaseModel):
             version=c.version,
             updated_at=c.updated_at,
         )
+
+
+#: The states a cluster's list may be filtered by (``STATE_LABELS`` of clusters.machine).
+ClusterState = Literal[
+    "intent",
+    "structure",
+    "service_organisations",
+    "plan",
+    "established",
+    "under_rectification",
+    "restructuring",
+    "revoked",
+]
+
+
+class AssessmentOut(BaseModel):
+    """One annual assessment outcome (年度考核)."""
+
+    year: int
+    result: str
+    score: float | None
+    required_measures: list[str]
+    source: str = Field(description="'staff', or the evaluation event it came from")
+    achieved: dict[str, float] = Field(description="indicator: value achieved")
+    against_plan: dict[str, Any] | None = Field(
+        description="the achieved values against the year's work plan"
+    )
+
+
+class GuidelineCreated(BaseModel):
+    id: UUID
+    cluster_id: UUID
+    year: int
+    title: str
+    vetting_status: str
+    vetting_status_zh: str
+
+
+class GuidelineOut(BaseModel):
+    """A guideline suggestion (指南建议) with where its vetting stands."""
+
+    id: UUID
+    cluster_id: UUID
+    year: int
+    title: str
+    directions: list[str]
+    field: str
+    rationale: str
+    version: int
+    created_at: Timestamp
+    created_by: str
+    vetting_status: str
+    vetting_status_zh: str
+    vetting_comments: str | None
+    sent_to_projects: bool = Field(description="a passed version has been sent to projects")

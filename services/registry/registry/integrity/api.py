@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
@@ -9,7 +9,13 @@ from sqlalchemy import func, select
 
 from registry.integrity import service
 from registry.integrity.models import IntegrityRecord
-from registry.integrity.schemas import IntegrityCreate, IntegrityOut, LiftRequest, MisconductType
+from registry.integrity.schemas import (
+    IntegrityCheckOut,
+    IntegrityCreate,
+    IntegrityOut,
+    LiftRequest,
+    MisconductType,
+)
 from shared.auth import Principal, Role
 from shared.errors import FieldIssue, NotFound, ValidationFailed
 from shared.http.auth import PrincipalDep, require_roles
@@ -27,7 +33,11 @@ async def record_integrity(body: IntegrityCreate, uow: UnitOfWorkDep, _: StaffDe
     return IntegrityOut.of(r)
 
 
-@router.get("/check", summary="Is this person (or unit) barred on that date, and why?")
+@router.get(
+    "/check",
+    response_model=IntegrityCheckOut,
+    summary="Is this person (or unit) barred on that date, and why?",
+)
 async def check(
     session: SessionDep,
     _: PrincipalDep,
@@ -35,7 +45,7 @@ async def check(
     person: UUID | None = None,
     organisation: UUID | None = None,
     scope: Literal["applying", "reviewing"] | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     if person is None and organisation is None:
         raise ValidationFailed(
             [FieldIssue("person", "missing", "name a person or an organisation", "请指定人员或单位")]
@@ -75,6 +85,14 @@ async def list_records(
     return Page(
         items=[IntegrityOut.of(r) for r in rows.scalars()], total=total, page=page.page, size=page.size
     )
+
+
+@router.get("/{record_id}", response_model=IntegrityOut, summary="One integrity record (staff)")
+async def get_record(record_id: UUID, session: SessionDep, _: StaffDep) -> IntegrityOut:
+    r = await session.get(IntegrityRecord, record_id)
+    if r is None:
+        raise NotFound("no such integrity record", "未找到该诚信记录")
+    return IntegrityOut.of(r)
 
 
 @router.post("/{record_id}/lift", response_model=IntegrityOut)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal, Self
 from uuid import UUID
 
@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from registry.integrity.models import IntegrityRecord
 from registry.reference import INTEGRITY_SCOPES, MISCONDUCT_TYPES, MisconductCode
 from shared.errors import FieldIssue, ValidationFailed
+from shared.timestamps import Timestamp
 
 MisconductType = MisconductCode
 Scope = Literal["applying", "reviewing", "all"]
@@ -65,7 +66,7 @@ class IntegrityOut(BaseModel):
     scope: list[str]
     scope_zh: list[str]
     source: str
-    lifted_at: datetime | None
+    lifted_at: Timestamp | None
     lift_reason: str | None
     version: int
 
@@ -90,3 +91,27 @@ class IntegrityOut(BaseModel):
             lift_reason=r.lift_reason,
             version=r.version,
         )
+
+
+class BarReason(BaseModel):
+    """A record that bars the subject on the day asked about."""
+
+    record_id: UUID
+    misconduct_type: str
+    misconduct_type_zh: str
+    decision_document: str | None
+    barred_from: date
+    barred_until: date | None = Field(description="null: barred for good (终身)")
+    scope: list[str]
+
+
+class IntegrityCheckOut(BaseModel):
+    """Whether a person (or unit) is barred on a day, and by which records."""
+
+    person_id: UUID | None
+    organisation_id: UUID | None
+    on: date
+    scope: Literal["applying", "reviewing"] | None
+    barred: bool
+    barred_zh: str = Field(description="处于限制期 / 无限制")
+    reasons: list[BarReason]

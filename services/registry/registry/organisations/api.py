@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import select
 
 from registry.codes import OrganisationType, Region
-from registry.listing import ListPage, PageRequestDep, list_page
+from registry.listing import PageRequestDep, list_page
 from registry.organisations import repository, service
 from registry.organisations.models import Organisation
 from registry.organisations.schemas import (
     OrganisationCreate,
+    OrganisationHistoryEntry,
     OrganisationOut,
     OrganisationUpdate,
 )
@@ -19,6 +20,7 @@ from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import RuntimeDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
@@ -44,7 +46,7 @@ async def register_organisation(body: OrganisationCreate, uow: UnitOfWorkDep, _:
     return OrganisationOut.of(org)
 
 
-@router.get("", response_model=ListPage[OrganisationOut])
+@router.get("", response_model=Page[OrganisationOut])
 async def list_organisations(
     session: SessionDep,
     _: PrincipalDep,
@@ -54,7 +56,7 @@ async def list_organisations(
     region: Region | None = None,
     credit_code: Annotated[str | None, Query(max_length=18)] = None,
     sort: Sort = "name",
-) -> ListPage[OrganisationOut]:
+) -> Page[OrganisationOut]:
     fetched = await repository.list_page(
         session,
         repository.OrganisationFilter(
@@ -86,10 +88,14 @@ async def update_organisation(
     return OrganisationOut.of(org)
 
 
-@router.get("/{org_id}/history", summary="Every change to this unit: who, when, what, why")
+@router.get(
+    "/{org_id}/history",
+    response_model=Page[OrganisationHistoryEntry],
+    summary="Every change to this unit: who, when, what, why",
+)
 async def organisation_history(
     org: OrganisationDep, session: SessionDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> Page[OrganisationHistoryEntry]:
     a = runtime.tables.audit_log
     rows = (
         await session.execute(
@@ -98,4 +104,4 @@ async def organisation_history(
             .order_by(a.c.occurred_at, a.c.id)
         )
     ).mappings()
-    return {"items": [dict(r) for r in rows]}
+    return Page.whole([OrganisationHistoryEntry(**r) for r in rows])

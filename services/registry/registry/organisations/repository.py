@@ -55,3 +55,11 @@ async def list_page(
     return await paging.fetch(
         session, _filtered(f), sort=sort, keys=SORTS, id_column=Organisation.id, request=request
     )
+
+
+async def names_of(session: AsyncSession, ids: set[UUID]) -> dict[UUID, str]:
+    """Unit names by id, for sheets that show a unit's name beside its code."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))
+    return {i: n for i, n in rows}

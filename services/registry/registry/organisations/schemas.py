@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -16,6 +15,7 @@ from registry.codes import (
     Region,
 )
 from registry.organisations.models import Organisation
+from shared.timestamps import Timestamp
 
 
 def _valid_credit_code(value: str) -> str:
@@ -85,8 +85,8 @@ class OrganisationOut(BaseModel):
     region_zh: str
     address: str
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, org: Organisation) -> OrganisationOut:
@@ -103,3 +103,14 @@ class OrganisationOut(BaseModel):
             created_at=org.created_at,
             updated_at=org.updated_at,
         )
+
+
+class OrganisationHistoryEntry(BaseModel):
+    """One change to a unit, from the audit trail."""
+
+    occurred_at: Timestamp
+    actor_id: str | None
+    action: str
+    changes: dict[str, Any] = Field(description="field: [before, after]")
+    reason: str | None
+    request_id: str | None

@@ -7,15 +7,18 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import select
 
 from registry.access import is_staff
-from registry.listing import ListPage, PageRequestDep, list_page
+from registry.exports import XLSX_ANSWER, XlsxResponse
+from registry.listing import PageRequestDep, list_page
+from registry.organisations import repository as organisations
 from registry.people import disclosure, identity, repository, service
 from registry.people.models import Person
-from registry.people.schemas import HistoryEntry, PersonCreate, PersonHistory, PersonOut, PersonUpdate
+from registry.people.schemas import HistoryEntry, PersonCreate, PersonOut, PersonUpdate
 from registry.reference import TitleCode
 from shared.errors import Forbidden, NotFound
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
 from shared.http.deps import RuntimeDep, SessionDep, UnitOfWorkDep
+from shared.http.schemas import Page
 
 router = APIRouter(prefix="/people", tags=["people"])
 Sort = Literal["name", "-name", "birth_date", "-birth_date", "created_at", "-created_at"]
@@ -39,7 +42,7 @@ async def register_person(body: PersonCreate, uow: UnitOfWorkDep, principal: Pri
     return PersonOut.for_viewer(person, principal)
 
 
-@router.get("", response_model=ListPage[PersonOut])
+@router.get("", response_model=Page[PersonOut])
 async def list_people(
     session: SessionDep,
     principal: PrincipalDep,
@@ -50,7 +53,7 @@ async def list_people(
     full_time: bool | None = None,
     id_number: Annotated[str | None, Query(max_length=30, description="staff only: exact ID number")] = None,
     sort: Sort = "name",
-) -> ListPage[PersonOut]:
+) -> Page[PersonOut]:
     if id_number is not None and not is_staff(principal):
         raise Forbidden("only department staff may search by ID number", "仅科技厅业务处室可按身份证号码查询")
     disclosure.require_sort(disclosure.list_audience(principal), sort)
@@ -77,6 +80,7 @@ EXPORT_COLUMNS = [
     Column("title_zh", "职称", 12),
     Column("discipline", "学科", 16),
     Column("department", "院系/部门", 16),
+    Column("unit_name", "工作单位", 30),
     Column("unit_id", "工作单位ID", 38),
     Column("employment", "全职/兼职", 10),
     Column("phone", "联系电话", 16),
@@ -87,6 +91,8 @@ EXPORT_LIMIT = 50_000
 
 @router.get(
     "/export",
+    response_class=XlsxResponse,
+    responses=XLSX_ANSWER,
     summary="The people the caller manages as an Excel file, with the fields the caller may see",
 )
 async def export_people(
@@ -109,9 +115,16 @@ async def export_people(
         limit=EXPORT_LIMIT,
     )
     hidden = set(disclosure.withheld(aud)) - disclosure.MASKED_OTHERWISE
+    if "unit_id" in hidden:
+        hidden.add("unit_name")
     columns = [c for c in EXPORT_COLUMNS if c.key not in hidden]
+    unit_names = await organisations.names_of(session, {p.unit_id for p in items if p.unit_id})
     rows = (
-        PersonOut.of(p, aud).model_dump(mode="json") | {"employment": "全职" if p.full_time else "兼职"}
+        PersonOut.of(p, aud).model_dump(mode="json")
+        | {
+            "employment": "全职" if p.full_time else "兼职",
+            "unit_name": unit_names.get(p.unit_id) if p.unit_id else None,
+        }
         for p in items
     )
     return Response(
@@ -128,12 +141,12 @@ async def get_person(person: PersonDep, principal: PrincipalDep) -> PersonOut:
 
 @router.get(
     "/{person_id}/history",
-    response_model=PersonHistory,
+    response_model=Page[HistoryEntry],
     summary="Every change to this person: who, when, what, why (the person view's field rules)",
 )
 async def person_history(
     person: PersonDep, session: SessionDep, runtime: RuntimeDep, principal: PrincipalDep
-) -> PersonHistory:
+) -> Page[HistoryEntry]:
     aud = disclosure.audience(principal, person_id=person.id, unit_id=person.unit_id)
     a = runtime.tables.audit_log
     rows = (
@@ -156,7 +169,7 @@ async def person_history(
                 reason=r["reason"],
             )
         )
-    return PersonHistory(items=items)
+    return Page.whole(items)
 
 
 @router.patch("/{person_id}", response_model=PersonOut)

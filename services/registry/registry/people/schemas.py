@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from registry.people import disclosure, identity
 from registry.people.models import Person
 from registry.reference import GENDERS, TITLES, TitleCode
 from shared.auth import Principal
+from shared.timestamps import Timestamp
 
 
 def _valid_id_number(value: str) -> str:
@@ -82,8 +83,8 @@ class PersonOut(BaseModel):
     email: str | None = Field(description="电子邮箱; staff, the person themself and their unit's admin")
     withheld_fields: list[str] = Field(description="fields the caller may not see in clear (最小必要)")
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, person: Person, aud: disclosure.Audience) -> PersonOut:
@@ -119,13 +120,9 @@ class PersonOut(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    occurred_at: datetime
+    occurred_at: Timestamp
     actor_id: str | None
     action: str
     changes: dict[str, Any] = Field(description="only the fields the caller may see in the person view")
     withheld_fields: list[str] = Field(description="fields that changed here but that the caller may not see")
     reason: str | None
-
-
-class PersonHistory(BaseModel):
-    items: list[HistoryEntry]

@@ -8,23 +8,38 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from registry.access import acting_units, directed_platforms, is_staff
 from registry.advisor.duplicates import duplicates_of
 from registry.codes import Region
+from registry.exports import XLSX_ANSWER, XlsxResponse
 from registry.imports import service as imports
-from registry.listing import ListPage, PageRequestDep, list_page
+from registry.listing import PageRequestDep, list_page
+from registry.organisations import repository as organisations
+from registry.people import repository as people
 from registry.platforms import consequences, repository, service
 from registry.platforms.machine import ACTION_LABELS, PLATFORM_MACHINE
-from registry.platforms.models import Platform, PlatformAssessment, RevocationCase
+from registry.platforms.models import (
+    Platform,
+    PlatformAssessment,
+    PlatformMember,
+    PlatformOutput,
+    RevocationCase,
+)
 from registry.platforms.schemas import (
     CASE_STATUS_LABELS,
     ActionRequest,
+    AppointmentOut,
+    AppointmentsOut,
     AssessmentOut,
     CaseDecisionIn,
+    DuplicatesOut,
+    HistoryEntryOut,
     IndustryChain,
     Kind,
     LabType,
     MemberIn,
+    MemberOut,
     OutputIn,
     OutputOut,
     PlatformCreate,
+    PlatformMachineOut,
     PlatformOut,
     PlatformRef,
     PlatformUpdate,
@@ -37,7 +52,7 @@ from registry.reference import FieldCode, SubFieldCode
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.errors import NotFound
-from shared.excel import XLSX_MEDIA_TYPE, export_xlsx
+from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
@@ -122,7 +137,11 @@ class Filters:
 FiltersDep = Annotated[Filters, Depends()]
 
 
-@router.get("/lifecycle", summary="The lifecycle state machine with Chinese labels")
+@router.get(
+    "/lifecycle",
+    response_model=PlatformMachineOut,
+    summary="The lifecycle state machine with Chinese labels",
+)
 async def lifecycle(_: PrincipalDep) -> dict[str, object]:
     return PLATFORM_MACHINE.describe() | {"action_labels": ACTION_LABELS}
 
@@ -135,10 +154,10 @@ async def register_platform(body: PlatformCreate, uow: UnitOfWorkDep, principal:
     return PlatformOut.of(p, term_years=years)
 
 
-@router.get("", response_model=ListPage[PlatformOut])
+@router.get("", response_model=Page[PlatformOut])
 async def list_platforms(
     session: SessionDep, principal: PrincipalDep, page: PageRequestDep, filters: FiltersDep
-) -> ListPage[PlatformOut]:
+) -> Page[PlatformOut]:
     """Page/size with the total, or ``cursor`` (keyset) paging; see ``registry.paging``."""
     fetched = await repository.list_page(
         session, filters.to_filter(principal), sort=filters.sort, request=page
@@ -149,14 +168,32 @@ async def list_platforms(
     return list_page(fetched, page, items)
 
 
-@router.get("/export", summary="The filtered list as an Excel file with Chinese headers")
+#: Names beside the codes (an exported sheet is read by people), after the import's columns so
+#: that the sheet still imports as it is.
+EXPORT_NAMES = [Column("host_unit_name", "依托单位名称", 30), Column("director_name", "主任姓名", 12)]
+
+
+@router.get(
+    "/export",
+    response_class=XlsxResponse,
+    responses=XLSX_ANSWER,
+    summary="The filtered list as an Excel file with Chinese headers",
+)
 async def export_platforms(session: SessionDep, principal: PrincipalDep, filters: FiltersDep) -> Response:
     items = await repository.all_matching(
         session, filters.to_filter(principal), sort=filters.sort, limit=EXPORT_LIMIT
     )
     rows = await imports.platform_rows(session, items, reveal_ids=is_staff(principal))
+    units = await organisations.names_of(session, {p.host_unit_id for p in items})
+    directors = await people.get_many(session, {p.director_person_id for p in items if p.director_person_id})
+    for p, row in zip(items, rows, strict=True):
+        director = directors.get(p.director_person_id) if p.director_person_id else None
+        row["host_unit_name"] = units.get(p.host_unit_id)
+        row["director_name"] = director.name if director else None
     return Response(
-        export_xlsx([*imports.PLATFORM_COLUMNS, *imports.EXPORT_EXTRA], rows, sheet="创新平台"),
+        export_xlsx(
+            [*imports.PLATFORM_COLUMNS, *imports.EXPORT_EXTRA, *EXPORT_NAMES], rows, sheet="创新平台"
+        ),
         media_type=XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": "attachment; filename*=UTF-8''platforms.xlsx"},
     )
@@ -234,6 +271,16 @@ async def revocation_cases(
     )
 
 
+@router.get(
+    "/revocation-cases/{case_id}",
+    response_model=RevocationCaseOut,
+    summary="One 撤销 case with the assessments it cites",
+)
+async def revocation_case(case_id: UUID, session: SessionDep, principal: PrincipalDep) -> RevocationCaseOut:
+    case, p = await consequences.revocation_case(session, principal, case_id)
+    return _case_out(case, p, await consequences.cited(session, [case]))
+
+
 @router.post(
     "/revocation-cases/{case_id}/decision",
     response_model=RevocationCaseOut,
@@ -302,77 +349,96 @@ async def platform_action(
     return PlatformOut.of(p, former, term_years=years)
 
 
-@router.get("/{platform_id}/history", summary="Append-only history: who, when, what, why, documents")
-async def platform_history(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
+@router.get(
+    "/{platform_id}/history",
+    response_model=Page[HistoryEntryOut],
+    summary="Append-only history: who, when, what, why, documents",
+)
+async def platform_history(p: PlatformDep, session: SessionDep) -> Page[HistoryEntryOut]:
     rows = await repository.history(session, p.id)
-    return {
-        "items": [
-            {
-                "occurred_at": h.occurred_at,
-                "actor_id": h.actor_id,
-                "action": h.action,
-                "action_zh": ACTION_LABELS.get(h.action, h.action),
-                "from_state": h.from_state,
-                "to_state": h.to_state,
-                "reason": h.reason,
-                "document_number": h.document_number,
-                "attachments": h.attachments,
-                "details": h.details,
-                "related_platform_id": h.related_platform_id,
-            }
+    return Page.whole(
+        [
+            HistoryEntryOut(
+                occurred_at=h.occurred_at,
+                actor_id=h.actor_id,
+                action=h.action,
+                action_zh=ACTION_LABELS.get(h.action, h.action),
+                from_state=h.from_state,
+                to_state=h.to_state,
+                reason=h.reason,
+                document_number=h.document_number,
+                attachments=list(h.attachments or []),
+                details=dict(h.details or {}),
+                related_platform_id=h.related_platform_id,
+            )
             for h in rows
         ]
-    }
+    )
 
 
 @router.get(
     "/{platform_id}/duplicates",
+    response_model=DuplicatesOut,
     summary="Labs of the same sub-field whose research directions duplicate this one's (唯一性)",
 )
-async def platform_duplicates(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
-    return {"platform_id": str(p.id), "code": p.code} | await duplicates_of(session, p)
+async def platform_duplicates(p: PlatformDep, session: SessionDep) -> DuplicatesOut:
+    return DuplicatesOut.model_validate(
+        {"platform_id": p.id, "code": p.code} | await duplicates_of(session, p)
+    )
 
 
 @router.get(
     "/{platform_id}/director-appointments",
+    response_model=AppointmentsOut,
     summary="Director appointment history (主任任职记录); consecutive terms are derived from it",
 )
-async def director_appointments(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
+async def director_appointments(p: PlatformDep, session: SessionDep) -> AppointmentsOut:
     years = await term_years(session)
     today = utcnow().date()
-    return {
-        "term_years": years,
-        "items": [
-            {
-                "person_id": a.person_id,
-                "started_on": a.started_on,
-                "ended_on": a.ended_on,
-                "terms_served": terms_served(a.started_on, a.ended_on or today, years),
-                "recorded_at": a.recorded_at,
-                "recorded_by": a.recorded_by,
-            }
+    return AppointmentsOut(
+        term_years=years,
+        items=[
+            AppointmentOut(
+                person_id=a.person_id,
+                started_on=a.started_on,
+                ended_on=a.ended_on,
+                terms_served=terms_served(a.started_on, a.ended_on or today, years),
+                recorded_at=a.recorded_at,
+                recorded_by=a.recorded_by,
+            )
             for a in await repository.appointments(session, p.id)
         ],
-    }
+    )
 
 
-@router.get("/{platform_id}/members")
-async def list_members(p: PlatformDep, session: SessionDep) -> dict[str, Any]:
-    return {
-        "items": [
-            {"person_id": m.person_id, "role": m.role, "joined_on": m.joined_on}
-            for m in await repository.members(session, p.id)
-        ]
-    }
+def _member_out(m: PlatformMember) -> MemberOut:
+    return MemberOut(person_id=m.person_id, role=m.role, joined_on=m.joined_on)
 
 
-@router.post("/{platform_id}/members", status_code=status.HTTP_201_CREATED)
+@router.get("/{platform_id}/members", response_model=Page[MemberOut])
+async def list_members(p: PlatformDep, session: SessionDep) -> Page[MemberOut]:
+    return Page.whole([_member_out(m) for m in await repository.members(session, p.id)])
+
+
+@router.post("/{platform_id}/members", status_code=status.HTTP_201_CREATED, response_model=MemberOut)
 async def add_member(
     platform_id: UUID, body: MemberIn, uow: UnitOfWorkDep, principal: PrincipalDep
-) -> dict[str, Any]:
+) -> MemberOut:
     member = await service.add_member(uow, principal, await locked(uow, platform_id), body)
     await uow.commit()
-    return {"person_id": member.person_id, "role": member.role, "joined_on": member.joined_on}
+    return _member_out(member)
+
+
+@router.get(
+    "/{platform_id}/members/{person_id}",
+    response_model=MemberOut,
+    summary="One person's place on the platform's team",
+)
+async def get_member(p: PlatformDep, person_id: UUID, session: SessionDep) -> MemberOut:
+    member = await repository.member(session, p.id, person_id)
+    if member is not None:
+        return _member_out(member)
+    raise NotFound(f"person {person_id} is not on this platform's team", "该人员不是本平台团队成员")
 
 
 @router.delete("/{platform_id}/members/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -384,9 +450,17 @@ async def remove_member(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{platform_id}/outputs", response_model=list[OutputOut])
-async def list_outputs(p: PlatformDep, session: SessionDep) -> list[OutputOut]:
-    return [OutputOut.of(o) for o in (await repository.outputs(session, [p.id]))[p.id]]
+@router.get("/{platform_id}/outputs", response_model=Page[OutputOut], summary="Yearly outputs (年度产出)")
+async def list_outputs(p: PlatformDep, session: SessionDep) -> Page[OutputOut]:
+    return Page.whole([OutputOut.of(o) for o in (await repository.outputs(session, [p.id]))[p.id]])
+
+
+@router.get("/{platform_id}/outputs/{year}", response_model=OutputOut, summary="One year's outputs")
+async def get_output(p: PlatformDep, year: int, session: SessionDep) -> OutputOut:
+    row = await session.get(PlatformOutput, (p.id, year))
+    if row is not None:
+        return OutputOut.of(row)
+    raise NotFound(f"no outputs reported for {year}", f"未填报{year}年度产出")
 
 
 @router.put("/{platform_id}/outputs/{year}", response_model=OutputOut)

@@ -148,6 +148,22 @@ async def revocation_cases(
     return [(c, p) for c, p in rows], int(total)
 
 
+async def revocation_case(
+    session: AsyncSession, principal: Principal, case_id: UUID
+) -> tuple[RevocationCase, Platform]:
+    require(is_staff(principal), "read revocation cases", "查看撤销案件")
+    row = (
+        await session.execute(
+            select(RevocationCase, Platform)
+            .join(Platform, Platform.id == RevocationCase.platform_id)
+            .where(RevocationCase.id == case_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"revocation case {case_id} not found", "未找到该撤销案件")
+    return row[0], row[1]
+
+
 async def cited(session: AsyncSession, cases: list[RevocationCase]) -> dict[str, PlatformAssessment]:
     ids = {UUID(i) for c in cases for i in c.assessment_ids}
     if not ids:

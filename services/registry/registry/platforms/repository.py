@@ -222,6 +222,13 @@ async def members(session: AsyncSession, platform_id: UUID) -> list[PlatformMemb
     return list(rows.scalars())
 
 
+async def member(session: AsyncSession, platform_id: UUID, person_id: UUID) -> PlatformMember | None:
+    stmt = select(PlatformMember).where(
+        PlatformMember.platform_id == platform_id, PlatformMember.person_id == person_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def outputs(session: AsyncSession, platform_ids: Sequence[UUID]) -> dict[UUID, list[PlatformOutput]]:
     result: dict[UUID, list[PlatformOutput]] = {i: [] for i in platform_ids}
     if not platform_ids:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from registry.codes import REGION_LABELS, Region
+from registry.contract import MachineOut
 from registry.platforms import kinds
 from registry.platforms.machine import PLATFORM_MACHINE, STATE_LABELS
 from registry.platforms.models import Platform, PlatformAssessment, PlatformOutput
@@ -28,6 +29,7 @@ from registry.reference import (
 )
 from shared.clock import utcnow
 from shared.errors import FieldIssue, ValidationFailed
+from shared.timestamps import Timestamp
 
 Kind = KindCode
 LabType = LabTypeCode
@@ -247,8 +249,8 @@ class PlatformOut(BaseModel):
     merged_into_id: UUID | None
     former_codes: list[str] = Field(default_factory=list, description="原编号 (before a change of kind)")
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
     @classmethod
     def of(cls, p: Platform, former_codes: list[str] | None = None, *, term_years: int) -> PlatformOut:
@@ -335,7 +337,7 @@ class AssessmentOut(BaseModel):
     grade: str
     grade_zh: str
     score: float | None
-    finalized_at: datetime
+    finalized_at: Timestamp
     remarks: str | None
 
     @classmethod
@@ -355,7 +357,7 @@ class SupportCandidateOut(BaseModel):
     """A lab on the support-candidate list (支持候选) with the assessment that put it there."""
 
     id: UUID
-    listed_at: datetime
+    listed_at: Timestamp
     platform: PlatformRef
     evidence: AssessmentOut
 
@@ -369,9 +371,9 @@ class RevocationCaseOut(BaseModel):
     allowed_actions: list[str]
     platform: PlatformRef
     assessments: list[AssessmentOut]
-    opened_at: datetime
+    opened_at: Timestamp
     opened_reason: str
-    decided_at: datetime | None
+    decided_at: Timestamp | None
     decided_by: str | None
     decision_reason: str | None
     decision_document: str | None
@@ -389,3 +391,67 @@ class CaseDecisionIn(BaseModel):
     )
     reason: str = Field(min_length=2, max_length=2000, description="理由")
     document_number: str | None = Field(default=None, max_length=100, description="文件文号")
+
+
+class PlatformMachineOut(MachineOut):
+    action_labels: dict[str, str] = Field(description="every action's Chinese label (充实, 调整 …)")
+
+
+class HistoryEntryOut(BaseModel):
+    """One step of a platform's append-only history (沿革)."""
+
+    occurred_at: Timestamp
+    actor_id: str
+    action: str
+    action_zh: str
+    from_state: str | None
+    to_state: str
+    reason: str | None
+    document_number: str | None
+    attachments: list[str]
+    details: dict[str, Any]
+    related_platform_id: UUID | None
+
+
+class DuplicateMatch(BaseModel):
+    platform_id: UUID
+    code: str
+    name: str
+    kind: str
+    kind_zh: str
+    state: str
+    state_zh: str
+    research_directions: list[str]
+    score: float = Field(description="Dice similarity of the research directions' character bigrams")
+    matching_phrases: list[str]
+
+
+class DuplicatesOut(BaseModel):
+    """Labs of the same sub-field whose research directions duplicate this one's (唯一性)."""
+
+    platform_id: UUID
+    code: str
+    threshold: float = Field(description="the policy's merge_similarity_threshold")
+    matches: list[DuplicateMatch] = Field(description="most similar first")
+
+
+class AppointmentOut(BaseModel):
+    person_id: UUID
+    started_on: date
+    ended_on: date | None
+    terms_served: int | None
+    recorded_at: Timestamp
+    recorded_by: str
+
+
+class AppointmentsOut(BaseModel):
+    """Director appointment history (主任任职记录), oldest first."""
+
+    term_years: int = Field(description="years per director term (policy director_term_years)")
+    items: list[AppointmentOut]
+
+
+class MemberOut(BaseModel):
+    person_id: UUID
+    role: str
+    joined_on: date | None

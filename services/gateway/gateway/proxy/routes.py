@@ -103,6 +103,10 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "GET", "/instruments/{instrument_id}", ANYONE_SIGNED_IN),
         r("registry", "PATCH", "/instruments/{instrument_id}", LAB_EDITORS),
         r("registry", "POST", "/instruments/{instrument_id}/retire", LAB_EDITORS),
+        # 新购大型科研仪器查重评议: the unit and lab see their own instruments' reviews; staff decide
+        r("registry", "GET", "/instrument-purchase-reviews", LAB_EDITORS),
+        r("registry", "GET", "/instrument-purchase-reviews/{review_id}", LAB_EDITORS),
+        r("registry", "POST", "/instrument-purchase-reviews/{review_id}/decision", STAFF),
         r("registry", "GET", "/topics", ANYONE_SIGNED_IN),
         r("registry", "POST", "/topics", LAB_EDITORS),
         r("registry", "PATCH", "/topics/{topic_id}", LAB_EDITORS),

@@ -301,6 +301,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("evaluation", "POST", "/reviews/applications/{application_id}/avoidance", {Role.applicant.value}),
         r("evaluation", "GET", "/assessments", DUTY_STAFF),
         r("evaluation", "POST", "/assessments/labs", DUTY_STAFF),
+        r("evaluation", "POST", "/assessments/platforms", DUTY_STAFF),
         r("evaluation", "POST", "/assessments/clusters", DUTY_STAFF),
         r("evaluation", "GET", "/assessments/{item_id}", DUTY_STAFF),
         r("evaluation", "POST", "/assessments/{item_id}/finalize", DUTY_STAFF),

@@ -63,6 +63,10 @@ async def test_a_duplicate_purchase_in_the_same_region_is_flagged_with_evidence_
     assert listed.status_code == 200 and [r["id"] for r in listed.json()["items"]] == [review["id"]]
     assert (await reg.client.get("/instrument-purchase-reviews", headers=admin_b)).json()["total"] == 1
     assert (await reg.client.get("/instrument-purchase-reviews", headers=admin_a)).json()["total"] == 0
+    hohhot_bureau = reg.auth("competent_department", regions=["150100"])
+    baotou_bureau = reg.auth("competent_department", regions=["150200"])
+    assert (await reg.client.get("/instrument-purchase-reviews", headers=hohhot_bureau)).json()["total"] == 1
+    assert (await reg.client.get("/instrument-purchase-reviews", headers=baotou_bureau)).json()["total"] == 0
     assert (
         await reg.client.get(f"/instrument-purchase-reviews/{review['id']}", headers=admin_a)
     ).status_code == 404

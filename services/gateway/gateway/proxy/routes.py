@@ -103,9 +103,15 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "GET", "/instruments/{instrument_id}", ANYONE_SIGNED_IN),
         r("registry", "PATCH", "/instruments/{instrument_id}", LAB_EDITORS),
         r("registry", "POST", "/instruments/{instrument_id}/retire", LAB_EDITORS),
-        # 新购大型科研仪器查重评议: the unit and lab see their own instruments' reviews; staff decide
-        r("registry", "GET", "/instrument-purchase-reviews", LAB_EDITORS),
-        r("registry", "GET", "/instrument-purchase-reviews/{review_id}", LAB_EDITORS),
+        # 新购大型科研仪器查重评议: the unit and lab see their own instruments' reviews, a municipal
+        # bureau those of its 盟市; staff decide
+        r("registry", "GET", "/instrument-purchase-reviews", LAB_EDITORS | {Role.competent_department}),
+        r(
+            "registry",
+            "GET",
+            "/instrument-purchase-reviews/{review_id}",
+            LAB_EDITORS | {Role.competent_department},
+        ),
         r("registry", "POST", "/instrument-purchase-reviews/{review_id}/decision", STAFF),
         r("registry", "GET", "/topics", ANYONE_SIGNED_IN),
         r("registry", "POST", "/topics", LAB_EDITORS),

@@ -222,7 +222,8 @@ async def list_purchase_reviews(
     region: Region | None = None,
     category: Category | None = None,
 ) -> Page[PurchaseReviewOut]:
-    """Staff see every review; a unit's admin and a lab's director those of their instruments."""
+    """Staff see every review; a unit's admin and a lab's director those of their instruments,
+    a municipal bureau those of its 盟市."""
     stmt = select(InstrumentPurchaseReview, Instrument).join(
         Instrument, Instrument.id == InstrumentPurchaseReview.instrument_id
     )

@@ -18,7 +18,7 @@ from registry.platforms.models import Platform
 from registry.policy.service import current as current_policy
 from registry.sharing.models import Instrument, InstrumentPurchaseReview
 from registry.sharing.schemas import PURCHASE_REVIEW_ACTIONS, PURCHASE_REVIEW_STATES, PurchaseDecisionIn
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Conflict
 from shared.ids import uuid7
@@ -104,10 +104,12 @@ async def open_if_duplicate(uow: UnitOfWork, i: Instrument) -> InstrumentPurchas
 
 def visible_reviews(principal: Principal) -> ColumnElement[bool] | None:
     """Staff see every review (``None``); a unit's admin and a lab's director those of the
-    instruments they manage."""
+    instruments they manage; a municipal bureau (盟市科技局) those of its 盟市."""
     if is_staff(principal):
         return None
     shown: list[ColumnElement[bool]] = []
+    if principal.has_role(Role.competent_department) and principal.scope("regions"):
+        shown.append(InstrumentPurchaseReview.region.in_(sorted(principal.scope("regions"))))
     units = scope_uuids(acting_units(principal))
     if units:
         shown.append(Instrument.owner_unit_id.in_(units))

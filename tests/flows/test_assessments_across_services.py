@@ -112,3 +112,43 @@ async def test_a_cluster_failing_two_years_running_becomes_a_restructuring_case(
             .all()
         )
     assert published.count("registry.cluster.restructure_required") == 1
+
+
+async def test_an_academician_workstation_is_assessed_on_its_own_form_and_registry_applies_the_grade(
+    platform: Any,
+) -> None:
+    host = await platform.org(2)
+    station = await platform.registry.client.post(
+        "/platforms",
+        json={
+            "name": "包头稀土研究院院士专家工作站",
+            "kind": "academician_workstation",
+            "host_unit_id": host,
+            "lab_type": "enterprise",
+            "field": "materials",
+            "sub_field": "rare_earth",
+            "research_directions": ["稀土永磁材料产业化"],
+            "region": "150200",
+            "approved_on": "2019-06-01",
+            "approval_document": "内科发〔2019〕8号",
+            "initial_state": "operating",
+        },
+        headers=platform.staff,
+    )
+    assert station.status_code == 201, station.text
+    station_id = station.json()["id"]
+    experts = await platform.experts(3)
+    await platform.start_assessment(
+        "/assessments/platforms",
+        {"period": "2026", "platforms": [{"platform_id": station_id, "discipline_codes": ["F0201"]}]},
+    )
+    assert await platform.score_everything(experts, 50) == 3
+    final = await platform.finalize("2026", {"remarks": "院士团队进站工作不足"})
+    assert final["result"] == "unqualified" and final["kind_zh"] == "创新平台考核评估"
+
+    async def rectifying() -> bool:
+        r = await platform.registry.client.get(f"/platforms/{station_id}", headers=platform.staff)
+        return bool(r.json()["state"] == "under_rectification")
+
+    await eventually(rectifying)
+    assert await platform.applied(platform.registry, "evaluation.lab_assessment.finalized") == 1

@@ -1,5 +1,5 @@
 """A lab cluster's guideline suggestion (指南建议) reaches the staff drafting calls in projects,
-and a revision replaces it there (seed 002)."""
+and a revision replaces it there; a rejected revision withdraws it (seed 002)."""
 
 from __future__ import annotations
 
@@ -60,3 +60,20 @@ async def test_a_cluster_suggestion_and_its_revision_reach_the_call_drafters(who
         return len(items) == 1 and items[0]["directions"][-1] == "稀土永磁回收"
 
     await eventually(revised)
+
+    # revised again, and this time the expert committee rejects it: the drafters lose it
+    r = await p.registry.client.patch(
+        f"/clusters/{cluster_id}/guideline-suggestions/{suggestion_id}",
+        json={"directions": ["稀土永磁电机整机制造"], "reason": "改为整机方向"},
+        headers=secretariat,
+    )
+    assert r.status_code == 200, r.text
+    r = await p.registry.client.post(
+        vetting, json={"outcome": "rejected", "comments": "整机制造不属于本群研究领域"}, headers=secretariat
+    )
+    assert r.status_code == 200, r.text
+
+    async def withdrawn() -> bool:
+        return await seen_by_drafters() == []
+
+    await eventually(withdrawn)

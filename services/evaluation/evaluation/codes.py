@@ -8,12 +8,14 @@ from collections.abc import Mapping
 ROUND_KINDS = {
     "application_review": "项目申报评审",
     "lab_assessment": "重点实验室考核评估",
+    "platform_assessment": "创新平台考核评估",
     "cluster_assessment": "实验室群年度考核",
     "project_evaluation": "项目评估",
 }
 ASSESSMENT_TYPES = {
     "application_review": "项目申报评审",
     "lab_assessment": "重点实验室考核评估",
+    "platform_assessment": "创新平台考核评估",
     "cluster_assessment": "实验室群年度考核",
     "mid_term": "中期评估",
     "acceptance": "结题验收",
@@ -51,6 +53,14 @@ RECOMMENDATIONS = {
 LAB_ORIENTATIONS = {  # 分类评价 (seed 001)
     "free_exploration": "自由探索类",
     "goal_oriented": "目标导向类",
+}
+# Platforms other than key labs that the seeds assess (seed 004), each with its own default form.
+ASSESSED_PLATFORM_KINDS = {
+    "technology_innovation_centre": "技术创新中心",
+    "clinical_research_centre": "临床医学研究中心",
+    "new_rd_institution": "新型研发机构",
+    "academician_workstation": "院士专家工作站",
+    "pilot_base": "中试基地",
 }
 LAB_GRADES = {
     "excellent": "优秀",
@@ -90,6 +100,7 @@ DUTIES = {
 }
 RESULT_CODES_BY_KIND: dict[str, Mapping[str, str]] = {
     "lab_assessment": LAB_GRADES,
+    "platform_assessment": LAB_GRADES,
     "cluster_assessment": CLUSTER_RESULTS,
     "project_evaluation": PROJECT_RESULTS,
 }

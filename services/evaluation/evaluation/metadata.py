@@ -27,6 +27,7 @@ class CodeLists(BaseModel):
     sheet_statuses: list[Code]
     recommendations: list[Code]
     lab_orientations: list[Code]
+    assessed_platform_kinds: list[Code]
     lab_grades: list[Code]
     cluster_results: list[Code]
     project_results: list[Code]
@@ -49,6 +50,7 @@ async def code_lists(_: PrincipalDep) -> CodeLists:
             "sheet_statuses": codes.labelled(codes.SHEET_STATUSES),
             "recommendations": codes.labelled(codes.RECOMMENDATIONS),
             "lab_orientations": codes.labelled(codes.LAB_ORIENTATIONS),
+            "assessed_platform_kinds": codes.labelled(codes.ASSESSED_PLATFORM_KINDS),
             "lab_grades": codes.labelled(codes.LAB_GRADES),
             "cluster_results": codes.labelled(codes.CLUSTER_RESULTS),
             "project_results": codes.labelled(codes.PROJECT_RESULTS),

@@ -19,7 +19,7 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A
 # The scope kinds each role may carry: the first is the role's own (a grant's ``scope_ids``).
 ROLE_SCOPE_KINDS: dict[str, tuple[str, ...]] = {
     Role.host_unit_admin: ("units",),
-    Role.competent_department: ("units",),
+    Role.competent_department: ("units", "regions"),
     Role.department_staff: ("plan_categories", "duties"),
     Role.lab_director: ("platforms",),
     Role.cluster_secretariat: ("clusters",),
@@ -46,6 +46,25 @@ DUTIES: dict[str, str] = {
 }
 
 
+# The 12 盟市 of Inner Mongolia by administrative division code, as registry and projects keep
+# them (registry.codes.Region): a municipal bureau (盟市科技局) acts for the 盟市 on its grant.
+REGIONS: dict[str, str] = {
+    "150100": "呼和浩特市",
+    "150200": "包头市",
+    "150300": "乌海市",
+    "150400": "赤峰市",
+    "150500": "通辽市",
+    "150600": "鄂尔多斯市",
+    "150700": "呼伦贝尔市",
+    "150800": "巴彦淖尔市",
+    "150900": "乌兰察布市",
+    "152200": "兴安盟",
+    "152500": "锡林郭勒盟",
+    "152900": "阿拉善盟",
+}
+REGION_ROLES = frozenset({Role.competent_department.value})
+
+
 def primary_scope(role: str) -> str | None:
     kinds = ROLE_SCOPE_KINDS.get(role)
     return kinds[0] if kinds else None
@@ -61,7 +80,8 @@ class TokenClaims(BaseModel):
     person_id: Id | None = Field(default=None, description="the registry person the account is")
     scopes: dict[str, list[Id]] = Field(
         default_factory=dict,
-        description="units, platforms, clusters, plan_categories, duties: the ids the roles act for",
+        description="units, platforms, clusters, plan_categories, duties, regions (盟市 division codes): "
+        "the ids the roles act for",
     )
     name: Annotated[str, StringConstraints(max_length=100)] | None = None
 
@@ -74,4 +94,7 @@ class TokenClaims(BaseModel):
         bad = sorted(set(self.scopes.get("duties", [])) - set(DUTIES))
         if bad:
             raise ValueError(f"unknown duties {bad} (known: {sorted(DUTIES)})")
+        bad = sorted(set(self.scopes.get("regions", [])) - set(REGIONS))
+        if bad:
+            raise ValueError(f"unknown 盟市 division codes {bad} (known: {sorted(REGIONS)})")
         return self

@@ -91,6 +91,7 @@ async def test_unit_admins_are_approved_by_staff_not_by_other_unit_admins(gatewa
             "role_zh": "依托单位管理员",
             "scope_ids": ["unit-1"],
             "duties": [],
+            "regions": [],
             "status": "active",
         }
     ]

@@ -7,7 +7,12 @@ from uuid import uuid4
 
 import pytest
 
-from projects.registry_views.events import GUIDELINE_SUGGESTED, GuidelineSuggested
+from projects.registry_views.events import (
+    GUIDELINE_SUGGESTED,
+    GUIDELINE_WITHDRAWN,
+    GuidelineSuggested,
+    GuidelineWithdrawn,
+)
 from shared.testing.servers import eventually
 
 pytestmark = pytest.mark.asyncio
@@ -152,3 +157,34 @@ async def test_directions_suggested_by_lab_clusters_reach_staff_drafting_calls(w
     assert (
         await world.client.get("/calls/guideline-suggestions", headers=world.auth("applicant"))
     ).status_code == 403
+
+
+async def test_a_withdrawn_suggestion_leaves_the_drafters_list(world: Any) -> None:
+    sid, cluster_id = uuid4(), uuid4()
+    payload = GuidelineSuggested(
+        suggestion_id=sid,
+        cluster_id=cluster_id,
+        cluster_name="稀土新材料实验室群",
+        year=2028,
+        title="稀土储氢材料",
+        directions=["稀土储氢合金"],
+        field="materials",
+        rationale="服务氢能产业链",
+    )
+    await world.publish(GUIDELINE_SUGGESTED, payload, f"cluster/{cluster_id}")
+
+    async def listed() -> int:
+        r = await world.client.get("/calls/guideline-suggestions", params={"year": 2028}, headers=world.staff)
+        return int(r.json()["total"])
+
+    await eventually(lambda: _equals(listed, 1), timeout=10)
+    await world.publish(
+        GUIDELINE_WITHDRAWN,
+        GuidelineWithdrawn(suggestion_id=sid, cluster_id=cluster_id, version=2),
+        f"cluster/{cluster_id}",
+    )
+    await eventually(lambda: _equals(listed, 0), timeout=10)
+
+
+async def _equals(probe: Any, expected: int) -> bool:
+    return bool(await probe() == expected)

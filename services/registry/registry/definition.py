@@ -68,6 +68,7 @@ def build_definition(settings: RegistrySettings | None = None) -> ServiceDefinit
             platforms_api.router,
             sharing_api.instruments_router,
             sharing_api.topics_router,
+            sharing_api.purchase_reviews_router,
             integrity_api.router,
             policy_api.router,
             advisor_api.router,

@@ -18,7 +18,7 @@ from registry.platforms.models import (
     SupportCandidate,
 )
 from registry.policy.models import PolicyValue
-from registry.sharing.models import Instrument, OpenTopic
+from registry.sharing.models import Instrument, InstrumentPurchaseReview, OpenTopic
 from registry.targets.models import TargetChange
 
 ALL_MODELS = (
@@ -43,6 +43,7 @@ ALL_MODELS = (
     SupportCandidate,
     PolicyValue,
     Instrument,
+    InstrumentPurchaseReview,
     OpenTopic,
     TargetChange,
 )

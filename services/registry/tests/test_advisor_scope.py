@@ -52,3 +52,32 @@ async def test_a_host_unit_admin_and_a_municipal_bureau_read_only_their_own_labs
         refused = await reg.client.get("/reorganisation/advice", params=ON, headers=outsider)
         assert refused.status_code == 403
         assert refused.json()["detail_zh"] == "无权查看优化重组建议"
+
+
+async def test_a_municipal_bureau_token_as_the_gateway_issues_it_reads_only_its_own_region(reg: Any) -> None:
+    """The gateway puts the 盟市 of a competent-department grant into ``scopes.regions`` beside the
+    bureau's own unit in ``scopes.units``; the units widen nothing here, the 盟市 decide."""
+    bureau_unit, hohhot_host, baotou_host = await reg.org(1), await reg.org(2), await reg.org(3)
+    in_hohhot = await reg.platform(hohhot_host["id"], region="150100", research_directions=["稀土永磁材料"])
+    in_baotou = await reg.platform(
+        baotou_host["id"],
+        name="内蒙古自治区包头稀土冶金重点实验室",
+        sub_field="rare_earth",
+        region="150200",
+        research_directions=["稀土冶金分离"],
+    )
+    in_wuhai = await reg.platform(
+        baotou_host["id"],
+        name="内蒙古自治区乌海煤化工重点实验室",
+        field="energy",
+        sub_field="coal",
+        region="150300",
+        research_directions=["煤焦化副产品利用"],
+    )
+    claims = {"unit_id": bureau_unit["id"], "units": [bureau_unit["id"], hohhot_host["id"]]}
+    baotou = reg.auth("competent_department", **claims, regions=["150200"])
+    assert await codes_seen(reg, baotou) == {in_baotou["code"]}
+    assert await codes_seen(reg, baotou, field="energy") == set()
+    both = reg.auth("competent_department", **claims, regions=["150200", "150300"])
+    assert await codes_seen(reg, both) == {in_baotou["code"], in_wuhai["code"]}
+    assert in_hohhot["code"] not in await codes_seen(reg, both)

@@ -464,3 +464,66 @@ async def test_member_reports_and_operating_funds_by_grade(reg: Any) -> None:
     await assess(reg, c["id"], year, "pass", score=95)
     later = await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year + 1}", headers=reg.staff)
     assert later.status_code == 201 and later.json()["items"][0]["grade"] == "excellent", later.text
+
+
+async def test_a_rejected_revision_of_a_passed_suggestion_withdraws_it_from_projects(reg: Any) -> None:
+    c = await established(reg)
+    secretariat = reg.auth("cluster_secretariat", clusters=[c["id"]])
+    body = {
+        "year": 2027,
+        "title": "稀土储氢材料",
+        "directions": ["稀土储氢合金"],
+        "field": "materials",
+        "rationale": "服务氢能产业链",
+    }
+    created = await reg.client.post(
+        f"/clusters/{c['id']}/guideline-suggestions", json=body, headers=secretariat
+    )
+    path = f"/clusters/{c['id']}/guideline-suggestions/{created.json()['id']}"
+    assert (
+        await reg.client.post(f"{path}/vetting", json={"outcome": "passed"}, headers=secretariat)
+    ).status_code == 200
+    revised = await reg.client.patch(
+        path,
+        json={"directions": ["稀土储氢合金", "固态储氢装备"], "reason": "扩展装备方向"},
+        headers=secretariat,
+    )
+    assert revised.status_code == 200
+    rejected = await reg.client.post(
+        f"{path}/vetting",
+        json={"outcome": "rejected", "comments": "装备方向不属于本群领域"},
+        headers=secretariat,
+    )
+    assert rejected.status_code == 200 and rejected.json()["vetting_status_zh"] == "不通过", rejected.text
+    [withdrawn] = await reg.events("registry.cluster.guideline_withdrawn")
+    assert withdrawn["data"]["suggestion_id"] == created.json()["id"]
+    assert (
+        withdrawn["data"]["vetting_comments"] == "装备方向不属于本群领域"
+        and withdrawn["data"]["version"] == 2
+    )
+    refused = await reg.client.post(f"{path}/vetting", json={"outcome": "passed"}, headers=secretariat)
+    assert refused.status_code == 409 and refused.json()["allowed_actions"] == ["revise"]
+
+    # Revised once more and passed: projects get it again as a fresh suggestion.
+    await reg.client.patch(
+        path, json={"directions": ["稀土储氢合金"], "reason": "删去装备方向"}, headers=secretariat
+    )
+    assert (
+        await reg.client.post(f"{path}/vetting", json={"outcome": "passed"}, headers=secretariat)
+    ).status_code == 200
+    assert len(await reg.events("registry.cluster.guideline_suggested")) == 2
+    assert await reg.events("registry.cluster.guideline_revised") == []
+
+    # A suggestion rejected at its first vetting never reached projects: nothing to withdraw.
+    other = await reg.client.post(
+        f"/clusters/{c['id']}/guideline-suggestions",
+        json=body | {"title": "稀土催化材料"},
+        headers=secretariat,
+    )
+    first = await reg.client.post(
+        f"/clusters/{c['id']}/guideline-suggestions/{other.json()['id']}/vetting",
+        json={"outcome": "rejected", "comments": "与已有方向重复"},
+        headers=secretariat,
+    )
+    assert first.status_code == 200
+    assert len(await reg.events("registry.cluster.guideline_withdrawn")) == 1

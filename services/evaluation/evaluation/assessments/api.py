@@ -51,6 +51,23 @@ class LabCampaignIn(BaseModel):
     labs: list[LabIn] = Field(min_length=1, max_length=500)
 
 
+class PlatformIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    platform_id: UUID = Field(
+        description="a technology innovation centre, clinical research centre, "
+        "new R&D institution, academician workstation or pilot base"
+    )
+    discipline_codes: list[Discipline] = Field(default=[], max_length=10)
+    keywords: list[Keyword] = Field(default=[], max_length=20)
+
+
+class PlatformCampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    period: str = Field(pattern=r"^\d{4}(-\d{4})?$", description="e.g. 2021-2025, or a year")
+    name: str | None = Field(default=None, max_length=200)
+    platforms: list[PlatformIn] = Field(min_length=1, max_length=500)
+
+
 class ClusterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     cluster_id: UUID
@@ -162,6 +179,16 @@ async def start_labs(body: LabCampaignIn, uow: UnitOfWorkDep, _: Designer) -> Ca
     return _campaign_out(rnd, len(body.labs))
 
 
+@router.post("/platforms", status_code=status.HTTP_201_CREATED, response_model=CampaignOut)
+async def start_platforms(body: PlatformCampaignIn, uow: UnitOfWorkDep, _: Designer) -> CampaignOut:
+    """A periodic assessment of other platforms (创新平台考核评估), each by its kind's form."""
+    rnd = await service.start_platform_assessment(
+        uow, period=body.period, name=body.name, platforms=[p.model_dump() for p in body.platforms]
+    )
+    await uow.commit()
+    return _campaign_out(rnd, len(body.platforms))
+
+
 @router.post("/clusters", status_code=status.HTTP_201_CREATED, response_model=CampaignOut)
 async def start_clusters(body: ClusterCampaignIn, uow: UnitOfWorkDep, _: Designer) -> CampaignOut:
     rnd = await service.start_cluster_assessment(
@@ -203,7 +230,8 @@ async def list_assessments(
     uow: UnitOfWorkDep,
     _: Office,
     page: PageDep,
-    kind: Literal["lab_assessment", "cluster_assessment", "project_evaluation"] | None = None,
+    kind: Literal["lab_assessment", "platform_assessment", "cluster_assessment", "project_evaluation"]
+    | None = None,
     period: Annotated[str | None, Query(max_length=20)] = None,
     finalized: bool | None = None,
 ) -> Page[AssessmentOut]:

@@ -136,7 +136,9 @@ class ProjectEvaluationFinalized(EventPayload):
 LAB_ASSESSMENT_FINALIZED = EventType(
     "evaluation.lab_assessment.finalized",
     LabAssessmentFinalized,
-    description="A key laboratory's periodic assessment is final (graded 优秀/良好/合格/不合格).",
+    description="A platform's periodic assessment is final (graded 优秀/良好/合格/不合格): a key "
+    "laboratory's, or since platform assessments that of a technology innovation centre, clinical "
+    "research centre, new R&D institution, academician workstation or pilot base (orientation unset).",
 )
 CLUSTER_ASSESSMENT_FINALIZED = EventType(
     "evaluation.cluster_assessment.finalized",

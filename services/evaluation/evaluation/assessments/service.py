@@ -23,7 +23,12 @@ from evaluation.assessments.events import (
     ProjectEvaluationFinalized,
 )
 from evaluation.assessments.models import ClusterView, PlatformView
-from evaluation.codes import PROJECT_EVALUATION_KINDS, RESULT_CODES_BY_KIND, ROUND_KINDS
+from evaluation.codes import (
+    ASSESSED_PLATFORM_KINDS,
+    PROJECT_EVALUATION_KINDS,
+    RESULT_CODES_BY_KIND,
+    ROUND_KINDS,
+)
 from evaluation.experts.models import Collaboration
 from evaluation.forms.service import form_for
 from evaluation.reviews import service as reviews
@@ -79,8 +84,14 @@ async def start_lab_assessment(
                 FieldIssue(
                     f"labs[{n}].platform_id",
                     "not_assessable",
-                    f"a {p.kind} in state {p.state} is not assessed as a key lab",
-                    "该平台不属于在运行的重点实验室，不参加考核评估",
+                    f"a {p.kind} in state {p.state} is not assessed as a key lab"
+                    + (
+                        " (assess it under /assessments/platforms)"
+                        if p.kind in ASSESSED_PLATFORM_KINDS
+                        else ""
+                    ),
+                    "该平台不属于在运行的重点实验室，不参加重点实验室考核评估"
+                    + ("（请按创新平台考核评估）" if p.kind in ASSESSED_PLATFORM_KINDS else ""),
                 )
             )
         else:
@@ -116,6 +127,71 @@ async def start_lab_assessment(
                 team_unit_ids=list(p.co_builder_unit_ids),
                 avoid_person_ids=[],
                 orientation=lab["orientation"],
+                form_id=form.id,
+                details={"period": period, "field": p.field, "sub_field": p.sub_field, "kind": p.kind},
+            )
+        )
+    await uow.session.flush()
+    return rnd
+
+
+async def start_platform_assessment(
+    uow: UnitOfWork, *, period: str, name: str | None, platforms: list[dict[str, Any]]
+) -> ReviewRound:
+    """A periodic assessment of platforms other than key labs (技术创新中心, 临床医学研究中心,
+    新型研发机构, 院士专家工作站 考核激励、动态管理, 中试基地 评估评价; seed 004), each judged by
+    the form of its kind. Grades and their consequences in registry are those of key labs."""
+    issues: list[FieldIssue] = []
+    views: list[PlatformView] = []
+    for n, entry in enumerate(platforms):
+        p = await uow.session.get(PlatformView, entry["platform_id"])
+        if p is None:
+            issues.append(
+                FieldIssue(f"platforms[{n}].platform_id", "unknown", "no such platform", "未找到该平台")
+            )
+        elif p.kind not in ASSESSED_PLATFORM_KINDS or p.state not in ASSESSED_LAB_STATES:
+            issues.append(
+                FieldIssue(
+                    f"platforms[{n}].platform_id",
+                    "not_assessable",
+                    f"a {p.kind} in state {p.state} is not assessed here"
+                    + (" (key labs: /assessments/labs)" if p.kind in ASSESSED_LAB_KINDS else ""),
+                    "该平台不在运行或不属于本类考核评估"
+                    + ("（重点实验室请按重点实验室考核评估）" if p.kind in ASSESSED_LAB_KINDS else ""),
+                )
+            )
+        else:
+            views.append(p)
+    ids = [entry["platform_id"] for entry in platforms]
+    if len(set(ids)) != len(ids):
+        issues.append(FieldIssue("platforms", "duplicate", "a platform is listed twice", "平台重复列出"))
+    if issues:
+        raise ValidationFailed(issues)
+    taken = await _already_assessed(uow, "platform_assessment", period, ids)
+    if taken:
+        raise Conflict(
+            f"{len(taken)} platform(s) already have an assessment for {period}",
+            f"{len(taken)} 个平台在 {period} 已有考核评估",
+            code="duplicate",
+            extra={"platform_ids": [str(t) for t in taken]},
+        )
+    rnd = await _new_round(uow, "platform_assessment", name or f"创新平台考核评估（{period}）", period)
+    for entry, p in zip(platforms, views, strict=True):
+        form = await form_for(uow, "platform_assessment", variant=p.kind)
+        uow.session.add(
+            RoundItem(
+                id=uuid7(),
+                round_id=rnd.id,
+                subject_id=p.id,
+                code=p.code,
+                title=p.name,
+                keywords=entry["keywords"],
+                discipline_codes=entry["discipline_codes"],
+                applicant_person_id=p.director_person_id,
+                applicant_unit_id=p.host_unit_id,
+                team_person_ids=[],
+                team_unit_ids=list(p.co_builder_unit_ids),
+                avoid_person_ids=[],
                 form_id=form.id,
                 details={"period": period, "field": p.field, "sub_field": p.sub_field, "kind": p.kind},
             )
@@ -361,7 +437,7 @@ async def finalize_item(
 async def _emit(uow: UnitOfWork, rnd: ReviewRound, item: RoundItem, row: ReviewResult) -> Envelope:
     assert item.subject_id is not None and row.result is not None
     d = row.details
-    if rnd.kind == "lab_assessment":
+    if rnd.kind in ("lab_assessment", "platform_assessment"):
         return await uow.emit(
             LAB_ASSESSMENT_FINALIZED,
             LabAssessmentFinalized(

@@ -13,6 +13,7 @@ from shared.timestamps import Timestamp
 AssessmentType = Literal[
     "application_review",
     "lab_assessment",
+    "platform_assessment",
     "cluster_assessment",
     "mid_term",
     "acceptance",
@@ -20,6 +21,15 @@ AssessmentType = Literal[
     "milestone",
 ]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Variant = Literal[
+    "free_exploration",
+    "goal_oriented",
+    "technology_innovation_centre",
+    "clinical_research_centre",
+    "new_rd_institution",
+    "academician_workstation",
+    "pilot_base",
+]
 
 
 class IndicatorIn(BaseModel):
@@ -50,11 +60,38 @@ class FormIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     assessment_type: AssessmentType
     programme_code: str | None = Field(default=None, min_length=1, max_length=40)
-    variant: Literal["free_exploration", "goal_oriented"] | None = None
+    variant: Variant | None = Field(
+        default=None, description="key labs: the orientation; other platforms: the platform kind"
+    )
     indicators: list[IndicatorIn] = Field(min_length=1, max_length=20)
     comment_min_length: int = Field(default=20, ge=0, le=2000)
     recommendation_required: bool = True
     policy: PolicyIn = PolicyIn()
+
+
+class IndicatorOut(BaseModel):
+    code: str
+    name_zh: str
+    weight: float
+    min_score: float
+    max_score: float
+    comment_required: bool
+
+
+class PolicyOut(BaseModel):
+    """How the form's sheets are aggregated (去掉最高最低分、离散度、等级分数线); a form stored
+    before a setting existed answers that setting's default."""
+
+    trim_from: int = Field(default=5, description="from this many reviewers on, drop the highest and lowest")
+    dispersion_std: float = 12.0
+    dispersion_spread: float = 30.0
+    minority_share: float = 0.4
+    min_reviewers: int = 3
+    score_basis: str = "trimmed_mean"
+    z_min_items: int = 3
+    grade_bands: list[tuple[float, str]] = Field(
+        default=[], description="[lowest score, result code], highest first"
+    )
 
 
 class FormOut(BaseModel):
@@ -66,10 +103,10 @@ class FormOut(BaseModel):
     assessment_type_zh: str = ""
     programme_code: str | None
     variant: str | None
-    indicators: list[dict[str, Any]]
+    indicators: list[IndicatorOut]
     comment_min_length: int
     recommendation_required: bool
-    policy: dict[str, Any]
+    policy: PolicyOut
     active: bool
     version: int
     created_at: Timestamp

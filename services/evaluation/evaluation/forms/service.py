@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, select, update
 
-from evaluation.codes import RESULT_CODES_BY_KIND
+from evaluation.codes import ASSESSED_PLATFORM_KINDS, LAB_ORIENTATIONS, RESULT_CODES_BY_KIND
 from evaluation.forms.defaults import DEFAULT_FORMS, DEFAULT_POLICY
 from evaluation.forms.models import ReviewForm
 from shared.errors import FieldIssue, NotFound, ValidationFailed
 from shared.uow import UnitOfWork
 
 PROJECT_KINDS = ("mid_term", "acceptance", "performance", "milestone")
+# What a form's variant names: a key lab's orientation (分类评价), another platform's kind.
+VARIANTS: dict[str, Mapping[str, str]] = {
+    "lab_assessment": LAB_ORIENTATIONS,
+    "platform_assessment": ASSESSED_PLATFORM_KINDS,
+}
 
 
 def result_codes(assessment_type: str) -> set[str]:
@@ -42,6 +48,18 @@ def check(data: dict[str, Any]) -> None:
                     "最高分须大于最低分",
                 )
             )
+    variant = data.get("variant")
+    fitting = VARIANTS.get(data["assessment_type"], {})
+    if variant is not None and variant not in fitting:
+        issues.append(
+            FieldIssue(
+                "variant",
+                "wrong_variant",
+                f"a {data['assessment_type']} form takes "
+                + (f"one of {', '.join(sorted(fitting))}" if fitting else "no variant"),
+                "评审表适用类别与评审类型不符",
+            )
+        )
     codes = result_codes(data["assessment_type"])
     bands = data["policy"]["grade_bands"]
     if codes and not bands:

@@ -240,7 +240,13 @@ async def list_rounds(
     session: SessionDep,
     page: PageDep,
     call_id: UUID | None = None,
-    kind: Literal["application_review", "lab_assessment", "cluster_assessment", "project_evaluation"]
+    kind: Literal[
+        "application_review",
+        "lab_assessment",
+        "platform_assessment",
+        "cluster_assessment",
+        "project_evaluation",
+    ]
     | None = None,
     status_: Literal["collecting", "requested", "drawn", "open", "finalized"] | None = Query(
         default=None, alias="status"

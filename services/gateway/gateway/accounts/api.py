@@ -116,7 +116,9 @@ async def create_account(
         unit_id=body.unit_id,
         person_id=body.person_id,
         grants=[
-            service.GrantSpec(g.role.value, tuple(g.scope_ids), tuple(d.value for d in g.duties))
+            service.GrantSpec(
+                g.role.value, tuple(g.scope_ids), tuple(d.value for d in g.duties), tuple(g.regions)
+            )
             for g in body.roles
         ],
         passwords=identity.passwords,
@@ -169,7 +171,9 @@ async def set_roles(
         uow,
         account,
         [
-            service.GrantSpec(g.role.value, tuple(g.scope_ids), tuple(d.value for d in g.duties))
+            service.GrantSpec(
+                g.role.value, tuple(g.scope_ids), tuple(d.value for d in g.duties), tuple(g.regions)
+            )
             for g in body.roles
         ],
         reason=body.reason,
@@ -191,7 +195,12 @@ async def grant_role(
     await service.grant_role(
         uow,
         account,
-        service.GrantSpec(body.role.value, tuple(body.scope_ids), tuple(d.value for d in body.duties)),
+        service.GrantSpec(
+            body.role.value,
+            tuple(body.scope_ids),
+            tuple(d.value for d in body.duties),
+            tuple(body.regions),
+        ),
         reason=body.reason,
         origin=origin,
     )

@@ -50,7 +50,7 @@ class Account(Base):
 
 class RoleGrant(Base):
     """One role an account holds, with the ids it is scoped to (empty: unscoped) and, for
-    department staff, its duties."""
+    department staff, its duties; for a competent department, the 盟市 it acts for."""
 
     __tablename__ = "role_grants"
     __table_args__ = (
@@ -65,6 +65,12 @@ class RoleGrant(Base):
     scope_ids: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     duties: Mapped[list[Any]] = mapped_column(
         JSONB, default=list, server_default="[]", comment="department staff: the duties (职责) held"
+    )
+    regions: Mapped[list[Any]] = mapped_column(
+        JSONB,
+        default=list,
+        server_default="[]",
+        comment="competent department (盟市科技局): the 盟市 division codes it acts for",
     )
     status: Mapped[str] = mapped_column(String(20), default="active")
     granted_by: Mapped[str | None] = mapped_column(String(100))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from gateway.accounts.models import Account, RoleGrant
 from gateway.accounts.service import ACCOUNT_STATUS_LABELS
-from gateway.claims import DUTIES, Duty
+from gateway.claims import DUTIES, REGIONS, Duty
 from shared.auth import ROLE_LABELS_ZH, Role
 from shared.timestamps import Timestamp
 
@@ -78,6 +78,11 @@ class GrantIn(Strict):
     duties: list[Duty] = Field(
         default_factory=list, max_length=len(DUTIES), description="department staff only: the duties held"
     )
+    regions: list[Annotated[str, StringConstraints(max_length=6)]] = Field(
+        default_factory=list,
+        max_length=len(REGIONS),
+        description="competent department (盟市科技局) only: its 盟市 division codes, e.g. 150200",
+    )
 
 
 class GrantRoleRequest(GrantIn):
@@ -117,11 +122,17 @@ class DutyOut(BaseModel):
     zh: str
 
 
+class RegionOut(BaseModel):
+    code: str
+    zh: str
+
+
 class GrantOut(BaseModel):
     role: str
     role_zh: str
     scope_ids: list[str]
     duties: list[DutyOut]
+    regions: list[RegionOut] = Field(description="competent department: the 盟市 it acts for")
     status: str
 
     @classmethod
@@ -131,6 +142,7 @@ class GrantOut(BaseModel):
             role_zh=ROLE_LABELS_ZH.get(grant.role, grant.role),
             scope_ids=[str(i) for i in grant.scope_ids],
             duties=[DutyOut(code=d, zh=DUTIES.get(d, d)) for d in grant.duties or []],
+            regions=[RegionOut(code=r, zh=REGIONS.get(r, r)) for r in grant.regions or []],
             status=grant.status,
         )
 

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from gateway.accounts import repository
 from gateway.accounts.models import Account, RefreshToken, RoleGrant
 from gateway.accounts.passwords import PasswordPolicy, Passwords
-from gateway.claims import DUTIES, primary_scope
+from gateway.claims import DUTIES, REGION_ROLES, REGIONS, primary_scope
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import (
@@ -58,6 +58,7 @@ class GrantSpec:
     role: str
     scope_ids: tuple[str, ...] = ()
     duties: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
 
 
 def claims_for(account: Account, grants: Sequence[RoleGrant]) -> dict[str, Any]:
@@ -73,6 +74,8 @@ def claims_for(account: Account, grants: Sequence[RoleGrant]) -> dict[str, Any]:
             scopes.setdefault(kind, set()).update(str(i) for i in grant.scope_ids)
         if grant.role == Role.department_staff and grant.duties:
             scopes.setdefault("duties", set()).update(str(d) for d in grant.duties)
+        if grant.role in REGION_ROLES and grant.regions:
+            scopes.setdefault("regions", set()).update(str(r) for r in grant.regions)
     return {
         "roles": sorted(roles),
         "unit_id": account.unit_id,
@@ -273,6 +276,29 @@ def _check_spec(spec: GrantSpec, field: str) -> None:
                 f"未知职责：{'、'.join(unknown)}",
             )
         )
+    if spec.regions and spec.role not in REGION_ROLES:
+        issues.append(
+            FieldIssue(
+                f"{field}.regions",
+                "regions_for_competent_department_only",
+                "only a competent department (municipal bureau) acts for 盟市",
+                "仅主管部门（盟市科技局）可限定盟市",
+            )
+        )
+    unknown_regions = sorted(set(spec.regions) - set(REGIONS))
+    if unknown_regions:
+        issues.append(
+            FieldIssue(
+                f"{field}.regions",
+                "unknown_region",
+                f"not a 盟市 division code: {unknown_regions} (known: {', '.join(REGIONS)})",
+                f"不是盟市行政区划代码：{'、'.join(unknown_regions)}",
+            )
+        )
+    if len(set(spec.regions)) != len(spec.regions):
+        issues.append(
+            FieldIssue(f"{field}.regions", "duplicate_region", "a 盟市 is listed twice", "盟市重复")
+        )
     if issues:
         raise ValidationFailed(issues)
 
@@ -286,17 +312,26 @@ def _grant(account: Account, spec: GrantSpec, by: str) -> RoleGrant:
         role=spec.role,
         scope_ids=scope,
         duties=sorted(set(spec.duties)),
+        regions=sorted(set(spec.regions)),
         status="active",
         granted_by=by,
     )
 
 
 def _summary(grant: RoleGrant) -> dict[str, Any]:
-    return {"role": grant.role, "scope_ids": list(grant.scope_ids), "duties": list(grant.duties or [])}
+    return {
+        "role": grant.role,
+        "scope_ids": list(grant.scope_ids),
+        "duties": list(grant.duties or []),
+        "regions": list(grant.regions or []),
+    }
 
 
 def _grants_summary(grants: Sequence[GrantSpec]) -> list[dict[str, Any]]:
-    return [{"role": g.role, "scope_ids": list(g.scope_ids), "duties": list(g.duties)} for g in grants]
+    return [
+        {"role": g.role, "scope_ids": list(g.scope_ids), "duties": list(g.duties), "regions": list(g.regions)}
+        for g in grants
+    ]
 
 
 def one_time_password() -> str:
@@ -349,7 +384,7 @@ async def grant_role(
         uow.session.add(held)
     else:
         fresh = _grant(account, spec, uow.actor.id)
-        held.scope_ids, held.duties = fresh.scope_ids, fresh.duties
+        held.scope_ids, held.duties, held.regions = fresh.scope_ids, fresh.duties, fresh.regions
         held.granted_by, held.granted_at = fresh.granted_by, utcnow()
     account.version += 1
     await uow.session.flush()

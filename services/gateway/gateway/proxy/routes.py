@@ -106,6 +106,16 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "GET", "/instruments/{instrument_id}", ANYONE_SIGNED_IN),
         r("registry", "PATCH", "/instruments/{instrument_id}", LAB_EDITORS),
         r("registry", "POST", "/instruments/{instrument_id}/retire", LAB_EDITORS),
+        # 新购大型科研仪器查重评议: the unit and lab see their own instruments' reviews, a municipal
+        # bureau those of its 盟市; staff decide
+        r("registry", "GET", "/instrument-purchase-reviews", LAB_EDITORS | {Role.competent_department}),
+        r(
+            "registry",
+            "GET",
+            "/instrument-purchase-reviews/{review_id}",
+            LAB_EDITORS | {Role.competent_department},
+        ),
+        r("registry", "POST", "/instrument-purchase-reviews/{review_id}/decision", STAFF),
         r("registry", "GET", "/topics", ANYONE_SIGNED_IN),
         r("registry", "POST", "/topics", LAB_EDITORS),
         r("registry", "PATCH", "/topics/{topic_id}", LAB_EDITORS),
@@ -310,6 +320,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("evaluation", "POST", "/reviews/applications/{application_id}/avoidance", {Role.applicant.value}),
         r("evaluation", "GET", "/assessments", DUTY_STAFF),
         r("evaluation", "POST", "/assessments/labs", DUTY_STAFF),
+        r("evaluation", "POST", "/assessments/platforms", DUTY_STAFF),
         r("evaluation", "POST", "/assessments/clusters", DUTY_STAFF),
         r("evaluation", "GET", "/assessments/{item_id}", DUTY_STAFF),
         r("evaluation", "POST", "/assessments/{item_id}/finalize", DUTY_STAFF),

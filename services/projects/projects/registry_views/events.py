@@ -54,12 +54,21 @@ class GuidelineSuggested(EventPayload):
     rationale: str | None = None
 
 
+class GuidelineWithdrawn(EventPayload):
+    """A passed suggestion whose revision the expert committee rejected: no longer a suggestion."""
+
+    suggestion_id: UUID
+    cluster_id: UUID
+    version: int
+
+
 PERSON_REGISTERED = EventType("registry.person.registered", PersonSnapshot)
 PERSON_UPDATED = EventType("registry.person.updated", PersonSnapshot)
 INTEGRITY_RECORDED = EventType("registry.integrity.recorded", IntegritySnapshot)
 INTEGRITY_LIFTED = EventType("registry.integrity.lifted", IntegritySnapshot)
 GUIDELINE_SUGGESTED = EventType("registry.cluster.guideline_suggested", GuidelineSuggested)
 GUIDELINE_REVISED = EventType("registry.cluster.guideline_revised", GuidelineSuggested)
+GUIDELINE_WITHDRAWN = EventType("registry.cluster.guideline_withdrawn", GuidelineWithdrawn)
 # registry.cluster.<step>: the build procedure, assessment outcomes and edits (registry's verbs).
 CLUSTER_VERBS = (
     "proposed",

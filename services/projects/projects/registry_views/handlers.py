@@ -7,12 +7,14 @@ from projects.registry_views.events import (
     CLUSTER_EVENTS,
     GUIDELINE_REVISED,
     GUIDELINE_SUGGESTED,
+    GUIDELINE_WITHDRAWN,
     INTEGRITY_LIFTED,
     INTEGRITY_RECORDED,
     PERSON_REGISTERED,
     PERSON_UPDATED,
     ClusterSnapshot,
     GuidelineSuggested,
+    GuidelineWithdrawn,
     IntegritySnapshot,
     PersonSnapshot,
 )
@@ -77,3 +79,12 @@ async def revise_suggestion(uow: UnitOfWork, event: ReceivedEvent[GuidelineSugge
         return
     for name, value in fields.items():
         setattr(existing, name, value)
+
+
+@handlers.on(GUIDELINE_WITHDRAWN)
+async def withdraw_suggestion(uow: UnitOfWork, event: ReceivedEvent[GuidelineWithdrawn]) -> None:
+    """The expert committee rejected the revision of a suggestion the drafters held: it leaves
+    their list (a later passing revision arrives again as a suggestion)."""
+    existing = await uow.session.get(GuidelineSuggestion, event.payload.suggestion_id)
+    if existing is not None:
+        await uow.session.delete(existing)

@@ -47,6 +47,19 @@ class GuidelineRevisedPayload(GuidelineSuggestedPayload):
     version: int
 
 
+class GuidelineWithdrawnPayload(EventPayload):
+    """A suggestion projects hold was revised and its revision did not pass: projects drop it."""
+
+    suggestion_id: UUID
+    cluster_id: UUID
+    cluster_name: str
+    year: int
+    title: str
+    vetting_outcome: str = Field(default="rejected", description="专家委员会把关: rejected 不通过")
+    vetting_comments: str | None = None
+    version: int
+
+
 CLUSTER_EVENTS: dict[str, EventType[ClusterEventPayload]] = {
     action: EventType(
         f"registry.cluster.{verb}", ClusterEventPayload, description=f"Cluster step '{action}'."
@@ -66,7 +79,19 @@ GUIDELINE_REVISED = EventType(
     "(full new state; replaces the earlier one).",
 )
 
-EVENT_TYPES: list[EventType[Any]] = [*CLUSTER_EVENTS.values(), GUIDELINE_SUGGESTED, GUIDELINE_REVISED]
+GUIDELINE_WITHDRAWN = EventType(
+    "registry.cluster.guideline_withdrawn",
+    GuidelineWithdrawnPayload,
+    description="The revision of a suggestion that had passed was rejected by the expert committee "
+    "(不通过): the suggestion is withdrawn; consumers drop their copy by suggestion_id.",
+)
+
+EVENT_TYPES: list[EventType[Any]] = [
+    *CLUSTER_EVENTS.values(),
+    GUIDELINE_SUGGESTED,
+    GUIDELINE_REVISED,
+    GUIDELINE_WITHDRAWN,
+]
 
 
 class ClusterAssessmentFinalized(EventPayload):

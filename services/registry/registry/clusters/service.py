@@ -14,9 +14,11 @@ from registry.clusters.events import (
     CLUSTER_EVENTS,
     GUIDELINE_REVISED,
     GUIDELINE_SUGGESTED,
+    GUIDELINE_WITHDRAWN,
     ClusterEventPayload,
     GuidelineRevisedPayload,
     GuidelineSuggestedPayload,
+    GuidelineWithdrawnPayload,
 )
 from registry.clusters.machine import (
     CLUSTER_MACHINE,
@@ -564,6 +566,23 @@ async def vet_guideline(
                 subject=f"cluster/{c.id}",
             )
         s.emitted_version = s.version
+    elif data.outcome == "rejected" and s.emitted_version is not None:
+        # Projects hold an earlier passed version: a rejected revision withdraws it there, and
+        # a later passing revision is sent afresh as a suggestion.
+        event = await uow.emit(
+            GUIDELINE_WITHDRAWN,
+            GuidelineWithdrawnPayload(
+                suggestion_id=s.id,
+                cluster_id=c.id,
+                cluster_name=c.name,
+                year=s.year,
+                title=s.title,
+                vetting_comments=data.comments,
+                version=s.version,
+            ),
+            subject=f"cluster/{c.id}",
+        )
+        s.emitted_version = None
     await uow.record(
         "cluster.guideline_vetted",
         entity_type="guideline_suggestion",
@@ -574,7 +593,8 @@ async def vet_guideline(
             "comments": data.comments,
             "chair": chair_name,
             "version": s.version,
-            "sent_to_projects": event is not None,
+            "sent_to_projects": event is not None and data.outcome in PASSED,
+            "withdrawn_from_projects": event is not None and data.outcome not in PASSED,
         },
         reason=data.comments,
         event=event,

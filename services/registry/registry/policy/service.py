@@ -141,6 +141,16 @@ DEFINITIONS: dict[str, PolicyDefinition] = {
             "Operating funds of a year after a failed annual assessment (整改期).",
         ),
         PolicyDefinition(
+            "instrument_purchase_review_min_fen",
+            50_000_000,
+            0,
+            10**14,
+            "fen",
+            "新购仪器查重评议起点（分）",
+            "A new instrument worth at least this (大型科研仪器: 单台套50万元及以上) of the category and "
+            "model of one already open for sharing in its 盟市 goes to a purchase review (查重评议).",
+        ),
+        PolicyDefinition(
             "cluster_funds_excellent_score",
             90,
             0,

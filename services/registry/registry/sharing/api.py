@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import paging
+from registry.codes import Region
 from registry.listing import ListPage, PageRequestDep, list_page
-from registry.sharing import service
-from registry.sharing.models import Instrument, OpenTopic
+from registry.sharing import purchase_reviews, service
+from registry.sharing.models import Instrument, InstrumentPurchaseReview, OpenTopic
 from registry.sharing.schemas import (
     Category,
     InstrumentIn,
     InstrumentOut,
+    InstrumentRegisteredOut,
     InstrumentRetire,
     InstrumentUpdate,
+    PurchaseDecisionIn,
+    PurchaseReviewOut,
     TopicClose,
     TopicIn,
     TopicOut,
@@ -30,6 +35,15 @@ from shared.http.schemas import Page
 
 instruments_router = APIRouter(prefix="/instruments", tags=["instruments"])
 topics_router = APIRouter(prefix="/topics", tags=["topics"])
+purchase_reviews_router = APIRouter(prefix="/instrument-purchase-reviews", tags=["instruments"])
+
+
+async def _review_of(session: AsyncSession, instrument_id: UUID) -> InstrumentPurchaseReview | None:
+    return (
+        await session.execute(
+            select(InstrumentPurchaseReview).where(InstrumentPurchaseReview.instrument_id == instrument_id)
+        )
+    ).scalar_one_or_none()
 
 
 async def _instrument(uow: UnitOfWorkDep, instrument_id: UUID) -> Instrument:
@@ -46,11 +60,19 @@ async def _topic(uow: UnitOfWorkDep, topic_id: UUID) -> OpenTopic:
     return t
 
 
-@instruments_router.post("", status_code=status.HTTP_201_CREATED, response_model=InstrumentOut)
-async def add_instrument(body: InstrumentIn, uow: UnitOfWorkDep, principal: PrincipalDep) -> InstrumentOut:
+@instruments_router.post("", status_code=status.HTTP_201_CREATED, response_model=InstrumentRegisteredOut)
+async def add_instrument(
+    body: InstrumentIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> InstrumentRegisteredOut:
+    """Registers the instrument; one of the category and model of an instrument already open for
+    sharing in the owner's 盟市 also opens a purchase review (查重评议), answered with it."""
     i = await service.register_instrument(uow, principal, body)
+    review = await _review_of(uow.session, i.id)
     await uow.commit()
-    return InstrumentOut.of(i)
+    out = InstrumentRegisteredOut.model_validate(InstrumentOut.of(i).model_dump())
+    if review is not None:
+        out.purchase_review = PurchaseReviewOut.of(review, i)
+    return out
 
 
 @instruments_router.patch("/{instrument_id}", response_model=InstrumentOut)
@@ -182,3 +204,89 @@ async def list_topics(
         stmt.order_by(OpenTopic.year.desc(), OpenTopic.id).offset(page.offset).limit(page.size)
     )
     return Page(items=[TopicOut.of(t) for t in rows.scalars()], total=total, page=page.page, size=page.size)
+
+
+ReviewState = Literal["pending", "approved", "not_approved"]
+
+
+@purchase_reviews_router.get(
+    "",
+    response_model=Page[PurchaseReviewOut],
+    summary="新购大型科研仪器查重评议: the instruments flagged as duplicate purchases, oldest first",
+)
+async def list_purchase_reviews(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    state: ReviewState | None = None,
+    region: Region | None = None,
+    category: Category | None = None,
+) -> Page[PurchaseReviewOut]:
+    """Staff see every review; a unit's admin and a lab's director those of their instruments,
+    a municipal bureau those of its 盟市."""
+    stmt = select(InstrumentPurchaseReview, Instrument).join(
+        Instrument, Instrument.id == InstrumentPurchaseReview.instrument_id
+    )
+    shown = purchase_reviews.visible_reviews(principal)
+    if shown is not None:
+        stmt = stmt.where(shown)
+    for column, value in (
+        (InstrumentPurchaseReview.state, state),
+        (InstrumentPurchaseReview.region, region.value if region else None),
+        (InstrumentPurchaseReview.category, category),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+    rows = await session.execute(
+        stmt.order_by(InstrumentPurchaseReview.opened_at, InstrumentPurchaseReview.id)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    return Page(
+        items=[PurchaseReviewOut.of(review, i) for review, i in rows.all()],
+        total=total,
+        page=page.page,
+        size=page.size,
+    )
+
+
+async def _load_review(
+    session: AsyncSession, principal: Any, review_id: UUID, *, lock: bool = False
+) -> tuple[InstrumentPurchaseReview, Instrument]:
+    stmt = (
+        select(InstrumentPurchaseReview, Instrument)
+        .join(Instrument, Instrument.id == InstrumentPurchaseReview.instrument_id)
+        .where(InstrumentPurchaseReview.id == review_id)
+    )
+    shown = purchase_reviews.visible_reviews(principal)
+    if shown is not None:
+        stmt = stmt.where(shown)
+    if lock:
+        stmt = stmt.with_for_update(of=InstrumentPurchaseReview)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise NotFound("no such instrument purchase review", "未找到该新购仪器查重评议")
+    return row[0], row[1]
+
+
+@purchase_reviews_router.get("/{review_id}", response_model=PurchaseReviewOut)
+async def get_purchase_review(
+    review_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> PurchaseReviewOut:
+    review, i = await _load_review(session, principal, review_id)
+    return PurchaseReviewOut.of(review, i)
+
+
+@purchase_reviews_router.post(
+    "/{review_id}/decision",
+    response_model=PurchaseReviewOut,
+    summary="Record the review's outcome (查重评议结论): approved 同意购置 or not_approved, with the reason",
+)
+async def decide_purchase_review(
+    review_id: UUID, body: PurchaseDecisionIn, uow: UnitOfWorkDep, principal: PrincipalDep
+) -> PurchaseReviewOut:
+    review, i = await _load_review(uow.session, principal, review_id, lock=True)
+    review = await purchase_reviews.decide(uow, principal, review, body)
+    await uow.commit()
+    return PurchaseReviewOut.of(review, i)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base
@@ -68,3 +70,36 @@ class OpenTopic(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), onupdate=utcnow)
+
+
+PURCHASE_REVIEW_STATE_CODES = ["pending", "approved", "not_approved"]
+
+
+class InstrumentPurchaseReview(Base):
+    """新购大型科研仪器查重评议 (seed 001): a new instrument of the same category and model as one
+    already open for sharing in its 盟市, waiting for (or with) the department's decision.
+
+    The matching instruments are kept as they stood when the review opened: the evidence the
+    decision was taken on, whatever happens to them later.
+    """
+
+    __tablename__ = "instrument_purchase_reviews"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN (" + ", ".join(repr(s) for s in PURCHASE_REVIEW_STATE_CODES) + ")", name="state"
+        ),
+        Index("ix_instrument_purchase_reviews_state", "state"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
+    instrument_id: Mapped[UUID] = mapped_column(ForeignKey("instruments.id"), unique=True)
+    region: Mapped[str] = mapped_column(String(6))
+    category: Mapped[str] = mapped_column(String(30))
+    model: Mapped[str] = mapped_column(String(100))
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)

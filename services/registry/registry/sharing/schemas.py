@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry.codes import REGION_LABELS, Region
 from registry.reference import INSTRUMENT_CATEGORIES, InstrumentCategoryCode
-from registry.sharing.models import Instrument, OpenTopic
+from registry.sharing.models import Instrument, InstrumentPurchaseReview, OpenTopic
+from shared.timestamps import Timestamp
 
 Category = InstrumentCategoryCode
 
@@ -113,3 +116,92 @@ class TopicOut(TopicIn):
     @classmethod
     def of(cls, t: OpenTopic) -> TopicOut:
         return cls.model_validate(t)
+
+
+PURCHASE_REVIEW_STATES = {
+    "pending": "待查重评议",
+    "approved": "同意购置",
+    "not_approved": "不同意购置（共享使用现有仪器）",
+}
+# The decision is the review's one step; a decided review is closed.
+PURCHASE_REVIEW_ACTIONS: dict[str, list[str]] = {"pending": ["decide"], "approved": [], "not_approved": []}
+
+
+class PurchaseEvidence(BaseModel):
+    """An instrument already open for sharing in the same 盟市, as it stood when the review opened."""
+
+    instrument_id: UUID
+    name: str
+    model: str | None
+    owner_unit_id: UUID
+    owner_unit_name: str
+    platform_id: UUID | None
+    location: str | None
+    value_fen: int = Field(description="原值（分）")
+    annual_service_hours: int
+    booking_contact: str | None
+
+
+class PurchaseReviewOut(BaseModel):
+    """新购大型科研仪器查重评议: the new instrument, the instruments it duplicates, the decision."""
+
+    id: UUID
+    instrument_id: UUID
+    instrument_name: str
+    owner_unit_id: UUID
+    value_fen: int = Field(description="新购仪器原值（分）")
+    region: str
+    region_zh: str
+    category: str
+    category_zh: str
+    model: str
+    evidence: list[PurchaseEvidence]
+    state: str
+    state_zh: str
+    allowed_actions: list[str]
+    decision_reason: str | None
+    decided_by: str | None
+    decided_at: Timestamp | None
+    opened_at: Timestamp
+    version: int
+
+    @classmethod
+    def of(cls, review: InstrumentPurchaseReview, instrument: Instrument) -> PurchaseReviewOut:
+        return cls(
+            id=review.id,
+            instrument_id=instrument.id,
+            instrument_name=instrument.name,
+            owner_unit_id=instrument.owner_unit_id,
+            value_fen=instrument.value_fen,
+            region=review.region,
+            region_zh=REGION_LABELS[Region(review.region)],
+            category=review.category,
+            category_zh=INSTRUMENT_CATEGORIES[review.category],
+            model=review.model,
+            evidence=[PurchaseEvidence.model_validate(e) for e in review.evidence],
+            state=review.state,
+            state_zh=PURCHASE_REVIEW_STATES[review.state],
+            allowed_actions=PURCHASE_REVIEW_ACTIONS[review.state],
+            decision_reason=review.decision_reason,
+            decided_by=review.decided_by,
+            decided_at=review.decided_at,
+            opened_at=review.opened_at,
+            version=review.version,
+        )
+
+
+class InstrumentRegisteredOut(InstrumentOut):
+    purchase_review: PurchaseReviewOut | None = Field(
+        default=None,
+        description="查重评议: opened when an instrument of this category and model is already open "
+        "for sharing in the owner's 盟市",
+    )
+
+
+class PurchaseDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["approved", "not_approved"] = Field(
+        description="approved 同意购置 / not_approved 不同意购置（共享使用现有仪器）"
+    )
+    reason: str = Field(min_length=2, max_length=2000, description="评议意见")

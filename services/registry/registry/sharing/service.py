@@ -24,6 +24,7 @@ from registry.access import (
 )
 from registry.platforms import repository as platforms
 from registry.platforms.models import Platform
+from registry.sharing import purchase_reviews
 from registry.sharing.events import (
     INSTRUMENT_REGISTERED,
     INSTRUMENT_RETIRED,
@@ -136,6 +137,7 @@ async def register_instrument(uow: UnitOfWork, principal: Principal, data: Instr
         changes=data.model_dump(mode="json"),
         event=event,
     )
+    await purchase_reviews.open_if_duplicate(uow, i)
     return i
 
 

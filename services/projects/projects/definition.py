@@ -25,6 +25,7 @@ from projects.organisations.handlers import handlers
 from projects.platforms import api as platforms_api
 from projects.policy import api as policy_api
 from projects.policy.models import PolicyValue  # noqa: F401  (tables in the metadata)
+from projects.results import api as results_api
 from projects.settings import ProjectsSettings
 from projects.supervision import api as supervision_api
 from shared.service import ServiceDefinition, ServiceRuntime
@@ -69,6 +70,7 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             supervision_api.router,
             platforms_api.router,
             policy_api.router,
+            results_api.router,
         ],
         handlers=handlers,
         produces=[*APPLICATION_EVENTS, *PROJECT_EVENTS],

@@ -31,6 +31,7 @@ PROJECT_PARTIES = STAFF | {Role.applicant.value, Role.host_unit_admin.value}
 # 谁推荐、谁负责: a competent department reads the projects it recommended (the service keeps
 # it to those), and acts on none
 PROJECT_READERS = PROJECT_PARTIES | {Role.competent_department.value}
+RESULT_READERS = STAFF | {Role.host_unit_admin.value, Role.applicant.value}
 FILERS = frozenset({Role.host_unit_admin.value, Role.cluster_secretariat.value})
 SERVICES = ("registry", "projects", "evaluation")
 
@@ -239,6 +240,13 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/spot-checks/{check_id}/redraw", STAFF),
         r("projects", "PUT", "/spot-checks/{check_id}/findings/{project_id}", STAFF),
         r("projects", "POST", "/spot-checks/{check_id}/close", STAFF),
+        # projects: the results register (科技成果库); a unit's admin reports its projects'
+        # results, staff verify; the service keeps each reader to its units' or projects' rows
+        r("projects", "POST", "/results", {Role.host_unit_admin.value}),
+        r("projects", "GET", "/results", RESULT_READERS),
+        r("projects", "GET", "/results/export.xlsx", RESULT_READERS),
+        r("projects", "GET", "/results/{result_id}", RESULT_READERS),
+        r("projects", "POST", "/results/{result_id}/actions/{action}", STAFF),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # evaluation: the expert database (专家库); the service checks each staff member's duty
         # (expert_db, request, draw) and lets an expert see only their own profile

@@ -15,6 +15,7 @@ from projects.applications.models import Application  # noqa: F401  (tables in t
 from projects.calls import api as calls_api
 from projects.catalogue import api as catalogue_api
 from projects.db import Base, kit
+from projects.demands import api as demands_api
 from projects.demo import load_for_settings as load_demo_data
 from projects.filings import api as filings_api
 from projects.funded import api as funded_api
@@ -71,6 +72,7 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             platforms_api.router,
             policy_api.router,
             results_api.router,
+            demands_api.router,
         ],
         handlers=handlers,
         produces=[*APPLICATION_EVENTS, *PROJECT_EVENTS],

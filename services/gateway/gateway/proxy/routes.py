@@ -247,6 +247,13 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/results/export.xlsx", RESULT_READERS),
         r("projects", "GET", "/results/{result_id}", RESULT_READERS),
         r("projects", "POST", "/results/{result_id}/actions/{action}", STAFF),
+        # projects: the technology demand register (技术需求库) and application scenarios
+        # (应用场景); units register, staff publish and close; published rows are public
+        r("projects", "POST", "/technology-demands", {Role.host_unit_admin.value}),
+        r("projects", "GET", "/technology-demands", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/technology-demands/export.xlsx", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/technology-demands/{demand_id}", ANYONE_SIGNED_IN),
+        r("projects", "POST", "/technology-demands/{demand_id}/actions/{action}", STAFF),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # evaluation: the expert database (专家库); the service checks each staff member's duty
         # (expert_db, request, draw) and lets an expert see only their own profile

@@ -23,6 +23,7 @@ from projects.funded.events import PRODUCED as PROJECT_EVENTS
 from projects.modes import api as modes_api
 from projects.organisations import api as organisations_api
 from projects.organisations.handlers import handlers
+from projects.periodic_lists import api as periodic_lists_api
 from projects.platforms import api as platforms_api
 from projects.policy import api as policy_api
 from projects.policy.models import PolicyValue  # noqa: F401  (tables in the metadata)
@@ -73,6 +74,7 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             policy_api.router,
             results_api.router,
             demands_api.router,
+            periodic_lists_api.router,
         ],
         handlers=handlers,
         produces=[*APPLICATION_EVENTS, *PROJECT_EVENTS],

@@ -254,6 +254,11 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/technology-demands/export.xlsx", ANYONE_SIGNED_IN),
         r("projects", "GET", "/technology-demands/{demand_id}", ANYONE_SIGNED_IN),
         r("projects", "POST", "/technology-demands/{demand_id}/actions/{action}", STAFF),
+        # projects: periodic lists (成果清单 / 应用场景清单), frozen by staff, read by all
+        r("projects", "POST", "/periodic-lists", STAFF),
+        r("projects", "GET", "/periodic-lists", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/periodic-lists/{list_id}", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/periodic-lists/{list_id}/export.xlsx", ANYONE_SIGNED_IN),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # evaluation: the expert database (专家库); the service checks each staff member's duty
         # (expert_db, request, draw) and lets an expert see only their own profile

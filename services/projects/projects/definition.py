@@ -29,6 +29,7 @@ from projects.policy import api as policy_api
 from projects.policy.models import PolicyValue  # noqa: F401  (tables in the metadata)
 from projects.results import api as results_api
 from projects.settings import ProjectsSettings
+from projects.statistics import api as statistics_api
 from projects.supervision import api as supervision_api
 from shared.service import ServiceDefinition, ServiceRuntime
 
@@ -66,6 +67,7 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             calls_api.router,
             applications_api.router,
             modes_api.router,
+            statistics_api.router,
             funded_api.router,
             funded_api.races_router,
             filings_api.router,

@@ -206,6 +206,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/projects/machine", ANYONE_SIGNED_IN),
         r("projects", "GET", "/projects/export.xlsx", PROJECT_READERS),
         r("projects", "GET", "/projects/statistics", STAFF),
+        r("projects", "GET", "/projects/statistics/plan-categories", STAFF),
         r("projects", "GET", "/projects/{project_id}", PROJECT_READERS),
         r("projects", "GET", "/projects/{project_id}/timeline", PROJECT_READERS),
         r("projects", "GET", "/projects/{project_id}/task-book", PROJECT_READERS),

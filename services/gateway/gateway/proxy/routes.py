@@ -301,6 +301,11 @@ ROUTES: tuple[Route, ...] = tuple(
         r("evaluation", "POST", "/review-forms", DUTY_STAFF),
         r("evaluation", "GET", "/review-forms/{form_id}", DUTY_STAFF),
         r("evaluation", "GET", "/reviews/mine", {Role.expert.value}),
+        # evaluation: the round's integrity and confidentiality pledge (诚信和保密承诺), signed
+        # by each expert before any sheet of the round opens; the office sees who signed
+        r("evaluation", "GET", "/rounds/{round_id}/pledge", {Role.expert.value}),
+        r("evaluation", "POST", "/rounds/{round_id}/pledge", {Role.expert.value}),
+        r("evaluation", "GET", "/rounds/{round_id}/pledges", DUTY_STAFF),
         r("evaluation", "GET", "/assignments/{assignment_id}/sheet", {Role.expert.value}),
         r("evaluation", "PUT", "/assignments/{assignment_id}/sheet", {Role.expert.value}),
         r("evaluation", "POST", "/assignments/{assignment_id}/sheet/submit", {Role.expert.value}),

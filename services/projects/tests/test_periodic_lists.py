@@ -140,7 +140,11 @@ async def test_a_scenario_list_holds_the_published_scenarios_of_the_period(world
     assert [row[5] for row in rows[1:]] == [10_000, 10_000]  # 预算下限 in yuan
 
     # a period that is no period, an unknown kind: 422 in both languages
-    for bad in ({"kind": "scenarios", "period": "2027-Q5"}, {"kind": "awards", "period": "2027"}):
+    for bad in (
+        {"kind": "scenarios", "period": "2027-Q5"},
+        {"kind": "results", "period": "0000"},
+        {"kind": "awards", "period": "2027"},
+    ):
         r = await world.client.post("/periodic-lists", json=bad, headers=world.staff)
         assert r.status_code == 422 and r.json()["errors"][0]["message_zh"], r.text
     r = await world.client.get("/periodic-lists", params={"kind": "awards"}, headers=world.staff)

@@ -17,7 +17,7 @@ class ListKind(StrEnum):
 
 
 KINDS_ZH = {"results": "科技成果清单", "scenarios": "应用场景清单"}
-PERIOD_PATTERN = r"^\d{4}(-H[12]|-Q[1-4])?$"
+PERIOD_PATTERN = r"^20\d{2}(-H[12]|-Q[1-4])?$"  # 2000-2099
 
 
 class ListFreeze(BaseModel):

@@ -168,6 +168,11 @@ class Platform:
             who = self.expert_token(person_id)
             mine = await self.evaluation.client.get("/reviews/mine", params={"size": 200}, headers=who)
             tasks = mine.json()["items"]
+            for round_id in sorted({t["round_id"] for t in tasks if not t["pledge_signed"]}):
+                r = await self.evaluation.client.post(
+                    f"/rounds/{round_id}/pledge", json={"accepted": True}, headers=who
+                )
+                assert r.status_code == 201, r.text  # 诚信和保密承诺, before any sheet opens
             for task in tasks:
                 assignment = task["assignment_id"]
                 r = await self.evaluation.client.post(

@@ -112,6 +112,9 @@ async def score(experts: list[Person], percent: float, recommendation: str | Non
     sheets = 0
     for expert in experts:
         tasks = (await expert.get("/api/evaluation/reviews/mine?size=200")).json()["items"]
+        for round_id in sorted({t["round_id"] for t in tasks if not t["pledge_signed"]}):
+            r = await expert.post(f"/api/evaluation/rounds/{round_id}/pledge", {"accepted": True})
+            assert r.status_code == 201, r.text  # 诚信和保密承诺, before any sheet opens
         for task in tasks:
             assignment = task["assignment_id"]
             r = await expert.post(f"/api/evaluation/assignments/{assignment}/respond", {"accept": True})

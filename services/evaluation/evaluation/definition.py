@@ -21,6 +21,7 @@ from evaluation.experts.events import EXPERT_EVENTS
 from evaluation.forms import api as forms_api
 from evaluation.organisations import api as organisations_api
 from evaluation.organisations.handlers import handlers
+from evaluation.pledges import api as pledges_api
 from evaluation.reviews import api as reviews_api
 from evaluation.reviews.events import REVIEW_COMPLETED
 from evaluation.rounds import api as rounds_api
@@ -69,6 +70,7 @@ def build_definition(settings: EvaluationSettings | None = None) -> ServiceDefin
             assignment_api.router,
             forms_api.router,
             reviews_api.router,
+            pledges_api.router,
             assessments_api.router,
             metadata_api.router,
         ],

@@ -111,8 +111,10 @@ class Office:
         comment: str = "研究思路清晰，技术路线基本可行，建议进一步细化实施方案。",
         accept: bool = True,
     ) -> Any:
-        """Accept (if asked) and submit a sheet giving every indicator ``value``."""
+        """Sign the round's pledge, accept (if asked) and submit a sheet giving every indicator
+        ``value``."""
         who = self.as_person(person_id)
+        await self.pledge(person_id, assignment_id)
         if accept:
             r = await self.client.post(
                 f"/assignments/{assignment_id}/respond", json={"accept": True}, headers=who
@@ -129,6 +131,17 @@ class Office:
         if recommendation:
             body["recommendation"] = recommendation
         return await self.client.post(f"/assignments/{assignment_id}/sheet/submit", json=body, headers=who)
+
+    async def pledge(self, person_id: Any, assignment_id: str) -> None:
+        """The expert signs the pledge (诚信和保密承诺) of the assignment's round, if not yet."""
+        task = next(t for t in await self.tasks(person_id) if t["assignment_id"] == assignment_id)
+        if not task["pledge_signed"]:
+            r = await self.client.post(
+                f"/rounds/{task['round_id']}/pledge",
+                json={"accepted": True},
+                headers=self.as_person(person_id),
+            )
+            assert r.status_code == 201, r.text
 
     def as_person(self, person_id: UUID | str) -> dict[str, str]:
         return self.auth("expert", user_id=f"p-{person_id}", person_id=str(person_id))

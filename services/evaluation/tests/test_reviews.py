@@ -89,6 +89,7 @@ async def test_an_application_review_from_sheets_to_funding_line_and_anonymous_r
     # an expert scores only after accepting, and only a complete, in-range sheet is submitted
     someone = next(p for p, t in tasks.items() if t)
     task = tasks[someone][0]
+    await office.pledge(someone, task["assignment_id"])
     early = await office.client.put(
         f"/assignments/{task['assignment_id']}/sheet", json={"scores": {}}, headers=office.as_person(someone)
     )

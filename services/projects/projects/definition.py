@@ -15,6 +15,7 @@ from projects.applications.models import Application  # noqa: F401  (tables in t
 from projects.calls import api as calls_api
 from projects.catalogue import api as catalogue_api
 from projects.db import Base, kit
+from projects.demands import api as demands_api
 from projects.demo import load_for_settings as load_demo_data
 from projects.filings import api as filings_api
 from projects.funded import api as funded_api
@@ -22,10 +23,13 @@ from projects.funded.events import PRODUCED as PROJECT_EVENTS
 from projects.modes import api as modes_api
 from projects.organisations import api as organisations_api
 from projects.organisations.handlers import handlers
+from projects.periodic_lists import api as periodic_lists_api
 from projects.platforms import api as platforms_api
 from projects.policy import api as policy_api
 from projects.policy.models import PolicyValue  # noqa: F401  (tables in the metadata)
+from projects.results import api as results_api
 from projects.settings import ProjectsSettings
+from projects.statistics import api as statistics_api
 from projects.supervision import api as supervision_api
 from shared.service import ServiceDefinition, ServiceRuntime
 
@@ -63,12 +67,16 @@ def build_definition(settings: ProjectsSettings | None = None) -> ServiceDefinit
             calls_api.router,
             applications_api.router,
             modes_api.router,
+            statistics_api.router,
             funded_api.router,
             funded_api.races_router,
             filings_api.router,
             supervision_api.router,
             platforms_api.router,
             policy_api.router,
+            results_api.router,
+            demands_api.router,
+            periodic_lists_api.router,
         ],
         handlers=handlers,
         produces=[*APPLICATION_EVENTS, *PROJECT_EVENTS],

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from evaluation.access import Designer, Finalizer, Office
 from evaluation.codes import RECOMMENDATIONS, ROUND_KINDS, ROUND_STATUSES, SHEET_STATUSES
 from evaluation.experts.models import Expert
+from evaluation.pledges.models import ReviewPledge
 from evaluation.reviews import service, sheets
 from evaluation.reviews.models import ReviewSheet
 from evaluation.reviews.schemas import (
@@ -57,11 +58,15 @@ async def my_reviews(uow: UnitOfWorkDep, principal: PrincipalDep, page: PageDep)
     if principal.person_id is None:
         return Page(items=[], total=0, page=page.page, size=page.size)
     q = (
-        select(Assignment, RoundItem, ReviewRound, ReviewSheet)
+        select(Assignment, RoundItem, ReviewRound, ReviewSheet, ReviewPledge.signed_at)
         .join(Expert, Expert.id == Assignment.expert_id)
         .join(RoundItem, RoundItem.id == Assignment.item_id)
         .join(ReviewRound, ReviewRound.id == Assignment.round_id)
         .outerjoin(ReviewSheet, ReviewSheet.assignment_id == Assignment.id)
+        .outerjoin(
+            ReviewPledge,
+            (ReviewPledge.round_id == Assignment.round_id) & (ReviewPledge.expert_id == Assignment.expert_id),
+        )
         .where(
             Expert.person_id == principal.person_id,
             Assignment.status.in_(ACTIVE),
@@ -72,12 +77,14 @@ async def my_reviews(uow: UnitOfWorkDep, principal: PrincipalDep, page: PageDep)
     ordered = q.order_by(ReviewRound.review_deadline, RoundItem.code, Assignment.id)
     rows = (await uow.session.execute(ordered.offset(page.offset).limit(page.size))).all()
     out = []
-    for a, item, rnd, sheet in rows:
+    for a, item, rnd, sheet, pledged_at in rows:
         state = sheet.status if sheet else "not_started"
         out.append(
             ReviewTask(
                 assignment_id=a.id,
                 assignment_status=a.status,
+                round_id=rnd.id,
+                pledge_signed=pledged_at is not None,
                 item_id=item.id,
                 round_kind=rnd.kind,
                 round_kind_zh=ROUND_KINDS.get(rnd.kind, rnd.kind),
@@ -123,7 +130,7 @@ async def submit(assignment_id: UUID, body: SheetIn, uow: UnitOfWorkDep, princip
 async def recuse(
     assignment_id: UUID, body: RecuseIn, uow: UnitOfWorkDep, principal: PrincipalDep
 ) -> RecuseOut:
-    ctx = await sheets.context(uow, assignment_id, principal.person_id, lock=True)
+    ctx = await sheets.context(uow, assignment_id, principal.person_id, lock=True, pledged=False)
     replacement = await sheets.recuse(uow, ctx, body.reason)
     await uow.commit()
     return RecuseOut(assignment_id=assignment_id, status="voided", replaced=replacement is not None)

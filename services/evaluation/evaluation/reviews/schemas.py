@@ -113,6 +113,10 @@ class ReviewTask(BaseModel):
 
     assignment_id: UUID
     assignment_status: str
+    round_id: UUID
+    pledge_signed: bool = Field(
+        description="诚信和保密承诺 signed for the round (POST /rounds/{round_id}/pledge); sheets open after"
+    )
     item_id: UUID
     round_kind: str
     round_kind_zh: str

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from evaluation.experts.models import Expert
 from evaluation.forms import service as forms
 from evaluation.forms.models import ReviewForm
+from evaluation.pledges import service as pledges
 from evaluation.reviews.models import ReviewResult, ReviewSheet
 from evaluation.reviews.scoring import Indicator, weighted_total
 from evaluation.rounds import service as rounds
@@ -55,9 +56,16 @@ class SheetContext:
 
 
 async def context(
-    uow: UnitOfWork, assignment_id: UUID, person_id: str | None, *, lock: bool = False
+    uow: UnitOfWork,
+    assignment_id: UUID,
+    person_id: str | None,
+    *,
+    lock: bool = False,
+    pledged: bool = True,
 ) -> SheetContext:
-    """The caller's live assignment in an open review, or 404: an expert sees nothing else."""
+    """The caller's live assignment in an open review, or 404: an expert sees nothing else; and
+    nothing of the application until the round's pledge (诚信和保密承诺) is signed (409), unless
+    ``pledged`` is False (recusing needs no sight of the application)."""
     s = uow.session
     q = select(Assignment).where(Assignment.id == assignment_id)
     a = (await s.execute(q.with_for_update() if lock else q)).scalar_one_or_none()
@@ -80,6 +88,8 @@ async def context(
         or await s.get(ReviewResult, item.id) is not None
     ):
         raise NotFound(f"review task {assignment_id} not found", "未找到该评审任务（或已不在有效期内）")
+    if pledged:
+        await pledges.require(s, rnd.id, expert.id)
     sheet = (
         await s.execute(select(ReviewSheet).where(ReviewSheet.assignment_id == a.id))
     ).scalar_one_or_none()

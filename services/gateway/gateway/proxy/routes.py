@@ -31,6 +31,7 @@ PROJECT_PARTIES = STAFF | {Role.applicant.value, Role.host_unit_admin.value}
 # 谁推荐、谁负责: a competent department reads the projects it recommended (the service keeps
 # it to those), and acts on none
 PROJECT_READERS = PROJECT_PARTIES | {Role.competent_department.value}
+RESULT_READERS = STAFF | {Role.host_unit_admin.value, Role.applicant.value}
 FILERS = frozenset({Role.host_unit_admin.value, Role.cluster_secretariat.value})
 SERVICES = ("registry", "projects", "evaluation")
 
@@ -228,6 +229,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/projects/machine", ANYONE_SIGNED_IN),
         r("projects", "GET", "/projects/export.xlsx", PROJECT_READERS),
         r("projects", "GET", "/projects/statistics", STAFF),
+        r("projects", "GET", "/projects/statistics/plan-categories", STAFF),
         r("projects", "GET", "/projects/{project_id}", PROJECT_READERS),
         r("projects", "GET", "/projects/{project_id}/timeline", PROJECT_READERS),
         r("projects", "GET", "/projects/{project_id}/task-book", PROJECT_READERS),
@@ -262,6 +264,25 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "GET", "/spot-checks/{check_id}/redraw", STAFF),
         r("projects", "PUT", "/spot-checks/{check_id}/findings/{project_id}", STAFF),
         r("projects", "POST", "/spot-checks/{check_id}/close", STAFF),
+        # projects: the results register (科技成果库); a unit's admin reports its projects'
+        # results, staff verify; the service keeps each reader to its units' or projects' rows
+        r("projects", "POST", "/results", {Role.host_unit_admin.value}),
+        r("projects", "GET", "/results", RESULT_READERS),
+        r("projects", "GET", "/results/export.xlsx", RESULT_READERS),
+        r("projects", "GET", "/results/{result_id}", RESULT_READERS),
+        r("projects", "POST", "/results/{result_id}/actions/{action}", STAFF),
+        # projects: the technology demand register (技术需求库) and application scenarios
+        # (应用场景); units register, staff publish and close; published rows are public
+        r("projects", "POST", "/technology-demands", {Role.host_unit_admin.value}),
+        r("projects", "GET", "/technology-demands", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/technology-demands/export.xlsx", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/technology-demands/{demand_id}", ANYONE_SIGNED_IN),
+        r("projects", "POST", "/technology-demands/{demand_id}/actions/{action}", STAFF),
+        # projects: periodic lists (成果清单 / 应用场景清单), frozen by staff, read by all
+        r("projects", "POST", "/periodic-lists", STAFF),
+        r("projects", "GET", "/periodic-lists", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/periodic-lists/{list_id}", ANYONE_SIGNED_IN),
+        r("projects", "GET", "/periodic-lists/{list_id}/export.xlsx", ANYONE_SIGNED_IN),
         r("evaluation", "GET", "/organisations/{org_id}", ANYONE_SIGNED_IN),
         # evaluation: the expert database (专家库); the service checks each staff member's duty
         # (expert_db, request, draw) and lets an expert see only their own profile
@@ -303,6 +324,11 @@ ROUTES: tuple[Route, ...] = tuple(
         r("evaluation", "POST", "/review-forms", DUTY_STAFF),
         r("evaluation", "GET", "/review-forms/{form_id}", DUTY_STAFF),
         r("evaluation", "GET", "/reviews/mine", {Role.expert.value}),
+        # evaluation: the round's integrity and confidentiality pledge (诚信和保密承诺), signed
+        # by each expert before any sheet of the round opens; the office sees who signed
+        r("evaluation", "GET", "/rounds/{round_id}/pledge", {Role.expert.value}),
+        r("evaluation", "POST", "/rounds/{round_id}/pledge", {Role.expert.value}),
+        r("evaluation", "GET", "/rounds/{round_id}/pledges", DUTY_STAFF),
         r("evaluation", "GET", "/assignments/{assignment_id}/sheet", {Role.expert.value}),
         r("evaluation", "PUT", "/assignments/{assignment_id}/sheet", {Role.expert.value}),
         r("evaluation", "POST", "/assignments/{assignment_id}/sheet/submit", {Role.expert.value}),

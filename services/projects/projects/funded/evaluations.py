@@ -19,6 +19,7 @@ from projects.funded.machines import EVALUATION_KINDS_ZH, RESULTS_ZH
 from projects.funded.models import Indicator, IndicatorRecord, Project, ProjectEvaluation
 from projects.funded.schemas import FaultAssessmentIn
 from projects.funded.service import get, record_step, touched, transition
+from projects.results import service as results
 from shared.clock import utcnow
 from shared.errors import Conflict, FieldIssue, ValidationFailed
 from shared.ids import uuid7
@@ -93,6 +94,7 @@ async def _apply(
     elif evaluation.kind == "acceptance":
         if passed:
             await transition(uow, project, "pass_acceptance", reason=p.remarks, result=p.result)
+            await results.from_acceptance(uow, project, evaluation)  # 科技成果库, from the 科技报告
             await funding.release(uow, project, "delivery")  # 揭榜挂帅: reward on delivery
         else:
             await transition(uow, project, "fail_acceptance", reason=p.remarks, result="fail")

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from projects.applications.schemas import BudgetLine, IndicatorCategory
+from projects.results.schemas import ResultIn
 from shared.timestamps import Timestamp
 
 MisconductType = Literal[
@@ -178,6 +179,11 @@ class STReportIn(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="the report file's digest")
     access: Literal["public", "delayed", "restricted"] = Field(
         "public", description="公开 / 延期公开 / 限制公开"
+    )
+    results: list[ResultIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="the results (科技成果) it lists; they enter the results register when acceptance passes",
     )
 
 

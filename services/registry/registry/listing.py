@@ -31,10 +31,6 @@ def page_request(
 PageRequestDep = Annotated[PageRequest, Depends(page_request)]
 
 
-#: The name the instrument list (registry.sharing) still imports: the kit's Page itself.
-ListPage = Page
-
-
 def list_page(fetched: Fetched[Any], request: PageRequest, items: Sequence[T]) -> Page[T]:
     """One page of ``fetched`` in the kit's shape: page/size pages carry the page number and the
     total; cursor pages the next cursor (and the total only when it was counted)."""

@@ -282,3 +282,23 @@ async def test_the_document_declares_the_spreadsheets_and_types_every_answer(reg
     machine = (await reg.client.get("/platforms/lifecycle", headers=reg.staff)).json()
     assert {"from", "to", "action", "zh", "roles"} <= set(machine["transitions"][0])
     assert machine["action_labels"]["strengthen"] == "充实"
+
+
+async def test_an_open_topic_has_its_own_route_and_instruments_page_in_the_kit_shape(reg: Any) -> None:
+    org = await reg.org(1)
+    lab = await reg.platform(org["id"])
+    created = await reg.client.post(
+        "/topics",
+        json={"platform_id": lab["id"], "year": 2026, "title": "稀土永磁体晶界扩散开放课题"},
+        headers=reg.staff,
+    )
+    assert created.status_code == 201, created.text
+    listed = (await reg.client.get("/topics", params={"platform_id": lab["id"]}, headers=reg.staff)).json()
+    assert set(listed) == PAGE_FIELDS
+    one = await reg.client.get(
+        f"/topics/{created.json()['id']}", headers=reg.auth("applicant", user_id="app-1")
+    )
+    assert one.status_code == 200 and one.json() == listed["items"][0] == created.json()
+    assert_not_found(await reg.client.get(f"/topics/{UNKNOWN}", headers=reg.staff))
+    instruments = (await reg.client.get("/instruments", headers=reg.staff)).json()
+    assert set(instruments) == PAGE_FIELDS

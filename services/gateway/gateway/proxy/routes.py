@@ -119,6 +119,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("registry", "POST", "/instrument-purchase-reviews/{review_id}/decision", STAFF),
         r("registry", "GET", "/topics", ANYONE_SIGNED_IN),
         r("registry", "POST", "/topics", LAB_EDITORS),
+        r("registry", "GET", "/topics/{topic_id}", ANYONE_SIGNED_IN),
         r("registry", "PATCH", "/topics/{topic_id}", LAB_EDITORS),
         r("registry", "POST", "/topics/{topic_id}/close", LAB_EDITORS),
         # registry: integrity records (科研诚信) are for the department; units check applicants

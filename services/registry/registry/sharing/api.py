@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry import paging
 from registry.codes import Region
-from registry.listing import ListPage, PageRequestDep, list_page
+from registry.listing import PageRequestDep, list_page
 from registry.sharing import purchase_reviews, service
 from registry.sharing.models import Instrument, InstrumentPurchaseReview, OpenTopic
 from registry.sharing.schemas import (
@@ -121,7 +121,7 @@ InstrumentSort = Literal[
 ]
 
 
-@instruments_router.get("", response_model=ListPage[InstrumentOut])
+@instruments_router.get("", response_model=Page[InstrumentOut])
 async def list_instruments(
     session: SessionDep,
     principal: PrincipalDep,
@@ -135,7 +135,7 @@ async def list_instruments(
     ] = "in_service",
     q: Annotated[str | None, Query(max_length=100)] = None,
     sort: InstrumentSort = "name",
-) -> ListPage[InstrumentOut]:
+) -> Page[InstrumentOut]:
     """Staff see every instrument; others those open for sharing and the ones they manage."""
     stmt = select(Instrument)
     shown = service.visible_instruments(principal)
@@ -204,6 +204,15 @@ async def list_topics(
         stmt.order_by(OpenTopic.year.desc(), OpenTopic.id).offset(page.offset).limit(page.size)
     )
     return Page(items=[TopicOut.of(t) for t in rows.scalars()], total=total, page=page.page, size=page.size)
+
+
+@topics_router.get("/{topic_id}", response_model=TopicOut)
+async def get_topic(topic_id: UUID, session: SessionDep, _: PrincipalDep) -> TopicOut:
+    """One open research topic (开放课题), as the list shows it."""
+    t = await session.get(OpenTopic, topic_id)
+    if t is None:
+        raise NotFound("no such open topic", "未找到该开放课题")
+    return TopicOut.of(t)
 
 
 ReviewState = Literal["pending", "approved", "not_approved"]

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from projects import names
 from projects.applications import checks, document, listing, service
-from projects.applications.machines import APPLICATION_MACHINE
+from projects.applications.machines import APPLICATION_MACHINE, ApplicationState
 from projects.applications.models import Application, ApplicationStep, ApplicationVersion
 from projects.applications.schemas import (
     ApplicationAction,
@@ -135,6 +135,7 @@ def _filtered(
     return stmt
 
 
+StateParam = Annotated[ApplicationState | None, Query(description="one state of the application machine")]
 QueueParam = Annotated[
     Literal["endorsement", "recommendation", "formal_review", "decision", "revision"] | None,
     Query(description="a role's work queue"),
@@ -161,7 +162,7 @@ async def list_applications(
     principal: PrincipalDep,
     page: PageDep,
     queue: QueueParam = None,
-    state: Annotated[str | None, Query(max_length=30)] = None,
+    state: StateParam = None,
     call_id: UUID | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     unit_id: UUID | None = None,
@@ -214,7 +215,7 @@ async def export_applications(
     session: SessionDep,
     principal: PrincipalDep,
     queue: QueueParam = None,
-    state: Annotated[str | None, Query(max_length=30)] = None,
+    state: StateParam = None,
     call_id: UUID | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     unit_id: UUID | None = None,
@@ -542,6 +543,10 @@ async def steps(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> P
                     "revision",
                     "at",
                 )
+            }
+            | {
+                "actor_name": r.actor_name
+                or ("系统" if "system" in r.actor_roles else names.unknown(r.actor_id))
             }
             for r in rows
         ]

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import func, select
 
 from projects.applications import jobs
-from projects.applications.machines import CALL_MACHINE
+from projects.applications.machines import CALL_MACHINE, CallState
 from projects.calls import service
 from projects.calls.models import Call
 from projects.calls.schemas import CallAction, CallCreate, CallOut, CallUpdate, GuidelineSuggestionOut, JobOut
@@ -89,7 +89,7 @@ async def list_calls(
     page: PageDep,
     year: int | None = Query(None, ge=2000, le=2100),
     programme_code: str | None = Query(None, max_length=40),
-    state: str | None = Query(None, max_length=30),
+    state: CallState | None = Query(None, description="one state of the call machine"),
     q: str | None = Query(None, max_length=100),
     sort: Literal["closes_at", "-closes_at", "year", "-year", "code", "-code"] = "-closes_at",
 ) -> Page[CallOut]:

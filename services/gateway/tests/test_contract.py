@@ -236,7 +236,6 @@ UNTYPED: frozenset[str] = frozenset(
 )
 NOT_A_PAGE: frozenset[str] = frozenset(
     {
-        "evaluation_experts_import",
         "registry_platforms_list_outputs",
     }
 )

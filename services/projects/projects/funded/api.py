@@ -70,6 +70,7 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 races_router = APIRouter(tags=["projects"])
 StaffDep = Annotated[Principal, Depends(require_roles(*STAFF))]
 MODE_LABELS = ORGANISATION_MODES | {"filing": "备案"}
+ProjectMode = Literal[OrganisationMode, "filing"]  # the catalogue's modes, and 备案 (filed projects)
 
 
 class XlsxResponse(Response):
@@ -111,7 +112,7 @@ def _filtered(principal: Principal, filters: ProjectFilters) -> Select[Any]:
 def _filters(
     state: Annotated[ProjectState | None, Query(description="one state of the project machine")] = None,
     organisation_mode: Annotated[
-        OrganisationMode | Literal["filing"] | None,
+        ProjectMode | None,
         Query(description="an organisation mode of the catalogue, or filing (备案项目)"),
     ] = None,
     call_id: UUID | None = None,

@@ -157,6 +157,11 @@ async def test_directions_suggested_by_lab_clusters_reach_staff_drafting_calls(w
     await eventually(seen, timeout=10)
     r = await world.client.get("/calls/guideline-suggestions", headers=world.staff)
     assert r.json()["items"][0]["directions"] == ["高丰度稀土永磁", "稀土储氢"] and r.json()["total"] == 1
+    one = r.json()["items"][0]
+    url = f"/calls/guideline-suggestions/{one['suggestion_id']}"
+    assert (await world.client.get(url, headers=world.staff)).json() == one
+    missing = await world.client.get(f"/calls/guideline-suggestions/{uuid4()}", headers=world.staff)
+    assert missing.status_code == 404 and missing.json()["detail_zh"] == "未找到该指南建议"
     assert (
         await world.client.get("/calls/guideline-suggestions", headers=world.auth("applicant"))
     ).status_code == 403

@@ -168,6 +168,7 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "POST", "/calls", STAFF),
         r("projects", "GET", "/calls/machine", ANYONE_SIGNED_IN),
         r("projects", "GET", "/calls/guideline-suggestions", STAFF),
+        r("projects", "GET", "/calls/guideline-suggestions/{suggestion_id}", STAFF),
         r("projects", "GET", "/calls/{call_id}", ANYONE_SIGNED_IN),
         r("projects", "PATCH", "/calls/{call_id}", STAFF),
         r("projects", "POST", "/calls/{call_id}/actions/{action}", STAFF),

@@ -55,24 +55,20 @@ async def suggestions(
             stmt.order_by(GuidelineSuggestion.received_at.desc()).offset(page.offset).limit(page.size)
         )
     ).scalars()
-    items = [
-        {
-            c: getattr(r, c)
-            for c in (
-                "suggestion_id",
-                "cluster_id",
-                "cluster_name",
-                "year",
-                "title",
-                "directions",
-                "field",
-                "rationale",
-                "received_at",
-            )
-        }
-        for r in rows
-    ]
+    items = [GuidelineSuggestionOut.model_validate(r) for r in rows]
     return Page(items=items, total=total, page=page.page, size=page.size)
+
+
+@router.get(
+    "/guideline-suggestions/{suggestion_id}",
+    response_model=GuidelineSuggestionOut,
+    summary="One direction a lab cluster suggested",
+)
+async def suggestion(suggestion_id: UUID, session: SessionDep, _: StaffDep) -> GuidelineSuggestionOut:
+    found = await session.get(GuidelineSuggestion, suggestion_id)
+    if found is None:
+        raise NotFound("no such guideline suggestion", "未找到该指南建议")
+    return GuidelineSuggestionOut.model_validate(found)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CallOut)

@@ -66,6 +66,8 @@ async def test_every_collection_of_a_project_has_a_detail_route(world: Any) -> N
     change = {"kind": "extension", "reason": "设备到货延迟", "new_end_date": "2031-06-30"}
     assert (await world.client.post(f"/projects/{pid}/changes", json=change, headers=lead)).status_code == 201
     other = await world.approved(call, await world.team(), title="另一个项目")
+    r = await world.st_report(pid)
+    assert r.status_code == 200 and r.json()["st_report"]["submitted_at"].endswith("+08:00")
 
     for collection, key in (
         ("annual-reports", "id"),
@@ -121,6 +123,11 @@ async def test_the_printed_application_names_who_signed_it(world: Any, token_iss
         commitment="本单位承诺按期足额落实匹配资金",
     )
     assert r.status_code == 200, r.text
+
+    checked = await world.client.post(f"/applications/{app['id']}/formal-check", headers=world.staff)
+    assert checked.status_code == 200, checked.text
+    stored = (await world.client.get(f"/applications/{app['id']}", headers=world.staff)).json()
+    assert stored["formal_report"]["checked_at"].endswith("+08:00")  # Beijing time, as officials read it
 
     seals = (await world.client.get(f"/applications/{app['id']}/seals", headers=world.staff)).json()["items"]
     person_name = f"人员{p[:4]}"  # the name registry gave the lead (conftest)

@@ -434,7 +434,8 @@ async def printable(
     lead = next((m.get("name") for m in c.get("team") or [] if m.get("role") == "lead"), None)
     seals = [s for s in await service.seals_of(session, app) if s["revision"] == version.revision]
     for s in seals:
-        s["unit_name"] = orgs.get(UUID(s["unit_id"])) if s.get("unit_id") else None
+        if s.get("unit_id"):
+            s["unit_name"] = orgs.get(UUID(s["unit_id"])) or names.unknown(s["unit_id"])
     recommendation = next((s for s in reversed(seals) if s["kind"] == "recommendation"), None)
     sheet = document.Sheet(
         code=app.code,
@@ -445,10 +446,10 @@ async def printable(
         call_title=call.title,
         programme_name=programme.name if programme else app.programme_code,
         content=c,
-        applicant_name=people.get(app.applicant_person_id) or lead or str(app.applicant_person_id),
-        unit_name=orgs.get(app.unit_id) or str(app.unit_id),
+        applicant_name=people.get(app.applicant_person_id) or lead or names.unknown(app.applicant_person_id),
+        unit_name=orgs.get(app.unit_id) or names.unknown(app.unit_id),
         department_name=(
-            orgs.get(app.competent_department_id) or str(app.competent_department_id)
+            orgs.get(app.competent_department_id) or names.unknown(app.competent_department_id)
             if app.competent_department_id
             else ""
         ),

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from projects import names
 from projects.calls import service as calls
 from projects.catalogue.seed import ORGANISATION_MODES, OrganisationMode
 from projects.contract import MachineOut
@@ -170,8 +171,8 @@ async def export_projects(session: SessionDep, principal: PrincipalDep, filters:
             "code": p.code,
             "title": p.title,
             "organisation_mode_zh": MODE_LABELS.get(p.organisation_mode, p.organisation_mode),
-            "unit_name": unit_name or str(p.unit_id),
-            "pi_name": pi_name or str(p.pi_person_id),
+            "unit_name": unit_name or names.unknown(p.unit_id),
+            "pi_name": pi_name or names.unknown(p.pi_person_id),
             "start_date": p.start_date,
             "end_date": p.end_date,
             "funding_yuan": p.funding_fen / 100,

@@ -52,10 +52,38 @@ class ProjectOut(BaseModel):
     result_zh: str | None = None
     diligent_exempt: bool
     misconduct: bool
-    fault_assessment: dict[str, Any] | None
-    st_report: dict[str, Any] | None = None
+    fault_assessment: FaultAssessmentOut | None
+    st_report: STReportOut | None = None
     version: int
     allowed_actions: list[str] = []
+
+
+class FaultAssessmentOut(BaseModel):
+    """容错认定 on the record: the finding, who made it (the department or the experts), when."""
+
+    model_config = ConfigDict(extra="allow")
+
+    outcome: Literal["diligent", "not_diligent", "misconduct"]
+    by: str = Field(description="department | evaluation (the experts' verdict)")
+    reason: str | None = None
+    evidence: str | None = None
+    decision_document: str | None = None
+    misconduct_type: str | None = None
+    person_ids: list[UUID] | None = None
+    request_id: UUID | None = Field(None, description="by evaluation: the evaluation it came from")
+    at: Timestamp
+    actor_id: str
+
+
+class STReportOut(BaseModel):
+    """科技报告 as submitted by the lead."""
+
+    title: str
+    number: str
+    sha256: str
+    access: Literal["public", "delayed", "restricted"]
+    submitted_by: str
+    submitted_at: Timestamp
 
 
 class TaskBookMilestone(BaseModel):

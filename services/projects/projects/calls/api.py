@@ -64,7 +64,7 @@ async def suggestions(
     response_model=GuidelineSuggestionOut,
     summary="One direction a lab cluster suggested",
 )
-async def suggestion(suggestion_id: UUID, session: SessionDep, _: StaffDep) -> GuidelineSuggestionOut:
+async def get_suggestion(suggestion_id: UUID, session: SessionDep, _: StaffDep) -> GuidelineSuggestionOut:
     found = await session.get(GuidelineSuggestion, suggestion_id)
     if found is None:
         raise NotFound("no such guideline suggestion", "未找到该指南建议")

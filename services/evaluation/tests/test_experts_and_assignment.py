@@ -287,6 +287,11 @@ async def test_excel_import_matches_people_by_verified_identifier_all_or_nothing
 
     async def imported() -> bool:
         r = await office.client.post("/experts/import", content=sheet([digest]), headers=office.db_staff)
-        return r.status_code == 201 and r.json()[0]["disciplines"] == ["F0201", "F0203"]
+        report = r.json()
+        return (
+            r.status_code == 201
+            and (report["rows"], report["created"], report["rejected"]) == (1, 1, 0)
+            and report["experts"][0]["disciplines"] == ["F0201", "F0203"]
+        )
 
     await eventually(imported)

@@ -19,19 +19,27 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_catalogue_has_the_five_plan_categories_and_their_programmes(world: Any) -> None:
-    r = await world.client.get("/catalogue/programmes", headers=world.auth("applicant"))
-    body = r.json()
-    assert [c["zh"] for c in body["categories"]] == [
+    codes = (await world.client.get("/catalogue/codes", headers=world.auth("applicant"))).json()
+    assert [c["zh"] for c in codes["plan_categories"]] == [
         "科技重大专项计划",
         "重点研发和成果转化计划",
         "创新平台建设计划",
         "创新能力提升计划",
         "基础研究计划",
     ]
-    assert body["total"] == 14
+    r = await world.client.get("/catalogue/programmes", headers=world.auth("applicant"))
+    body = r.json()
+    assert body["total"] == 14 and body["next_cursor"] is None
+    assert {p["plan_category"] for p in body["items"]} == {c["code"] for c in codes["plan_categories"]}
     nsf = next(p for p in body["items"] if p["code"] == "basic.nsf")
     assert nsf["name"] == "自然科学基金项目" and nsf["funding_source"] == "自治区自然科学基金"
     assert nsf["organisation_modes_zh"] == ["竞争立项（自由申报）"] and "前资助" in nsf["funding_types_zh"]
+    one = await world.client.get("/catalogue/programmes/basic.nsf", headers=world.auth("applicant"))
+    assert one.status_code == 200 and one.json() == nsf
+    basic = await world.client.get(
+        "/catalogue/programmes", params={"plan_category": "basic_research"}, headers=world.staff
+    )
+    assert {p["plan_category_zh"] for p in basic.json()["items"]} == {"基础研究计划"}
 
 
 async def test_staff_edit_a_programme_with_a_reason_and_others_may_not(world: Any) -> None:
@@ -154,6 +162,11 @@ async def test_directions_suggested_by_lab_clusters_reach_staff_drafting_calls(w
     await eventually(seen, timeout=10)
     r = await world.client.get("/calls/guideline-suggestions", headers=world.staff)
     assert r.json()["items"][0]["directions"] == ["高丰度稀土永磁", "稀土储氢"] and r.json()["total"] == 1
+    one = r.json()["items"][0]
+    url = f"/calls/guideline-suggestions/{one['suggestion_id']}"
+    assert (await world.client.get(url, headers=world.staff)).json() == one
+    missing = await world.client.get(f"/calls/guideline-suggestions/{uuid4()}", headers=world.staff)
+    assert missing.status_code == 404 and missing.json()["detail_zh"] == "未找到该指南建议"
     assert (
         await world.client.get("/calls/guideline-suggestions", headers=world.auth("applicant"))
     ).status_code == 403

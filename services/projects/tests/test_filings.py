@@ -111,6 +111,12 @@ async def test_a_secretariat_files_only_for_its_own_established_cluster_and_its_
     seen = (await world.client.get("/filings", headers=sec)).json()
     assert [f["id"] for f in seen["items"]] == [ok.json()["id"]]
     assert (await world.client.get("/filings", headers=secretariat(world, other))).json()["total"] == 0
+    one = await world.client.get(f"/filings/{ok.json()['id']}", headers=sec)
+    assert one.status_code == 200 and one.json() == seen["items"][0]
+    assert one.json()["submitted_at"].endswith("+08:00")
+    for headers, filing_id in ((secretariat(world, other), ok.json()["id"]), (sec, str(uuid4()))):
+        r = await world.client.get(f"/filings/{filing_id}", headers=headers)
+        assert r.status_code == 404 and r.json()["detail_zh"] == "未找到该备案"
 
 
 async def test_a_joint_filing_counts_in_limits_only_once_accepted_for_a_member_unit(world: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from openpyxl import load_workbook
@@ -150,6 +151,12 @@ async def test_horse_race_funds_teams_in_parallel_and_stops_the_weaker_at_a_mile
     ]
     assert rounds[0]["state"] == "decided"
     assert [(o["place"], o["continues"]) for o in rounds[0]["outcome"]] == [(1, True), (2, False)]
+    one = await world.client.get(
+        f"/calls/{call['id']}/races/SM-1/rounds/{rounds[0]['id']}", headers=world.staff
+    )
+    assert one.status_code == 200 and one.json() == rounds[0]
+    missing = await world.client.get(f"/calls/{call['id']}/races/SM-1/rounds/{uuid4()}", headers=world.staff)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 
 
 async def test_directed_call_admits_only_the_designated_team_without_expert_review(world: Any) -> None:
@@ -162,6 +169,11 @@ async def test_directed_call_admits_only_the_designated_team_without_expert_revi
         headers=world.staff,
     )
     assert r.status_code == 201, r.text
+    url = f"/calls/{call['id']}/designations/{r.json()['id']}"
+    one = await world.client.get(url, headers=world.staff)
+    assert one.status_code == 200 and one.json() == r.json() and one.json()["at"].endswith("+08:00")
+    missing = await world.client.get(f"/calls/{call['id']}/designations/{uuid4()}", headers=world.staff)
+    assert missing.status_code == 404 and missing.json()["detail_zh"] == "该指南无此定向委托"
     body = {"call_id": call["id"], "unit_id": outsider["unit"], "title": "未被指定的申报"}
     r = await world.client.post("/applications", json=body, headers=world.applicant(outsider["person"]))
     assert r.status_code == 403  # no open competition

@@ -69,10 +69,18 @@ async def test_a_project_names_the_platform_that_undertakes_it_and_a_lab_lists_i
     project = await world.project_of(app["id"])
     assert project["platform_id"] == lab
     listed = (await world.client.get(f"/platforms/{lab}/projects", headers=world.staff)).json()
-    assert [i["code"] for i in listed["items"]] == [project["code"]]
-    assert listed["by_mode"] == [
-        {"organisation_mode": "open_competition", "projects": 1, "funding_fen": project["funding_fen"]}
+    assert [i["code"] for i in listed["items"]] == [project["code"]] and listed["total"] == 1
+    funding = (await world.client.get(f"/platforms/{lab}/funding", headers=world.staff)).json()
+    assert funding["by_mode"] == [
+        {
+            "organisation_mode": "open_competition",
+            "organisation_mode_zh": "竞争立项（自由申报）",
+            "projects": 1,
+            "funding_fen": project["funding_fen"],
+        }
     ]
+    assert funding["projects"] == 1 and funding["funding_fen"] == project["funding_fen"]
+    assert (await world.client.get(f"/platforms/{uuid4()}/funding", headers=world.staff)).status_code == 404
     assert (await world.client.get(f"/platforms/{uuid4()}/projects", headers=world.staff)).status_code == 404
 
     await platform(world, u, state="revoked", event=REVOKED, pid=UUID(lab))

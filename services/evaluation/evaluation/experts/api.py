@@ -16,6 +16,7 @@ from evaluation.experts.models import Expert
 from evaluation.experts.schemas import (
     DeclarationIn,
     DeclarationOut,
+    ExpertImportReport,
     ExpertIn,
     ExpertOut,
     ExpertSelfEdit,
@@ -75,12 +76,14 @@ async def nominate(body: Nomination, uow: UnitOfWorkDep, _: ExpertDb) -> ExpertO
     return ExpertOut.of(e)
 
 
-@router.post("/experts/import", status_code=status.HTTP_201_CREATED, response_model=list[ExpertOut])
-async def import_experts(request: Request, uow: UnitOfWorkDep, _: ExpertDb) -> list[ExpertOut]:
+@router.post("/experts/import", status_code=status.HTTP_201_CREATED, response_model=ExpertImportReport)
+async def import_experts(request: Request, uow: UnitOfWorkDep, _: ExpertDb) -> ExpertImportReport:
     """Nominate experts from an .xlsx body (Chinese headers as in the export); all or nothing."""
     experts = await workbook.import_experts(uow, await request.body())
     await uow.commit()
-    return [ExpertOut.of(e) for e in experts]
+    return ExpertImportReport(
+        rows=len(experts), created=len(experts), experts=[ExpertOut.of(e) for e in experts]
+    )
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -120,3 +120,15 @@ class DeclarationOut(BaseModel):
 class SweepOut(BaseModel):
     asked: list[UUID] = Field(description="experts asked now to re-confirm (their confirmation lapses soon)")
     lapsed: list[UUID] = Field(description="confirmation lapsed: not drawn until they re-confirm")
+
+
+class ExpertImportReport(BaseModel):
+    """201: the workbook was imported whole (all or nothing; a bad row refuses the file with 422
+    naming the row): how many rows were read, how many experts nominated, and who."""
+
+    mode: Literal["all_or_nothing"] = "all_or_nothing"
+    rows: int = Field(description="data rows read")
+    created: int = Field(description="experts nominated (status applied)")
+    rejected: int = Field(0, description="always 0: a file with a bad row imports nothing (422)")
+    committed: bool = True
+    experts: list[ExpertOut] = Field(description="the experts nominated, in the order of the rows")

@@ -31,12 +31,44 @@ class RecuseIn(BaseModel):
     reason: str = Field(min_length=2, max_length=500)
 
 
+class SheetItem(BaseModel):
+    """What the expert reviews (an application, a lab, a project); never who else reviews it."""
+
+    id: UUID
+    code: str
+    title: str
+    keywords: list[str]
+    discipline_codes: list[str]
+    details: dict[str, Any] = Field(description="what the item's kind carries for review (free form)")
+
+
+class SheetIndicator(BaseModel):
+    """An indicator of the review form: its weight and score range."""
+
+    code: str
+    name_zh: str
+    weight: float
+    min_score: float = 0
+    max_score: float = 100
+    comment_required: bool = False
+
+
+class SheetForm(BaseModel):
+    """The review form (评审表) the sheet is filled in on."""
+
+    id: UUID
+    name: str
+    indicators: list[SheetIndicator]
+    comment_min_length: int
+    recommendation_required: bool
+
+
 class SheetOut(BaseModel):
     assignment_id: UUID
     status: str
     status_zh: str
-    item: dict[str, Any]
-    form: dict[str, Any]
+    item: SheetItem
+    form: SheetForm
     deadline: date | None
     scores: dict[str, float] = {}
     indicator_comments: dict[str, str] = {}
@@ -56,21 +88,21 @@ class SheetOut(BaseModel):
             status=status,
             status_zh=SHEET_STATUSES[status],
             # what the expert reviews; never who else reviews it
-            item={
-                "id": item.id,
-                "code": item.code,
-                "title": item.title,
-                "keywords": item.keywords,
-                "discipline_codes": item.discipline_codes,
-                "details": item.details,
-            },
-            form={
-                "id": form.id,
-                "name": form.name,
-                "indicators": form.indicators,
-                "comment_min_length": form.comment_min_length,
-                "recommendation_required": form.recommendation_required,
-            },
+            item=SheetItem(
+                id=item.id,
+                code=item.code,
+                title=item.title,
+                keywords=list(item.keywords),
+                discipline_codes=list(item.discipline_codes),
+                details=item.details,
+            ),
+            form=SheetForm(
+                id=form.id,
+                name=form.name,
+                indicators=[SheetIndicator.model_validate(i) for i in form.indicators],
+                comment_min_length=form.comment_min_length,
+                recommendation_required=form.recommendation_required,
+            ),
             deadline=ctx.round.review_deadline or item.review_due,
             scores=sheet.scores if sheet else {},
             indicator_comments=sheet.indicator_comments if sheet else {},

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from projects import names
 from projects.applications import checks, document, listing, service
-from projects.applications.machines import APPLICATION_MACHINE
+from projects.applications.machines import APPLICATION_MACHINE, ApplicationState
 from projects.applications.models import Application, ApplicationStep, ApplicationVersion
 from projects.applications.schemas import (
     ApplicationAction,
@@ -135,6 +135,7 @@ def _filtered(
     return stmt
 
 
+StateParam = Annotated[ApplicationState | None, Query(description="one state of the application machine")]
 QueueParam = Annotated[
     Literal["endorsement", "recommendation", "formal_review", "decision", "revision"] | None,
     Query(description="a role's work queue"),
@@ -161,7 +162,7 @@ async def list_applications(
     principal: PrincipalDep,
     page: PageDep,
     queue: QueueParam = None,
-    state: Annotated[str | None, Query(max_length=30)] = None,
+    state: StateParam = None,
     call_id: UUID | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     unit_id: UUID | None = None,
@@ -214,7 +215,7 @@ async def export_applications(
     session: SessionDep,
     principal: PrincipalDep,
     queue: QueueParam = None,
-    state: Annotated[str | None, Query(max_length=30)] = None,
+    state: StateParam = None,
     call_id: UUID | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     unit_id: UUID | None = None,
@@ -433,7 +434,8 @@ async def printable(
     lead = next((m.get("name") for m in c.get("team") or [] if m.get("role") == "lead"), None)
     seals = [s for s in await service.seals_of(session, app) if s["revision"] == version.revision]
     for s in seals:
-        s["unit_name"] = orgs.get(UUID(s["unit_id"])) if s.get("unit_id") else None
+        if s.get("unit_id"):
+            s["unit_name"] = orgs.get(UUID(s["unit_id"])) or names.unknown(s["unit_id"])
     recommendation = next((s for s in reversed(seals) if s["kind"] == "recommendation"), None)
     sheet = document.Sheet(
         code=app.code,
@@ -444,10 +446,10 @@ async def printable(
         call_title=call.title,
         programme_name=programme.name if programme else app.programme_code,
         content=c,
-        applicant_name=people.get(app.applicant_person_id) or lead or str(app.applicant_person_id),
-        unit_name=orgs.get(app.unit_id) or str(app.unit_id),
+        applicant_name=people.get(app.applicant_person_id) or lead or names.unknown(app.applicant_person_id),
+        unit_name=orgs.get(app.unit_id) or names.unknown(app.unit_id),
         department_name=(
-            orgs.get(app.competent_department_id) or str(app.competent_department_id)
+            orgs.get(app.competent_department_id) or names.unknown(app.competent_department_id)
             if app.competent_department_id
             else ""
         ),
@@ -542,6 +544,10 @@ async def steps(app_id: UUID, session: SessionDep, principal: PrincipalDep) -> P
                     "revision",
                     "at",
                 )
+            }
+            | {
+                "actor_name": r.actor_name
+                or ("系统" if "system" in r.actor_roles else names.unknown(r.actor_id))
             }
             for r in rows
         ]

@@ -156,7 +156,7 @@ def render(sheet: Sheet) -> str:
     seals = [
         [
             SEAL_ZH.get(s["kind"], s["kind"]),
-            s.get("actor_id"),
+            s.get("actor_name") or s.get("actor_id"),
             s.get("unit_name") or s.get("unit_id") or "",
             _t(s.get("at")),
             _seal_statement(s),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from shared.auth import Role
 from shared.statemachine import StateMachine, Transition
 
@@ -88,3 +90,22 @@ APPLICATION_EVENT_NAMES = {
     "approve_directly": "approved",
     "reject": "rejected",
 }
+
+# The states as types: the ``state=`` filters of the lists (422 for any other value).
+CallState = Literal["draft", "published", "closed", "reviewing", "results_published", "archived"]
+ApplicationState = Literal[
+    "draft",
+    "submitted",
+    "returned",
+    "endorsed",
+    "recommended",
+    "formally_accepted",
+    "excluded",
+    "in_review",
+    "reviewed",
+    "approved",
+    "rejected",
+    "withdrawn",
+]
+assert set(get_args(CallState)) == CALL_MACHINE.states
+assert set(get_args(ApplicationState)) == APPLICATION_MACHINE.states

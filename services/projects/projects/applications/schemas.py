@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from projects.modes.schemas import VerificationRecord
 from shared.timestamps import Timestamp
 
 
@@ -225,7 +226,7 @@ class ApplicationOut(BaseModel):
     revision: int
     version: int
     submitted_at: Timestamp | None
-    formal_report: dict[str, Any] | None
+    formal_report: FormalReport | None
     review: dict[str, Any] | None
     review_score: float | None
     decision_reason: str | None
@@ -233,7 +234,7 @@ class ApplicationOut(BaseModel):
     challenge_id: str | None = None
     indicators: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
-    verification: dict[str, Any] | None = None
+    verification: VerificationRecord | None = Field(None, description="后补助: the results verified")
     consortium: dict[str, Any] | None = None
     ethics_review: dict[str, Any] | None = None
     follow_on: dict[str, Any] | None = None

@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from projects import names
 from projects.applications import checks, dedup_index
 from projects.applications.events import (
     APPLICATION_EVENTS,
@@ -171,6 +172,7 @@ async def seals_of(session: AsyncSession, app: Application) -> list[dict[str, An
             "id": s.id,
             "kind": s.kind,
             "actor_id": s.actor_id,
+            "actor_name": s.actor_name or names.unknown(s.actor_id),
             "unit_id": s.unit_id,
             "at": s.at,
             "revision": s.revision,
@@ -182,9 +184,9 @@ async def seals_of(session: AsyncSession, app: Application) -> list[dict[str, An
     ]
 
 
-async def _seal(
-    uow: UnitOfWork, app: Application, kind: str, unit_id: str | None, statement: dict[str, Any]
-) -> str:
+async def _seal(step: Step, kind: str, unit_id: str | None, statement: dict[str, Any]) -> str:
+    """The signatory seals the current content; the seal keeps the signer's name of the moment."""
+    uow, app = step.uow, step.app
     digest = digest_of(content_of(app))
     uow.session.add(
         Seal(
@@ -192,6 +194,7 @@ async def _seal(
             application_id=app.id,
             kind=kind,
             actor_id=uow.actor.id,
+            actor_name=step.actor_name,
             unit_id=unit_id,
             revision=app.revision,
             digest=digest,
@@ -378,6 +381,7 @@ class Step:
     call: Call
     body: ApplicationAction
     now: datetime
+    actor_name: str | None = None  # who takes the step, by name (seals and steps keep it)
     changes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -431,7 +435,7 @@ async def _submit(step: Step) -> None:
             application_id=app.id, revision=app.revision, digest=digest, content=content, created_at=step.now
         )
     )
-    await _seal(uow, app, "pledge", None, {"text": "本人承诺申报材料真实、准确，不存在科研失信行为。"})
+    await _seal(step, "pledge", None, {"text": "本人承诺申报材料真实、准确，不存在科研失信行为。"})
     app.submitted_at = step.now
     step.changes["digest"] = digest
     await dedup_index.queue(uow.session, app.id, app.revision)  # 查重 signature off the request path
@@ -445,7 +449,7 @@ async def _withdraw(step: Step) -> None:
 async def _endorse(step: Step) -> None:
     """依托单位审核: the unit seals the submitted content."""
     step.changes["digest"] = await _seal(
-        step.uow, step.app, "endorsement", str(step.app.unit_id), {"comments": step.body.comments}
+        step, "endorsement", str(step.app.unit_id), {"comments": step.body.comments}
     )
 
 
@@ -467,8 +471,7 @@ async def _recommend(step: Step) -> None:
     app.recommended_matching_fund_fen = body.matching_fund_fen
     step.changes["recommended_matching_fund_fen"] = body.matching_fund_fen
     step.changes["digest"] = await _seal(
-        step.uow,
-        app,
+        step,
         "recommendation",
         str(app.competent_department_id),
         {"commitment": body.commitment, "matching_fund_fen": body.matching_fund_fen},
@@ -541,6 +544,17 @@ if set(STEP_HANDLERS) != {t.action for t in APPLICATION_MACHINE.transitions}:
     raise RuntimeError("every transition of the application machine needs exactly one step handler")
 
 
+async def actor_name_of(session: AsyncSession, principal: Principal | None) -> str | None:
+    """The caller's display name: the token's name, else the registered person's name."""
+    if principal is None:
+        return None
+    if principal.name:
+        return principal.name
+    if principal.person_id:
+        return (await names.people(session, [principal.person_id])).get(principal.person_id)
+    return None
+
+
 async def act(
     uow: UnitOfWork, principal: Principal | None, app: Application, action: str, body: ApplicationAction
 ) -> Application:
@@ -552,7 +566,15 @@ async def act(
     if action in REASON_REQUIRED and not (body.reason and body.reason.strip()):
         raise ValidationFailed([FieldIssue("reason", "required", f"{action} needs a reason", "请填写理由")])
     now = utcnow()
-    step = Step(uow, action, app, await calls.get(uow.session, app.call_id), body, now)
+    step = Step(
+        uow,
+        action,
+        app,
+        await calls.get(uow.session, app.call_id),
+        body,
+        now,
+        actor_name=await actor_name_of(uow.session, principal),
+    )
     await STEP_HANDLERS[action](step)
     before = app.state
     app.state = transition.target
@@ -566,6 +588,7 @@ async def act(
             from_state=before,
             to_state=app.state,
             actor_id=uow.actor.id,
+            actor_name=step.actor_name,
             actor_roles=sorted(roles),
             reason=body.reason,
             comments=body.comments,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import func, select
 
 from projects.applications import jobs
-from projects.applications.machines import CALL_MACHINE
+from projects.applications.machines import CALL_MACHINE, CallState
 from projects.calls import service
 from projects.calls.models import Call
 from projects.calls.schemas import CallAction, CallCreate, CallOut, CallUpdate, GuidelineSuggestionOut, JobOut
@@ -55,24 +55,20 @@ async def suggestions(
             stmt.order_by(GuidelineSuggestion.received_at.desc()).offset(page.offset).limit(page.size)
         )
     ).scalars()
-    items = [
-        {
-            c: getattr(r, c)
-            for c in (
-                "suggestion_id",
-                "cluster_id",
-                "cluster_name",
-                "year",
-                "title",
-                "directions",
-                "field",
-                "rationale",
-                "received_at",
-            )
-        }
-        for r in rows
-    ]
+    items = [GuidelineSuggestionOut.model_validate(r) for r in rows]
     return Page(items=items, total=total, page=page.page, size=page.size)
+
+
+@router.get(
+    "/guideline-suggestions/{suggestion_id}",
+    response_model=GuidelineSuggestionOut,
+    summary="One direction a lab cluster suggested",
+)
+async def get_suggestion(suggestion_id: UUID, session: SessionDep, _: StaffDep) -> GuidelineSuggestionOut:
+    found = await session.get(GuidelineSuggestion, suggestion_id)
+    if found is None:
+        raise NotFound("no such guideline suggestion", "未找到该指南建议")
+    return GuidelineSuggestionOut.model_validate(found)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CallOut)
@@ -89,7 +85,7 @@ async def list_calls(
     page: PageDep,
     year: int | None = Query(None, ge=2000, le=2100),
     programme_code: str | None = Query(None, max_length=40),
-    state: str | None = Query(None, max_length=30),
+    state: CallState | None = Query(None, description="one state of the call machine"),
     q: str | None = Query(None, max_length=100),
     sort: Literal["closes_at", "-closes_at", "year", "-year", "code", "-code"] = "-closes_at",
 ) -> Page[CallOut]:

@@ -12,7 +12,7 @@ Where the programme's own sentence names no mode, the sentence of its plan categ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 PLAN_CATEGORIES: dict[str, str] = {
     "major_special": "科技重大专项计划",
@@ -32,6 +32,22 @@ ORGANISATION_MODES: dict[str, str] = {
     "stable_support": "稳定支持",
     "case_by_case": "一事一议",
 }
+
+# The same codes as types, for filters the document lists and FastAPI validates (422 naming the
+# parameter when a caller sends another).
+PlanCategory = Literal["major_special", "key_rd_transfer", "platform", "capacity", "basic_research"]
+OrganisationMode = Literal[
+    "open_competition",
+    "unveiling",
+    "horse_race",
+    "directed",
+    "central_local",
+    "post_subsidy",
+    "stable_support",
+    "case_by_case",
+]
+assert list(get_args(PlanCategory)) == list(PLAN_CATEGORIES)
+assert list(get_args(OrganisationMode)) == list(ORGANISATION_MODES)
 
 FUNDING_TYPES: dict[str, str] = {
     "pre_funding": "前资助",

@@ -6,6 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, status
 
 from projects.filings import service
+from projects.filings.models import Filing
 from projects.filings.schemas import FilingAction, FilingCreate, FilingOut
 from shared.auth import Principal, Role
 from shared.errors import NotFound
@@ -37,6 +38,14 @@ async def list_filings(
     return Page(
         items=[FilingOut.model_validate(f) for f in rows], total=total, page=page.page, size=page.size
     )
+
+
+@router.get("/{filing_id}", response_model=FilingOut, summary="One filing, if the caller may see it")
+async def get_filing(filing_id: UUID, session: SessionDep, principal: PrincipalDep) -> FilingOut:
+    filing = await session.get(Filing, filing_id)
+    if filing is None or not service.can_see(principal, filing):
+        raise NotFound("filing not found", "未找到该备案")
+    return FilingOut.model_validate(filing)
 
 
 @router.post("/{filing_id}/actions/{action}", response_model=FilingOut, summary="Accept or return a filing")

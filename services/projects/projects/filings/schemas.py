@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.timestamps import Timestamp
 
 FILING_KINDS_ZH = {
     "cluster_joint": "实验室群与产业集群联合攻关项目",
@@ -53,7 +55,7 @@ class FilingOut(BaseModel):
     self_funding_fen: int
     state: str
     submitted_by: str
-    submitted_at: datetime
+    submitted_at: Timestamp
     decided_by: str | None
     decision_reason: str | None
     project_id: UUID | None

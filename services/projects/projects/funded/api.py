@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from projects import names
 from projects.calls import service as calls
-from projects.catalogue.seed import ORGANISATION_MODES
+from projects.catalogue.seed import ORGANISATION_MODES, OrganisationMode
 from projects.contract import MachineOut
 from projects.funded import (
     changes,
@@ -20,8 +21,15 @@ from projects.funded import (
     service,
     task_books,
 )
-from projects.funded.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF
-from projects.funded.models import AnnualReport, Project, ProjectChange, ProjectEvaluation
+from projects.funded.machines import CHANGE_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH, STAFF, ProjectState
+from projects.funded.models import (
+    AnnualReport,
+    Disbursement,
+    Project,
+    ProjectChange,
+    ProjectEvaluation,
+    RaceRound,
+)
 from projects.funded.schemas import (
     AnnualReportCreate,
     AnnualReportOut,
@@ -34,6 +42,7 @@ from projects.funded.schemas import (
     EvaluationOut,
     EvaluationRequested,
     FaultAssessmentIn,
+    IndicatorsOut,
     PaymentIn,
     PaymentOut,
     ProjectAction,
@@ -41,7 +50,9 @@ from projects.funded.schemas import (
     RaceRoundCreate,
     RaceRoundOpened,
     RaceRoundOut,
+    StatisticsOut,
     STReportIn,
+    TaskBookOut,
     TaskBookUpdate,
     TimelineOut,
 )
@@ -60,6 +71,11 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 races_router = APIRouter(tags=["projects"])
 StaffDep = Annotated[Principal, Depends(require_roles(*STAFF))]
 MODE_LABELS = ORGANISATION_MODES | {"filing": "备案"}
+ProjectMode = Literal[OrganisationMode, "filing"]  # the catalogue's modes, and 备案 (filed projects)
+
+
+class XlsxResponse(Response):
+    media_type = XLSX_MEDIA_TYPE
 
 
 def out(project: Project, principal: Principal) -> ProjectOut:
@@ -95,8 +111,11 @@ def _filtered(principal: Principal, filters: ProjectFilters) -> Select[Any]:
 
 
 def _filters(
-    state: Annotated[str | None, Query(max_length=30)] = None,
-    organisation_mode: Annotated[str | None, Query(max_length=30)] = None,
+    state: Annotated[ProjectState | None, Query(description="one state of the project machine")] = None,
+    organisation_mode: Annotated[
+        ProjectMode | None,
+        Query(description="an organisation mode of the catalogue, or filing (备案项目)"),
+    ] = None,
     call_id: UUID | None = None,
     unit_id: UUID | None = None,
     pi_person_id: UUID | None = None,
@@ -133,7 +152,11 @@ EXPORT_COLUMNS = [
 ]
 
 
-@router.get("/export.xlsx", summary="The filtered list as an Excel file (Chinese headers, names not ids)")
+@router.get(
+    "/export.xlsx",
+    response_class=XlsxResponse,
+    summary="The filtered list as an Excel file (Chinese headers, names not ids)",
+)
 async def export_projects(session: SessionDep, principal: PrincipalDep, filters: FiltersDep) -> Response:
     listed = _filtered(principal, filters).subquery()
     stmt = (
@@ -148,8 +171,8 @@ async def export_projects(session: SessionDep, principal: PrincipalDep, filters:
             "code": p.code,
             "title": p.title,
             "organisation_mode_zh": MODE_LABELS.get(p.organisation_mode, p.organisation_mode),
-            "unit_name": unit_name or str(p.unit_id),
-            "pi_name": pi_name or str(p.pi_person_id),
+            "unit_name": unit_name or names.unknown(p.unit_id),
+            "pi_name": pi_name or names.unknown(p.pi_person_id),
             "start_date": p.start_date,
             "end_date": p.end_date,
             "funding_yuan": p.funding_fen / 100,
@@ -168,7 +191,9 @@ async def export_projects(session: SessionDep, principal: PrincipalDep, filters:
 
 
 @router.get(
-    "/statistics", summary="Counts and money by organisation mode and state (filed projects included)"
+    "/statistics",
+    response_model=StatisticsOut,
+    summary="Counts and money by organisation mode and state (filed projects included)",
 )
 async def statistics(
     session: SessionDep, _: StaffDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
@@ -256,12 +281,18 @@ async def _task_book_out(session: Any, project: Project) -> dict[str, Any]:
     }
 
 
-@router.get("/{project_id}/task-book", summary="任务书 with its assessment indicators")
+@router.get(
+    "/{project_id}/task-book", response_model=TaskBookOut, summary="任务书 with its assessment indicators"
+)
 async def get_task_book(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     return await _task_book_out(session, await service.load(session, project_id, principal))
 
 
-@router.patch("/{project_id}/task-book", summary="The lead edits the task book (draft or returned)")
+@router.patch(
+    "/{project_id}/task-book",
+    response_model=TaskBookOut,
+    summary="The lead edits the task book (draft or returned)",
+)
 async def edit_task_book(
     project_id: UUID, body: TaskBookUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -316,14 +347,21 @@ async def act(
 # -- indicators, reports, evaluations ----------------------------------------------------------------
 
 
-@router.get("/{project_id}/indicators", summary="Each indicator from promise to verdict, with deviation")
+@router.get(
+    "/{project_id}/indicators",
+    response_model=IndicatorsOut,
+    summary="Each indicator from promise to verdict, with deviation",
+)
 async def indicators(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     project = await service.load(session, project_id, principal)
     return {"project_id": str(project.id), "items": await reports.indicator_paths(session, project)}
 
 
 @router.post(
-    "/{project_id}/annual-reports", status_code=status.HTTP_201_CREATED, summary="年度进展报告 (lead)"
+    "/{project_id}/annual-reports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AnnualReportOut,
+    summary="年度进展报告 (lead)",
 )
 async def annual_report(
     project_id: UUID, body: AnnualReportCreate, uow: UnitOfWorkDep, principal: PrincipalDep
@@ -355,6 +393,7 @@ def _report_out(r: AnnualReport) -> dict[str, Any]:
 
 @router.post(
     "/{project_id}/annual-reports/{report_id}/actions/{action}",
+    response_model=AnnualReportOut,
     summary="Staff accept an annual report or return it for the lead to submit again",
 )
 async def review_annual_report(
@@ -383,6 +422,21 @@ async def annual_reports(project_id: UUID, session: SessionDep, principal: Princ
         )
     ).scalars()
     return Page.whole([_report_out(r) for r in rows])
+
+
+@router.get(
+    "/{project_id}/annual-reports/{report_id}",
+    response_model=AnnualReportOut,
+    summary="One annual report and its review",
+)
+async def get_annual_report(
+    project_id: UUID, report_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    project = await service.load(session, project_id, principal)
+    report = await session.get(AnnualReport, report_id)
+    if report is None or report.project_id != project.id:
+        raise NotFound("no such annual report of this project", "该项目无此年度报告")
+    return _report_out(report)
 
 
 @router.post(
@@ -415,23 +469,38 @@ async def list_evaluations(project_id: UUID, session: SessionDep, principal: Pri
             .order_by(ProjectEvaluation.requested_at)
         )
     ).scalars()
-    items = [
-        {
-            "request_id": str(e.id),
-            "kind": e.kind,
-            "state": e.state,
-            "due_date": e.due_date,
-            "result": e.result,
-            "score": e.score,
-            "diligent": e.diligent,
-            "remarks": e.remarks,
-            "indicator_verdicts": e.indicator_verdicts,
-            "requested_at": e.requested_at,
-            "finalized_at": e.finalized_at,
-        }
-        for e in rows
-    ]
-    return Page.whole(items)
+    return Page.whole([_evaluation_out(e) for e in rows])
+
+
+def _evaluation_out(e: ProjectEvaluation) -> dict[str, Any]:
+    return {
+        "request_id": str(e.id),
+        "kind": e.kind,
+        "state": e.state,
+        "due_date": e.due_date,
+        "result": e.result,
+        "score": e.score,
+        "diligent": e.diligent,
+        "remarks": e.remarks,
+        "indicator_verdicts": e.indicator_verdicts,
+        "requested_at": e.requested_at,
+        "finalized_at": e.finalized_at,
+    }
+
+
+@router.get(
+    "/{project_id}/evaluations/{request_id}",
+    response_model=EvaluationOut,
+    summary="One evaluation of the project and its verdict",
+)
+async def get_evaluation(
+    project_id: UUID, request_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    project = await service.load(session, project_id, principal)
+    evaluation = await session.get(ProjectEvaluation, request_id)
+    if evaluation is None or evaluation.project_id != project.id:
+        raise NotFound("no such evaluation of this project", "该项目无此评价")
+    return _evaluation_out(evaluation)
 
 
 @router.post(
@@ -487,22 +556,37 @@ async def submit_st_report(
 @router.get("/{project_id}/disbursements", response_model=Page[DisbursementOut])
 async def disbursements(project_id: UUID, session: SessionDep, principal: PrincipalDep) -> Page[Any]:
     await service.load(session, project_id, principal)
-    items = [
-        {
-            "id": str(d.id),
-            "seq": d.seq,
-            "amount_fen": d.amount_fen,
-            "condition": d.condition,
-            "condition_zh": funding.CONDITIONS_ZH.get(d.condition, d.condition),
-            "state": d.state,
-            "due_since": d.due_since,
-            "paid_at": d.paid_at,
-            "voucher": d.voucher,
-            "cancelled_reason": d.cancelled_reason,
-        }
-        for d in await funding.of(session, project_id)
-    ]
-    return Page.whole(items)
+    return Page.whole([_disbursement_out(d) for d in await funding.of(session, project_id)])
+
+
+def _disbursement_out(d: Disbursement) -> dict[str, Any]:
+    return {
+        "id": str(d.id),
+        "seq": d.seq,
+        "amount_fen": d.amount_fen,
+        "condition": d.condition,
+        "condition_zh": funding.CONDITIONS_ZH.get(d.condition, d.condition),
+        "state": d.state,
+        "due_since": d.due_since,
+        "paid_at": d.paid_at,
+        "voucher": d.voucher,
+        "cancelled_reason": d.cancelled_reason,
+    }
+
+
+@router.get(
+    "/{project_id}/disbursements/{disbursement_id}",
+    response_model=DisbursementOut,
+    summary="One tranche of the grant",
+)
+async def get_disbursement(
+    project_id: UUID, disbursement_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    project = await service.load(session, project_id, principal)
+    disbursement = await session.get(Disbursement, disbursement_id)
+    if disbursement is None or disbursement.project_id != project.id:
+        raise NotFound("no such tranche of this project", "该项目无此笔拨款")
+    return _disbursement_out(disbursement)
 
 
 @router.post(
@@ -551,6 +635,17 @@ async def list_changes(project_id: UUID, session: SessionDep, principal: Princip
     return Page.whole([change_out(c) for c in rows])
 
 
+@router.get("/{project_id}/changes/{change_id}", response_model=ChangeOut, summary="One change request")
+async def get_change(
+    project_id: UUID, change_id: UUID, session: SessionDep, principal: PrincipalDep
+) -> ChangeOut:
+    project = await service.load(session, project_id, principal)
+    change = await session.get(ProjectChange, change_id)
+    if change is None or change.project_id != project.id:
+        raise NotFound("no such change request of this project", "该项目无此变更申请")
+    return change_out(change)
+
+
 @router.post("/{project_id}/changes/{change_id}/actions/{action}", response_model=ChangeOut)
 async def act_on_change(
     project_id: UUID,
@@ -591,18 +686,32 @@ async def open_round(
 
 @races_router.get("/calls/{call_id}/races/{challenge_id}/rounds", response_model=Page[RaceRoundOut])
 async def list_rounds(call_id: UUID, challenge_id: str, session: SessionDep, _: StaffDep) -> Page[Any]:
-    items = [
-        {
-            "id": str(r.id),
-            "seq": r.seq,
-            "label": r.label,
-            "keep": r.keep,
-            "state": r.state,
-            "due_date": r.due_date,
-            "outcome": r.outcome,
-            "decided_at": r.decided_at,
-            "rule_zh": races.RULE_ZH,
-        }
-        for r in await races.rounds_of(session, call_id, challenge_id)
-    ]
-    return Page.whole(items)
+    return Page.whole([_round_out(r) for r in await races.rounds_of(session, call_id, challenge_id)])
+
+
+def _round_out(r: RaceRound) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "seq": r.seq,
+        "label": r.label,
+        "keep": r.keep,
+        "state": r.state,
+        "due_date": r.due_date,
+        "outcome": r.outcome,
+        "decided_at": r.decided_at,
+        "rule_zh": races.RULE_ZH,
+    }
+
+
+@races_router.get(
+    "/calls/{call_id}/races/{challenge_id}/rounds/{round_id}",
+    response_model=RaceRoundOut,
+    summary="赛马制: one milestone round and its outcome",
+)
+async def get_round(
+    call_id: UUID, challenge_id: str, round_id: UUID, session: SessionDep, _: StaffDep
+) -> dict[str, Any]:
+    rnd = next((r for r in await races.rounds_of(session, call_id, challenge_id) if r.id == round_id), None)
+    if rnd is None:
+        raise NotFound("no such round of this race", "该赛马任务无此轮次")
+    return _round_out(rnd)

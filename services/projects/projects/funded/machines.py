@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from shared.auth import Role
 from shared.statemachine import StateMachine, Transition
 
@@ -41,6 +43,20 @@ PROJECT_MACHINE = StateMachine(
     },
     terminal=frozenset({"closed", "failed", "terminated", "eliminated"}),
 )
+
+# The project's states as a type: the ``state=`` filter of the lists (422 for any other value).
+ProjectState = Literal[
+    "approved",
+    "in_progress",
+    "accepting",
+    "accepted",
+    "evaluating",
+    "closed",
+    "failed",
+    "terminated",
+    "eliminated",
+]
+assert set(get_args(ProjectState)) == PROJECT_MACHINE.states
 
 RESULTS_ZH = {"excellent": "优秀", "pass": "通过", "fail": "不通过", "terminated": "终止"}
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 from uuid import UUID
 
@@ -53,10 +53,38 @@ class ProjectOut(BaseModel):
     result_zh: str | None = None
     diligent_exempt: bool
     misconduct: bool
-    fault_assessment: dict[str, Any] | None
-    st_report: dict[str, Any] | None = None
+    fault_assessment: FaultAssessmentOut | None
+    st_report: STReportOut | None = None
     version: int
     allowed_actions: list[str] = []
+
+
+class FaultAssessmentOut(BaseModel):
+    """容错认定 on the record: the finding, who made it (the department or the experts), when."""
+
+    model_config = ConfigDict(extra="allow")
+
+    outcome: Literal["diligent", "not_diligent", "misconduct"]
+    by: str = Field(description="department | evaluation (the experts' verdict)")
+    reason: str | None = None
+    evidence: str | None = None
+    decision_document: str | None = None
+    misconduct_type: str | None = None
+    person_ids: list[UUID] | None = None
+    request_id: UUID | None = Field(None, description="by evaluation: the evaluation it came from")
+    at: Timestamp
+    actor_id: str
+
+
+class STReportOut(BaseModel):
+    """科技报告 as submitted by the lead."""
+
+    title: str
+    number: str
+    sha256: str
+    access: Literal["public", "delayed", "restricted"]
+    submitted_by: str
+    submitted_at: Timestamp
 
 
 class TaskBookMilestone(BaseModel):
@@ -148,10 +176,10 @@ class ChangeOut(BaseModel):
     details: dict[str, Any]
     reason: str
     requested_by: str
-    requested_at: datetime
+    requested_at: Timestamp
     endorsed_by: str | None
     decided_by: str | None
-    decided_at: datetime | None
+    decided_at: Timestamp | None
     decision_reason: str | None
 
 
@@ -305,3 +333,107 @@ class TimelineOut(BaseModel):
     project_id: UUID
     code: str
     items: list[TimelineEntry]
+
+
+class PaymentTranche(BaseModel):
+    """A line of the task book's payment plan: which share is paid on what condition."""
+
+    seq: int
+    percent: int
+    condition: str
+    label_zh: str
+    amount_fen: int
+
+
+class ChiefExpert(BaseModel):
+    """首席专家 of the project, by name."""
+
+    person_id: UUID
+    name: str | None = Field(description="null while the person is not yet known to projects")
+
+
+class TaskBookIndicatorOut(BaseModel):
+    """考核指标 as the task book sets it, beside what the application promised."""
+
+    id: UUID
+    seq: int
+    name: str
+    category: str
+    unit: str
+    promised: float | None
+    target: float
+    source: str = Field(description="application | challenge | task_book | filing")
+
+
+class TaskBookOut(BaseModel):
+    """任务书: objectives, milestones, budget and payment plan, and its assessment indicators."""
+
+    project_id: UUID
+    state: str
+    state_zh: str
+    objectives: str
+    milestones: list[dict[str, Any]]
+    budget: list[dict[str, Any]]
+    payment_plan: list[PaymentTranche]
+    chief_experts: list[ChiefExpert]
+    return_reason: str | None
+    signed_at: Timestamp | None
+    signed_by: str | None
+    version: int
+    indicators: list[TaskBookIndicatorOut]
+
+
+class IndicatorPoint(BaseModel):
+    """One point on an indicator's path: the promise, the target, a report or a verdict."""
+
+    stage: str
+    stage_zh: str
+    value: float | None
+    verdict: str | None = None
+    note: str | None = None
+    at: Timestamp | None = None
+    source_id: UUID | None = None
+
+
+class IndicatorPath(BaseModel):
+    """An indicator from promise to verdict, with its deviation."""
+
+    id: UUID
+    seq: int
+    name: str
+    category: str
+    unit: str
+    source: str
+    promised: float | None
+    target: float
+    achieved: float | None
+    verdict: str | None
+    verdict_stage: str | None
+    deviation_from_promise: float | None
+    deviation_from_target: float | None
+    path: list[IndicatorPoint]
+
+
+class IndicatorsOut(BaseModel):
+    """Every indicator of one project, in task-book order."""
+
+    project_id: UUID
+    items: list[IndicatorPath]
+
+
+class StatisticsRow(BaseModel):
+    organisation_mode: str
+    organisation_mode_zh: str
+    state: str
+    state_zh: str
+    projects: int
+    funding_fen: int
+    external_funding_fen: int
+
+
+class StatisticsOut(BaseModel):
+    """Counts and money by organisation mode and state, with the totals."""
+
+    rows: list[StatisticsRow]
+    projects: int
+    funding_fen: int

@@ -9,9 +9,11 @@ from pydantic import BaseModel
 from projects.applications import service as applications
 from projects.calls import service as calls
 from projects.modes import service
+from projects.modes.models import Designation
 from projects.modes.rules import RULES
-from projects.modes.schemas import DesignationCreate, DesignationOut, VerificationIn
+from projects.modes.schemas import DesignationCreate, DesignationOut, VerificationIn, VerificationOut
 from shared.auth import Principal, Role
+from shared.errors import NotFound
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import SessionDep, UnitOfWorkDep
 from shared.http.schemas import Page
@@ -91,7 +93,25 @@ async def designations(call_id: UUID, session: SessionDep, _: StaffDep) -> Page[
     )
 
 
-@router.post("/applications/{app_id}/verification", summary="后补助: record the verification of the results")
+@router.get(
+    "/calls/{call_id}/designations/{designation_id}",
+    response_model=DesignationOut,
+    summary="One designation of the call",
+)
+async def get_designation(
+    call_id: UUID, designation_id: UUID, session: SessionDep, _: StaffDep
+) -> DesignationOut:
+    designation = await session.get(Designation, designation_id)
+    if designation is None or designation.call_id != call_id:
+        raise NotFound("no such designation of this call", "该指南无此定向委托")
+    return DesignationOut.model_validate(designation)
+
+
+@router.post(
+    "/applications/{app_id}/verification",
+    response_model=VerificationOut,
+    summary="后补助: record the verification of the results",
+)
 async def verify(
     app_id: UUID, body: VerificationIn, uow: UnitOfWorkDep, principal: StaffDep
 ) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.timestamps import Timestamp
 
 
 class DesignationCreate(BaseModel):
@@ -24,7 +25,7 @@ class DesignationOut(BaseModel):
     platform_id: UUID | None = None
     justification: str
     designated_by: str
-    at: datetime
+    at: Timestamp
 
 
 class VerificationIn(BaseModel):
@@ -36,3 +37,20 @@ class VerificationIn(BaseModel):
     subsidy_fen: int = Field(ge=0, le=10**14)
     report_document: str = Field(min_length=2, max_length=200, description="核验报告")
     reason: str | None = Field(None, max_length=2000)
+
+
+class VerificationRecord(BaseModel):
+    """后补助 核验 as recorded: the finding, who verified and when."""
+
+    conclusion: Literal["verified", "not_verified"]
+    eligible_expenditure_fen: int
+    subsidy_fen: int
+    report_document: str
+    reason: str | None
+    verified_by: str
+    verified_at: Timestamp
+
+
+class VerificationOut(BaseModel):
+    application_id: UUID
+    verification: VerificationRecord

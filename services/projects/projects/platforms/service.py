@@ -9,7 +9,8 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from projects.funded.machines import STAFF
+from projects.catalogue.seed import ORGANISATION_MODES
+from projects.funded.machines import PROJECT_MACHINE, STAFF
 from projects.funded.models import Project
 from projects.funded.service import units_of
 from projects.platforms.models import PlatformView
@@ -17,6 +18,7 @@ from shared.auth import Principal, Role
 from shared.errors import FieldIssue, Forbidden, NotFound, ValidationFailed
 
 ENDED = ("revoked", "merged")
+MODE_LABELS = ORGANISATION_MODES | {"filing": "备案"}
 
 
 async def check_undertaking(
@@ -84,26 +86,33 @@ async def require_project_reader(session: AsyncSession, platform_id: UUID, princ
         )
 
 
-async def projects_of(session: AsyncSession, platform_id: UUID) -> dict[str, Any]:
-    platform = await session.get(PlatformView, platform_id)
-    if platform is None:
-        raise NotFound(f"platform {platform_id} not found", "未找到该平台")
+async def projects_of(session: AsyncSession, platform_id: UUID) -> list[dict[str, Any]]:
+    """The platform's projects, by code."""
     rows = (
         await session.execute(
             select(Project).where(Project.platform_id == platform_id).order_by(Project.code)
         )
     ).scalars()
-    items = [
+    return [
         {
             "id": str(p.id),
             "code": p.code,
             "title": p.title,
             "organisation_mode": p.organisation_mode,
+            "organisation_mode_zh": MODE_LABELS.get(p.organisation_mode, p.organisation_mode),
             "state": p.state,
+            "state_zh": PROJECT_MACHINE.state_labels_zh.get(p.state, p.state),
             "funding_fen": p.funding_fen,
         }
         for p in rows
     ]
+
+
+async def funding_of(session: AsyncSession, platform_id: UUID) -> dict[str, Any]:
+    """How many projects the platform undertakes and their money, per organisation mode."""
+    platform = await session.get(PlatformView, platform_id)
+    if platform is None:
+        raise NotFound(f"platform {platform_id} not found", "未找到该平台")
     by_mode = (
         await session.execute(
             select(Project.organisation_mode, func.count(), func.sum(Project.funding_fen))
@@ -112,6 +121,15 @@ async def projects_of(session: AsyncSession, platform_id: UUID) -> dict[str, Any
             .order_by(Project.organisation_mode)
         )
     ).all()
+    rows = [
+        {
+            "organisation_mode": m,
+            "organisation_mode_zh": MODE_LABELS.get(m, m),
+            "projects": n,
+            "funding_fen": int(f or 0),
+        }
+        for m, n, f in by_mode
+    ]
     return {
         "platform": {
             "id": str(platform.id),
@@ -119,10 +137,7 @@ async def projects_of(session: AsyncSession, platform_id: UUID) -> dict[str, Any
             "name": platform.name,
             "state": platform.state,
         },
-        "items": items,
-        "total": len(items),
-        "funding_fen": sum(i["funding_fen"] for i in items),
-        "by_mode": [
-            {"organisation_mode": m, "projects": n, "funding_fen": int(f or 0)} for m, n, f in by_mode
-        ],
+        "projects": sum(r["projects"] for r in rows),
+        "funding_fen": sum(r["funding_fen"] for r in rows),
+        "by_mode": rows,
     }

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.timestamps import Timestamp
 
 OUTCOMES_ZH = {"compliant": "未发现问题", "issues": "发现问题，限期整改", "serious": "发现严重问题"}
 
@@ -42,7 +44,7 @@ class SpotCheckItemOut(BaseModel):
     findings: str | None
     rectification_due: date | None
     recorded_by: str | None
-    recorded_at: datetime | None
+    recorded_at: Timestamp | None
 
 
 class SpotCheckOut(BaseModel):
@@ -60,7 +62,7 @@ class SpotCheckOut(BaseModel):
     state: str
     state_zh: str
     created_by: str
-    created_at: datetime
-    closed_at: datetime | None
+    created_at: Timestamp
+    closed_at: Timestamp | None
     summary: str | None
     items: list[SpotCheckItemOut]

@@ -42,7 +42,7 @@ async def test_a_promoted_incubator_reaches_projects_and_evaluation_under_its_ne
     lab_id, old_code = r.json()["id"], r.json()["code"]
 
     async def code_in_projects() -> str | None:
-        r = await p.projects.client.get(f"/platforms/{lab_id}/projects", headers=p.staff)
+        r = await p.projects.client.get(f"/platforms/{lab_id}/funding", headers=p.staff)
         return str(r.json()["platform"]["code"]) if r.status_code == 200 else None
 
     async def kind_in_evaluation() -> tuple[str, str] | None:
@@ -82,7 +82,7 @@ async def test_a_promoted_incubator_reaches_projects_and_evaluation_under_its_ne
     assert r.status_code == 200 and r.json()["state"] == "revoked", r.text
 
     async def state_in_projects() -> str | None:
-        r = await p.projects.client.get(f"/platforms/{lab_id}/projects", headers=p.staff)
+        r = await p.projects.client.get(f"/platforms/{lab_id}/funding", headers=p.staff)
         return str(r.json()["platform"]["state"]) if r.status_code == 200 else None
 
     async def state_in_evaluation() -> str | None:

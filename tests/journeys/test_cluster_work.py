@@ -122,7 +122,7 @@ async def test_a_labs_own_people_read_its_projects(gateway_door: Gateway, world:
     )
     unit_admin = await world.unit_admin(unit["id"])
     stranger = await world.unit_admin((await world.unit())["id"])
-    path = f"/api/projects/platforms/{own['id']}/projects"
+    path = f"/api/projects/platforms/{own['id']}/funding"
 
     async def projects_knows_the_lab() -> bool:
         r = await unit_admin.get(path)
@@ -133,5 +133,8 @@ async def test_a_labs_own_people_read_its_projects(gateway_door: Gateway, world:
         r = await reader.get(path)
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
-        assert body["platform"]["code"] == own["code"] and body["items"] == [] and body["funding_fen"] == 0
+        assert body["platform"]["code"] == own["code"] and body["projects"] == body["funding_fen"] == 0
+        listed = await reader.get(f"/api/projects/platforms/{own['id']}/projects")
+        assert listed.status_code == 200 and listed.json()["items"] == [], listed.text
     assert refused(await stranger.get(path))
+    assert refused(await stranger.get(f"/api/projects/platforms/{own['id']}/projects"))

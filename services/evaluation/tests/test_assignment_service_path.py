@@ -228,6 +228,59 @@ async def test_an_infeasible_round_writes_nothing_until_a_partial_assignment_is_
 
 
 @pytest.mark.asyncio
+async def test_the_database_refuses_a_bulk_write_that_hides_one_conflicted_pair(office: Any) -> None:
+    """The bulk path (one binary COPY) is checked as a set: one bad pair among hundreds is refused."""
+    from evaluation.assignment.store import AssignmentBatch, copy_assignments, uuid_bytes
+    from shared.ids import uuid7
+
+    svc = office.svc
+    unit = uuid4()
+    experts = await load_experts(
+        svc, [["F0201"]] * 40, units=[unit, *(uuid4() for _ in range(39))], barred=[False] * 39 + [True]
+    )
+    items = [{"codes": ["F0201"]} for _ in range(10)]
+    items[3]["team"] = [experts[5][1]]
+    items[4]["unit"] = unit
+    items[6]["avoid"] = [experts[7][1]]
+    round_id, item_ids = await load_round(svc, items, k=5)
+    bad = {(3, 5): "on_team", (4, 0): "same_unit", (6, 7): "applicant_avoid", (0, 39): "integrity"}
+    clean = [(i, e) for i in range(10) for e in range(39) if (i, e) not in bad]
+    expert_ids = uuid_bytes([e for e, _, _ in experts])
+    item_bytes = uuid_bytes(item_ids)
+
+    async def write(pairs: list[tuple[int, int]]) -> None:
+        i, e = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        batch = AssignmentBatch(
+            "assigned",
+            item_bytes[i],
+            expert_ids[e],
+            np.ones(len(i)),
+            np.zeros(len(i)),
+            np.ones(len(i), np.int64),
+        )
+        session, conn = await _raw(svc)
+        try:
+            await copy_assignments(
+                conn,
+                [batch],
+                round_id=UUID(round_id),
+                run_id=uuid7(),
+                rules_checked=[],
+                created_at=datetime.now(UTC),
+            )
+            await session.commit()
+        finally:
+            await session.close()
+
+    for pair, rule in bad.items():
+        with pytest.raises(Exception, match=f"conflict of interest \\({rule}\\)"):
+            await write([*clean[:200], pair, *clean[200:]])
+    assert await persisted(svc, round_id) == []
+    await write(clean)
+    assert len(await persisted(svc, round_id)) == len(clean)
+
+
+@pytest.mark.asyncio
 async def test_a_round_over_forty_thousand_experts_is_assigned(office: Any) -> None:
     svc = office.svc
     rng = np.random.default_rng(5)

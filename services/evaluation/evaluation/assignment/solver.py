@@ -413,6 +413,26 @@ def _position_in_groups(groups: IntArray) -> IntArray:
     return out
 
 
+def _order_by(groups: IntArray, priority: FloatArray) -> IntArray:
+    """``np.lexsort((priority, groups))`` (priorities in [0, 1)), as one sort of a 64-bit key.
+
+    The key holds the group and the leading bits of the priority; where two keys tie, the full
+    lexsort decides, so the order is always exactly the lexsort's.
+    """
+    group_bits = max(1, int(groups.max(initial=0)).bit_length())
+    if len(groups) < 2 or group_bits > 23:
+        return np.lexsort((priority, groups))
+    priority_bits = min(53, 63 - group_bits)  # a priority from ``random()`` has 53 bits
+    leading = (priority * 2.0**53).astype(np.uint64) >> np.uint64(53 - priority_bits)
+    key = (groups.astype(np.uint64) << np.uint64(priority_bits)) | leading
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    if (ordered[1:] == ordered[:-1]).any():
+        return np.lexsort((priority, groups))
+    out: IntArray = order.astype(np.int64)
+    return out
+
+
 def random_draw(
     graph: CandidateGraph,
     *,
@@ -436,7 +456,7 @@ def random_draw(
     need = np.broadcast_to(np.asarray(k, np.int64), (n_items,)).copy()
     caps = np.broadcast_to(np.asarray(max_load, np.int64), (n_experts,)).copy()
     priority = rng.random(len(graph))
-    order = np.lexsort((priority, graph.item))
+    order = _order_by(graph.item, priority)
     item_s, expert_s, prio_s = graph.item[order], graph.expert[order], priority[order]
     open_ = np.ones(len(order), bool)  # neither chosen nor refused
     chosen = np.zeros(len(order), bool)
@@ -448,7 +468,7 @@ def random_draw(
         propose = idx[_position_in_groups(item_s[idx]) < need[item_s[idx]]]
         if not len(propose):
             break
-        by_expert = np.lexsort((prio_s[propose], expert_s[propose]))
+        by_expert = _order_by(expert_s[propose], prio_s[propose])
         ranked = propose[by_expert]
         keep = _position_in_groups(expert_s[ranked]) < caps[expert_s[ranked]]
         accepted, refused = ranked[keep], ranked[~keep]

@@ -8,10 +8,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-import numpy as np
 from sqlalchemy import func, select
 
-from evaluation.assignment.candidates import pair_affinity
+from evaluation.assignment.service import draw_replacement
 from evaluation.coi.check import conflicts
 from evaluation.coi.facts import expert_facts, items_facts
 from evaluation.coi.rules import CORE_RULES, merged_rules
@@ -114,7 +113,6 @@ async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment |
     item = await s.get(RoundItem, old.item_id)
     assert rnd is not None and item is not None
     rules = merged_rules(rnd.rules)
-    used = set((await s.execute(select(Assignment.expert_id).where(Assignment.item_id == item.id))).scalars())
     reserves = (
         (
             await s.execute(
@@ -156,44 +154,31 @@ async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment |
             )
             return r
     seed = secrets.randbelow(2**31)
-    pool = (
-        (
-            await s.execute(
-                select(Expert)
-                .where(Expert.status == "active", Expert.id.not_in(used or {old.expert_id}))
-                .order_by(Expert.id)
-            )
+    drawn = await draw_replacement(uow, rnd, item.id, seed)
+    if drawn is not None:
+        new = Assignment(
+            round_id=rnd.id,
+            item_id=item.id,
+            expert_id=drawn.expert_id,
+            status="assigned",
+            affinity=round(drawn.discipline + drawn.keywords, 3),
+            discipline_score=drawn.discipline,
+            keyword_score=drawn.keywords,
+            candidate_rank=drawn.candidate_rank,
+            rules_checked=sorted(rules),
+            replaces_id=old.id,
+            reason=f"补抽（seed={seed}）: {reason}",
         )
-        .scalars()
-        .all()
-    )
-    rng = np.random.default_rng(seed)
-    for n in rng.permutation(len(pool)).tolist():
-        e = pool[n]
-        d, kw = pair_affinity(item.discipline_codes, item.keywords, e.disciplines, e.keywords)
-        if d > 0 and await ok(e.id):
-            new = Assignment(
-                round_id=rnd.id,
-                item_id=item.id,
-                expert_id=e.id,
-                status="assigned",
-                affinity=d + kw,
-                discipline_score=d,
-                keyword_score=kw,
-                rules_checked=sorted(rules),
-                replaces_id=old.id,
-                reason=f"补抽（seed={seed}）: {reason}",
-            )
-            s.add(new)
-            await s.flush()
-            await uow.record(
-                "assignment_replaced",
-                entity_type="assignment",
-                entity_id=new.id,
-                changes={"replaces": str(old.id), "from": "draw", "seed": seed},
-                reason=reason,
-            )
-            return new
+        s.add(new)
+        await s.flush()
+        await uow.record(
+            "assignment_replaced",
+            entity_type="assignment",
+            entity_id=new.id,
+            changes={"replaces": str(old.id), "from": "draw", "seed": seed},
+            reason=reason,
+        )
+        return new
     await uow.record("replacement_unavailable", entity_type="assignment", entity_id=old.id, reason=reason)
     return None
 

@@ -7,10 +7,9 @@ expert database would), then assigned with ``POST /rounds/{id}/runs`` by the ser
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,6 +24,7 @@ from evaluation import disciplines
 from evaluation.coi.check import ExpertFacts, ItemFacts, conflicts
 from evaluation.coi.rules import merged_rules
 from evaluation.rounds.models import Assignment, ReviewRound
+from services.evaluation.tests.bulk import BulkExpert, BulkItem, insert_experts, insert_round
 
 CODES = ["F0201", "F0202", "F0203", "F06", "A0105", "C03"]
 
@@ -45,74 +45,23 @@ async def load_experts(
     max_load: int = 20,
 ) -> list[tuple[UUID, UUID, UUID]]:
     """Active, confirmed experts straight into the tables; (expert, person, unit) of each."""
-    now = datetime.now(UTC)
-    n = len(codes)
-    people = [uuid4() for _ in range(n)]
-    experts = [uuid4() for _ in range(n)]
-    unit_of = list(units) if units is not None else [uuid4() for _ in range(n)]
+    experts = [
+        BulkExpert(
+            codes=c,
+            unit=units[n] if units is not None else uuid4(),
+            keywords=keywords[n] if keywords else (),
+            barred=bool(barred and barred[n]),
+            max_load=max_load,
+        )
+        for n, c in enumerate(codes)
+    ]
     session, conn = await _raw(svc)
     try:
-        await conn.copy_records_to_table(
-            "people",
-            columns=["id", "name", "id_number_digest", "unit_id", "version", "synced_at"],
-            records=[(people[e], f"专家{e}", people[e].hex * 2, unit_of[e], 1, now) for e in range(n)],
-        )
-        await conn.copy_records_to_table(
-            "experts",
-            columns=[
-                "id",
-                "person_id",
-                "name",
-                "unit_id",
-                "region",
-                "title",
-                "disciplines",
-                "keywords",
-                "directions",
-                "availability",
-                "max_load",
-                "status",
-                "origin",
-                "credit_score",
-                "confirmed_until",
-                "version",
-                "created_at",
-                "updated_at",
-            ],
-            records=[
-                (
-                    experts[e],
-                    people[e],
-                    f"专家{e}",
-                    unit_of[e],
-                    "150100",
-                    "教授",
-                    list(codes[e]),
-                    list(keywords[e]) if keywords else [],
-                    "",
-                    "[]",
-                    max_load,
-                    "active",
-                    "nominated",
-                    100,
-                    date(2099, 1, 1),
-                    1,
-                    now,
-                    now,
-                )
-                for e in range(n)
-            ],
-        )
-        if barred:
-            await conn.copy_records_to_table(
-                "integrity_records",
-                columns=["id", "person_id", "scope", "lifted", "version"],
-                records=[(uuid4(), people[e], ["reviewing"], False, 1) for e in range(n) if barred[e]],
-            )
+        loaded = await insert_experts(conn, experts)
         await session.commit()
     finally:
         await session.close()
-    return list(zip(experts, people, unit_of, strict=True))
+    return loaded
 
 
 async def load_round(
@@ -125,51 +74,25 @@ async def load_round(
     candidates_per_item: int = 100,
 ) -> tuple[str, list[UUID]]:
     """A requested round with the given items (codes, keywords, applicant, unit, team, avoid)."""
-    round_id, ids = uuid4(), [uuid4() for _ in items]
     session, conn = await _raw(svc)
     try:
-        await conn.execute(
-            "INSERT INTO review_rounds (id, call_id, name, status, k, max_load, reserve, rules, version,"
-            " candidates_per_item, created_at)"
-            " VALUES ($1, $2, '测试', 'requested', $3, $4, 0, $5, 1, $6, now())",
-            round_id,
-            uuid4(),
-            k,
-            max_load,
-            json.dumps(merged_rules(rules)),
-            candidates_per_item,
-        )
-        await conn.copy_records_to_table(
-            "round_items",
-            columns=[
-                "id",
-                "round_id",
-                "code",
-                "title",
-                "keywords",
-                "discipline_codes",
-                "applicant_person_id",
-                "applicant_unit_id",
-                "team_person_ids",
-                "team_unit_ids",
-                "avoid_person_ids",
-            ],
-            records=[
-                (
-                    ids[n],
-                    round_id,
-                    f"XM-{n:05d}",
-                    "项目",
-                    list(it.get("keywords", [])),
-                    list(it["codes"]),
-                    it.get("applicant") or uuid4(),
-                    it.get("unit") or uuid4(),
-                    list(it.get("team", [])),
-                    [],
-                    list(it.get("avoid", [])),
+        round_id, ids = await insert_round(
+            conn,
+            [
+                BulkItem(
+                    codes=it["codes"],
+                    keywords=it.get("keywords", ()),
+                    applicant=it.get("applicant"),
+                    unit=it.get("unit"),
+                    team=it.get("team", ()),
+                    avoid=it.get("avoid", ()),
                 )
-                for n, it in enumerate(items)
+                for it in items
             ],
+            k=k,
+            max_load=max_load,
+            rules=merged_rules(rules),
+            candidates_per_item=candidates_per_item,
         )
         await session.commit()
     finally:

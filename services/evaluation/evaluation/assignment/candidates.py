@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evaluation.assignment.solver import CandidateGraph
-from evaluation.coi.check import Conflicts, Relation, sorted_unique
+from evaluation.coi.check import Conflicts, Relation, isin_sorted, sorted_unique
 from evaluation.disciplines import MATCH_SCORES, best_match
 
 IntArray = NDArray[np.int64]
@@ -77,14 +77,6 @@ def keyword_similarity(a: BitArray, b: BitArray) -> FloatArray:
     return out
 
 
-def _isin_sorted(codes: IntArray, sorted_values: IntArray) -> NDArray[np.bool_]:
-    if not len(sorted_values) or not len(codes):
-        return np.zeros(len(codes), bool)
-    pos = np.minimum(np.searchsorted(sorted_values, codes), len(sorted_values) - 1)
-    hit: NDArray[np.bool_] = sorted_values[pos] == codes
-    return hit
-
-
 @dataclass
 class _Groups:
     """Experts grouped by the key of one level, sorted by key then expert."""
@@ -126,7 +118,7 @@ def _exclusions(pool: Pool, codes: IntArray) -> dict[str, NDArray[np.bool_]]:
     experts = codes % pool.n_experts
     for reason, mask in pool.expert_excluded.items():
         masks[reason] = mask[experts]
-    masks["already_assigned"] = _isin_sorted(codes, pool.taken)
+    masks["already_assigned"] = isin_sorted(codes, pool.taken)
     return masks
 
 
@@ -167,7 +159,7 @@ def _search(
             wanted_rows = np.ceil((target - found[rows[use]]) * window).astype(np.int64)
         pairs = sorted_unique(_level_pairs(groups[level], rows[use], keys[use], e, wanted_rows))
         if seen:
-            pairs = pairs[~_isin_sorted(pairs, sorted_unique(np.concatenate(seen)))]
+            pairs = pairs[~isin_sorted(pairs, sorted_unique(np.concatenate(seen)))]
         seen.append(pairs)
         masks = _exclusions(pool, pairs)
         bad = np.zeros(len(pairs), bool)

@@ -24,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 COI_FUNCTION = """
 CREATE OR REPLACE FUNCTION evaluation_assignment_coi() RETURNS trigger LANGUAGE plpgsql
 SET work_mem = '256MB' AS $$
-DECLARE bad record; live_pairs bigint;
+DECLARE bad record; live_pairs bigint; statement_rows bigint; few_persons uuid[];
 BEGIN
   PERFORM 1 FROM review_rounds WHERE id IN (
     SELECT round_id FROM new_rows WHERE status IN ('assigned', 'accepted')) ORDER BY id FOR SHARE;
@@ -39,6 +39,12 @@ BEGIN
     avoid_unit_ids uuid[], unit_codes varchar[], competent_department_id uuid, department_ids uuid[],
     same_department bool) ON COMMIT DELETE ROWS;
   TRUNCATE evaluation_coi_experts, evaluation_coi_items;
+  SELECT count(*) INTO statement_rows FROM new_rows;
+  IF statement_rows <= 1000 THEN
+    -- a few rows (an answer, a replacement): their experts' projects are found by the GIN index
+    SELECT COALESCE(array_agg(DISTINCT e.person_id), '{}') INTO few_persons FROM experts e
+    WHERE e.id IN (SELECT expert_id FROM new_rows WHERE status IN ('assigned', 'accepted'));
+  END IF;
   -- what the rules need of each expert of the statement, once per expert and round (not per row)
   INSERT INTO evaluation_coi_experts
     WITH t AS (
@@ -61,7 +67,8 @@ BEGIN
       FROM collaborations k
       CROSS JOIN LATERAL unnest(k.person_ids) AS me(person_id)
       CROSS JOIN LATERAL unnest(k.person_ids) AS other(person_id)
-      WHERE other.person_id <> me.person_id
+      WHERE (few_persons IS NULL OR k.person_ids && few_persons)
+        AND other.person_id <> me.person_id
         AND me.person_id IN (SELECT person_id FROM x WHERE live AND collaborated_since IS NOT NULL)
       GROUP BY 1, 2
     ), collaborator AS (

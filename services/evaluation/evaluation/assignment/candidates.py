@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from evaluation.assignment.solver import CandidateGraph
 from evaluation.coi.check import Conflicts, Relation, isin_sorted, sorted_unique
-from evaluation.disciplines import MATCH_SCORES, best_match
+from evaluation.disciplines import MATCH_SCORES
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -54,15 +54,6 @@ class Candidates:
     graph: CandidateGraph
     found: IntArray  # qualified candidates found per item (exact where short)
     excluded: dict[str, IntArray]  # per reason: experts of the item's disciplines it excluded
-
-
-def pair_affinity(
-    item_codes: list[str], item_keywords: list[str], expert_codes: list[str], expert_keywords: list[str]
-) -> tuple[float, float]:
-    """One pair's discipline component (level of the best match) and keyword Jaccard."""
-    ka, kb = set(item_keywords), set(expert_keywords)
-    kw = len(ka & kb) / len(ka | kb) if ka | kb else 0.0
-    return best_match(item_codes, expert_codes), round(kw, 3)
 
 
 def keyword_similarity(a: BitArray, b: BitArray) -> FloatArray:

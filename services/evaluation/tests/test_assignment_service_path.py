@@ -204,6 +204,47 @@ async def test_the_database_refuses_a_bulk_write_that_hides_one_conflicted_pair(
 
 
 @pytest.mark.asyncio
+async def test_a_suspended_experts_assignments_are_all_replaced_in_one_draw(office: Any) -> None:
+    """补抽 for every assignment of a suspended expert: qualified, free of 回避, within load caps."""
+    svc = office.svc
+    unit = uuid4()
+    experts = await load_experts(
+        svc, [["F0201"]] * 9 + [["A0105"]] * 3, units=[unit, *(uuid4() for _ in range(11))], max_load=4
+    )
+    round_id, item_ids = await load_round(
+        svc, [{"codes": ["F0201"]} for _ in range(8)] + [{"codes": ["F0201"], "unit": unit}], k=3, max_load=4
+    )
+    run = await office.run(round_id, {"mode": "draw", "seed": 11, "commit": True})
+    assert run["status"] == "done", run
+    live = [a for a in await persisted(svc, round_id) if a.status == "assigned"]
+    loads: dict[UUID, int] = {}
+    for a in live:
+        loads[a.expert_id] = loads.get(a.expert_id, 0) + 1
+    busiest = max(loads, key=lambda e: loads[e])
+    assert loads[busiest] >= 2
+    r = await office.client.post(
+        f"/experts/{busiest}/suspend", json={"reason": "诚信问题核查中"}, headers=office.db_staff
+    )
+    assert r.status_code == 200, r.text
+    after = await persisted(svc, round_id)
+    voided = [a for a in after if a.expert_id == busiest]
+    assert voided and all(a.status == "voided" for a in voided)
+    new = [a for a in after if a.replaces_id in {v.id for v in voided}]
+    assert len(new) == len(voided)
+    seeds = {a.reason.split("seed=")[1].split("）")[0] for a in new if a.reason}
+    assert len(seeds) == 1  # one draw for all of them
+    qualified = {e for e, _, _ in experts[:9]} - {busiest}  # F0201, and not the suspended expert
+    assert all(a.expert_id in qualified for a in new)
+    assert all(a.expert_id != experts[0][0] for a in new if a.item_id == item_ids[8])  # same unit
+    counts: dict[UUID, int] = {}
+    for a in after:
+        if a.status == "assigned":
+            counts[a.expert_id] = counts.get(a.expert_id, 0) + 1
+    assert max(counts.values()) <= 4
+    assert all(sum(1 for a in after if a.item_id == i and a.status == "assigned") == 3 for i in item_ids)
+
+
+@pytest.mark.asyncio
 async def test_a_round_over_forty_thousand_experts_is_assigned(office: Any) -> None:
     svc = office.svc
     rng = np.random.default_rng(5)

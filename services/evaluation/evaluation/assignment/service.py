@@ -183,12 +183,15 @@ class Drawn:
     candidate_rank: int
 
 
-async def draw_replacement(uow: UnitOfWork, rnd: ReviewRound, item_id: UUID, seed: int) -> Drawn | None:
-    """补抽 by the draw's own set-based path: one item read as arrays against every expert at once.
+async def draw_replacements(
+    uow: UnitOfWork, rnd: ReviewRound, item_ids: list[UUID], seed: int
+) -> dict[UUID, list[Drawn]]:
+    """补抽 by the draw's own set-based path: the items read as arrays against every expert at once.
 
-    The item's qualified experts are found as in a run (disciplines, every 回避 rule, availability,
-    load left in the round, experts it already had a row with excluded) and one is drawn from its
-    best candidates with the seed; ``None`` when none is left.
+    Each item's qualified experts are found as in a run (disciplines, every 回避 rule,
+    availability, load left in the round, experts it already had a row with excluded) and the
+    reviewers it still lacks are drawn from its best candidates with the seed, all items in one
+    draw (so load caps hold across them); an item missing from the answer has no one left.
     """
     conn = (await (await uow.session.connection()).get_raw_connection()).driver_connection
     rules = merged_rules(rnd.rules)
@@ -201,10 +204,10 @@ async def draw_replacement(uow: UnitOfWork, rnd: ReviewRound, item_id: UUID, see
         rules=rules,
         period=review_period(rnd, today),
         today=today,
-        only_item=item_id,
+        only_items=item_ids,
     )
     if not len(data.need):
-        return None
+        return {}
     problem = _problem(
         data,
         rules,
@@ -215,15 +218,18 @@ async def draw_replacement(uow: UnitOfWork, rnd: ReviewRound, item_id: UUID, see
         params={},
     )
     outcome = plan(problem)
-    if not len(outcome.assigned):
-        return None
     a = outcome.assigned
-    return Drawn(
-        expert_id=_uuid(data.expert_ids[a.expert[0]]),
-        discipline=round(float(a.discipline[0]), 3),
-        keywords=round(float(a.keywords[0]), 3),
-        candidate_rank=int(outcome.assigned_rank[0]),
-    )
+    drawn: dict[UUID, list[Drawn]] = {}
+    for j in range(len(a)):
+        drawn.setdefault(_uuid(data.item_ids[a.item[j]]), []).append(
+            Drawn(
+                expert_id=_uuid(data.expert_ids[a.expert[j]]),
+                discipline=round(float(a.discipline[j]), 3),
+                keywords=round(float(a.keywords[j]), 3),
+                candidate_rank=int(outcome.assigned_rank[j]),
+            )
+        )
+    return drawn
 
 
 async def _shortfalls(conn: Any, outcome: Outcome, item_ids: Any) -> list[dict[str, Any]]:

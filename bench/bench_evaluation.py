@@ -1,8 +1,9 @@
 """Reviewer assignment through the service, as the office runs it, at provincial and national size.
 
 Each case bulk-loads experts (with their people, units, declarations, integrity bars and
-collaborations) and a requested round into the evaluation service's own database, starts the
-service in its own process (uvicorn, its own run workers), queues the run with
+collaborations) and a requested round into the evaluation service's own database (with the
+service tests' loader, ``services/evaluation/tests/bulk.py``: rows only, no assignment logic),
+starts the service in its own process (uvicorn, its own run workers), queues the run with
 ``POST /rounds/{id}/runs``, follows it with ``GET /rounds/{id}/runs`` and counts the assignments
 the run persisted. Every 回避 rule is on (``same_department`` too). During the national runs a
 client reads ``GET /healthz`` and ``GET /experts/{id}`` every 25 ms: their p99 is the service's
@@ -26,7 +27,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -131,164 +132,67 @@ def _today(years: int = 0) -> date:
 
 
 async def _load(dsn: str, d: dict[str, Any], rounds: int) -> tuple[list[UUID], list[UUID]]:
-    """Untimed setup, straight into the service's tables; returns the rounds and the expert ids."""
+    """Untimed setup, straight into the service's tables with the service tests' own bulk loader;
+    returns the rounds and the expert ids."""
+    from services.evaluation.tests import bulk
+
     conn = await asyncpg.connect(dsn)
-    now = datetime.now(UTC)
     n_experts, n_items, n_units = len(d["expert_code"]), len(d["item_code"]), d["n_units"]
     codes, words = d["codes"], [f"词{w}" for w in range(5_000)]
     units = [uuid4() for _ in range(n_units)]
-    persons = [uuid4() for _ in range(n_experts)]
-    experts = [uuid4() for _ in range(n_experts)]
     depts = [uuid4() for _ in range(int(d["expert_dept"].max()) + 51)]
-    await conn.copy_records_to_table(
-        "organisations",
-        columns=["id", "name", "credit_code", "type", "region", "address", "version", "synced_at"],
-        records=[
-            (
-                units[u],
-                f"单位{u}",
-                f"91150100{int(d['unit_code'][u]):010d}",
-                "university",
-                "150100",
-                "",
-                1,
-                now,
-            )
-            for u in range(n_units)
-        ],
-    )
-    await conn.copy_records_to_table(
-        "people",
-        columns=["id", "name", "id_number_digest", "unit_id", "department_id", "version", "synced_at"],
-        records=[
-            (
-                persons[e],
-                f"专家{e}",
-                persons[e].hex * 2,
-                units[d["expert_unit"][e]],
-                depts[d["expert_dept"][e]],
-                1,
-                now,
-            )
-            for e in range(n_experts)
-        ],
-    )
-    await conn.copy_records_to_table(
-        "experts",
-        columns=[
-            "id",
-            "person_id",
-            "name",
-            "unit_id",
-            "region",
-            "title",
-            "disciplines",
-            "keywords",
-            "directions",
-            "availability",
-            "max_load",
-            "status",
-            "origin",
-            "credit_score",
-            "confirmed_until",
-            "version",
-            "created_at",
-            "updated_at",
-        ],
-        records=[
-            (
-                experts[e],
-                persons[e],
-                f"专家{e}",
-                units[d["expert_unit"][e]],
-                "out" if e % 7 == 0 else "150100",
-                "教授",
-                [codes[d["expert_code"][e]]]
+    credit_codes = [f"91150100{int(d['unit_code'][u]):010d}" for u in range(n_units)]
+    await bulk.insert_units(conn, list(zip(units, credit_codes, strict=True)))
+    loaded = await bulk.insert_experts(
+        conn,
+        [
+            bulk.BulkExpert(
+                codes=[codes[d["expert_code"][e]]]
                 + ([codes[d["expert_code2"][e]]] if d["expert_code2"][e] >= 0 else []),
-                [words[w] for w in d["expert_words"][e]],
-                "",
-                "[]",
-                LOAD,
-                "active",
-                "nominated",
-                100,
-                _today(1),
-                1,
-                now,
-                now,
+                unit=units[d["expert_unit"][e]],
+                keywords=[words[w] for w in d["expert_words"][e]],
+                department=depts[d["expert_dept"][e]],
+                region="out" if e % 7 == 0 else "150100",
+                max_load=LOAD,
+                confirmed_until=_today(1),
+                barred=bool(d["barred"][e]),
             )
             for e in range(n_experts)
         ],
     )
-    await conn.copy_records_to_table(
-        "conflict_declarations",
-        columns=["id", "expert_id", "unit_id", "declared_by", "reason", "created_at"],
-        records=[
-            (uuid4(), experts[int(x) // n_units], units[int(x) % n_units], "expert", "bench", now)
-            for x in d["declared"]
-        ],
+    experts = [x for x, _, _ in loaded]
+    persons = [p for _, p, _ in loaded]
+    await bulk.insert_declarations(
+        conn, [(experts[int(x) // n_units], units[int(x) % n_units]) for x in d["declared"]]
     )
-    await conn.copy_records_to_table(
-        "integrity_records",
-        columns=["id", "person_id", "scope", "lifted", "version"],
-        records=[(uuid4(), persons[e], ["reviewing"], False, 1) for e in np.flatnonzero(d["barred"])],
-    )
-    await conn.copy_records_to_table(
-        "collaborations",
-        columns=["project_id", "person_ids", "start_date", "end_date"],
-        records=[
-            (uuid4(), [persons[int(a)], persons[int(b)]], _today(-2), _today(1))
-            for a, b in d["collab"]
-            if a != b
-        ],
+    await bulk.insert_collaborations(
+        conn,
+        [(persons[int(a)], persons[int(b)]) for a, b in d["collab"] if a != b],
+        start=_today(-2),
+        end=_today(1),
     )
     round_ids = []
     for _ in range(rounds):
-        round_id = uuid4()
-        round_ids.append(round_id)
-        await conn.execute(
-            "INSERT INTO review_rounds (id, call_id, name, status, k, max_load, reserve, rules, version,"
-            " created_at) VALUES ($1, $2, 'bench', 'requested', $3, $4, 0, $5, 1, now())",
-            round_id,
-            uuid4(),
-            K,
-            LOAD,
-            json.dumps(RULES),
-        )
-        await conn.copy_records_to_table(
-            "round_items",
-            columns=[
-                "id",
-                "round_id",
-                "code",
-                "title",
-                "keywords",
-                "discipline_codes",
-                "applicant_person_id",
-                "applicant_unit_id",
-                "team_person_ids",
-                "team_unit_ids",
-                "avoid_person_ids",
-                "competent_department_id",
-            ],
-            records=[
-                (
-                    uuid4(),
-                    round_id,
-                    f"B{i:06d}",
-                    "项目",
-                    [words[w] for w in d["item_words"][i]],
-                    [codes[d["item_code"][i]]],
-                    persons[a] if (a := int(d["item_applicant"][i])) >= 0 else uuid4(),
-                    units[d["item_unit"][i]],
-                    [persons[t]] if (t := int(d["item_team"][i])) >= 0 else [],
-                    [],
-                    [],
-                    depts[int(d["item_dept"][i])],
+        round_id, _ = await bulk.insert_round(
+            conn,
+            [
+                bulk.BulkItem(
+                    codes=[codes[d["item_code"][i]]],
+                    keywords=[words[w] for w in d["item_words"][i]],
+                    applicant=persons[a] if (a := int(d["item_applicant"][i])) >= 0 else None,
+                    unit=units[d["item_unit"][i]],
+                    team=[persons[t]] if (t := int(d["item_team"][i])) >= 0 else [],
+                    competent_department=depts[int(d["item_dept"][i])],
                 )
                 for i in range(n_items)
             ],
+            k=K,
+            max_load=LOAD,
+            rules=RULES,
+            name="bench",
+            code="B{:06d}",
         )
+        round_ids.append(round_id)
     await conn.execute("ANALYZE")
     await conn.close()
     return round_ids, experts

@@ -7,10 +7,9 @@ expert database would), then assigned with ``POST /rounds/{id}/runs`` by the ser
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,6 +24,7 @@ from evaluation import disciplines
 from evaluation.coi.check import ExpertFacts, ItemFacts, conflicts
 from evaluation.coi.rules import merged_rules
 from evaluation.rounds.models import Assignment, ReviewRound
+from services.evaluation.tests.bulk import BulkExpert, BulkItem, insert_experts, insert_round
 
 CODES = ["F0201", "F0202", "F0203", "F06", "A0105", "C03"]
 
@@ -45,74 +45,23 @@ async def load_experts(
     max_load: int = 20,
 ) -> list[tuple[UUID, UUID, UUID]]:
     """Active, confirmed experts straight into the tables; (expert, person, unit) of each."""
-    now = datetime.now(UTC)
-    n = len(codes)
-    people = [uuid4() for _ in range(n)]
-    experts = [uuid4() for _ in range(n)]
-    unit_of = list(units) if units is not None else [uuid4() for _ in range(n)]
+    experts = [
+        BulkExpert(
+            codes=c,
+            unit=units[n] if units is not None else uuid4(),
+            keywords=keywords[n] if keywords else (),
+            barred=bool(barred and barred[n]),
+            max_load=max_load,
+        )
+        for n, c in enumerate(codes)
+    ]
     session, conn = await _raw(svc)
     try:
-        await conn.copy_records_to_table(
-            "people",
-            columns=["id", "name", "id_number_digest", "unit_id", "version", "synced_at"],
-            records=[(people[e], f"专家{e}", people[e].hex * 2, unit_of[e], 1, now) for e in range(n)],
-        )
-        await conn.copy_records_to_table(
-            "experts",
-            columns=[
-                "id",
-                "person_id",
-                "name",
-                "unit_id",
-                "region",
-                "title",
-                "disciplines",
-                "keywords",
-                "directions",
-                "availability",
-                "max_load",
-                "status",
-                "origin",
-                "credit_score",
-                "confirmed_until",
-                "version",
-                "created_at",
-                "updated_at",
-            ],
-            records=[
-                (
-                    experts[e],
-                    people[e],
-                    f"专家{e}",
-                    unit_of[e],
-                    "150100",
-                    "教授",
-                    list(codes[e]),
-                    list(keywords[e]) if keywords else [],
-                    "",
-                    "[]",
-                    max_load,
-                    "active",
-                    "nominated",
-                    100,
-                    date(2099, 1, 1),
-                    1,
-                    now,
-                    now,
-                )
-                for e in range(n)
-            ],
-        )
-        if barred:
-            await conn.copy_records_to_table(
-                "integrity_records",
-                columns=["id", "person_id", "scope", "lifted", "version"],
-                records=[(uuid4(), people[e], ["reviewing"], False, 1) for e in range(n) if barred[e]],
-            )
+        loaded = await insert_experts(conn, experts)
         await session.commit()
     finally:
         await session.close()
-    return list(zip(experts, people, unit_of, strict=True))
+    return loaded
 
 
 async def load_round(
@@ -125,51 +74,25 @@ async def load_round(
     candidates_per_item: int = 100,
 ) -> tuple[str, list[UUID]]:
     """A requested round with the given items (codes, keywords, applicant, unit, team, avoid)."""
-    round_id, ids = uuid4(), [uuid4() for _ in items]
     session, conn = await _raw(svc)
     try:
-        await conn.execute(
-            "INSERT INTO review_rounds (id, call_id, name, status, k, max_load, reserve, rules, version,"
-            " candidates_per_item, created_at)"
-            " VALUES ($1, $2, '测试', 'requested', $3, $4, 0, $5, 1, $6, now())",
-            round_id,
-            uuid4(),
-            k,
-            max_load,
-            json.dumps(merged_rules(rules)),
-            candidates_per_item,
-        )
-        await conn.copy_records_to_table(
-            "round_items",
-            columns=[
-                "id",
-                "round_id",
-                "code",
-                "title",
-                "keywords",
-                "discipline_codes",
-                "applicant_person_id",
-                "applicant_unit_id",
-                "team_person_ids",
-                "team_unit_ids",
-                "avoid_person_ids",
-            ],
-            records=[
-                (
-                    ids[n],
-                    round_id,
-                    f"XM-{n:05d}",
-                    "项目",
-                    list(it.get("keywords", [])),
-                    list(it["codes"]),
-                    it.get("applicant") or uuid4(),
-                    it.get("unit") or uuid4(),
-                    list(it.get("team", [])),
-                    [],
-                    list(it.get("avoid", [])),
+        round_id, ids = await insert_round(
+            conn,
+            [
+                BulkItem(
+                    codes=it["codes"],
+                    keywords=it.get("keywords", ()),
+                    applicant=it.get("applicant"),
+                    unit=it.get("unit"),
+                    team=it.get("team", ()),
+                    avoid=it.get("avoid", ()),
                 )
-                for n, it in enumerate(items)
+                for it in items
             ],
+            k=k,
+            max_load=max_load,
+            rules=merged_rules(rules),
+            candidates_per_item=candidates_per_item,
         )
         await session.commit()
     finally:
@@ -225,6 +148,100 @@ async def test_an_infeasible_round_writes_nothing_until_a_partial_assignment_is_
         reason, changes = (await s.execute(q)).one()
     assert reason == "该方向专家不足，先行评审" and changes["accepted_by"] == "draw-1"
     assert changes["short_items"] == [{"item_id": str(short), "assigned": 2, "needed": 3}]
+
+
+@pytest.mark.asyncio
+async def test_the_database_refuses_a_bulk_write_that_hides_one_conflicted_pair(office: Any) -> None:
+    """The bulk path (one binary COPY) is checked as a set: one bad pair among hundreds is refused."""
+    from evaluation.assignment.store import AssignmentBatch, copy_assignments, uuid_bytes
+    from shared.ids import uuid7
+
+    svc = office.svc
+    unit = uuid4()
+    experts = await load_experts(
+        svc, [["F0201"]] * 40, units=[unit, *(uuid4() for _ in range(39))], barred=[False] * 39 + [True]
+    )
+    items = [{"codes": ["F0201"]} for _ in range(10)]
+    items[3]["team"] = [experts[5][1]]
+    items[4]["unit"] = unit
+    items[6]["avoid"] = [experts[7][1]]
+    round_id, item_ids = await load_round(svc, items, k=5)
+    bad = {(3, 5): "on_team", (4, 0): "same_unit", (6, 7): "applicant_avoid", (0, 39): "integrity"}
+    clean = [(i, e) for i in range(10) for e in range(39) if (i, e) not in bad]
+    expert_ids = uuid_bytes([e for e, _, _ in experts])
+    item_bytes = uuid_bytes(item_ids)
+
+    async def write(pairs: list[tuple[int, int]]) -> None:
+        i, e = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        batch = AssignmentBatch(
+            "assigned",
+            item_bytes[i],
+            expert_ids[e],
+            np.ones(len(i)),
+            np.zeros(len(i)),
+            np.ones(len(i), np.int64),
+        )
+        session, conn = await _raw(svc)
+        try:
+            await copy_assignments(
+                conn,
+                [batch],
+                round_id=UUID(round_id),
+                run_id=uuid7(),
+                rules_checked=[],
+                created_at=datetime.now(UTC),
+            )
+            await session.commit()
+        finally:
+            await session.close()
+
+    for pair, rule in bad.items():
+        with pytest.raises(Exception, match=f"conflict of interest \\({rule}\\)"):
+            await write([*clean[:200], pair, *clean[200:]])
+    assert await persisted(svc, round_id) == []
+    await write(clean)
+    assert len(await persisted(svc, round_id)) == len(clean)
+
+
+@pytest.mark.asyncio
+async def test_a_suspended_experts_assignments_are_all_replaced_in_one_draw(office: Any) -> None:
+    """补抽 for every assignment of a suspended expert: qualified, free of 回避, within load caps."""
+    svc = office.svc
+    unit = uuid4()
+    experts = await load_experts(
+        svc, [["F0201"]] * 9 + [["A0105"]] * 3, units=[unit, *(uuid4() for _ in range(11))], max_load=4
+    )
+    round_id, item_ids = await load_round(
+        svc, [{"codes": ["F0201"]} for _ in range(8)] + [{"codes": ["F0201"], "unit": unit}], k=3, max_load=4
+    )
+    run = await office.run(round_id, {"mode": "draw", "seed": 11, "commit": True})
+    assert run["status"] == "done", run
+    live = [a for a in await persisted(svc, round_id) if a.status == "assigned"]
+    loads: dict[UUID, int] = {}
+    for a in live:
+        loads[a.expert_id] = loads.get(a.expert_id, 0) + 1
+    busiest = max(loads, key=lambda e: loads[e])
+    assert loads[busiest] >= 2
+    r = await office.client.post(
+        f"/experts/{busiest}/suspend", json={"reason": "诚信问题核查中"}, headers=office.db_staff
+    )
+    assert r.status_code == 200, r.text
+    after = await persisted(svc, round_id)
+    voided = [a for a in after if a.expert_id == busiest]
+    assert voided and all(a.status == "voided" for a in voided)
+    new = [a for a in after if a.replaces_id in {v.id for v in voided}]
+    assert len(new) == len(voided)
+    seeds = {a.reason.split("seed=")[1].split("）")[0] for a in new if a.reason}
+    assert len(seeds) == 1  # one draw for all of them
+    qualified = {e for e, _, _ in experts[:9]} - {busiest}  # F0201, and not the suspended expert
+    assert all(a.expert_id in qualified for a in new)
+    assert all(a.expert_id != experts[0][0] for a in new if a.item_id == item_ids[8])  # same unit
+    counts: dict[UUID, int] = {}
+    for a in after:
+        if a.status == "assigned":
+            counts[a.expert_id] = counts.get(a.expert_id, 0) + 1
+    assert max(counts.values()) <= 4
+    assert all(sum(1 for a in after if a.item_id == i and a.status == "assigned") == 3 for i in item_ids)
 
 
 @pytest.mark.asyncio

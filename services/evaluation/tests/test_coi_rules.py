@@ -107,3 +107,20 @@ async def test_the_database_checks_the_rule_set_coi_declares(evaluation: Any) ->
     # every rule the service applies, the database applies too (and names when it refuses)
     assert set(RULES) <= set(TRIGGER_RULES)
     assert all(f"'{rule}'" in installed for rule in RULES)
+
+
+def test_pair_lookups_agree_with_a_plain_membership_test() -> None:
+    import numpy as np
+
+    from evaluation.coi.check import isin_sorted
+
+    rng = np.random.default_rng(3)
+    hits = np.unique(rng.integers(0, 5_000, 800))
+    for codes in (
+        np.unique(rng.integers(1_000, 3_000, 600)),  # a chunk of candidates: sorted, distinct
+        rng.integers(0, 6_000, 600),  # any order, repeats
+        np.array([hits[0]]),
+        np.zeros(0, np.int64),
+    ):
+        assert np.array_equal(isin_sorted(codes, hits), np.isin(codes, hits))
+    assert not isin_sorted(np.arange(5), np.zeros(0, np.int64)).any()

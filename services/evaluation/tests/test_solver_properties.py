@@ -132,3 +132,40 @@ def test_minimum_load_is_met_where_possible() -> None:
     solution = solve_optimal(graph, n_items=2, n_experts=2, k=1, max_load=2, min_load=1)
     assert sorted(graph.expert[solution.edges].tolist()) == [0, 1]
     assert not solution.underloaded
+
+
+@st.composite
+def wide_instances(draw: st.DrawFn) -> tuple[CandidateGraph, int, int, int, int]:
+    """Items with many more candidates than they need and tight loads: the reduced graph leaves
+    edges out, and experts fill up, so the optimality proof (witnesses) is put to the test."""
+    n_items = draw(st.integers(5, 25))
+    n_experts = draw(st.integers(8, 30))
+    k = draw(st.integers(1, 3))
+    load = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n_items, n_experts)) < draw(st.floats(0.4, 1.0))
+    item, expert = np.nonzero(mask)
+    levels = np.array([0.3, 0.6, 1.0])  # few distinct affinities: many ties, as in real rounds
+    disc = levels[rng.integers(0, 3, len(item))]
+    kw = np.round(rng.integers(0, 3, len(item)) / 4, 3)
+    graph = CandidateGraph(item.astype(np.int64), expert.astype(np.int64), disc, kw)
+    return graph, n_items, n_experts, k, load
+
+
+@settings(max_examples=80, deadline=None)
+@given(wide_instances())
+def test_the_reduced_graph_answer_is_the_optimum_of_the_whole_graph(
+    case: tuple[CandidateGraph, int, int, int, int],
+) -> None:
+    graph, n_items, n_experts, k, load = case
+    solution = solve_optimal(graph, n_items=n_items, n_experts=n_experts, k=k, max_load=load)
+    # the same with the whole graph in the flow (a constraint that changes nothing forces that path)
+    whole = solve_optimal(
+        graph, n_items=n_items, n_experts=n_experts, k=k, max_load=load, expert_unit=np.arange(n_experts)
+    )
+    assert len(solution.edges) == len(whole.edges)
+    assert abs(solution.objective - whole.objective) < 1e-6
+    optimum = lp_optimum(graph, n_items, n_experts, k, load)
+    if optimum is not None:
+        assert solution.feasible and abs(solution.objective - optimum) < 1e-6

@@ -21,8 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from evaluation.assignment.solver import CandidateGraph
-from evaluation.coi.check import Conflicts, Relation, sorted_unique
-from evaluation.disciplines import MATCH_SCORES, best_match
+from evaluation.coi.check import Conflicts, Relation, isin_sorted, sorted_unique
+from evaluation.disciplines import MATCH_SCORES
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -56,15 +56,6 @@ class Candidates:
     excluded: dict[str, IntArray]  # per reason: experts of the item's disciplines it excluded
 
 
-def pair_affinity(
-    item_codes: list[str], item_keywords: list[str], expert_codes: list[str], expert_keywords: list[str]
-) -> tuple[float, float]:
-    """One pair's discipline component (level of the best match) and keyword Jaccard."""
-    ka, kb = set(item_keywords), set(expert_keywords)
-    kw = len(ka & kb) / len(ka | kb) if ka | kb else 0.0
-    return best_match(item_codes, expert_codes), round(kw, 3)
-
-
 def keyword_similarity(a: BitArray, b: BitArray) -> FloatArray:
     """Jaccard similarity of keyword sets held as bitsets of several 64-bit words."""
     inter = np.zeros(a.shape[0], np.int64)
@@ -75,14 +66,6 @@ def keyword_similarity(a: BitArray, b: BitArray) -> FloatArray:
     out: FloatArray = np.zeros(a.shape[0])
     np.divide(inter, union, out=out, where=union > 0)
     return out
-
-
-def _isin_sorted(codes: IntArray, sorted_values: IntArray) -> NDArray[np.bool_]:
-    if not len(sorted_values) or not len(codes):
-        return np.zeros(len(codes), bool)
-    pos = np.minimum(np.searchsorted(sorted_values, codes), len(sorted_values) - 1)
-    hit: NDArray[np.bool_] = sorted_values[pos] == codes
-    return hit
 
 
 @dataclass
@@ -126,7 +109,7 @@ def _exclusions(pool: Pool, codes: IntArray) -> dict[str, NDArray[np.bool_]]:
     experts = codes % pool.n_experts
     for reason, mask in pool.expert_excluded.items():
         masks[reason] = mask[experts]
-    masks["already_assigned"] = _isin_sorted(codes, pool.taken)
+    masks["already_assigned"] = isin_sorted(codes, pool.taken)
     return masks
 
 
@@ -167,7 +150,7 @@ def _search(
             wanted_rows = np.ceil((target - found[rows[use]]) * window).astype(np.int64)
         pairs = sorted_unique(_level_pairs(groups[level], rows[use], keys[use], e, wanted_rows))
         if seen:
-            pairs = pairs[~_isin_sorted(pairs, sorted_unique(np.concatenate(seen)))]
+            pairs = pairs[~isin_sorted(pairs, sorted_unique(np.concatenate(seen)))]
         seen.append(pairs)
         masks = _exclusions(pool, pairs)
         bad = np.zeros(len(pairs), bool)

@@ -136,6 +136,7 @@ def plan(p: Problem) -> Outcome:
     )
     found = cand.generate(pool, need=p.need, per_item=p.per_item)
     graph = found.graph
+    ranks = rank_within_items(graph.item, graph.affinity) if len(graph) else np.zeros(0, np.int64)
     reserve_edges = np.zeros(0, np.int64)
     if p.mode == "draw":
         assert p.seed is not None
@@ -147,6 +148,7 @@ def plan(p: Problem) -> Outcome:
             max_load=p.caps,
             seed=p.seed,
             reserve=p.reserve,
+            rank=ranks,
         )
     else:
         solution = solve_optimal(
@@ -158,8 +160,8 @@ def plan(p: Problem) -> Outcome:
             min_load=p.min_load,
             out_of_province=p.out_of_province,
             expert_unit=p.expert_unit,
+            rank=ranks,
         )
-    ranks = rank_within_items(graph.item, graph.affinity) if len(graph) else np.zeros(0, np.int64)
     short = []
     for sf in solution.shortfalls:
         i = sf.item

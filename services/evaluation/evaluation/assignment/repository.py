@@ -31,7 +31,7 @@ SELECT r.id, (row_number() OVER (ORDER BY r.id) - 1)::int AS n, ($2 - COALESCE(a
 FROM round_items r
 LEFT JOIN (SELECT item_id, count(*) AS have FROM assignments
            WHERE round_id = $1 AND status IN {ACTIVE_SQL} GROUP BY item_id) a ON a.item_id = r.id
-WHERE r.round_id = $1 AND COALESCE(a.have, 0) < $2
+WHERE r.round_id = $1 AND COALESCE(a.have, 0) < $2 AND ($3::uuid[] IS NULL OR r.id = ANY ($3))
 """
 EXPERTS_SQL = f"""
 CREATE TEMP TABLE run_experts ON COMMIT DROP AS
@@ -95,9 +95,14 @@ async def load(
     rules: dict[str, Any],
     period: tuple[date, date],
     today: date,
+    only_items: list[UUID] | None = None,
 ) -> RoundArrays:
-    """Everything a run computes on, read inside the run's transaction (``conn``: asyncpg)."""
-    await conn.execute(ITEMS_SQL, round_id, k)
+    """Everything a run computes on, read inside the run's transaction (``conn``: asyncpg).
+
+    ``only_items``: those items alone (replacement draws); a transaction may read more than once.
+    """
+    await conn.execute("DROP TABLE IF EXISTS run_items, run_experts")
+    await conn.execute(ITEMS_SQL, round_id, k, only_items)
     await conn.execute(EXPERTS_SQL, round_id, max_load, period[0], period[1], today)
     await conn.execute("CREATE UNIQUE INDEX ON run_items (id); CREATE UNIQUE INDEX ON run_experts (id)")
     await conn.execute("ANALYZE run_items; ANALYZE run_experts")

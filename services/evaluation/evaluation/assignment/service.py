@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -105,27 +106,14 @@ async def run_assignment(
     timings["loading"] = time.perf_counter() - clock
     await progress("candidates", 20)
     clock = time.perf_counter()
-    problem = Problem(
-        n_items=len(data.need),
-        n_experts=len(data.caps),
-        need=data.need,
-        caps=data.caps,
-        items=data.items,
-        experts=data.experts,
-        item_codes=data.item_codes,
-        expert_codes=data.expert_codes,
-        item_keywords=data.item_keywords,
-        expert_keywords=data.expert_keywords,
-        expert_excluded={"unavailable": ~data.available, "unconfirmed": data.available & ~data.confirmed},
-        taken=data.taken,
-        rules=rules,
+    problem = _problem(
+        data,
+        rules,
         mode=run.mode,
         seed=run.seed,
         reserve=rnd.reserve,
         per_item=rnd.candidates_per_item or DEFAULT_CANDIDATES,
-        min_load=int(params.get("min_load") or 0),
-        out_of_province=data.out_of_province if params.get("out_of_province") else None,
-        expert_unit=data.unit if params.get("one_per_unit") else None,
+        params=params,
     )
     outcome = await offload(plan, problem)
     timings["planning"] = time.perf_counter() - clock
@@ -149,6 +137,99 @@ async def run_assignment(
         extra={"run_id": str(run.id), "items": problem.n_items, "experts": problem.n_experts, **timings},
     )
     return rows
+
+
+def _problem(
+    data: repository.RoundArrays,
+    rules: dict[str, Any],
+    *,
+    mode: str,
+    seed: int | None,
+    reserve: int,
+    per_item: int,
+    params: dict[str, Any],
+) -> Problem:
+    return Problem(
+        n_items=len(data.need),
+        n_experts=len(data.caps),
+        need=data.need,
+        caps=data.caps,
+        items=data.items,
+        experts=data.experts,
+        item_codes=data.item_codes,
+        expert_codes=data.expert_codes,
+        item_keywords=data.item_keywords,
+        expert_keywords=data.expert_keywords,
+        expert_excluded={"unavailable": ~data.available, "unconfirmed": data.available & ~data.confirmed},
+        taken=data.taken,
+        rules=rules,
+        mode=mode,
+        seed=seed,
+        reserve=reserve,
+        per_item=per_item,
+        min_load=int(params.get("min_load") or 0),
+        out_of_province=data.out_of_province if params.get("out_of_province") else None,
+        expert_unit=data.unit if params.get("one_per_unit") else None,
+    )
+
+
+@dataclass
+class Drawn:
+    """The expert a replacement draw (补抽) gave an item, with the pair's affinity components."""
+
+    expert_id: UUID
+    discipline: float
+    keywords: float
+    candidate_rank: int
+
+
+async def draw_replacements(
+    uow: UnitOfWork, rnd: ReviewRound, item_ids: list[UUID], seed: int
+) -> dict[UUID, list[Drawn]]:
+    """补抽 by the draw's own set-based path: the items read as arrays against every expert at once.
+
+    Each item's qualified experts are found as in a run (disciplines, every 回避 rule,
+    availability, load left in the round, experts it already had a row with excluded) and the
+    reviewers it still lacks are drawn from its best candidates with the seed, all items in one
+    draw (so load caps hold across them); an item missing from the answer has no one left.
+    """
+    conn = (await (await uow.session.connection()).get_raw_connection()).driver_connection
+    rules = merged_rules(rnd.rules)
+    today = date.today()
+    data = await repository.load(
+        conn,
+        round_id=rnd.id,
+        k=rnd.k,
+        max_load=rnd.max_load,
+        rules=rules,
+        period=review_period(rnd, today),
+        today=today,
+        only_items=item_ids,
+    )
+    if not len(data.need):
+        return {}
+    problem = _problem(
+        data,
+        rules,
+        mode="draw",
+        seed=seed,
+        reserve=0,
+        per_item=rnd.candidates_per_item or DEFAULT_CANDIDATES,
+        params={},
+    )
+    outcome = plan(problem)
+    a = outcome.assigned
+    drawn: dict[UUID, list[Drawn]] = {}
+    for j in range(len(a)):
+        drawn.setdefault(_uuid(data.item_ids[a.item[j]]), []).append(
+            Drawn(
+                expert_id=_uuid(data.expert_ids[a.expert[j]]),
+                discipline=round(float(a.discipline[j]), 3),
+                keywords=round(float(a.keywords[j]), 3),
+                candidate_rank=int(outcome.assigned_rank[j]),
+            )
+        )
+    return drawn
 
 
 async def _shortfalls(conn: Any, outcome: Outcome, item_ids: Any) -> list[dict[str, Any]]:

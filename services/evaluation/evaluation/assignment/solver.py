@@ -30,6 +30,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 SCALE = 1000  # affinities are rounded to 1/1000 for the integer solver
+REDUCED_WIDTH = 4  # the optimal flow is first solved on each item's best 4 x k candidates
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
@@ -134,44 +135,37 @@ def solve_optimal(
     min_load: IntArray | int = 0,
     out_of_province: NDArray[np.bool_] | None = None,
     expert_unit: IntArray | None = None,
+    rank: IntArray | None = None,
 ) -> Solution:
     """Maximum total affinity with exactly k reviewers per item (or a reported shortfall).
 
-    ``k`` is one number for every item, or what each item still needs.
+    ``k`` is one number for every item, or what each item still needs; ``rank`` the rank of
+    each edge among its item's candidates, where the caller has it already.
 
     The flow decomposes exactly over the connected components of the candidate graph (items
     only reach experts of their discipline area), so each component is solved on its own:
-    the same optimum, found faster than on one national network.
+    the same optimum, found faster than on one national network. Without optional
+    constraints it is first solved on each item's best few candidates (``_reduced``).
     """
     need = np.broadcast_to(np.asarray(k, np.int64), (n_items,))
     caps = np.broadcast_to(np.asarray(max_load, np.int64), (n_experts,))
     mins = np.minimum(np.broadcast_to(np.asarray(min_load, np.int64), (n_experts,)), caps)
-    chosen_parts: list[IntArray] = []
-    if len(graph):
-        labels = components(graph, n_items, n_experts)[graph.item]
-        order = np.argsort(labels, kind="stable")
-        cuts = np.flatnonzero(np.diff(labels[order])) + 1
-        for part in np.split(order, cuts):
-            items, item_local = np.unique(graph.item[part], return_inverse=True)
-            experts, expert_local = np.unique(graph.expert[part], return_inverse=True)
-            sub = CandidateGraph(
-                item_local.astype(np.int64),
-                expert_local.astype(np.int64),
-                graph.discipline[part],
-                graph.keywords[part],
-            )
-            local = _flow(
-                sub,
-                n_items=len(items),
-                n_experts=len(experts),
-                k=need[items],
-                caps=caps[experts],
-                mins=mins[experts],
-                out_of_province=None if out_of_province is None else out_of_province[experts],
-                expert_unit=None if expert_unit is None else expert_unit[experts],
-            )
-            chosen_parts.append(part[local])
-    chosen = np.sort(np.concatenate(chosen_parts)) if chosen_parts else np.zeros(0, np.int64)
+    if rank is None:
+        rank = rank_within_items(graph.item, graph.affinity)
+    if not len(graph):
+        chosen = np.zeros(0, np.int64)
+    elif mins.any() or out_of_province is not None or expert_unit is not None:
+        chosen = _by_components(
+            graph,
+            np.arange(len(graph), dtype=np.int64),
+            need=need,
+            caps=caps,
+            mins=mins,
+            out_of_province=out_of_province,
+            expert_unit=expert_unit,
+        )
+    else:
+        chosen = _reduced(graph, rank, n_items=n_items, n_experts=n_experts, need=need, caps=caps)
     return _solution(
         graph,
         chosen,
@@ -180,7 +174,120 @@ def solve_optimal(
         k=need,
         mins=mins,
         out_of_province=out_of_province,
+        rank=rank,
     )
+
+
+def _unproved(
+    graph: CandidateGraph, kept: IntArray, chosen: IntArray, *, width: IntArray, caps: IntArray
+) -> NDArray[np.bool_]:
+    """Items with candidates left out and no witness (see ``_reduced``) among the kept edges."""
+    n_items, n_experts = len(width), len(caps)
+    used = np.zeros(len(graph), bool)
+    used[chosen] = True
+    load = np.bincount(graph.expert[chosen], minlength=n_experts)
+    spare = kept[~used[kept] & (load[graph.expert[kept]] < caps[graph.expert[kept]])]
+    witnessed = np.bincount(graph.item[spare], minlength=n_items) > 0
+    degree = np.bincount(graph.item, minlength=n_items)
+    out: NDArray[np.bool_] = (degree > width) & ~witnessed
+    return out
+
+
+def _reduced(
+    graph: CandidateGraph, rank: IntArray, *, n_items: int, n_experts: int, need: IntArray, caps: IntArray
+) -> IntArray:
+    """The optimum of the whole graph, found on each item's best few candidates.
+
+    The flow is solved on the edges of rank <= ``REDUCED_WIDTH`` x need of their item. Its answer
+    is optimal on the whole graph when every item that has edges left out holds a *witness*: a
+    kept edge it does not use, to an expert below their cap. Proof, with the assignment LP
+    (maximise the sum of ``w'`` = affinity + a bonus larger than any total, i.e. most reviews
+    first, then most affinity; item rows ``u``, expert rows ``v``, edge bounds ``z``, all >= 0,
+    and ``u_i + v_e + z_ie >= w'_ie`` on every edge): take an optimal dual of the reduced
+    problem. Complementary slackness on the witness (i, e') gives ``v_e' = 0`` (the expert has
+    room) and ``z_ie' = 0`` (the edge is unused), so ``u_i >= w'_ie'``; every edge left out of
+    item i ranks below every kept one, so ``w'_ie <= w'_ie' <= u_i <= u_i + v_e``: with
+    ``z_ie = 0`` the dual stays feasible on the whole graph at the same value, and the reduced
+    answer is optimal there (the constraint matrix is totally unimodular: the LP optimum is the
+    integer one).
+
+    The components (of the whole graph) that hold an item without a witness are solved once
+    more, those items with every candidate; where an item is still without one, its component
+    is solved on the whole graph. Components never interact, so the others keep their answer.
+    """
+    degree = np.bincount(graph.item, minlength=n_items)
+    width = np.minimum(degree, REDUCED_WIDTH * need)
+    mins = np.zeros(n_experts, np.int64)
+
+    def solve(edges: IntArray) -> IntArray:
+        return _by_components(
+            graph, edges, need=need, caps=caps, mins=mins, out_of_province=None, expert_unit=None
+        )
+
+    kept = np.flatnonzero(rank <= width[graph.item])
+    chosen = solve(kept)
+    unproved = _unproved(graph, kept, chosen, width=width, caps=caps)
+    if not unproved.any():
+        return chosen
+    item_label = components(graph, n_items, n_experts)[:n_items]
+    label = item_label[graph.item]  # the component of each edge
+
+    def of_components(items: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+        """The items and the edges of the components holding the given items."""
+        held = np.unique(item_label[items])
+        return np.isin(item_label, held), np.isin(label, held)
+
+    again_items, again = of_components(unproved)
+    width[unproved] = degree[unproved]
+    kept = np.flatnonzero(again & (rank <= width[graph.item]))
+    widened = solve(kept)
+    still = _unproved(graph, kept, widened, width=width, caps=caps) & again_items
+    if still.any():
+        _, whole = of_components(still)
+        widened = np.concatenate([widened[~whole[widened]], solve(np.flatnonzero(whole))])
+    return np.sort(np.concatenate([chosen[~again[chosen]], widened]))
+
+
+def _by_components(
+    graph: CandidateGraph,
+    edges: IntArray,
+    *,
+    need: IntArray,
+    caps: IntArray,
+    mins: IntArray,
+    out_of_province: NDArray[np.bool_] | None,
+    expert_unit: IntArray | None,
+) -> IntArray:
+    """The flow over the given edges of the graph, one connected component at a time (sorted edge indices)."""
+    if not len(edges):
+        return np.zeros(0, np.int64)
+    n_items, n_experts = len(need), len(caps)
+    sub_graph = CandidateGraph(graph.item[edges], graph.expert[edges], graph.discipline, graph.keywords)
+    labels = components(sub_graph, n_items, n_experts)[sub_graph.item]
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    chosen_parts: list[IntArray] = []
+    for part in np.split(edges[order], cuts):
+        items, item_local = np.unique(graph.item[part], return_inverse=True)
+        experts, expert_local = np.unique(graph.expert[part], return_inverse=True)
+        sub = CandidateGraph(
+            item_local.astype(np.int64),
+            expert_local.astype(np.int64),
+            graph.discipline[part],
+            graph.keywords[part],
+        )
+        local = _flow(
+            sub,
+            n_items=len(items),
+            n_experts=len(experts),
+            k=need[items],
+            caps=caps[experts],
+            mins=mins[experts],
+            out_of_province=None if out_of_province is None else out_of_province[experts],
+            expert_unit=None if expert_unit is None else expert_unit[experts],
+        )
+        chosen_parts.append(part[local])
+    return np.sort(np.concatenate(chosen_parts))
 
 
 def _flow(
@@ -265,6 +372,7 @@ def _solution(
     k: IntArray,
     mins: IntArray,
     out_of_province: NDArray[np.bool_] | None,
+    rank: IntArray | None = None,
 ) -> Solution:
     assigned = np.bincount(graph.item[chosen], minlength=n_items)
     candidates = np.bincount(graph.item, minlength=n_items)
@@ -289,7 +397,7 @@ def _solution(
         edges=chosen,
         objective=float(graph.affinity[chosen].sum()),
         shortfalls=shortfalls,
-        rank=rank_within_items(graph.item, graph.affinity)[chosen],
+        rank=(rank if rank is not None else rank_within_items(graph.item, graph.affinity))[chosen],
         underloaded=underloaded,
         missing_out_of_province=missing,
     )
@@ -305,6 +413,26 @@ def _position_in_groups(groups: IntArray) -> IntArray:
     return out
 
 
+def _order_by(groups: IntArray, priority: FloatArray) -> IntArray:
+    """``np.lexsort((priority, groups))`` (priorities in [0, 1)), as one sort of a 64-bit key.
+
+    The key holds the group and the leading bits of the priority; where two keys tie, the full
+    lexsort decides, so the order is always exactly the lexsort's.
+    """
+    group_bits = max(1, int(groups.max(initial=0)).bit_length())
+    if len(groups) < 2 or group_bits > 23:
+        return np.lexsort((priority, groups))
+    priority_bits = min(53, 63 - group_bits)  # a priority from ``random()`` has 53 bits
+    leading = (priority * 2.0**53).astype(np.uint64) >> np.uint64(53 - priority_bits)
+    key = (groups.astype(np.uint64) << np.uint64(priority_bits)) | leading
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    if (ordered[1:] == ordered[:-1]).any():
+        return np.lexsort((priority, groups))
+    out: IntArray = order.astype(np.int64)
+    return out
+
+
 def random_draw(
     graph: CandidateGraph,
     *,
@@ -314,6 +442,7 @@ def random_draw(
     max_load: IntArray | int,
     seed: int,
     reserve: int = 0,
+    rank: IntArray | None = None,
 ) -> tuple[Solution, IntArray]:
     """抽取: each item draws k of its qualified experts at random, respecting load caps.
 
@@ -327,7 +456,7 @@ def random_draw(
     need = np.broadcast_to(np.asarray(k, np.int64), (n_items,)).copy()
     caps = np.broadcast_to(np.asarray(max_load, np.int64), (n_experts,)).copy()
     priority = rng.random(len(graph))
-    order = np.lexsort((priority, graph.item))
+    order = _order_by(graph.item, priority)
     item_s, expert_s, prio_s = graph.item[order], graph.expert[order], priority[order]
     open_ = np.ones(len(order), bool)  # neither chosen nor refused
     chosen = np.zeros(len(order), bool)
@@ -339,7 +468,7 @@ def random_draw(
         propose = idx[_position_in_groups(item_s[idx]) < need[item_s[idx]]]
         if not len(propose):
             break
-        by_expert = np.lexsort((prio_s[propose], expert_s[propose]))
+        by_expert = _order_by(expert_s[propose], prio_s[propose])
         ranked = propose[by_expert]
         keep = _position_in_groups(expert_s[ranked]) < caps[expert_s[ranked]]
         accepted, refused = ranked[keep], ranked[~keep]
@@ -361,6 +490,7 @@ def random_draw(
         k=np.broadcast_to(np.asarray(k, np.int64), (n_items,)),
         mins=np.zeros(n_experts, np.int64),
         out_of_province=None,
+        rank=rank,
     )
     return solution, np.asarray(reserves, np.int64)
 

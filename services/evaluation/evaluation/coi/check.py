@@ -85,15 +85,26 @@ class Conflicts:
 
     def of_pairs(self, codes: IntArray) -> dict[str, NDArray[np.bool_]]:
         """For each rule, which of the given pair codes it forbids."""
-        out = {rule: _isin_sorted(codes, hit) for rule, hit in self.pairs.items()}
+        out = {rule: isin_sorted(codes, hit) for rule, hit in self.pairs.items()}
         for rule, mask in self.experts.items():
             out[rule] = mask[codes % self.n_experts]
         return out
 
 
-def _isin_sorted(codes: IntArray, sorted_hits: IntArray) -> NDArray[np.bool_]:
-    if not len(sorted_hits):
+def isin_sorted(codes: IntArray, sorted_hits: IntArray) -> NDArray[np.bool_]:
+    """Which of the codes are among the sorted hits."""
+    if not len(sorted_hits) or not len(codes):
         return np.zeros(len(codes), bool)
+    if len(codes) > 1 and bool((codes[1:] > codes[:-1]).all()):
+        # sorted, distinct codes (a chunk of candidates): look up the few hits in their range
+        # among the codes rather than every code among all the round's hits
+        lo = int(np.searchsorted(sorted_hits, codes[0], "left"))
+        hi = int(np.searchsorted(sorted_hits, codes[-1], "right"))
+        hits = sorted_hits[lo:hi]
+        pos = np.searchsorted(codes, hits)
+        found = np.zeros(len(codes), bool)
+        found[pos[codes[pos] == hits]] = True
+        return found
     pos = np.minimum(np.searchsorted(sorted_hits, codes), len(sorted_hits) - 1)
     hit: NDArray[np.bool_] = sorted_hits[pos] == codes
     return hit

@@ -94,9 +94,8 @@ async def transition(
         live = await rounds.live_assignments(uow, expert_id=expert.id)
         # voiding a drawn expert acts on those rounds in the expert-database duty
         await duties.claim_all(uow, [a.round_id for a in live], "expert_db", f"expert_{action}")
-        for a in live:
-            zh = f"专家状态变为{EXPERT_STATUSES[target]}"
-            await rounds.void_and_replace(uow, a, f"expert {target}", zh)
+        zh = f"专家状态变为{EXPERT_STATUSES[target]}"
+        await rounds.void_and_replace_all(uow, live, f"expert {target}", zh)
     return expert
 
 
@@ -160,16 +159,17 @@ async def declare(
 
 async def recheck_expert(uow: UnitOfWork, expert_id: UUID, reason: str, reason_zh: str) -> int:
     """Void and replace every live assignment of the expert that now breaks a rule."""
-    voided = 0
+    broken = []
     for a in await rounds.live_assignments(uow, expert_id=expert_id):
         rnd = await uow.session.get(ReviewRound, a.round_id)
         item = await uow.session.get(RoundItem, a.item_id)
         assert rnd is not None and item is not None
         facts = (await expert_facts(uow, [expert_id], merged_rules(rnd.rules)))[expert_id]
         if conflicts(facts, (await items_facts(uow, [item]))[item.id], merged_rules(rnd.rules)):
-            await rounds.void_and_replace(uow, a, reason, reason_zh)
-            voided += 1
-    return voided
+            broken.append(a)
+    if broken:
+        await rounds.void_and_replace_all(uow, broken, reason, reason_zh)
+    return len(broken)
 
 
 # what an expert may change on their own profile; everything else is the expert-database staff's

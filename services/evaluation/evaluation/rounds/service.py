@@ -8,10 +8,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-import numpy as np
 from sqlalchemy import func, select
 
-from evaluation.assignment.candidates import pair_affinity
+from evaluation.assignment.service import draw_replacements
 from evaluation.coi.check import conflicts
 from evaluation.coi.facts import expert_facts, items_facts
 from evaluation.coi.rules import CORE_RULES, merged_rules
@@ -101,85 +100,64 @@ async def live_assignments(uow: UnitOfWork, *, expert_id: UUID) -> list[Assignme
 
 async def void_and_replace(uow: UnitOfWork, a: Assignment, reason: str, reason_zh: str) -> Assignment | None:
     """Void an assignment and record a replacement (补抽) from the reserve, else from qualified experts."""
-    a.status = "voided"
-    a.reason = f"{reason} / {reason_zh}"
+    return (await void_and_replace_all(uow, [a], reason, reason_zh))[0]
+
+
+async def void_and_replace_all(
+    uow: UnitOfWork, assignments: list[Assignment], reason: str, reason_zh: str
+) -> list[Assignment | None]:
+    """Void assignments, then replace them all (补抽): reserves first, then one draw per round."""
+    for a in assignments:
+        a.status = "voided"
+        a.reason = f"{reason} / {reason_zh}"
     await uow.session.flush()
-    await uow.record("assignment_voided", entity_type="assignment", entity_id=a.id, reason=a.reason)
-    return await replace(uow, a, reason)
+    for a in assignments:
+        await uow.record("assignment_voided", entity_type="assignment", entity_id=a.id, reason=a.reason)
+    return await replace_all(uow, assignments, reason)
 
 
 async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment | None:
+    return (await replace_all(uow, [old], reason))[0]
+
+
+async def replace_all(uow: UnitOfWork, olds: list[Assignment], reason: str) -> list[Assignment | None]:
+    """A replacement for each voided or declined assignment, or ``None`` where no one is left.
+
+    Each item's reserves are tried in their order; the items still short are drawn together,
+    one set-based draw per round (``draw_replacements``), so a suspended expert's fifteen
+    assignments cost one read of the round, not fifteen.
+    """
+    out: dict[UUID, Assignment | None] = {}
+    pending: dict[UUID, list[Assignment]] = {}
+    for old in olds:
+        taken = await _from_reserve(uow, old, reason)
+        if taken is None:
+            pending.setdefault(old.round_id, []).append(old)
+        out[old.id] = taken
     s = uow.session
-    rnd = await s.get(ReviewRound, old.round_id)
-    item = await s.get(RoundItem, old.item_id)
-    assert rnd is not None and item is not None
-    rules = merged_rules(rnd.rules)
-    used = set((await s.execute(select(Assignment.expert_id).where(Assignment.item_id == item.id))).scalars())
-    reserves = (
-        (
-            await s.execute(
-                select(Assignment)
-                .where(Assignment.item_id == item.id, Assignment.status == "reserve")
-                .order_by(Assignment.reserve_rank)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    loads = dict(
-        (
-            await s.execute(
-                select(Assignment.expert_id, func.count())
-                .where(Assignment.round_id == rnd.id, Assignment.status.in_(ACTIVE))
-                .group_by(Assignment.expert_id)
-            )
-        ).all()
-    )
-    f_item = (await items_facts(uow, [item]))[item.id]
-
-    async def ok(expert_id: UUID) -> bool:
-        e = await s.get(Expert, expert_id)
-        if e is None or e.status != "active" or loads.get(expert_id, 0) >= min(e.max_load, rnd.max_load):
-            return False
-        return not conflicts((await expert_facts(uow, [expert_id], rules))[expert_id], f_item, rules)
-
-    for r in reserves:
-        if await ok(r.expert_id):
-            r.status, r.replaces_id, r.reason = "assigned", old.id, f"补抽（候补）: {reason}"
-            await s.flush()
-            await uow.record(
-                "assignment_replaced",
-                entity_type="assignment",
-                entity_id=r.id,
-                changes={"replaces": str(old.id), "from": "reserve"},
-                reason=reason,
-            )
-            return r
-    seed = secrets.randbelow(2**31)
-    pool = (
-        (
-            await s.execute(
-                select(Expert)
-                .where(Expert.status == "active", Expert.id.not_in(used or {old.expert_id}))
-                .order_by(Expert.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    rng = np.random.default_rng(seed)
-    for n in rng.permutation(len(pool)).tolist():
-        e = pool[n]
-        d, kw = pair_affinity(item.discipline_codes, item.keywords, e.disciplines, e.keywords)
-        if d > 0 and await ok(e.id):
+    for round_id, group in pending.items():
+        rnd = await s.get(ReviewRound, round_id)
+        assert rnd is not None
+        rules = merged_rules(rnd.rules)
+        seed = secrets.randbelow(2**31)
+        drawn = await draw_replacements(uow, rnd, list(dict.fromkeys(o.item_id for o in group)), seed)
+        for old in group:
+            left = drawn.get(old.item_id) or []
+            if not left:
+                await uow.record(
+                    "replacement_unavailable", entity_type="assignment", entity_id=old.id, reason=reason
+                )
+                continue
+            pick = left.pop(0)
             new = Assignment(
-                round_id=rnd.id,
-                item_id=item.id,
-                expert_id=e.id,
+                round_id=round_id,
+                item_id=old.item_id,
+                expert_id=pick.expert_id,
                 status="assigned",
-                affinity=d + kw,
-                discipline_score=d,
-                keyword_score=kw,
+                affinity=round(pick.discipline + pick.keywords, 3),
+                discipline_score=pick.discipline,
+                keyword_score=pick.keywords,
+                candidate_rank=pick.candidate_rank,
                 rules_checked=sorted(rules),
                 replaces_id=old.id,
                 reason=f"补抽（seed={seed}）: {reason}",
@@ -193,8 +171,56 @@ async def replace(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment |
                 changes={"replaces": str(old.id), "from": "draw", "seed": seed},
                 reason=reason,
             )
-            return new
-    await uow.record("replacement_unavailable", entity_type="assignment", entity_id=old.id, reason=reason)
+            out[old.id] = new
+    return [out[old.id] for old in olds]
+
+
+async def _from_reserve(uow: UnitOfWork, old: Assignment, reason: str) -> Assignment | None:
+    """The first of the item's reserves (in their order) who may still review it, now assigned."""
+    s = uow.session
+    reserves = (
+        (
+            await s.execute(
+                select(Assignment)
+                .where(Assignment.item_id == old.item_id, Assignment.status == "reserve")
+                .order_by(Assignment.reserve_rank)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not reserves:
+        return None
+    rnd = await s.get(ReviewRound, old.round_id)
+    item = await s.get(RoundItem, old.item_id)
+    assert rnd is not None and item is not None
+    rules = merged_rules(rnd.rules)
+    loads = dict(
+        (
+            await s.execute(
+                select(Assignment.expert_id, func.count())
+                .where(Assignment.round_id == rnd.id, Assignment.status.in_(ACTIVE))
+                .group_by(Assignment.expert_id)
+            )
+        ).all()
+    )
+    f_item = (await items_facts(uow, [item]))[item.id]
+    for r in reserves:
+        e = await s.get(Expert, r.expert_id)
+        if e is None or e.status != "active" or loads.get(r.expert_id, 0) >= min(e.max_load, rnd.max_load):
+            continue
+        if conflicts((await expert_facts(uow, [r.expert_id], rules))[r.expert_id], f_item, rules):
+            continue
+        r.status, r.replaces_id, r.reason = "assigned", old.id, f"补抽（候补）: {reason}"
+        await s.flush()
+        await uow.record(
+            "assignment_replaced",
+            entity_type="assignment",
+            entity_id=r.id,
+            changes={"replaces": str(old.id), "from": "reserve"},
+            reason=reason,
+        )
+        return r
     return None
 
 

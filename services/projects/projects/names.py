@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from projects.organisations.models import OrganisationView
 from projects.registry_views.models import PersonView
+from shared.auth import Principal
 
 UNKNOWN = "〔未知〕"
 
@@ -57,3 +58,14 @@ def name_of(names: dict[str, str], value: UUID | str | None) -> str:
     if value is None:
         return ""
     return names.get(str(value)) or unknown(value)
+
+
+async def actor_name(session: AsyncSession, principal: Principal | None) -> str | None:
+    """The caller's display name: the token's name, else the registered person's name."""
+    if principal is None:
+        return None
+    if principal.name:
+        return principal.name
+    if principal.person_id:
+        return (await people(session, [principal.person_id])).get(principal.person_id)
+    return None

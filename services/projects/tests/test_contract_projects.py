@@ -147,3 +147,28 @@ async def test_the_printed_application_names_who_signed_it(world: Any, token_iss
         assert name in signatures
     for account in ("acct-applicant", "acct-unit-7", "acct-dept-9"):
         assert account not in html
+
+
+async def test_the_task_book_names_who_signed_it(world: Any, token_issuer: TokenIssuer) -> None:
+    call = await world.call(projects_to_fund=2)
+    team, other = await world.team(), await world.team()
+    project = await world.approved(call, team, indicators=PROMISES)
+    url = f"/projects/{project['id']}"
+    r = await world.project_act(project["id"], "submit_task_book", world.applicant(team["person"]))
+    assert r.status_code == 200, r.text
+    book = (await world.client.get(url + "/task-book", headers=world.staff)).json()
+    assert (book["signed_by"], book["signed_by_name"]) == (None, None)  # not signed yet
+    signer = named(token_issuer, "department_staff", "acct-staff-3", "王芳")
+    r = await world.project_act(project["id"], "sign_task_book", signer)
+    assert r.status_code == 200 and r.json()["state"] == "in_progress", r.text
+    book = (await world.client.get(url + "/task-book", headers=world.applicant(team["person"]))).json()
+    assert (book["state"], book["signed_by"], book["signed_by_name"]) == ("signed", "acct-staff-3", "王芳")
+    assert book["signed_at"].endswith("+08:00")
+    timeline = (await world.client.get(url + "/timeline", headers=world.staff)).json()["items"]
+    step = next(s for s in timeline if s["action"] == "sign_task_book")
+    assert step["details"]["signed_by_name"] == "王芳"
+    # A signer whose token carries no name and who is no registered person: the id, marked.
+    unnamed = await world.approved(call, other, indicators=PROMISES)
+    await world.running(unnamed, other["person"])
+    book = (await world.client.get(f"/projects/{unnamed['id']}/task-book", headers=world.staff)).json()
+    assert (book["signed_by"], book["signed_by_name"]) == ("staff-1", "〔未知〕staff-1")

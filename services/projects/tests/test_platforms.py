@@ -114,6 +114,20 @@ async def test_stable_support_names_the_lab_it_funds(world: Any) -> None:
     assert r.status_code == 200, r.text
     sealed = (await world.client.get(f"/applications/{app['id']}/versions", headers=world.staff)).json()
     assert sealed["items"][0]["content"]["platform_id"] == lab
+    # Funded, the project is the lab's: its money per lab is traceable under 稳定支持.
+    await world.act(app["id"], "endorse", world.unit_admin(u))
+    await world.act(app["id"], "recommend", world.department(d), matching_fund_fen=0, commitment="同意")
+    await world.act(app["id"], "accept_formally", world.staff)
+    r = await world.act(app["id"], "approve_directly", world.staff, reason="稳定支持", funding_fen=800_000)
+    assert r.status_code == 200, r.text
+    project = await world.project_of(app["id"])
+    assert (project["platform_id"], project["organisation_mode"]) == (lab, "stable_support")
+    listed = (await world.client.get(f"/platforms/{lab}/projects", headers=world.staff)).json()
+    assert [i["code"] for i in listed["items"]] == [project["code"]]
+    funding = (await world.client.get(f"/platforms/{lab}/funding", headers=world.staff)).json()
+    assert [
+        (m["organisation_mode"], m["organisation_mode_zh"], m["funding_fen"]) for m in funding["by_mode"]
+    ] == [("stable_support", "稳定支持", 800_000)]
 
 
 async def test_a_directed_call_may_entrust_a_platform_and_the_project_is_that_labs(world: Any) -> None:

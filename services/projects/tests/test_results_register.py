@@ -136,6 +136,93 @@ async def test_a_unit_reports_its_own_projects_results_and_staff_verify_or_rejec
     assert (await world.client.get(url, headers=world.unit_admin(other_team["unit"]))).status_code == 404
 
 
+async def test_the_reporting_unit_corrects_a_rejected_result_and_resubmits_it(world: Any) -> None:
+    project, team = await _running(world)
+    _, other_team = await _running(world)
+    admin = world.unit_admin(team["unit"])
+    result = (
+        await world.client.post("/results", json=PATENT | {"project_id": project["id"]}, headers=admin)
+    ).json()
+    url = f"/results/{result['id']}"
+    # Only a rejected result is resubmitted: 409 naming the state and what is allowed from it.
+    r = await world.client.post(url + "/actions/resubmit", json={"reason": "补充材料"}, headers=admin)
+    assert r.status_code == 409 and r.json()["current_state"] == "reported", r.text
+    assert r.json()["allowed_actions"] == [] and r.json()["detail_zh"]
+    r = await world.client.post(
+        url + "/actions/reject", json={"reason": "专利号与证书不符"}, headers=world.staff
+    )
+    assert r.status_code == 200 and r.json()["state"] == "rejected"
+    assert (await world.client.get(url, headers=admin)).json()["allowed_actions"] == ["resubmit"]
+    assert (await world.client.get(url, headers=world.staff)).json()["allowed_actions"] == []
+
+    correction = {
+        "title": "一种稀土永磁材料晶界扩散方法（ZL202710000001.X）",
+        "people": ["张三", "李四", "王五"],
+    }
+    # Staff do not resubmit for the unit, the lead does not, another unit cannot even see it.
+    body = {"reason": "按核验意见更正专利号并补充完成人", "correction": correction}
+    r = await world.client.post(url + "/actions/resubmit", json=body, headers=world.staff)
+    assert r.status_code == 403
+    lead = world.applicant(team["person"])
+    assert (await world.client.post(url + "/actions/resubmit", json=body, headers=lead)).status_code == 403
+    stranger = world.unit_admin(other_team["unit"])
+    assert (
+        await world.client.post(url + "/actions/resubmit", json=body, headers=stranger)
+    ).status_code == 404
+    # Bad input is refused whole, in both languages: no note, an unknown kind, correction on verify.
+    r = await world.client.post(url + "/actions/resubmit", json={"correction": correction}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
+    assert "更正说明" in r.json()["errors"][0]["message_zh"]
+    r = await world.client.post(
+        url + "/actions/resubmit", json=body | {"correction": {"kind": "poem"}}, headers=admin
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["message_zh"]
+    assert (await world.client.get(url, headers=admin)).json()["state"] == "rejected"  # nothing written
+
+    r = await world.client.post(url + "/actions/resubmit", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    again = r.json()
+    assert (again["state"], again["state_zh"]) == ("reported", "已填报待核验")
+    assert again["title"] == correction["title"] and again["people"] == ["张三", "李四", "王五"]
+    assert again["kind"] == "patent" and again["decided_at"] is None and again["decision_reason"] is None
+    assert again["code"] == result["code"]  # the same row of the register, corrected
+    assert (await world.client.get(url, headers=world.staff)).json()["allowed_actions"] == [
+        "verify",
+        "reject",
+    ]
+    r = await world.client.post(
+        url + "/actions/verify",
+        json={"reason": "更正后属实", "correction": {"title": "改名"}},
+        headers=world.staff,
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "correction"
+    r = await world.client.post(url + "/actions/verify", json={"reason": "更正后属实"}, headers=world.staff)
+    assert r.status_code == 200 and r.json()["state"] == "verified"
+
+    supervisor = world.auth("department_staff", user_id="sup-1", duties=["supervision"])
+    trail = (
+        await world.client.get(
+            "/audit", params={"entity_type": "project_result", "entity_id": result["id"]}, headers=supervisor
+        )
+    ).json()["items"]
+    assert [e["action"] for e in trail] == [
+        "project_result.reported",
+        "project_result.rejected",
+        "project_result.resubmitted",
+        "project_result.verified",
+    ]
+    resubmitted = trail[2]
+    assert resubmitted["actor_id"] == admin_user(team["unit"])
+    assert resubmitted["reason"] == "按核验意见更正专利号并补充完成人"
+    assert resubmitted["changes"]["state"] == ["rejected", "reported"]
+    assert resubmitted["changes"]["title"] == [PATENT["title"], correction["title"]]
+    assert resubmitted["changes"]["people"] == [["张三", "李四"], ["张三", "李四", "王五"]]
+    timeline = (await world.client.get(f"/projects/{project['id']}/timeline", headers=world.staff)).json()
+    step = next(s for s in timeline["items"] if s["action"] == "result_resubmit")
+    assert step["label_zh"] == f"科技成果更正后重新提交：「{correction['title']}」"
+    assert step["details"]["corrected"] == ["people", "title"]
+
+
 def admin_user(unit: str) -> str:
     return f"ua-{unit[:6]}"
 

@@ -28,6 +28,18 @@ async def test_the_recommending_department_reads_its_projects_and_nothing_else(w
     assert (await world.client.get(f"/projects/{other['id']}", headers=department)).status_code == 404
     apps = (await world.client.get("/applications", headers=department)).json()["items"]
     assert [a["id"] for a in apps] == [project["application_id"]]
+    for path in ("", "/steps", "/versions", "/seals", "/document"):
+        r = await world.client.get(f"/applications/{project['application_id']}{path}", headers=department)
+        assert r.status_code == 200, (path, r.text)
+    steps = (
+        await world.client.get(f"/applications/{project['application_id']}/steps", headers=department)
+    ).json()["items"]
+    assert [s["action"] for s in steps][:3] == ["submit", "endorse", "recommend"]
+    r = await world.client.get(f"/applications/{other['application_id']}", headers=department)
+    assert r.status_code == 404
+    evaluation = await world.request_evaluation(project["id"], "mid_term")
+    r = await world.client.get(f"{base}/evaluations/{evaluation}", headers=department)
+    assert r.status_code == 200 and r.json()["kind"] == "mid_term", r.text
     # It supervises; it takes no step of the project.
     r = await world.client.post(
         base + "/changes",

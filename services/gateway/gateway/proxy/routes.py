@@ -276,12 +276,13 @@ ROUTES: tuple[Route, ...] = tuple(
         r("projects", "PUT", "/spot-checks/{check_id}/findings/{project_id}", STAFF),
         r("projects", "POST", "/spot-checks/{check_id}/close", STAFF),
         # projects: the results register (科技成果库); a unit's admin reports its projects'
-        # results, staff verify; the service keeps each reader to its units' or projects' rows
+        # results and resubmits a rejected one corrected, staff verify; the service keeps each
+        # reader to its units' or projects' rows and each action to its machine's roles
         r("projects", "POST", "/results", {Role.host_unit_admin.value}),
         r("projects", "GET", "/results", RESULT_READERS),
         r("projects", "GET", "/results/export.xlsx", RESULT_READERS),
         r("projects", "GET", "/results/{result_id}", RESULT_READERS),
-        r("projects", "POST", "/results/{result_id}/actions/{action}", STAFF),
+        r("projects", "POST", "/results/{result_id}/actions/{action}", UNIT_ADMINS),
         # projects: the technology demand register (技术需求库) and application scenarios
         # (应用场景); units register, staff publish and close; published rows are public
         r("projects", "POST", "/technology-demands", {Role.host_unit_admin.value}),

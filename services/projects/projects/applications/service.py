@@ -544,17 +544,6 @@ if set(STEP_HANDLERS) != {t.action for t in APPLICATION_MACHINE.transitions}:
     raise RuntimeError("every transition of the application machine needs exactly one step handler")
 
 
-async def actor_name_of(session: AsyncSession, principal: Principal | None) -> str | None:
-    """The caller's display name: the token's name, else the registered person's name."""
-    if principal is None:
-        return None
-    if principal.name:
-        return principal.name
-    if principal.person_id:
-        return (await names.people(session, [principal.person_id])).get(principal.person_id)
-    return None
-
-
 async def act(
     uow: UnitOfWork, principal: Principal | None, app: Application, action: str, body: ApplicationAction
 ) -> Application:
@@ -573,7 +562,7 @@ async def act(
         await calls.get(uow.session, app.call_id),
         body,
         now,
-        actor_name=await actor_name_of(uow.session, principal),
+        actor_name=await names.actor_name(uow.session, principal),
     )
     await STEP_HANDLERS[action](step)
     before = app.state

@@ -248,7 +248,7 @@ async def _task_book_out(session: Any, project: Project) -> dict[str, Any]:
     book = await task_books.get(session, project)
     indicators = await task_books.indicators_of(session, project)
     chiefs = [UUID(p) for p in project.chief_expert_person_ids]
-    names = {
+    chief_names = {
         p.id: p.name
         for p in (await session.execute(select(PersonView).where(PersonView.id.in_(chiefs)))).scalars()
     }
@@ -260,10 +260,11 @@ async def _task_book_out(session: Any, project: Project) -> dict[str, Any]:
         "milestones": book.milestones,
         "budget": book.budget,
         "payment_plan": book.payment_plan,
-        "chief_experts": [{"person_id": str(p), "name": names.get(p)} for p in chiefs],  # 首席专家
+        "chief_experts": [{"person_id": str(p), "name": chief_names.get(p)} for p in chiefs],  # 首席专家
         "return_reason": book.return_reason,
         "signed_at": book.signed_at,
         "signed_by": book.signed_by,
+        "signed_by_name": (book.signed_by_name or names.unknown(book.signed_by)) if book.signed_by else None,
         "version": book.version,
         "indicators": [
             {
@@ -326,7 +327,13 @@ async def act(
                 )
             await task_books.return_(uow, project, body.reason)
         elif action == "sign_task_book":
-            await task_books.sign(uow, project, body.reason, body.integrity_override_reason)
+            await task_books.sign(
+                uow,
+                project,
+                body.reason,
+                body.integrity_override_reason,
+                signer_name=await names.actor_name(uow.session, principal),
+            )
         else:
             if project.source != "filing" or body.result is None:
                 raise ValidationFailed(

@@ -85,7 +85,9 @@ class TaskBook(Base):
     return_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    signed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    signed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the account id
+    # the signer's name of the moment (token's name, else the registered person's)
+    signed_by_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

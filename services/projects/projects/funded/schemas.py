@@ -378,7 +378,10 @@ class TaskBookOut(BaseModel):
     chief_experts: list[ChiefExpert]
     return_reason: str | None
     signed_at: Timestamp | None
-    signed_by: str | None
+    signed_by: str | None = Field(description="the signer's account id")
+    signed_by_name: str | None = Field(
+        description="the signer's name as it was when they signed, or the account id marked 〔未知〕"
+    )
     version: int
     indicators: list[TaskBookIndicatorOut]
 

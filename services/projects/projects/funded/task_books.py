@@ -254,8 +254,13 @@ async def return_(uow: UnitOfWork, project: Project, reason: str) -> TaskBook:
 
 
 async def sign(
-    uow: UnitOfWork, project: Project, reason: str | None, integrity_override_reason: str | None = None
+    uow: UnitOfWork,
+    project: Project,
+    reason: str | None,
+    integrity_override_reason: str | None = None,
+    signer_name: str | None = None,
 ) -> TaskBook:
+    """Staff sign the submitted task book; it keeps the signer's account and name of the moment."""
     book = await get(uow.session, project, for_update=True)
     if book.state != "submitted":
         raise Conflict(
@@ -273,10 +278,13 @@ async def sign(
         unit_ids=[project.unit_id],
         override_reason=integrity_override_reason,
     )
-    details = {"integrity_override": override} if override else None
-    await transition(uow, project, "sign_task_book", reason=reason, details=details)
+    details: dict[str, Any] = {"signed_by_name": signer_name} if signer_name else {}
+    if override:
+        details["integrity_override"] = override
+    await transition(uow, project, "sign_task_book", reason=reason, details=details or None)
     book.state = "signed"
     book.signed_at = utcnow()
     book.signed_by = uow.actor.id
+    book.signed_by_name = signer_name
     await funding.release(uow, project, "signing")
     return book

@@ -206,12 +206,13 @@ async def get_result(result_id: UUID, session: SessionDep, principal: PrincipalD
 @router.post(
     "/{result_id}/actions/{action}",
     response_model=ResultOut,
-    summary="Staff verify (verify) or reject (reject, with the reason) a reported result",
+    summary="Staff verify (verify) or reject (reject, with the reason) a reported result; the unit "
+    "that reported a rejected result corrects and resubmits it (resubmit, with 更正说明)",
 )
 async def act_on_result(
     result_id: UUID, action: str, body: ResultDecision, uow: UnitOfWorkDep, principal: PrincipalDep
 ) -> ResultOut:
     result = await service.get(uow.session, result_id, principal, for_update=True)
-    await service.act(uow, result, action, body.reason)
+    await service.act(uow, principal, result, action, body.reason, body.correction)
     await uow.commit()
     return await _one(uow.session, result, principal)

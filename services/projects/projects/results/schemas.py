@@ -107,9 +107,29 @@ class ResultReport(ResultIn):
     project_id: UUID
 
 
-class ResultDecision(BaseModel):
+class ResultCorrection(BaseModel):
+    """What the reporting unit corrects in a rejected result; fields left out stay as reported."""
+
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(None, max_length=2000, description="核验意见; required to reject")
+    title: str | None = Field(None, min_length=2, max_length=300, description="成果名称")
+    kind: ResultKind | None = Field(None, description="成果类型")
+    people: list[str] | None = Field(None, min_length=1, max_length=50, description="完成人")
+    maturity: Maturity | None = Field(None, description="技术成熟度")
+    transfer_status: TransferStatus | None = Field(None, description="转化状态")
+    summary: str | None = Field(None, max_length=5000, description="成果简介")
+
+
+class ResultDecision(BaseModel):
+    """Staff's verify/reject (reason: 核验意见, required to reject), or the reporting unit's
+    resubmit of a rejected result (reason: 更正说明, required; correction: what it corrects)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(
+        None, max_length=2000, description="核验意见 (required to reject) or 更正说明 (required to resubmit)"
+    )
+    correction: ResultCorrection | None = Field(
+        None, description="resubmit only: the corrected fields of the rejected result"
+    )
 
 
 class ResultOut(BaseModel):

@@ -1,8 +1,10 @@
 """The results register (科技成果库): results enter from acceptance or a unit's report and are
 verified by staff. Never commits.
 
-A result is verified or rejected once: the machine below is the whole life of a row, every step
-is written to the audit log and to the project's timeline.
+A result is verified or rejected once; a rejected one goes back to staff only when the unit that
+reported it corrects and resubmits it. The machine below is the whole life of a row; every step
+is written to the audit log (corrections with the fields before and after) and to the project's
+timeline.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from projects.funded.models import Project, ProjectEvaluation
 from projects.funded.service import is_unit_admin, load, record_step, units_of
 from projects.numbering import next_code
 from projects.results.models import ProjectResult
-from projects.results.schemas import KINDS_ZH, ResultIn, ResultReport
+from projects.results.schemas import KINDS_ZH, ResultCorrection, ResultIn, ResultReport
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import FieldIssue, Forbidden, NotFound, ValidationFailed
@@ -33,10 +35,12 @@ RESULT_MACHINE = StateMachine(
     (
         Transition.of("verify", ["reported"], "verified", "核验通过", STAFF),
         Transition.of("reject", ["reported"], "rejected", "核验不通过", STAFF),
+        Transition.of("resubmit", ["rejected"], "reported", "更正后重新提交", [Role.host_unit_admin]),
     ),
     state_labels_zh={"reported": "已填报待核验", "verified": "已核验", "rejected": "核验未通过"},
-    terminal=frozenset({"verified", "rejected"}),
+    terminal=frozenset({"verified"}),
 )
+CORRECTABLE = ("title", "kind", "people", "maturity", "transfer_status", "summary")
 
 
 def visible_to(stmt: Select[Any], principal: Principal) -> Select[Any]:
@@ -151,22 +155,72 @@ async def from_acceptance(
     ]
 
 
-async def act(uow: UnitOfWork, result: ProjectResult, action: str, reason: str | None) -> ProjectResult:
+def _correct(result: ProjectResult, correction: ResultCorrection | None) -> dict[str, list[Any]]:
+    """Apply the unit's corrections; the fields that changed, as [before, after]."""
+    changed: dict[str, list[Any]] = {}
+    if correction is None:
+        return changed
+    for name in CORRECTABLE:
+        value = getattr(correction, name)
+        if value is None:
+            continue
+        value = value.value if hasattr(value, "value") else value
+        if value != getattr(result, name):
+            changed[name] = [getattr(result, name), value]
+            setattr(result, name, list(value) if isinstance(value, list) else value)
+    return changed
+
+
+async def act(
+    uow: UnitOfWork,
+    principal: Principal,
+    result: ProjectResult,
+    action: str,
+    reason: str | None,
+    correction: ResultCorrection | None = None,
+) -> ProjectResult:
     transition = RESULT_MACHINE.apply(result.state, action, uow.actor.roles)
-    if action == "reject" and not (reason and reason.strip()):
+    if action == "resubmit" and str(result.unit_id) not in units_of(principal):
+        raise Forbidden(
+            "only the admin of the unit that reported the result corrects and resubmits it",
+            "仅填报该成果的单位管理员可更正后重新提交",
+        )
+    if correction is not None and action != "resubmit":
         raise ValidationFailed(
-            [FieldIssue("reason", "required", "a rejection says why", "核验不通过须说明理由")]
+            [
+                FieldIssue(
+                    "correction",
+                    "not_allowed",
+                    "only a resubmission corrects a result",
+                    "仅更正后重新提交时可修改成果内容",
+                )
+            ]
+        )
+    if action in {"reject", "resubmit"} and not (reason and reason.strip()):
+        raise ValidationFailed(
+            [
+                FieldIssue("reason", "required", "a rejection says why", "核验不通过须说明理由")
+                if action == "reject"
+                else FieldIssue(
+                    "reason", "required", "a resubmission says what was corrected", "重新提交须填写更正说明"
+                )
+            ]
         )
     before = result.state
+    changes: dict[str, list[Any]] = {"state": [before, transition.target]}
+    if action == "resubmit":
+        changes |= _correct(result, correction)
+        result.decided_by = result.decided_at = result.decision_reason = None
+    else:
+        result.decided_by = uow.actor.id
+        result.decided_at = utcnow()
+        result.decision_reason = reason
     result.state = transition.target
-    result.decided_by = uow.actor.id
-    result.decided_at = utcnow()
-    result.decision_reason = reason
     await uow.record(
-        f"project_result.{transition.target}",
+        "project_result.resubmitted" if action == "resubmit" else f"project_result.{transition.target}",
         entity_type="project_result",
         entity_id=result.id,
-        changes={"state": [before, transition.target]},
+        changes=changes,
         reason=reason,
     )
     project = await uow.session.get(Project, result.project_id)
@@ -177,6 +231,7 @@ async def act(uow: UnitOfWork, result: ProjectResult, action: str, reason: str |
             f"result_{action}",
             f"科技成果{transition.label_zh}：「{result.title}」",
             reason=reason,
-            details={"result_id": str(result.id), "code": result.code},
+            details={"result_id": str(result.id), "code": result.code}
+            | ({"corrected": sorted(set(changes) - {"state"})} if action == "resubmit" else {}),
         )
     return result

@@ -8,7 +8,7 @@ departments it is to avoid), then compares every live row against the two with h
 rules, the locks and the errors are the same.
 
 Revision ID: 5f3a9c1e7b24
-Revises: 9262e645ff85
+Revises: a4d6f8b0c2e5
 Create Date: 2026-12-03 06:30:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "5f3a9c1e7b24"
-down_revision: str | None = "9262e645ff85"
+down_revision: str | None = "a4d6f8b0c2e5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -462,8 +462,15 @@ async def test_member_reports_and_operating_funds_by_grade(reg: Any) -> None:
         await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year + 1}", headers=reg.staff)
     ).status_code == 409
     await assess(reg, c["id"], year, "pass", score=95)
+    raised = await reg.client.put(
+        "/policy/cluster_funds_excellent_fen",
+        json={"value": 70_000_000, "reason": "优秀档运行经费上调"},
+        headers=reg.staff,
+    )
+    assert raised.status_code == 200, raised.text
     later = await reg.client.post(f"/clusters/{c['id']}/operating-funds/{year + 1}", headers=reg.staff)
     assert later.status_code == 201 and later.json()["items"][0]["grade"] == "excellent", later.text
+    assert later.json()["items"][0]["amount_fen"] == 70_000_000  # by grade, as the policy says now
 
 
 async def test_a_rejected_revision_of_a_passed_suggestion_withdraws_it_from_projects(reg: Any) -> None:

@@ -114,3 +114,147 @@ async def test_the_size_of_a_large_instrument_is_a_policy_value(reg: Any) -> Non
     )
     assert changed.status_code == 200, changed.text
     assert (await register(reg, other["id"], reg.staff))["purchase_review"] is None
+
+
+async def test_a_corrected_category_or_model_that_duplicates_a_shared_instrument_opens_the_review(
+    reg: Any,
+) -> None:
+    hohhot_a, hohhot_b = await reg.org(1), await reg.org(2)
+    admin_b = reg.auth("host_unit_admin", unit_id=hohhot_b["id"])
+    shared = await register(reg, hohhot_a["id"], reg.auth("host_unit_admin", unit_id=hohhot_a["id"]))
+    typo = await register(reg, hohhot_b["id"], admin_b, model="Gemini 56")
+    wrong_kind = await register(reg, hohhot_b["id"], admin_b, name="扫描电镜（类别误填）", category="other")
+    assert typo["purchase_review"] is None and wrong_kind["purchase_review"] is None
+    assert typo["purchase_review_state"] is None
+
+    corrected = await reg.client.patch(
+        f"/instruments/{typo['id']}", json={"model": "Gemini 560", "reason": "型号录入错误"}, headers=admin_b
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["purchase_review_state"] == "pending"
+    assert corrected.json()["purchase_review_state_zh"] == "待查重评议"
+    reviews = await reg.client.get(
+        "/instrument-purchase-reviews", params={"instrument_id": typo["id"]}, headers=admin_b
+    )
+    (review,) = reviews.json()["items"]
+    assert review["model"] == "Gemini 560" and review["state"] == "pending"
+    assert [e["instrument_id"] for e in review["evidence"]] == [shared["id"]]
+
+    recategorised = await reg.client.patch(
+        f"/instruments/{wrong_kind['id']}", json={"category": "analytical"}, headers=admin_b
+    )
+    assert recategorised.status_code == 200, recategorised.text
+    assert recategorised.json()["category_zh"] == "分析仪器"
+    assert recategorised.json()["purchase_review_state"] == "pending"
+    trail = await reg.client.get(
+        "/audit",
+        params={"entity_type": "instrument_purchase_review", "entity_id": review["id"]},
+        headers=reg.auth("department_staff", user_id="supervisor-1", duties=["supervision"]),
+    )
+    assert [(e["action"], e["actor_id"], e["reason"]) for e in trail.json()["items"]] == [
+        (
+            "instrument.purchase_review_opened",
+            "user-1",
+            "登记信息变更后，同一盟市已有1台同类同型号仪器开放共享",
+        )
+    ]
+
+    # an edit that leaves category and model as they were opens nothing more
+    renamed = await reg.client.patch(
+        f"/instruments/{typo['id']}",
+        json={"name": "场发射扫描电镜", "value_fen": 360_000_000},
+        headers=admin_b,
+    )
+    assert renamed.status_code == 200 and renamed.json()["purchase_review_state"] == "pending"
+    total = (await reg.client.get("/instrument-purchase-reviews", headers=reg.staff)).json()["total"]
+    assert total == 2
+    # a correction that matches nothing opens nothing
+    elsewhere = await register(reg, hohhot_b["id"], admin_b, name="透射电镜", model="Talos F200X")
+    changed = await reg.client.patch(
+        f"/instruments/{elsewhere['id']}", json={"model": "Talos F200S"}, headers=admin_b
+    )
+    assert changed.status_code == 200 and changed.json()["purchase_review_state"] is None
+
+
+async def test_a_purchase_not_approved_shows_on_the_record_and_leaves_the_sharing_register(reg: Any) -> None:
+    hohhot_a, hohhot_b, hohhot_c = await reg.org(1), await reg.org(2), await reg.org(4)
+    admin_b = reg.auth("host_unit_admin", unit_id=hohhot_b["id"])
+    admin_c = reg.auth("host_unit_admin", unit_id=hohhot_c["id"])
+    shared = await register(reg, hohhot_a["id"], reg.auth("host_unit_admin", unit_id=hohhot_a["id"]))
+    refused = await register(reg, hohhot_b["id"], admin_b)
+    approved = await register(reg, hohhot_c["id"], admin_c)
+
+    decided = await reg.client.post(
+        f"/instrument-purchase-reviews/{refused['purchase_review']['id']}/decision",
+        json={"outcome": "not_approved", "reason": "同型号电镜机时未饱和，共享使用"},
+        headers=reg.staff,
+    )
+    assert decided.status_code == 200, decided.text
+    record = (await reg.client.get(f"/instruments/{refused['id']}", headers=admin_b)).json()
+    assert record["purchase_review_state"] == "not_approved"
+    assert record["purchase_review_state_zh"] == "不同意购置（共享使用现有仪器）"
+    assert record["open_for_sharing"] is False and record["version"] == refused["version"] + 1
+    # others no longer find it in the sharing register
+    partner = reg.auth("host_unit_admin", unit_id=hohhot_a["id"])
+    assert (await reg.client.get(f"/instruments/{refused['id']}", headers=partner)).status_code == 404
+    listed = await reg.client.get("/instruments", params={"q": "场发射"}, headers=partner)
+    assert refused["id"] not in [i["id"] for i in listed.json()["items"]]
+
+    ok = await reg.client.post(
+        f"/instrument-purchase-reviews/{approved['purchase_review']['id']}/decision",
+        json={"outcome": "approved", "reason": "服务草原生态研究，机时需求已超现有仪器"},
+        headers=reg.staff,
+    )
+    assert ok.status_code == 200, ok.text
+    kept = (await reg.client.get(f"/instruments/{approved['id']}", headers=admin_c)).json()
+    assert kept["purchase_review_state"] == "approved" and kept["open_for_sharing"] is True
+
+    # the instrument not bought is no evidence against the next purchase; the approved one is
+    hohhot_d = await reg.org(5)
+    nxt = await register(reg, hohhot_d["id"], reg.auth("host_unit_admin", unit_id=hohhot_d["id"]))
+    evidence = {e["instrument_id"] for e in nxt["purchase_review"]["evidence"]}
+    assert evidence == {shared["id"], approved["id"]}
+
+    trail = await reg.client.get(
+        "/audit",
+        params={"entity_type": "instrument", "entity_id": refused["id"]},
+        headers=reg.auth("department_staff", user_id="supervisor-1", duties=["supervision"]),
+    )
+    last = trail.json()["items"][-1]
+    assert (last["action"], last["actor_id"], last["reason"]) == (
+        "instrument.purchase_decided",
+        "staff-1",
+        "同型号电镜机时未饱和，共享使用",
+    )
+    assert last["changes"]["open_for_sharing"] == [True, False]
+
+
+async def test_a_pending_review_follows_the_new_model_and_a_decided_one_is_not_reused(reg: Any) -> None:
+    hohhot_a, hohhot_b = await reg.org(1), await reg.org(2)
+    admin_a = reg.auth("host_unit_admin", unit_id=hohhot_a["id"])
+    admin_b = reg.auth("host_unit_admin", unit_id=hohhot_b["id"])
+    gemini = await register(reg, hohhot_a["id"], admin_a)
+    sigma = await register(reg, hohhot_a["id"], admin_a, name="场发射扫描电镜二号", model="Sigma 300")
+    new = await register(reg, hohhot_b["id"], admin_b)
+    review_id = new["purchase_review"]["id"]
+
+    moved = await reg.client.patch(f"/instruments/{new['id']}", json={"model": "Sigma 300"}, headers=admin_b)
+    assert moved.status_code == 200 and moved.json()["purchase_review_state"] == "pending"
+    same = (await reg.client.get(f"/instrument-purchase-reviews/{review_id}", headers=admin_b)).json()
+    assert same["model"] == "Sigma 300" and [e["instrument_id"] for e in same["evidence"]] == [sigma["id"]]
+
+    await reg.client.post(
+        f"/instrument-purchase-reviews/{review_id}/decision",
+        json={"outcome": "approved", "reason": "同意购置"},
+        headers=reg.staff,
+    )
+    back = await reg.client.patch(f"/instruments/{new['id']}", json={"model": "Gemini 560"}, headers=admin_b)
+    assert back.json()["purchase_review_state"] == "pending"
+    reviews = await reg.client.get(
+        "/instrument-purchase-reviews", params={"instrument_id": new["id"]}, headers=reg.staff
+    )
+    assert [(r["model"], r["state"]) for r in reviews.json()["items"]] == [
+        ("Sigma 300", "approved"),
+        ("Gemini 560", "pending"),
+    ]
+    assert reviews.json()["items"][1]["evidence"][0]["instrument_id"] == gemini["id"]

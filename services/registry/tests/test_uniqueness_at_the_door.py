@@ -81,3 +81,29 @@ async def test_a_distinct_proposal_starts_construction_without_a_flag(reg: Any) 
         "matches"
     ] == []
     assert (await reg.act(proposed["id"], "start_construction")).status_code == 200
+
+
+async def test_a_lab_under_construction_is_a_duplicate_too_and_a_revoked_one_is_not(reg: Any) -> None:
+    org = await reg.org(1)
+    building = await reg.platform(
+        org["id"], initial_state="proposed", research_directions=["稀土储氢材料制备"]
+    )
+    assert (await reg.act(building["id"], "start_construction")).status_code == 200
+    revoked = await reg.platform(
+        org["id"], name="内蒙古自治区储氢材料重点实验室", research_directions=["稀土储氢材料制备"]
+    )
+    assert (await reg.act(revoked["id"], "revoke", document_number="内科发〔2026〕2号")).status_code == 200
+    proposed = await reg.platform(
+        org["id"],
+        name="内蒙古自治区稀土储氢重点实验室",
+        initial_state="proposed",
+        research_directions=["稀土储氢材料制备技术"],
+    )
+    matches = (await reg.client.get(f"/platforms/{proposed['id']}/duplicates", headers=reg.staff)).json()[
+        "matches"
+    ]
+    assert [(m["code"], m["state_zh"]) for m in matches] == [(building["code"], "培育/建设期")]
+    refused = await reg.act(proposed["id"], "start_construction")
+    assert refused.status_code == 409 and [d["code"] for d in refused.json()["duplicates"]] == [
+        building["code"]
+    ]

@@ -38,14 +38,6 @@ topics_router = APIRouter(prefix="/topics", tags=["topics"])
 purchase_reviews_router = APIRouter(prefix="/instrument-purchase-reviews", tags=["instruments"])
 
 
-async def _review_of(session: AsyncSession, instrument_id: UUID) -> InstrumentPurchaseReview | None:
-    return (
-        await session.execute(
-            select(InstrumentPurchaseReview).where(InstrumentPurchaseReview.instrument_id == instrument_id)
-        )
-    ).scalar_one_or_none()
-
-
 async def _instrument(uow: UnitOfWorkDep, instrument_id: UUID) -> Instrument:
     i = await uow.session.get(Instrument, instrument_id, with_for_update=True)
     if i is None:
@@ -67,7 +59,7 @@ async def add_instrument(
     """Registers the instrument; one of the category and model of an instrument already open for
     sharing in the owner's 盟市 also opens a purchase review (查重评议), answered with it."""
     i = await service.register_instrument(uow, principal, body)
-    review = await _review_of(uow.session, i.id)
+    review = await purchase_reviews.latest_review(uow.session, i.id)
     await uow.commit()
     out = InstrumentRegisteredOut.model_validate(InstrumentOut.of(i).model_dump())
     if review is not None:
@@ -79,7 +71,11 @@ async def add_instrument(
 async def update_instrument(
     instrument_id: UUID, body: InstrumentUpdate, uow: UnitOfWorkDep, principal: PrincipalDep
 ) -> InstrumentOut:
-    """Sharing status, booking contact, service hours: the platform's director, host unit or staff."""
+    """Sharing status, booking contact, service hours: the platform's director, host unit or staff.
+
+    A corrected category, model or value that makes the instrument a duplicate of one already
+    shared in its 盟市 opens a purchase review (查重评议), as registration does; the record then
+    says ``purchase_review_state: pending`` and the review is listed under its instrument_id."""
     i = await service.update_instrument(uow, principal, await _instrument(uow, instrument_id), body)
     await uow.commit()
     return InstrumentOut.of(i)
@@ -230,6 +226,7 @@ async def list_purchase_reviews(
     state: ReviewState | None = None,
     region: Region | None = None,
     category: Category | None = None,
+    instrument_id: UUID | None = None,
 ) -> Page[PurchaseReviewOut]:
     """Staff see every review; a unit's admin and a lab's director those of their instruments,
     a municipal bureau those of its 盟市."""
@@ -243,6 +240,7 @@ async def list_purchase_reviews(
         (InstrumentPurchaseReview.state, state),
         (InstrumentPurchaseReview.region, region.value if region else None),
         (InstrumentPurchaseReview.category, category),
+        (InstrumentPurchaseReview.instrument_id, instrument_id),
     ):
         if value is not None:
             stmt = stmt.where(column == value)
@@ -290,12 +288,14 @@ async def get_purchase_review(
 @purchase_reviews_router.post(
     "/{review_id}/decision",
     response_model=PurchaseReviewOut,
-    summary="Record the review's outcome (查重评议结论): approved 同意购置 or not_approved, with the reason",
+    summary="Record the review's outcome (查重评议结论): approved 同意购置 or not_approved, with the reason; "
+    "not approved takes the instrument out of the sharing register",
 )
 async def decide_purchase_review(
     review_id: UUID, body: PurchaseDecisionIn, uow: UnitOfWorkDep, principal: PrincipalDep
 ) -> PurchaseReviewOut:
     review, i = await _load_review(uow.session, principal, review_id, lock=True)
-    review = await purchase_reviews.decide(uow, principal, review, body)
+    i = await _instrument(uow, i.id)
+    review = await purchase_reviews.decide(uow, principal, review, i, body)
     await uow.commit()
     return PurchaseReviewOut.of(review, i)

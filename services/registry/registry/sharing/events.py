@@ -27,6 +27,7 @@ class InstrumentSnapshot(EventPayload):
     annual_service_hours: int
     status: str  # in_service, retired
     retired_on: date | None
+    purchase_review_state: str | None = None  # pending, approved, not_approved (查重评议)
     version: int
 
 
@@ -60,7 +61,8 @@ INSTRUMENT_REGISTERED = EventType(
 INSTRUMENT_UPDATED = EventType(
     "registry.instrument.updated",
     InstrumentChanged,
-    description="An instrument's sharing details changed, or it moved to another platform (整合).",
+    description="An instrument's sharing details changed, its purchase review was decided (查重评议), "
+    "or it moved to another platform (整合).",
 )
 INSTRUMENT_RETIRED = EventType(
     "registry.instrument.retired",

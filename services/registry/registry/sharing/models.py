@@ -31,6 +31,11 @@ class Instrument(Base):
     __table_args__ = (
         Index("ix_instruments_owner_unit_id", "owner_unit_id"),
         CheckConstraint("status IN ('in_service', 'retired')", name="status"),
+        CheckConstraint(
+            "purchase_review_state IS NULL OR "
+            "purchase_review_state IN ('pending', 'approved', 'not_approved')",
+            name="purchase_review_state",
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
@@ -48,6 +53,8 @@ class Instrument(Base):
     status: Mapped[str] = mapped_column(String(12), default="in_service", server_default="in_service")
     retired_on: Mapped[date | None] = mapped_column(Date)
     retirement_reason: Mapped[str | None] = mapped_column(Text)
+    # Where its latest 查重评议 stands; a purchase not approved is closed for sharing.
+    purchase_review_state: Mapped[str | None] = mapped_column(String(20))
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), onupdate=utcnow)
@@ -92,7 +99,7 @@ class InstrumentPurchaseReview(Base):
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid7)
-    instrument_id: Mapped[UUID] = mapped_column(ForeignKey("instruments.id"), unique=True)
+    instrument_id: Mapped[UUID] = mapped_column(ForeignKey("instruments.id"), index=True)
     region: Mapped[str] = mapped_column(String(6))
     category: Mapped[str] = mapped_column(String(30))
     model: Mapped[str] = mapped_column(String(100))

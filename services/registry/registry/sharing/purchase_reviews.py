@@ -9,13 +9,16 @@ large is the ``instrument_purchase_review_min_fen`` policy value.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.access import acting_units, directed_platforms, is_staff, require, scope_uuids
 from registry.organisations.models import Organisation
 from registry.platforms.models import Platform
 from registry.policy.service import current as current_policy
+from registry.sharing.events import INSTRUMENT_UPDATED, InstrumentChanged, InstrumentSnapshot
 from registry.sharing.models import Instrument, InstrumentPurchaseReview
 from registry.sharing.schemas import PURCHASE_REVIEW_ACTIONS, PURCHASE_REVIEW_STATES, PurchaseDecisionIn
 from shared.auth import Principal, Role
@@ -32,8 +35,8 @@ def _same_model(model: str) -> str:
     return " ".join(model.split()).lower()
 
 
-async def open_if_duplicate(uow: UnitOfWork, i: Instrument) -> InstrumentPurchaseReview | None:
-    """Open the review when a just-registered instrument duplicates shared ones; else nothing."""
+async def _duplicates(uow: UnitOfWork, i: Instrument) -> tuple[str, list[dict[str, Any]]] | None:
+    """The 盟市 and the shared instruments a large instrument duplicates; ``None`` if none."""
     if not i.model or not i.model.strip():
         return None
     minimum = int((await current_policy(uow.session))["instrument_purchase_review_min_fen"])
@@ -72,34 +75,97 @@ async def open_if_duplicate(uow: UnitOfWork, i: Instrument) -> InstrumentPurchas
         }
         for other, unit_name in rows
     ]
-    if not evidence:
+    return (owner.region, evidence) if evidence else None
+
+
+async def latest_review(session: AsyncSession, instrument_id: UUID) -> InstrumentPurchaseReview | None:
+    return (
+        await session.execute(
+            select(InstrumentPurchaseReview)
+            .where(InstrumentPurchaseReview.instrument_id == instrument_id)
+            .order_by(InstrumentPurchaseReview.opened_at.desc(), InstrumentPurchaseReview.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def open_if_duplicate(
+    uow: UnitOfWork, i: Instrument, *, after_change: bool = False
+) -> InstrumentPurchaseReview | None:
+    """Open the review when an instrument duplicates shared ones; else nothing.
+
+    Called at registration and, with ``after_change``, when a correction of the category, the
+    model or the value made the instrument a duplicate it was not (or not under that category and
+    model) before: a review decided for the old category and model decided nothing about the new.
+    """
+    found = await _duplicates(uow, i)
+    if found is None:
         return None
+    region, evidence = found
     review = InstrumentPurchaseReview(
         id=uuid7(),
         instrument_id=i.id,
-        region=owner.region,
+        region=region,
         category=i.category,
-        model=i.model.strip(),
+        model=(i.model or "").strip(),
         evidence=evidence,
         state="pending",
         version=1,
     )
     uow.session.add(review)
+    i.purchase_review_state = "pending"
     await uow.session.flush()
+    why = f"同一盟市已有{len(evidence)}台同类同型号仪器开放共享"
     await uow.record(
         "instrument.purchase_review_opened",
         entity_type="instrument_purchase_review",
         entity_id=review.id,
         changes={
             "instrument_id": str(i.id),
-            "region": owner.region,
+            "region": region,
             "category": i.category,
             "model": review.model,
             "duplicates": [e["instrument_id"] for e in evidence],
         },
-        reason=f"同一盟市已有{len(evidence)}台同类同型号仪器开放共享",
+        reason=f"登记信息变更后，{why}" if after_change else why,
     )
     return review
+
+
+async def review_after_change(uow: UnitOfWork, i: Instrument) -> InstrumentPurchaseReview | None:
+    """After the category, model or value changed: a pending review follows the instrument's new
+    category and model (fresh evidence); otherwise a new match opens a new review. A review
+    already covering this category and model is not opened twice."""
+    latest = await latest_review(uow.session, i.id)
+    same = (
+        latest is not None
+        and latest.category == i.category
+        and _same_model(latest.model) == _same_model(i.model or "")
+    )
+    if latest is not None and same:
+        return None
+    if latest is not None and latest.state == "pending":
+        found = await _duplicates(uow, i)
+        if found is None:
+            return None
+        before = {"category": latest.category, "model": latest.model}
+        latest.region, latest.evidence = found
+        latest.category, latest.model = i.category, (i.model or "").strip()
+        latest.version += 1
+        await uow.session.flush()
+        await uow.record(
+            "instrument.purchase_review_refreshed",
+            entity_type="instrument_purchase_review",
+            entity_id=latest.id,
+            changes={
+                "category": [before["category"], latest.category],
+                "model": [before["model"], latest.model],
+                "duplicates": [e["instrument_id"] for e in latest.evidence],
+            },
+            reason="仪器类别或型号变更，查重证据按变更后的类别型号重新比对",
+        )
+        return latest
+    return await open_if_duplicate(uow, i, after_change=True)
 
 
 def visible_reviews(principal: Principal) -> ColumnElement[bool] | None:
@@ -121,9 +187,18 @@ def visible_reviews(principal: Principal) -> ColumnElement[bool] | None:
 
 
 async def decide(
-    uow: UnitOfWork, principal: Principal, review: InstrumentPurchaseReview, data: PurchaseDecisionIn
+    uow: UnitOfWork,
+    principal: Principal,
+    review: InstrumentPurchaseReview,
+    instrument: Instrument,
+    data: PurchaseDecisionIn,
 ) -> InstrumentPurchaseReview:
-    """Department staff record the review's outcome with the reason (评议意见); once only."""
+    """Department staff record the review's outcome with the reason (评议意见); once only.
+
+    The outcome goes on the instrument's record. A purchase not approved (不同意购置) is not an
+    instrument the 盟市 has to share: it leaves the sharing register (open data withdraws it) and
+    is no evidence against the next purchase; its unit is pointed to the existing ones.
+    """
     require(is_staff(principal), "decide instrument purchase reviews", "作出新购仪器查重评议结论")
     if "decide" not in PURCHASE_REVIEW_ACTIONS[review.state]:
         raise Conflict(
@@ -148,5 +223,30 @@ async def decide(
         entity_id=review.id,
         changes={"state": [before, review.state], "instrument_id": str(review.instrument_id)},
         reason=data.reason,
+    )
+    if instrument.status == "retired":
+        return review
+    changes: dict[str, list[Any]] = {
+        "purchase_review_state": [instrument.purchase_review_state, review.state]
+    }
+    instrument.purchase_review_state = review.state
+    if review.state == "not_approved" and instrument.open_for_sharing:
+        changes["open_for_sharing"] = [True, False]
+        instrument.open_for_sharing = False
+    instrument.version += 1
+    await uow.session.flush()
+    snapshot = {k: getattr(instrument, k) for k in InstrumentSnapshot.model_fields}
+    event = await uow.emit(
+        INSTRUMENT_UPDATED,
+        InstrumentChanged(**snapshot, changed_fields=sorted(changes), reason=data.reason),
+        subject=f"instrument/{instrument.id}",
+    )
+    await uow.record(
+        "instrument.purchase_decided",
+        entity_type="instrument",
+        entity_id=instrument.id,
+        changes=changes,
+        reason=data.reason,
+        event=event,
     )
     return review

@@ -38,6 +38,11 @@ class InstrumentOut(InstrumentIn):
     status_zh: str = ""
     retired_on: date | None
     retirement_reason: str | None
+    purchase_review_state: Literal["pending", "approved", "not_approved"] | None = Field(
+        default=None,
+        description="新购查重评议: where the instrument's latest review stands; empty if never reviewed",
+    )
+    purchase_review_state_zh: str | None = None
     version: int
 
     @classmethod
@@ -47,6 +52,9 @@ class InstrumentOut(InstrumentIn):
             update={
                 "category_zh": INSTRUMENT_CATEGORIES[i.category],
                 "status_zh": INSTRUMENT_STATUS[i.status],
+                "purchase_review_state_zh": (
+                    PURCHASE_REVIEW_STATES[i.purchase_review_state] if i.purchase_review_state else None
+                ),
             }
         )
 
@@ -58,6 +66,9 @@ class InstrumentUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=2, max_length=200)
+    category: Category | None = Field(
+        default=None, description="仪器类别; a corrected category or model is checked for duplicates again"
+    )
     model: str | None = Field(default=None, max_length=100)
     value_fen: int | None = Field(default=None, ge=0, le=10**14)
     location: str | None = Field(default=None, max_length=200)

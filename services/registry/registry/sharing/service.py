@@ -127,6 +127,7 @@ async def register_instrument(uow: UnitOfWork, principal: Principal, data: Instr
     i = Instrument(id=uuid7(), **data.model_dump(), status="in_service", version=1)
     uow.session.add(i)
     await uow.session.flush()
+    await purchase_reviews.open_if_duplicate(uow, i)
     event = await uow.emit(
         INSTRUMENT_REGISTERED, InstrumentSnapshot(**instrument_snapshot(i)), subject=f"instrument/{i.id}"
     )
@@ -137,7 +138,6 @@ async def register_instrument(uow: UnitOfWork, principal: Principal, data: Instr
         changes=data.model_dump(mode="json"),
         event=event,
     )
-    await purchase_reviews.open_if_duplicate(uow, i)
     return i
 
 
@@ -160,6 +160,11 @@ async def update_instrument(
         setattr(i, k, v)
     i.version += 1
     await uow.session.flush()
+    if changes.keys() & {"category", "model", "value_fen"}:
+        reviewed_before = i.purchase_review_state
+        await purchase_reviews.review_after_change(uow, i)
+        if i.purchase_review_state != reviewed_before:
+            changes["purchase_review_state"] = [reviewed_before, i.purchase_review_state]
     event = await uow.emit(
         INSTRUMENT_UPDATED,
         InstrumentChanged(**instrument_snapshot(i), changed_fields=sorted(changes), reason=patch.reason),

@@ -373,7 +373,7 @@ async def annual_report(
     return _report_out(report)
 
 
-REPORT_STATES_ZH = {"submitted": "待审核", "accepted": "审核通过", "returned": "退回修改"}
+REPORT_STATES_ZH = reports.REPORT_STATES_ZH
 
 
 def _report_out(r: AnnualReport) -> dict[str, Any]:

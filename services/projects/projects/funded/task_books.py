@@ -21,7 +21,7 @@ from projects.funded.service import record_step, transition
 from projects.integrity import service as integrity
 from projects.modes.rules import rules_for
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, NotFound, StateConflict, ValidationFailed
+from shared.errors import FieldIssue, NotFound, StateConflict, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -279,11 +279,14 @@ async def sign(
 ) -> TaskBook:
     book = await get(uow.session, project, for_update=True)
     if book.state != "submitted":
-        raise Conflict(
+        raise StateConflict(
             "the lead submits the task book before it is signed",
-            "任务书须由项目负责人提交后方可签订",
+            f"任务书处于「{TASK_BOOK_STATES_ZH[book.state]}」状态，须由项目负责人提交后方可签订",
+            current_state=book.state,
+            state_labels_zh=TASK_BOOK_STATES_ZH,
+            allowed=TASK_BOOK_ACTIONS.get(book.state, []),
+            action_labels_zh=TASK_BOOK_ACTIONS_ZH,
             code="task_book_not_submitted",
-            extra={"current_state": book.state},
         )
     override = await integrity.gate(
         uow,

@@ -395,8 +395,10 @@ async def grant_role(
     held = current.get(spec.role)
     before = _summary(held) if held is not None else None
     if held is not None and held.status == "pending":
-        raise Conflict(
-            "this role waits for the registration's approval", "该角色待注册审核，请先审核注册申请"
+        raise ACCOUNT_MACHINE.refuse(
+            account.status,
+            "this role waits for the registration's approval",
+            "该角色待注册审核，请先审核注册申请",
         )
     if held is None:
         held = _grant(account, spec, uow.actor.id)

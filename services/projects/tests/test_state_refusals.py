@@ -60,3 +60,26 @@ async def test_a_submitted_application_is_not_edited_and_the_applicant_may_only_
         refused, state="submitted", state_zh="已提交", allowed=["withdraw"], allowed_zh=["撤回申报"]
     )
     assert problem["code"] == "not_editable"
+
+
+async def test_a_project_waiting_for_its_task_book_refuses_in_its_own_words(world: Any) -> None:
+    call = await world.call()
+    team = await world.team()
+    lead = world.applicant(team["person"])
+    project = await world.approved(call, team, approve={"funding_fen": 500_000})
+    pid = project["id"]
+    report = {"year": 2028, "summary": "完成晶界扩散工艺优化。", "spent_fen": 1, "progress": []}
+    early = await world.client.post(f"/projects/{pid}/annual-reports", json=report, headers=lead)
+    problem = assert_state_refusal(
+        early, state="approved", state_zh="已立项（待签任务书）", allowed=[], allowed_zh=[]
+    )
+    assert problem["code"] == "not_running"
+    unsigned = await world.project_act(pid, "sign_task_book", world.staff)
+    problem = assert_state_refusal(
+        unsigned,
+        state="draft",
+        state_zh="编制中",
+        allowed=["edit", "submit"],
+        allowed_zh=["修改任务书", "提交任务书"],
+    )
+    assert problem["code"] == "task_book_not_submitted"

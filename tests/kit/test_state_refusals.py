@@ -109,3 +109,32 @@ def test_every_refused_step_in_the_services_carries_the_chinese_labels() -> None
         if not {"state_labels_zh", "action_labels_zh"} <= {kw.arg for kw in call.keywords}
     ]
     assert unlabelled == []
+
+
+STATE_ATTRIBUTES = {"state", "status", "vetting_status"}
+
+
+def _han(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_no_chinese_text_spells_a_state_by_its_code() -> None:
+    """``f"…{x.state}…"`` in a Chinese text shows people a code; the label belongs there."""
+    spelled = []
+    for path in sorted(SERVICES.glob("*/*/**/*.py")):
+        if "tests" in path.relative_to(SERVICES).parts or "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            literal = "".join(
+                v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            )
+            if _han(literal) and any(
+                isinstance(v, ast.FormattedValue)
+                and isinstance(v.value, ast.Attribute)
+                and v.value.attr in STATE_ATTRIBUTES
+                for v in node.values
+            ):
+                spelled.append(_where(path, node))
+    assert spelled == []

@@ -101,12 +101,50 @@ class InvalidTransition(Conflict):
             f"'{action}' is not allowed while the state is '{current_state}'; "
             f"allowed: {', '.join(allowed_list) or 'none'}",
             subject + verb + remaining,
-            extra={
-                "current_state": current_state,
-                "current_state_zh": state_zh or current_state,
-                "allowed_actions": allowed_list,
-                "allowed_actions_zh": [z or a for z, a in zip(allowed_zh, allowed_list, strict=True)],
-            },
+            extra=state_extra(current_state, allowed_list, states, actions),
+        )
+
+
+def state_extra(
+    current_state: str,
+    allowed: Sequence[str],
+    state_labels_zh: Mapping[str, str],
+    action_labels_zh: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The members every state refusal carries: where the object is and what remains, labelled."""
+    actions = action_labels_zh or {}
+    return {
+        "current_state": current_state,
+        "current_state_zh": state_labels_zh.get(current_state, current_state),
+        "allowed_actions": list(allowed),
+        "allowed_actions_zh": [actions.get(a) or a for a in allowed],
+    }
+
+
+class StateConflict(Conflict):
+    """A refusal because of the state an object is in, outside a machine step (已定稿, 已截止 …).
+
+    It answers like ``InvalidTransition``: ``current_state`` with its Chinese label and the actions
+    that remain. The Chinese detail is the caller's and names the state by its label, not its code.
+    """
+
+    def __init__(
+        self,
+        detail: str,
+        detail_zh: str,
+        *,
+        current_state: str,
+        state_labels_zh: Mapping[str, str],
+        allowed: Sequence[str] = (),
+        action_labels_zh: Mapping[str, str] | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            detail,
+            detail_zh,
+            code=code,
+            extra=state_extra(current_state, allowed, state_labels_zh, action_labels_zh) | (extra or {}),
         )
 
 

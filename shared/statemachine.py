@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from shared.errors import Forbidden, InvalidTransition
+from shared.errors import Forbidden, InvalidTransition, StateConflict
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,29 @@ class StateMachine:
                 extra={"required_roles": sorted(transition.roles)},
             )
         return transition
+
+    def refuse(
+        self,
+        state: str,
+        detail: str,
+        detail_zh: str,
+        *,
+        roles: Iterable[str] | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> StateConflict:
+        """A 409 for a rule that depends on ``state`` but is not one of the machine's steps:
+        it names the state and the actions that remain from it, as a refused step does."""
+        return StateConflict(
+            detail,
+            detail_zh,
+            current_state=state,
+            state_labels_zh=self.state_labels_zh,
+            allowed=self.allowed_actions(state, roles),
+            action_labels_zh=self.action_labels_zh,
+            code=code,
+            extra=extra,
+        )
 
     def describe(self) -> dict[str, object]:
         """The whole machine for SPAs and documentation, with Chinese labels."""

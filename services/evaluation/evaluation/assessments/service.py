@@ -342,7 +342,7 @@ async def finalize_item(
         )
     machine.require(rnd, "finalize")
     if await uow.session.get(ReviewResult, item.id) is not None:
-        raise Conflict("this assessment is already final", "该考核评估已定稿", code="already_finalized")
+        raise machine.item_finalized("this assessment is already final", "该考核评估已定稿")
     summary = next(sm for sm in await reviews.summarise(uow, rnd) if sm.item.id == item.id)
     reviews.refuse_if_not_ready([summary])
     assert summary.score is not None

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from evaluation.assignment.plan import Outcome, Problem, warm_up
 from evaluation.assignment.service import PREVIEW_LIMIT, Infeasible, Offload, in_thread, run_assignment
+from evaluation.rounds import machine
 from evaluation.rounds.models import AssignmentRun, ReviewRound
 from shared.clock import utcnow
 from shared.db import KitTables
@@ -75,7 +76,7 @@ async def enqueue(
     params: dict[str, Any],
 ) -> AssignmentRun:
     if rnd.status not in ("requested", "drawn"):
-        raise InvalidTransition(current_state=rnd.status, action="run", allowed=["request"])
+        machine.require(rnd, "run")
     run = AssignmentRun(
         id=uuid7(),
         round_id=rnd.id,
@@ -111,7 +112,13 @@ async def cancel(uow: UnitOfWork, run: AssignmentRun, reason: str | None) -> Ass
     elif run.status == "running":
         run.cancel_requested = True
     else:
-        raise InvalidTransition(current_state=run.status, action="cancel", allowed=[])
+        raise InvalidTransition(
+            current_state=run.status,
+            action="cancel",
+            allowed=[],
+            state_labels_zh=STATUS_ZH,
+            action_labels_zh={"cancel": "取消运行"},
+        )
     await uow.record("assignment_run_cancel", entity_type="assignment_run", entity_id=run.id, reason=reason)
     return run
 

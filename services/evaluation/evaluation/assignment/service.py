@@ -31,9 +31,10 @@ from evaluation.assignment import repository
 from evaluation.assignment.plan import Outcome, Problem, plan
 from evaluation.assignment.store import AssignmentBatch, copy_assignments
 from evaluation.coi.rules import enabled, merged_rules
+from evaluation.rounds import machine
 from evaluation.rounds.models import AssignmentRun, ReviewRound
 from shared.clock import utcnow
-from shared.errors import Conflict, InvalidTransition
+from shared.errors import Conflict
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ async def run_assignment(
     await s.execute(select(ReviewRound.id).where(ReviewRound.id == rnd.id).with_for_update())
     await s.refresh(rnd)
     if rnd.status not in ("requested", "drawn"):
-        raise InvalidTransition(current_state=rnd.status, action="run", allowed=["request"])
+        machine.require(rnd, "run")
     rules = merged_rules(rnd.rules)
     today = date.today()
     await progress("loading", 5)

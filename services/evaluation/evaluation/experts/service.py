@@ -23,7 +23,7 @@ from evaluation.rounds import duties
 from evaluation.rounds import service as rounds
 from evaluation.rounds.models import ReviewRound, RoundItem
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
+from shared.errors import Conflict, FieldIssue, InvalidTransition, StateConflict, ValidationFailed
 from shared.uow import UnitOfWork
 
 EXPERT_TRANSITIONS = {
@@ -33,6 +33,14 @@ EXPERT_TRANSITIONS = {
     "reinstate": ({"suspended"}, "active", "approved"),
     "retire": ({"active", "suspended"}, "retired", "retired"),
     "reconfirm": ({"active"}, "active", "reconfirmed"),
+}
+EXPERT_ACTION_LABELS = {
+    "approve": "批准入库",
+    "reject": "不予入库",
+    "suspend": "暂停",
+    "reinstate": "恢复",
+    "retire": "退出专家库",
+    "reconfirm": "确认信息",
 }
 CONFIRM_MONTHS = 24  # an approval or a re-confirmation holds this long (the service's setting)
 
@@ -76,13 +84,22 @@ async def enrol(uow: UnitOfWork, *, person_id: UUID, origin: str, data: dict[str
     return expert
 
 
+def expert_actions(expert: Expert) -> list[str]:
+    return [a for a, (s, _, _) in EXPERT_TRANSITIONS.items() if expert.status in s]
+
+
 async def transition(
     uow: UnitOfWork, expert: Expert, action: str, reason: str | None, *, confirm_months: int = CONFIRM_MONTHS
 ) -> Expert:
     sources, target, event = EXPERT_TRANSITIONS[action]
     if expert.status not in sources:
-        allowed = [a for a, (s, _, _) in EXPERT_TRANSITIONS.items() if expert.status in s]
-        raise InvalidTransition(current_state=expert.status, action=action, allowed=allowed)
+        raise InvalidTransition(
+            current_state=expert.status,
+            action=action,
+            allowed=expert_actions(expert),
+            state_labels_zh=EXPERT_STATUSES,
+            action_labels_zh=EXPERT_ACTION_LABELS,
+        )
     expert.status = target
     if action in ("approve", "reconfirm", "reinstate"):
         expert.confirmed_until = add_months(date.today(), confirm_months)
@@ -223,7 +240,15 @@ def _plain(value: Any) -> Any:
 async def reconfirm(uow: UnitOfWork, expert: Expert, *, months: int, by_expert: bool) -> Expert:
     """The expert (or the staff) confirm the details are current: drawable for ``months`` more."""
     if expert.status != "active":
-        raise Conflict("only an active expert re-confirms", "仅在库专家可确认信息", code="not_active")
+        raise StateConflict(
+            "only an active expert re-confirms",
+            f"专家当前为「{EXPERT_STATUSES[expert.status]}」，仅在库专家可确认信息",
+            current_state=expert.status,
+            state_labels_zh=EXPERT_STATUSES,
+            allowed=expert_actions(expert),
+            action_labels_zh=EXPERT_ACTION_LABELS,
+            code="not_active",
+        )
     expert.confirmed_until = add_months(date.today(), months)
     expert.reconfirm_requested_at = None
     expert.version += 1

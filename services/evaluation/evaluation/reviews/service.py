@@ -352,7 +352,7 @@ async def decide(
     """The panel's decision on an item (usually a flagged one); replaces an earlier decision."""
     machine.require(rnd, "panel")
     if await uow.session.get(ReviewResult, item.id) is not None:
-        raise Conflict("the item is already finalized", "该评审对象已定稿", code="already_finalized")
+        raise machine.item_finalized("the item is already finalized", "该评审对象已定稿")
     decision = await uow.session.get(PanelDecision, item.id)
     before = None
     if decision is None:
@@ -569,8 +569,8 @@ async def update_settings(
             )
         ).first()
         if started:
-            raise Conflict(
-                "experts have started scoring on the current form", "专家已开始评分，不能更换评审表"
+            raise machine.refuse(
+                rnd, "experts have started scoring on the current form", "专家已开始评分，不能更换评审表"
             )
         for item in (
             await uow.session.execute(select(RoundItem).where(RoundItem.round_id == rnd.id))

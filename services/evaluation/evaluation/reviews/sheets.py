@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 
+from evaluation.codes import ASSIGNMENT_STATUSES, SHEET_STATUSES
 from evaluation.experts.models import Expert
 from evaluation.forms import service as forms
 from evaluation.forms.models import ReviewForm
@@ -19,7 +20,7 @@ from evaluation.reviews.scoring import Indicator, weighted_total
 from evaluation.rounds import service as rounds
 from evaluation.rounds.models import ACTIVE, Assignment, ReviewRound, RoundItem
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, InvalidTransition, NotFound, ValidationFailed
+from shared.errors import FieldIssue, InvalidTransition, NotFound, StateConflict, ValidationFailed
 from shared.uow import UnitOfWork
 
 
@@ -133,15 +134,28 @@ def _check_scores(form: ReviewForm, scores: dict[str, float], *, complete: bool)
 def _writable(ctx: SheetContext) -> None:
     if ctx.assignment.status != "accepted":
         raise InvalidTransition(
-            current_state=ctx.assignment.status, action="score", allowed=["accept", "decline"]
+            current_state=ctx.assignment.status,
+            action="score",
+            allowed=rounds.ASSIGNMENT_ACTIONS.get(ctx.assignment.status, []),
+            state_labels_zh=ASSIGNMENT_STATUSES,
+            action_labels_zh=rounds.ASSIGNMENT_ACTION_LABELS,
         )
     if ctx.sheet is not None and ctx.sheet.status == "submitted":
-        raise Conflict("the sheet is already submitted", "评审表已提交，不能修改", code="already_submitted")
+        raise StateConflict(
+            "the sheet is already submitted",
+            "评审表已提交，不能修改",
+            current_state=ctx.sheet.status,
+            state_labels_zh=SHEET_STATUSES,
+            code="already_submitted",
+        )
     due = deadline(ctx.round, ctx.item)
     if due is not None and utcnow().date() > due:
-        raise Conflict(
+        sheet_state = ctx.sheet.status if ctx.sheet is not None else "not_started"
+        raise StateConflict(
             f"the review deadline {due.isoformat()} has passed",
-            f"评审截止日期 {due.isoformat()} 已过",
+            f"评审截止日期 {due.isoformat()} 已过，评审表（{SHEET_STATUSES[sheet_state]}）不能再填写",
+            current_state=sheet_state,
+            state_labels_zh=SHEET_STATUSES,
             code="deadline_passed",
             extra={"deadline": due.isoformat()},
         )
@@ -256,7 +270,12 @@ async def submit(uow: UnitOfWork, ctx: SheetContext, data: dict[str, Any]) -> Re
 async def recuse(uow: UnitOfWork, ctx: SheetContext, reason: str) -> Assignment | None:
     """The expert steps back (主动回避): the task is voided and replaced; a submitted sheet cannot be."""
     if ctx.sheet is not None and ctx.sheet.status == "submitted":
-        raise Conflict("a submitted sheet cannot be withdrawn by recusal", "已提交的评审表不能再申请回避")
+        raise StateConflict(
+            "a submitted sheet cannot be withdrawn by recusal",
+            "已提交的评审表不能再申请回避",
+            current_state=ctx.sheet.status,
+            state_labels_zh=SHEET_STATUSES,
+        )
     if ctx.sheet is not None:
         ctx.sheet.status = "recused"
     await uow.record("expert_recused", entity_type="assignment", entity_id=ctx.assignment.id, reason=reason)

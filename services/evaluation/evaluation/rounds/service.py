@@ -11,13 +11,14 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from evaluation.assignment.service import draw_replacements
+from evaluation.codes import ASSIGNMENT_STATUSES, ROUND_STATUSES
 from evaluation.coi.check import conflicts
 from evaluation.coi.facts import expert_facts, items_facts
 from evaluation.coi.rules import CORE_RULES, merged_rules
 from evaluation.experts.models import Expert
 from evaluation.rounds import duties, machine
 from evaluation.rounds.models import ACTIVE, Assignment, AvoidanceRequest, CallView, ReviewRound, RoundItem
-from shared.errors import Conflict, FieldIssue, InvalidTransition, ValidationFailed
+from shared.errors import FieldIssue, InvalidTransition, ValidationFailed
 from shared.uow import UnitOfWork
 
 
@@ -226,6 +227,12 @@ async def _from_reserve(uow: UnitOfWork, old: Assignment, reason: str) -> Assign
 
 # what the expert may still do with an assignment in each state
 ASSIGNMENT_ACTIONS = {"assigned": ["accept", "decline"], "accepted": ["score", "recuse"]}
+ASSIGNMENT_ACTION_LABELS = {
+    "accept": "接受评审邀请",
+    "decline": "拒绝评审邀请",
+    "score": "评分",
+    "recuse": "申请回避",
+}
 
 
 async def respond(uow: UnitOfWork, a: Assignment, *, accept: bool, reason: str | None) -> Assignment:
@@ -234,6 +241,8 @@ async def respond(uow: UnitOfWork, a: Assignment, *, accept: bool, reason: str |
             current_state=a.status,
             action="accept" if accept else "decline",
             allowed=ASSIGNMENT_ACTIONS.get(a.status, []),
+            state_labels_zh=ASSIGNMENT_STATUSES,
+            action_labels_zh=ASSIGNMENT_ACTION_LABELS,
         )
     if accept:
         a.status = "accepted"
@@ -277,9 +286,10 @@ async def request_avoidance(
         await s.execute(select(ReviewRound).where(ReviewRound.id == item.round_id).with_for_update())
     ).scalar_one()
     if rnd.status not in ("collecting", "requested"):
-        raise Conflict(
+        raise machine.refuse(
+            rnd,
             "experts are already drawn for this review; avoidance requests are closed",
-            "专家已抽取，申请回避已截止",
+            f"评审轮次当前为「{ROUND_STATUSES[rnd.status]}」，专家已抽取，申请回避已截止",
             code="avoidance_closed",
         )
     await s.refresh(item)

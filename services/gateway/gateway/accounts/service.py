@@ -30,10 +30,23 @@ from shared.errors import (
     NotFound,
     ValidationFailed,
 )
+from shared.statemachine import StateMachine, Transition
 from shared.uow import UnitOfWork
 
 SELF_REGISTRABLE = {Role.applicant, Role.host_unit_admin}
 ACCOUNT_STATUS_LABELS = {"pending": "待审核", "active": "正常", "disabled": "已停用", "rejected": "未通过"}
+# The account's steps, so that a refusal names the status and what remains (issue 17 §6).
+ACCOUNT_MACHINE = StateMachine(
+    name="account",
+    transitions=(
+        Transition.of("approve", ["pending"], "active", "审核通过"),
+        Transition.of("reject", ["pending"], "rejected", "审核不通过"),
+        Transition.of("disable", ["pending", "active"], "disabled", "停用"),
+        Transition.of("enable", ["disabled"], "active", "启用"),
+    ),
+    state_labels_zh=ACCOUNT_STATUS_LABELS,
+    terminal=frozenset({"rejected"}),
+)
 
 
 class Lockout(Protocol):
@@ -172,7 +185,11 @@ async def decide_registration(
 ) -> Account:
     grants = await repository.grants(uow.session, account.id)
     if account.status != "pending":
-        raise Conflict(f"account is {account.status}, not pending", "该账号不在待审核状态")
+        raise ACCOUNT_MACHINE.refuse(
+            account.status,
+            f"account is {account.status}, not pending",
+            f"该账号{ACCOUNT_STATUS_LABELS[account.status]}，不在待审核状态",
+        )
     if not may_approve(principal, account, grants):
         raise Forbidden("you may not decide on this registration", "无权审核该注册申请")
     if approve:
@@ -369,15 +386,19 @@ async def grant_role(
     """Grant one role, or change the scope and duties of one already held (授权)."""
     _check_spec(spec, "role")
     if account.status in ("rejected", "disabled"):
-        raise Conflict(
-            f"account is {account.status}", f"账号{ACCOUNT_STATUS_LABELS[account.status]}，不能授权"
+        raise ACCOUNT_MACHINE.refuse(
+            account.status,
+            f"account is {account.status}",
+            f"账号{ACCOUNT_STATUS_LABELS[account.status]}，不能授权",
         )
     current = {g.role: g for g in await repository.grants(uow.session, account.id)}
     held = current.get(spec.role)
     before = _summary(held) if held is not None else None
     if held is not None and held.status == "pending":
-        raise Conflict(
-            "this role waits for the registration's approval", "该角色待注册审核，请先审核注册申请"
+        raise ACCOUNT_MACHINE.refuse(
+            account.status,
+            "this role waits for the registration's approval",
+            "该角色待注册审核，请先审核注册申请",
         )
     if held is None:
         held = _grant(account, spec, uow.actor.id)
@@ -513,8 +534,10 @@ async def set_enabled(
     target = "active" if enabled else "disabled"
     allowed_from = {"disabled"} if enabled else {"active", "pending"}
     if account.status not in allowed_from:
-        raise Conflict(
-            f"account is {account.status}", f"账号当前状态为「{ACCOUNT_STATUS_LABELS[account.status]}」"
+        raise ACCOUNT_MACHINE.refuse(
+            account.status,
+            f"account is {account.status}",
+            f"账号当前状态为「{ACCOUNT_STATUS_LABELS[account.status]}」，不能{'启用' if enabled else '停用'}",
         )
     if not enabled and str(account.id) == uow.actor.id:
         raise Conflict("you cannot disable your own account", "不能停用自己的账号")

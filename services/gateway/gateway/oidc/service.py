@@ -20,13 +20,13 @@ from sqlalchemy import delete, select, update
 
 from gateway.accounts import repository
 from gateway.accounts.models import Account, RoleGrant
-from gateway.accounts.service import Origin
+from gateway.accounts.service import ACCOUNT_MACHINE, ACCOUNT_STATUS_LABELS, Origin
 from gateway.oidc.models import OidcIdentity, OidcLoginState
 from gateway.oidc.provider import OidcProvider, pkce_pair
 from gateway.opendata.models import OpenDataRecord
 from gateway.sessions.service import SignInResult
 from shared.clock import utcnow
-from shared.errors import Conflict, Forbidden, Unauthenticated
+from shared.errors import Forbidden, Unauthenticated
 from shared.uow import Actor, UnitOfWork
 
 STATE_TTL = timedelta(minutes=10)
@@ -175,7 +175,11 @@ async def name_unit(uow: UnitOfWork, *, ticket: str, unit_id: str, origin: Origi
     assert account is not None
     uow.actor = Actor(id=str(account.id))
     if account.status != "pending" or account.unit_id is not None:
-        raise Conflict("the account already belongs to a unit or is decided", "该账号已有所属单位或已审核")
+        raise ACCOUNT_MACHINE.refuse(
+            account.status,
+            "the account already belongs to a unit or is decided",
+            f"该账号（{ACCOUNT_STATUS_LABELS[account.status]}）已有所属单位或已审核",
+        )
     account.unit_id = unit_id
     account.version += 1
     await uow.record(

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from gateway.accounts.service import Origin
 from gateway.partners.models import PartnerClient
-from shared.errors import Conflict, FieldIssue, ValidationFailed
+from shared.errors import FieldIssue, ValidationFailed
+from shared.statemachine import StateMachine, Transition
 from shared.uow import UnitOfWork
 
 
@@ -22,6 +23,15 @@ class PartnerScope(StrEnum):
     webhooks_manage = "webhooks:manage"  # 事件订阅管理
 
 
+PARTNER_STATUS_LABELS = {"active": "正常", "disabled": "已停用"}
+PARTNER_MACHINE = StateMachine(
+    name="partner_client",
+    transitions=(
+        Transition.of("disable", ["active"], "disabled", "停用"),
+        Transition.of("enable", ["disabled"], "active", "启用"),
+    ),
+    state_labels_zh=PARTNER_STATUS_LABELS,
+)
 SCOPE_LABELS_ZH = {PartnerScope.open_data_read: "开放数据读取", PartnerScope.webhooks_manage: "事件订阅管理"}
 
 
@@ -81,7 +91,11 @@ async def rotate_secret(uow: UnitOfWork, client: PartnerClient, origin: Origin) 
 async def set_status(uow: UnitOfWork, client: PartnerClient, *, active: bool, origin: Origin) -> None:
     target = "active" if active else "disabled"
     if client.status == target:
-        raise Conflict(f"the client is already {target}", "该合作平台已是此状态")
+        raise PARTNER_MACHINE.refuse(
+            client.status,
+            f"the client is already {target}",
+            f"该合作平台已是「{PARTNER_STATUS_LABELS[target]}」状态",
+        )
     client.status = target
     client.version += 1
     await uow.record(

@@ -16,7 +16,7 @@ from gateway.partners.api import require_scope
 from gateway.partners.models import PartnerClient
 from gateway.partners.service import PartnerScope
 from gateway.webhooks import service
-from gateway.webhooks.models import WebhookDelivery, WebhookSubscription
+from gateway.webhooks.models import DELIVERY_STATUS_ZH, WebhookDelivery, WebhookSubscription
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.http.auth import require_roles
@@ -29,7 +29,6 @@ router = APIRouter(tags=["webhooks"])
 ManagerDep = Annotated[PartnerClient, Depends(require_scope(PartnerScope.webhooks_manage))]
 AdminDep = Annotated[Principal, Depends(require_roles(Role.administrator))]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
-DELIVERY_STATUS_ZH = {"pending": "待发送", "delivered": "已送达", "failed": "发送失败"}
 
 
 async def partner_uow(runtime: RuntimeDep, partner: ManagerDep) -> AsyncIterator[UnitOfWork]:

@@ -15,6 +15,7 @@ from shared.clock import utcnow
 from shared.ids import uuid7
 
 DELIVERY_STATUSES = ["pending", "delivered", "failed"]
+DELIVERY_STATUS_ZH = {"pending": "待发送", "delivered": "已送达", "failed": "发送失败"}
 
 
 class WebhookSubscription(Base):

@@ -35,9 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.accounts.service import Origin
 from gateway.partners.models import PartnerClient
 from gateway.webhooks import targets
-from gateway.webhooks.models import WebhookDelivery, WebhookSubscription
+from gateway.webhooks.models import DELIVERY_STATUS_ZH, WebhookDelivery, WebhookSubscription
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, ValidationFailed
+from shared.errors import FieldIssue, StateConflict, ValidationFailed
 from shared.uow import UnitOfWork
 
 PATTERN = re.compile(r"^[a-z][a-z_]*(\.([a-z][a-z_]*|\*)){1,2}$|^[a-z][a-z_]*\.\*$")
@@ -177,7 +177,12 @@ async def fan_out(session: AsyncSession, envelope: dict[str, Any]) -> int:
 
 async def replay(uow: UnitOfWork, delivery: WebhookDelivery, origin: Origin) -> None:
     if delivery.status == "pending":
-        raise Conflict("the delivery is still pending", "该推送仍在等待发送")
+        raise StateConflict(
+            "the delivery is still pending",
+            f"该推送仍为「{DELIVERY_STATUS_ZH[delivery.status]}」，不能重新推送",
+            current_state=delivery.status,
+            state_labels_zh=DELIVERY_STATUS_ZH,
+        )
     delivery.status = "pending"
     delivery.attempts = 0
     delivery.next_attempt_at = utcnow()

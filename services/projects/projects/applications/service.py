@@ -23,7 +23,7 @@ from projects.applications.events import (
     ProjectApproved,
     ReadyForReview,
 )
-from projects.applications.machines import APPLICATION_EVENT_NAMES, APPLICATION_MACHINE
+from projects.applications.machines import APPLICATION_EVENT_NAMES, APPLICATION_MACHINE, CALL_MACHINE
 from projects.applications.models import (
     Application,
     ApplicationStep,
@@ -251,7 +251,13 @@ async def create(uow: UnitOfWork, principal: Principal, data: ApplicationCreate)
         )
     call = await calls.get(uow.session, data.call_id)
     if call.state != "published":
-        raise Conflict("this call does not accept applications", "该指南当前不接受申报", code="call_not_open")
+        raise CALL_MACHINE.refuse(
+            call.state,
+            "this call does not accept applications",
+            f"该指南当前为「{CALL_MACHINE.state_labels_zh[call.state]}」，不接受申报",
+            roles=principal.roles,
+            code="call_not_open",
+        )
     await modes.check_may_draft(uow.session, call, UUID(principal.person_id), data.unit_id)
     code = await next_code(uow.session, Application.code, f"SB{call.year}", 6)
     app = Application(
@@ -299,11 +305,12 @@ async def edit(
     if not is_owner(principal, app):
         raise Forbidden("only the applicant edits the application", "仅申报人本人可修改申报书")
     if app.state not in EDITABLE_STATES:
-        raise Conflict(
+        raise APPLICATION_MACHINE.refuse(
+            app.state,
             f"an application in state {app.state} cannot be edited",
             f"申报书处于「{APPLICATION_MACHINE.state_labels_zh[app.state]}」状态，不能修改",
+            roles=principal.roles,
             code="not_editable",
-            extra={"current_state": app.state},
         )
     changes = _apply_fields(app, fields)
     if changes:

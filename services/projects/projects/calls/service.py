@@ -18,7 +18,7 @@ from projects.modes.rules import rules_for
 from projects.numbering import next_code
 from shared.auth import Principal
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
+from shared.errors import FieldIssue, NotFound, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -192,7 +192,13 @@ async def update(uow: UnitOfWork, call: Call, patch: CallUpdate) -> Call:
     requested = patch.model_dump(exclude_unset=True, exclude={"reason"})
     requested = {k: v for k, v in requested.items() if v is not None}
     if call.state in {"closed", "reviewing", "results_published", "archived"} and requested:
-        raise Conflict("a closed call no longer changes", "指南已截止，不能再修改", code="call_closed")
+        raise CALL_MACHINE.refuse(
+            call.state,
+            "a closed call no longer changes",
+            f"指南当前为「{CALL_MACHINE.state_labels_zh[call.state]}」，已截止，不能再修改",
+            roles=uow.actor.roles,
+            code="call_closed",
+        )
     if call.state == "published":
         frozen = sorted(set(requested) - CHANGEABLE_WHEN_PUBLISHED)
         if frozen:

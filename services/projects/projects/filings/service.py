@@ -28,7 +28,7 @@ from projects.organisations.models import OrganisationView
 from projects.registry_views.models import ClusterView, PersonView
 from shared.auth import Principal, Role
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+from shared.errors import FieldIssue, Forbidden, NotFound, StateConflict, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -36,6 +36,8 @@ STAFF = (Role.department_staff, Role.administrator)
 
 
 # Cluster states in which a cluster runs joint projects (成立, and 整改 while it is being put right).
+FILING_STATES_ZH = {"submitted": "待审核", "filed": "已备案", "returned": "已退回"}
+FILING_ACTIONS_ZH = {"accept": "同意备案", "return": "退回"}
 FILING_CLUSTER_STATES = {"established": "成立", "under_rectification": "整改（一年）"}
 
 
@@ -194,24 +196,25 @@ async def get(session: AsyncSession, filing_id: UUID) -> Filing:
 
 async def decide(uow: UnitOfWork, filing: Filing, action: str, reason: str | None) -> Filing:
     if filing.state != "submitted":
-        raise Conflict(
+        raise StateConflict(
             f"a {filing.state} filing is already decided",
-            "该备案已处理",
+            f"该备案当前为「{FILING_STATES_ZH[filing.state]}」，已处理",
+            current_state=filing.state,
+            state_labels_zh=FILING_STATES_ZH,
             code="invalid_transition",
-            extra={"current_state": filing.state, "allowed_actions": []},
         )
     if action == "accept" and filing.cluster_id is not None:
         issues = await cluster_issues(uow.session, filing.cluster_id, filing.unit_id, filing.pi_person_id)
         if issues:
-            raise Conflict(
+            raise StateConflict(
                 "the filing no longer meets the cluster rules: " + "; ".join(i.message for i in issues),
                 "该备案已不符合实验室群规定：" + "；".join(i.message_zh for i in issues),
+                current_state=filing.state,
+                state_labels_zh=FILING_STATES_ZH,
+                allowed=["return"],
+                action_labels_zh=FILING_ACTIONS_ZH,
                 code="cluster_rules",
-                extra={
-                    "errors": [i.as_dict() for i in issues],
-                    "current_state": filing.state,
-                    "allowed_actions": ["return"],
-                },
+                extra={"errors": [i.as_dict() for i in issues]},
             )
     filing.decided_by = uow.actor.id
     filing.decided_at = utcnow()

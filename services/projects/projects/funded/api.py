@@ -61,7 +61,7 @@ from projects.organisations.models import OrganisationView
 from projects.registry_views.models import PersonView
 from shared.auth import Principal
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
+from shared.errors import FieldIssue, NotFound, ValidationFailed
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep, require_roles
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
@@ -380,7 +380,7 @@ async def annual_report(
     return _report_out(report)
 
 
-REPORT_STATES_ZH = {"submitted": "待审核", "accepted": "审核通过", "returned": "退回修改"}
+REPORT_STATES_ZH = reports.REPORT_STATES_ZH
 
 
 def _report_out(r: AnnualReport) -> dict[str, Any]:
@@ -536,11 +536,13 @@ async def submit_st_report(
     project = await service.load(uow.session, project_id, principal, for_update=True)
     service.require_pi(principal, project)
     if project.state != "in_progress":
-        raise Conflict(
+        raise PROJECT_MACHINE.refuse(
+            project.state,
             "the S&T report is submitted while the project runs, before acceptance",
+            f"项目当前为「{PROJECT_MACHINE.state_labels_zh[project.state]}」，"
             "科技报告须在项目执行期内、申请结题验收前提交",
+            roles=principal.roles,
             code="not_running",
-            extra={"current_state": project.state},
         )
     report = body.model_dump(mode="json") | {
         "submitted_by": uow.actor.id,

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from projects.calls.models import Call
 from projects.funded import funding
-from projects.funded.machines import CHANGE_KINDS_ZH, DECIDED_BY_UNIT, STAFF
+from projects.funded.machines import CHANGE_KINDS_ZH, DECIDED_BY_UNIT, PROJECT_MACHINE, STAFF
 from projects.funded.models import Project, ProjectChange, TaskBook
 from projects.funded.schemas import ChangeCreate
 from projects.funded.service import is_pi, is_unit_admin, record_step, touched, transition
@@ -21,12 +21,20 @@ from projects.policy import service as policy
 from projects.registry_views.models import IntegrityView, PersonView
 from shared.auth import Principal
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, ValidationFailed
+from shared.errors import Conflict, FieldIssue, Forbidden, NotFound, StateConflict, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
 OPEN_STATES = ("requested", "endorsed")
 CHANGEABLE_PROJECT_STATES = ("approved", "in_progress")
+CHANGE_STATES_ZH = {
+    "requested": "待承担单位审核",
+    "endorsed": "承担单位已同意",
+    "approved": "已批准",
+    "rejected": "不予批准",
+    "withdrawn": "已撤回",
+}
+CHANGE_ACTIONS_ZH = {"endorse": "承担单位同意", "approve": "批准", "reject": "不予批准", "withdraw": "撤回"}
 
 
 def _months_later(d: date, months: int) -> date:
@@ -125,12 +133,7 @@ async def request(
     if data.kind != "termination" and not (is_pi(principal, project) or is_unit_admin(principal, project)):
         raise Forbidden("the lead or the host unit requests this change", "该变更由项目负责人或承担单位申请")
     if project.state not in CHANGEABLE_PROJECT_STATES:
-        raise Conflict(
-            f"a project in state {project.state} no longer changes",
-            "项目当前状态不能变更",
-            code="not_changeable",
-            extra={"current_state": project.state},
-        )
+        raise _unchangeable(uow, project)
     pending = (
         await uow.session.execute(
             select(ProjectChange.id).where(
@@ -178,12 +181,26 @@ async def get(uow: UnitOfWork, project: Project, change_id: UUID) -> ProjectChan
     return change
 
 
+def _unchangeable(uow: UnitOfWork, project: Project) -> StateConflict:
+    return PROJECT_MACHINE.refuse(
+        project.state,
+        f"a project in state {project.state} no longer changes",
+        f"项目当前为「{PROJECT_MACHINE.state_labels_zh[project.state]}」，不能变更",
+        roles=uow.actor.roles,
+        code="not_changeable",
+    )
+
+
 def _refuse(change: ProjectChange, action: str, allowed: list[str]) -> None:
-    raise Conflict(
+    raise StateConflict(
         f"a {change.state} change cannot be {action}d",
-        "变更申请当前状态不允许此操作",
+        f"变更申请当前为「{CHANGE_STATES_ZH[change.state]}」，不能{CHANGE_ACTIONS_ZH[action]}",
+        current_state=change.state,
+        state_labels_zh=CHANGE_STATES_ZH,
+        allowed=allowed,
+        action_labels_zh=CHANGE_ACTIONS_ZH,
         code="invalid_transition",
-        extra={"current_state": change.state, "action": action, "allowed_actions": allowed},
+        extra={"action": action},
     )
 
 
@@ -247,7 +264,7 @@ async def act(
 
 async def _approve(uow: UnitOfWork, project: Project, change: ProjectChange, reason: str | None) -> None:
     if project.state not in CHANGEABLE_PROJECT_STATES:
-        raise Conflict("the project no longer changes", "项目当前状态不能变更", code="not_changeable")
+        raise _unchangeable(uow, project)
     d = change.details
     if change.kind == "pi_change":
         new = d["to"]

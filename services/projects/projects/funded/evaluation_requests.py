@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import select
 
 from projects.funded.events import EVALUATION_REQUESTED, EvaluationRequested, IndicatorForEvaluation
-from projects.funded.machines import EVALUATION_KINDS_ZH, EVALUATION_TRANSITIONS
+from projects.funded.machines import EVALUATION_KINDS_ZH, EVALUATION_TRANSITIONS, PROJECT_MACHINE
 from projects.funded.models import Indicator, IndicatorRecord, Project, ProjectEvaluation
 from projects.funded.service import record_step, transition
 from projects.registry_views.models import PersonView
@@ -47,11 +47,12 @@ async def request(
             "filed projects are evaluated by their funder", "备案项目由原资助方组织评价", code="filed_project"
         )
     if project.state not in {"in_progress", "accepted"}:
-        raise Conflict(
+        raise PROJECT_MACHINE.refuse(
+            project.state,
             f"a project in state {project.state} is not evaluated",
-            "项目当前状态不能发起评价",
+            f"项目当前为「{PROJECT_MACHINE.state_labels_zh[project.state]}」，不能发起评价",
+            roles=uow.actor.roles,
             code="not_evaluable",
-            extra={"current_state": project.state},
         )
     if kind == "acceptance" and project.st_report is None:
         raise Conflict(
@@ -84,9 +85,11 @@ async def request(
             details={"request_id": str(evaluation_id), "due_date": str(due)},
         )
     elif project.state != "in_progress":
-        raise Conflict(
+        raise PROJECT_MACHINE.refuse(
+            project.state,
             "only a running project has mid-term or milestone evaluations",
-            "仅执行中的项目可开展中期检查或里程碑评估",
+            f"项目当前为「{PROJECT_MACHINE.state_labels_zh[project.state]}」，仅执行中的项目可开展中期检查或里程碑评估",
+            roles=uow.actor.roles,
             code="not_running",
         )
     evaluation = ProjectEvaluation(

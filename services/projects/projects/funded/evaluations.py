@@ -15,13 +15,13 @@ from projects.funded.events import (
     MisconductFound,
     ProjectEvaluationFinalized,
 )
-from projects.funded.machines import EVALUATION_KINDS_ZH, RESULTS_ZH
+from projects.funded.machines import EVALUATION_KINDS_ZH, PROJECT_MACHINE, RESULTS_ZH
 from projects.funded.models import Indicator, IndicatorRecord, Project, ProjectEvaluation
 from projects.funded.schemas import FaultAssessmentIn
 from projects.funded.service import get, record_step, touched, transition
 from projects.results import service as results
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, ValidationFailed
+from shared.errors import FieldIssue, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -135,11 +135,13 @@ async def _mark(uow: UnitOfWork, project: Project, assessment: dict[str, Any]) -
 
 async def assess_fault(uow: UnitOfWork, project: Project, data: FaultAssessmentIn) -> Project:
     if project.result not in {"fail", "terminated"}:
-        raise Conflict(
+        raise PROJECT_MACHINE.refuse(
+            project.state,
             "容错 applies to failed or terminated projects",
             "容错认定仅适用于未通过或终止的项目",
+            roles=uow.actor.roles,
             code="not_failed",
-            extra={"current_state": project.state, "result": project.result},
+            extra={"result": project.result},
         )
     assessment: dict[str, Any] = {
         "outcome": data.outcome,

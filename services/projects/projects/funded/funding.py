@@ -12,10 +12,11 @@ from projects.funded.service import record_step
 from projects.integrity import service as integrity
 from projects.modes.rules import Tranche
 from shared.clock import utcnow
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound, StateConflict
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
+TRANCHE_STATES_ZH = {"scheduled": "待条件满足", "due": "待支付", "paid": "已支付", "cancelled": "已取消"}
 CONDITIONS_ZH = {
     "signing": "任务书签订",
     "mid_term": "中期检查通过",
@@ -120,11 +121,14 @@ async def pay(
     if d is None or d.project_id != project.id:
         raise NotFound("no such tranche of this project", "未找到该笔拨款")
     if d.state != "due":
-        raise Conflict(
+        condition_zh = CONDITIONS_ZH.get(d.condition, d.condition)
+        raise StateConflict(
             f"a {d.state} tranche cannot be paid; it waits for: {d.condition}",
-            f"该笔拨款尚不能支付（条件：{CONDITIONS_ZH.get(d.condition, d.condition)}）",
+            f"该笔拨款{TRANCHE_STATES_ZH[d.state]}，不能支付（条件：{condition_zh}）",
+            current_state=d.state,
+            state_labels_zh=TRANCHE_STATES_ZH,
             code="not_due",
-            extra={"current_state": d.state, "condition": d.condition},
+            extra={"condition": d.condition},
         )
     override = await integrity.gate(
         uow,

@@ -6,14 +6,16 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from projects.funded.machines import PROJECT_MACHINE
 from projects.funded.models import AnnualReport, Indicator, IndicatorRecord, Project
 from projects.funded.schemas import AnnualReportCreate
 from projects.funded.service import record_step
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, ValidationFailed
+from shared.errors import Conflict, FieldIssue, StateConflict, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
+REPORT_STATES_ZH = {"submitted": "待审核", "accepted": "审核通过", "returned": "退回修改"}
 STAGES_ZH = {
     "annual_report": "年度报告",
     "mid_term": "中期检查",
@@ -25,11 +27,12 @@ STAGES_ZH = {
 
 async def submit_annual(uow: UnitOfWork, project: Project, data: AnnualReportCreate) -> AnnualReport:
     if project.state not in {"in_progress", "accepting"}:
-        raise Conflict(
+        raise PROJECT_MACHINE.refuse(
+            project.state,
             "annual reports are filed while the project runs",
-            "仅执行中的项目报送年度进展报告",
+            f"项目当前为「{PROJECT_MACHINE.state_labels_zh[project.state]}」，仅执行中的项目报送年度进展报告",
+            roles=uow.actor.roles,
             code="not_running",
-            extra={"current_state": project.state},
         )
     if not project.start_date.year <= data.year <= project.end_date.year:
         raise ValidationFailed(
@@ -126,9 +129,11 @@ async def review_annual(
 ) -> AnnualReport:
     """Staff accept a submitted annual report, or return it with comments for the lead to redo."""
     if report.state != "submitted":
-        raise Conflict(
+        raise StateConflict(
             f"the report is {report.state}, not waiting for review",
-            "该年度报告不在待审核状态",
+            f"该年度报告当前为「{REPORT_STATES_ZH[report.state]}」，不在待审核状态",
+            current_state=report.state,
+            state_labels_zh=REPORT_STATES_ZH,
             code="report_not_submitted",
             extra={"report_state": report.state},
         )

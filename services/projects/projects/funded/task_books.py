@@ -21,11 +21,23 @@ from projects.funded.service import record_step, transition
 from projects.integrity import service as integrity
 from projects.modes.rules import rules_for
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
+from shared.errors import FieldIssue, NotFound, StateConflict, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
 TASK_BOOK_STATES_ZH = {"draft": "编制中", "submitted": "已提交", "returned": "退回修改", "signed": "已签订"}
+# what remains to do with a task book in each state (a refusal names them)
+TASK_BOOK_ACTIONS = {
+    "draft": ["edit", "submit"],
+    "returned": ["edit", "submit"],
+    "submitted": ["return", "sign"],
+}
+TASK_BOOK_ACTIONS_ZH = {
+    "edit": "修改任务书",
+    "submit": "提交任务书",
+    "return": "退回任务书",
+    "sign": "签订任务书",
+}
 
 
 async def open_project(
@@ -127,11 +139,14 @@ async def indicators_of(session: Any, project: Project) -> list[Indicator]:
 
 def _editable(book: TaskBook) -> None:
     if book.state not in {"draft", "returned"}:
-        raise Conflict(
+        raise StateConflict(
             f"a {book.state} task book cannot be edited",
             f"任务书处于「{TASK_BOOK_STATES_ZH[book.state]}」状态，不能修改",
+            current_state=book.state,
+            state_labels_zh=TASK_BOOK_STATES_ZH,
+            allowed=TASK_BOOK_ACTIONS.get(book.state, []),
+            action_labels_zh=TASK_BOOK_ACTIONS_ZH,
             code="task_book_locked",
-            extra={"current_state": book.state},
         )
 
 
@@ -244,8 +259,14 @@ async def submit(uow: UnitOfWork, project: Project) -> TaskBook:
 async def return_(uow: UnitOfWork, project: Project, reason: str) -> TaskBook:
     book = await get(uow.session, project, for_update=True)
     if book.state != "submitted":
-        raise Conflict(
-            "only a submitted task book is returned", "仅已提交的任务书可退回", code="task_book_not_submitted"
+        raise StateConflict(
+            "only a submitted task book is returned",
+            f"任务书处于「{TASK_BOOK_STATES_ZH[book.state]}」状态，仅已提交的任务书可退回",
+            current_state=book.state,
+            state_labels_zh=TASK_BOOK_STATES_ZH,
+            allowed=TASK_BOOK_ACTIONS.get(book.state, []),
+            action_labels_zh=TASK_BOOK_ACTIONS_ZH,
+            code="task_book_not_submitted",
         )
     book.state = "returned"
     book.return_reason = reason
@@ -263,11 +284,14 @@ async def sign(
     """Staff sign the submitted task book; it keeps the signer's account and name of the moment."""
     book = await get(uow.session, project, for_update=True)
     if book.state != "submitted":
-        raise Conflict(
+        raise StateConflict(
             "the lead submits the task book before it is signed",
-            "任务书须由项目负责人提交后方可签订",
+            f"任务书处于「{TASK_BOOK_STATES_ZH[book.state]}」状态，须由项目负责人提交后方可签订",
+            current_state=book.state,
+            state_labels_zh=TASK_BOOK_STATES_ZH,
+            allowed=TASK_BOOK_ACTIONS.get(book.state, []),
+            action_labels_zh=TASK_BOOK_ACTIONS_ZH,
             code="task_book_not_submitted",
-            extra={"current_state": book.state},
         )
     override = await integrity.gate(
         uow,

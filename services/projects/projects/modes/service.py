@@ -15,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from projects.applications.machines import APPLICATION_MACHINE, CALL_MACHINE
 from projects.applications.models import Application, ApplicationStep
 from projects.applications.schemas import ApplicationAction
 from projects.calls.models import Call
@@ -50,7 +51,13 @@ async def designate(uow: UnitOfWork, call: Call, data: DesignationCreate) -> Des
             code="open_call",
         )
     if call.state not in {"draft", "published"}:
-        raise Conflict("the call is closed", "指南已截止，不能再指定承担单位", code="call_closed")
+        raise CALL_MACHINE.refuse(
+            call.state,
+            "the call is closed",
+            f"指南当前为「{CALL_MACHINE.state_labels_zh[call.state]}」，已截止，不能再指定承担单位",
+            roles=uow.actor.roles,
+            code="call_closed",
+        )
     issues = []
     if await uow.session.get(OrganisationView, data.unit_id) is None:
         issues.append(FieldIssue("unit_id", "unknown", "not a registered unit", "不是已注册的单位"))
@@ -275,11 +282,12 @@ async def verify(uow: UnitOfWork, app: Application, call: Call, data: Verificati
             "only post-subsidy applications are verified", "仅后补助项目需要成果核验", code="no_verification"
         )
     if app.state != "formally_accepted":
-        raise Conflict(
+        raise APPLICATION_MACHINE.refuse(
+            app.state,
             "results are verified after formal review and before the decision",
-            "成果核验须在形式审查通过后、立项前进行",
+            f"申报书当前为「{APPLICATION_MACHINE.state_labels_zh[app.state]}」，成果核验须在形式审查通过后、立项前进行",
+            roles=uow.actor.roles,
             code="not_verifiable",
-            extra={"current_state": app.state},
         )
     claimed = sum(int(r["spent_fen"]) for r in app.results)
     if data.eligible_expenditure_fen > claimed:

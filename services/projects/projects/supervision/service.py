@@ -23,7 +23,7 @@ from projects.numbering import next_code
 from projects.supervision.models import SpotCheck, SpotCheckItem
 from projects.supervision.schemas import OUTCOMES_ZH, FindingIn, SpotCheckCreate
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, NotFound, ValidationFailed
+from shared.errors import Conflict, FieldIssue, NotFound, StateConflict, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -123,11 +123,12 @@ async def items_of(session: AsyncSession, check: SpotCheck) -> list[tuple[SpotCh
 
 def _open(check: SpotCheck) -> None:
     if check.state != "open":
-        raise Conflict(
+        raise StateConflict(
             "the spot check is closed",
             "该抽查已完成，不能再修改",
+            current_state=check.state,
+            state_labels_zh=STATES_ZH,
             code="spot_check_closed",
-            extra={"current_state": check.state},
         )
 
 

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from registry.clusters.machine import CLUSTER_MACHINE
 from registry.clusters.models import Cluster, ClusterAssessment, OperatingFund
 from registry.db import kit
 from registry.policy.service import current as current_policy
-from shared.errors import Conflict, DuplicateValue
+from shared.errors import DuplicateValue
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -53,23 +54,22 @@ def grade_of(a: ClusterAssessment, excellent_score: float) -> str:
 async def record_year(uow: UnitOfWork, c: Cluster, year: int) -> list[OperatingFund]:
     start = await established_year(uow, c)
     if start is None or year < start:
-        raise Conflict(
+        raise CLUSTER_MACHINE.refuse(
+            c.state,
             "a cluster gets operating funds from the year it was established",
             "实验室群成立当年起方给予运行经费",
-            extra={"current_state": c.state, "established_year": start},
+            extra={"established_year": start},
         )
     if c.state == "revoked":
-        raise Conflict(
-            "a revoked cluster gets no operating funds",
-            "实验室群已撤销，不再给予运行经费",
-            extra={"current_state": c.state, "allowed_actions": []},
+        raise CLUSTER_MACHINE.refuse(
+            c.state, "a revoked cluster gets no operating funds", "实验室群已撤销，不再给予运行经费"
         )
     organisations = [o for o in c.service_organisations or [] if isinstance(o, dict) and o.get("name")]
     if not organisations:
-        raise Conflict(
+        raise CLUSTER_MACHINE.refuse(
+            c.state,
             "the cluster has no service organisation to fund",
             "该实验室群没有承担运行保障工作的服务机构",
-            extra={"current_state": c.state},
         )
     taken = (
         await uow.session.execute(
@@ -96,11 +96,12 @@ async def record_year(uow: UnitOfWork, c: Cluster, year: int) -> list[OperatingF
             )
         ).scalar_one_or_none()
         if assessment is None:
-            raise Conflict(
+            raise CLUSTER_MACHINE.refuse(
+                c.state,
                 f"no annual assessment before {year} to set the funds by",
                 f"{year}年以前没有年度考核结果，无法确定差异化运行经费",
                 code="assessment_missing",
-                extra={"current_state": c.state, "established_year": start},
+                extra={"established_year": start},
             )
         basis = "assessment"
         grade = grade_of(assessment, float(values["cluster_funds_excellent_score"]))

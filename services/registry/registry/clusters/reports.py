@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import select
 
 from registry.access import require
+from registry.clusters.machine import CLUSTER_MACHINE
 from registry.clusters.models import Cluster, MemberReport
 from registry.clusters.schemas import MemberReportIn
 from registry.clusters.service import may_run_cluster
 from shared.auth import Principal, Role
-from shared.errors import Conflict, DuplicateValue, FieldIssue, ValidationFailed
+from shared.errors import DuplicateValue, FieldIssue, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -53,10 +54,11 @@ async def submit(uow: UnitOfWork, principal: Principal, c: Cluster, data: Member
     member = _member(c, data.member_name)
     require(may_report_for(principal, c, member), "report for this member unit", "代该成员单位报送信息")
     if c.state == "revoked":
-        raise Conflict(
+        raise CLUSTER_MACHINE.refuse(
+            c.state,
             "a revoked cluster takes no reports",
             "实验室群已撤销，不再报送信息",
-            extra={"current_state": c.state, "allowed_actions": []},
+            roles=principal.roles,
         )
     taken = (
         await uow.session.execute(

@@ -40,7 +40,7 @@ from registry.db import kit
 from registry.policy.service import current as current_policy
 from shared.auth import Principal, Role
 from shared.clock import utcnow
-from shared.errors import Conflict, DuplicateValue, FieldIssue, ValidationFailed
+from shared.errors import DuplicateValue, FieldIssue, StateConflict, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -214,10 +214,10 @@ async def assess(
     """Fail → one-year rectification with the required measures; N consecutive fails
     (policy ``cluster_consecutive_fails``, default 2) → restructure or revoke."""
     if c.state not in ("established", "under_rectification"):
-        raise Conflict(
+        raise CLUSTER_MACHINE.refuse(
+            c.state,
             "only an established cluster is assessed",
-            "仅已成立的实验室群参加年度考核",
-            extra={"current_state": c.state, "allowed_actions": CLUSTER_MACHINE.allowed_actions(c.state)},
+            f"实验室群当前为「{CLUSTER_MACHINE.state_labels_zh[c.state]}」，仅已成立的实验室群参加年度考核",
         )
     existing = (
         await uow.session.execute(
@@ -358,10 +358,11 @@ async def record_work_plan(
     """The secretariat sets (or revises) the year's tasks and indicators; each change is kept."""
     require(may_run_cluster(principal, c), "set this cluster's work plan", "制定该实验室群的年度工作计划")
     if c.state == "revoked":
-        raise Conflict(
+        raise CLUSTER_MACHINE.refuse(
+            c.state,
             "a revoked cluster has no work plan",
             "已撤销的实验室群不再制定工作计划",
-            extra={"current_state": c.state, "allowed_actions": []},
+            roles=principal.roles,
         )
     indicators = [i.model_dump(mode="json") for i in data.indicators]
     seen: set[str] = set()
@@ -427,10 +428,11 @@ async def suggest_guideline(
         may_run_cluster(principal, c), "suggest guidelines for this cluster", "代表该实验室群提出指南建议"
     )
     if c.state not in ("established", "under_rectification"):
-        raise Conflict(
+        raise CLUSTER_MACHINE.refuse(
+            c.state,
             "only an established cluster suggests guidelines",
-            "实验室群成立后方可提出指南建议",
-            extra={"current_state": c.state},
+            f"实验室群当前为「{CLUSTER_MACHINE.state_labels_zh[c.state]}」，成立后方可提出指南建议",
+            roles=principal.roles,
         )
     s = GuidelineSuggestion(
         id=uuid7(),
@@ -515,14 +517,13 @@ async def vet_guideline(
     first passing as ``guideline_suggested``, a later one (after a revision) as ``guideline_revised``."""
     require(may_vet(principal, c), "record the expert committee's vetting", "记录专家委员会把关意见")
     if s.vetting_status != "pending_vetting":
-        raise Conflict(
+        raise StateConflict(
             f"the suggestion is {s.vetting_status}; revise it to have it vetted again",
             f"该指南建议已{VETTING_LABELS[s.vetting_status]}，修改后方可再次提交把关",
-            extra={
-                "current_state": s.vetting_status,
-                "current_state_zh": VETTING_LABELS[s.vetting_status],
-                "allowed_actions": ["revise"],
-            },
+            current_state=s.vetting_status,
+            state_labels_zh=VETTING_LABELS,
+            allowed=["revise"],
+            action_labels_zh={"revise": "修改指南建议"},
         )
     if data.outcome != "passed" and not (data.comments or "").strip():
         raise ValidationFailed(

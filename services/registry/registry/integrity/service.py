@@ -20,7 +20,7 @@ from registry.integrity.schemas import IntegrityCreate
 from registry.policy.service import current as current_policy
 from registry.reference import MISCONDUCT_TYPES
 from shared.clock import utcnow
-from shared.errors import Conflict
+from shared.errors import StateConflict
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -72,10 +72,18 @@ async def record(uow: UnitOfWork, data: IntegrityCreate, *, source: str = "manua
     return r
 
 
+# a record bars until it is lifted (解除); lifting is its one action and happens once
+BAR_STATES_ZH = {"in_force": "限制中", "lifted": "已解除"}
+
+
 async def lift(uow: UnitOfWork, r: IntegrityRecord, reason: str) -> IntegrityRecord:
     if r.lifted_at is not None:
-        raise Conflict(
-            "this bar was already lifted", "该限制已解除", extra={"lifted_at": r.lifted_at.isoformat()}
+        raise StateConflict(
+            "this bar was already lifted",
+            "该限制已解除",
+            current_state="lifted",
+            state_labels_zh=BAR_STATES_ZH,
+            extra={"lifted_at": r.lifted_at.isoformat()},
         )
     r.lifted_at = utcnow()
     r.lift_reason = reason

@@ -25,10 +25,11 @@ from registry.platforms.models import (
     RevocationCase,
     SupportCandidate,
 )
+from registry.platforms.schemas import CASE_STATUS_LABELS
 from registry.platforms.steps import step
 from shared.auth import Principal
 from shared.clock import utcnow
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound, StateConflict
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -189,10 +190,11 @@ async def decide(
     if case is None:
         raise NotFound(f"revocation case {case_id} not found", "未找到该撤销案件")
     if case.status != "open":
-        raise Conflict(
+        raise StateConflict(
             f"the case is already decided ({case.status})",
-            "该撤销案件已作出决定",
-            extra={"current_state": case.status, "allowed_actions": []},
+            f"该撤销案件已作出决定：{CASE_STATUS_LABELS[case.status]}",
+            current_state=case.status,
+            state_labels_zh=CASE_STATUS_LABELS,
         )
     p = await repository.get(uow.session, case.platform_id, for_update=True)
     assert p is not None

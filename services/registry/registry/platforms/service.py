@@ -43,7 +43,7 @@ from registry.reference import KIND_CODE_PREFIX, PLATFORM_KINDS, SUB_FIELD_PAREN
 from registry.sharing import service as sharing
 from shared.auth import Principal
 from shared.clock import utcnow
-from shared.errors import Conflict, DuplicateValue, FieldIssue, NotFound, ValidationFailed
+from shared.errors import DuplicateValue, FieldIssue, NotFound, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -316,10 +316,10 @@ def _plain(value: Any) -> Any:
 
 def _refuse_if_closed(p: Platform) -> None:
     if p.state in PLATFORM_MACHINE.terminal:
-        raise Conflict(
+        raise PLATFORM_MACHINE.refuse(
+            p.state,
             f"platform is {p.state}; its record is kept read-only",
             f"平台已{STATE_LABELS[p.state]}，档案只读",
-            extra={"current_state": p.state, "allowed_actions": []},
         )
 
 
@@ -364,17 +364,13 @@ async def _unique_at_the_door(uow: UnitOfWork, p: Platform, req: ActionRequest) 
         return {}
     if not req.duplicates_reviewed:
         codes = "、".join(m["code"] for m in found["matches"])
-        raise Conflict(
+        raise PLATFORM_MACHINE.refuse(
+            p.state,
             f"the research directions duplicate {len(found['matches'])} lab(s) of the same sub-field "
             "(唯一性); review them and repeat with duplicates_reviewed=true",
             f"研究方向与同一细分领域的实验室（{codes}）重复，不符合唯一性要求；"
             "经审查仍批准建设的，请确认已审查重复情况",
-            extra={
-                "current_state": p.state,
-                "allowed_actions": PLATFORM_MACHINE.allowed_actions(p.state),
-                "duplicates": found["matches"],
-                "threshold": found["threshold"],
-            },
+            extra={"duplicates": found["matches"], "threshold": found["threshold"]},
         )
     return {
         "duplicates_reviewed": [
@@ -551,10 +547,11 @@ async def merge(
         )
     transition = PLATFORM_MACHINE.apply(absorbed.state, "merge", principal.roles)
     if survivor.state not in SURVIVOR_STATES:
-        raise Conflict(
+        raise PLATFORM_MACHINE.refuse(
+            survivor.state,
             f"the surviving platform is {survivor.state}; it must be operating or under rectification",
             f"保留平台状态为「{STATE_LABELS[survivor.state]}」，须为运行或整改中",
-            extra={"current_state": survivor.state},
+            roles=principal.roles,
         )
     members = await repository.move_members(uow.session, absorbed.id, survivor.id)
     instruments = await repository.move_instruments(uow.session, absorbed.id, survivor.id)

@@ -23,7 +23,7 @@ from registry.sharing.models import Instrument, InstrumentPurchaseReview
 from registry.sharing.schemas import PURCHASE_REVIEW_ACTIONS, PURCHASE_REVIEW_STATES, PurchaseDecisionIn
 from shared.auth import Principal, Role
 from shared.clock import utcnow
-from shared.errors import Conflict
+from shared.errors import StateConflict
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -201,14 +201,13 @@ async def decide(
     """
     require(is_staff(principal), "decide instrument purchase reviews", "作出新购仪器查重评议结论")
     if "decide" not in PURCHASE_REVIEW_ACTIONS[review.state]:
-        raise Conflict(
+        raise StateConflict(
             f"the review is already decided ({review.state})",
             f"该查重评议已有结论：{PURCHASE_REVIEW_STATES[review.state]}",
-            extra={
-                "current_state": review.state,
-                "current_state_zh": PURCHASE_REVIEW_STATES[review.state],
-                "allowed_actions": PURCHASE_REVIEW_ACTIONS[review.state],
-            },
+            current_state=review.state,
+            state_labels_zh=PURCHASE_REVIEW_STATES,
+            allowed=PURCHASE_REVIEW_ACTIONS[review.state],
+            action_labels_zh={"decide": "作出评议结论"},
         )
     before = review.state
     review.state = data.outcome

@@ -23,6 +23,7 @@ from registry.access import (
     scope_uuids,
 )
 from registry.platforms import repository as platforms
+from registry.platforms.machine import PLATFORM_MACHINE
 from registry.platforms.models import Platform
 from registry.sharing import purchase_reviews
 from registry.sharing.events import (
@@ -39,6 +40,7 @@ from registry.sharing.events import (
 )
 from registry.sharing.models import Instrument, OpenTopic
 from registry.sharing.schemas import (
+    INSTRUMENT_STATUS,
     InstrumentIn,
     InstrumentRetire,
     InstrumentUpdate,
@@ -47,7 +49,7 @@ from registry.sharing.schemas import (
 )
 from shared.auth import Principal
 from shared.clock import utcnow
-from shared.errors import Conflict, FieldIssue, ValidationFailed
+from shared.errors import FieldIssue, StateConflict, ValidationFailed
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -97,10 +99,11 @@ async def _may_run(uow: UnitOfWork, principal: Principal, platform_id: UUID) -> 
         "管理该平台的仪器与开放课题",
     )
     if p.state in ("revoked", "merged"):
-        raise Conflict(
+        raise PLATFORM_MACHINE.refuse(
+            p.state,
             f"the platform is {p.state}; its instruments and topics are read-only",
-            "平台已撤销或整合，其仪器与开放课题只读",
-            extra={"current_state": p.state},
+            f"平台状态为「{PLATFORM_MACHINE.state_labels_zh[p.state]}」，其仪器与开放课题只读",
+            roles=principal.roles,
         )
 
 
@@ -146,7 +149,12 @@ async def update_instrument(
 ) -> Instrument:
     await _may_manage_instrument(uow, principal, i)
     if i.status == "retired":
-        raise Conflict("the instrument is retired; its record is read-only", "仪器已报废/调出，档案只读")
+        raise StateConflict(
+            "the instrument is retired; its record is read-only",
+            "仪器已报废/调出，档案只读",
+            current_state=i.status,
+            state_labels_zh=INSTRUMENT_STATUS,
+        )
     requested = patch.model_dump(exclude_unset=True, exclude={"reason"})
     nullable = {"model", "location", "booking_contact"}
     changes = {
@@ -186,10 +194,11 @@ async def retire_instrument(
 ) -> Instrument:
     await _may_manage_instrument(uow, principal, i)
     if i.status == "retired":
-        raise Conflict(
+        raise StateConflict(
             "the instrument is already retired",
             "仪器已报废/调出",
-            extra={"current_state": "retired", "allowed_actions": []},
+            current_state=i.status,
+            state_labels_zh=INSTRUMENT_STATUS,
         )
     i.status = "retired"
     i.open_for_sharing = False
@@ -233,12 +242,16 @@ async def open_topic(uow: UnitOfWork, principal: Principal, data: TopicIn) -> Op
     return t
 
 
+TOPIC_STATUS = {"open": "进行中", "closed": "已结题"}
+
+
 def _refuse_if_closed(t: OpenTopic) -> None:
     if t.status == "closed":
-        raise Conflict(
+        raise StateConflict(
             "the topic is closed; its record is read-only",
             "开放课题已结题，档案只读",
-            extra={"current_state": "closed", "allowed_actions": []},
+            current_state=t.status,
+            state_labels_zh=TOPIC_STATUS,
         )
 
 

@@ -51,6 +51,12 @@ class ServiceSettings(BaseSettings):
 
     environment: Environment = "local"
     log_level: str = "INFO"
+    gc_freeze_after_startup: bool | None = Field(
+        default=None,
+        description="Leave the objects alive after start-up out of every later garbage "
+        "collection (gc.freeze); unset: everywhere but the test environment, whose processes "
+        "start and stop many services.",
+    )
 
     database_url: str = Field(description="postgresql+asyncpg:// URL of this service's database")
     db_pool_size: int = 10

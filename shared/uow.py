@@ -102,6 +102,33 @@ class UnitOfWork:
         self.emitted.append(envelope)
         return envelope
 
+    async def emit_many(self, event_type: EventType[P], events: Sequence[tuple[P, str]]) -> list[Envelope]:
+        """Write many events of one type to the outbox in one statement, as ``emit`` would one
+        by one (``events``: payload and subject each; the subject is the aggregate key)."""
+        envelopes = []
+        rows = []
+        for payload, subject in events:
+            if not isinstance(payload, event_type.payload):
+                raise TypeError(f"{event_type.name} takes {event_type.payload.__name__}")
+            envelope = build_envelope(
+                event_type, payload, subject=subject, request_id=self.request_id, actor_id=self.on_behalf_of
+            )
+            envelopes.append(envelope)
+            rows.append(
+                {
+                    "id": envelope.id,
+                    "event_type": envelope.type,
+                    "subject": subject,
+                    "aggregate_key": subject,
+                    "envelope": envelope.model_dump(mode="json", exclude_none=True),
+                }
+            )
+        if rows:
+            await self.session.execute(insert(self.tables.outbox), rows)
+            outbox_written(self.session.sync_session)
+            self.emitted.extend(envelopes)
+        return envelopes
+
     async def record(
         self,
         action: str,

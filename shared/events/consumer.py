@@ -513,16 +513,17 @@ class InboxConsumer:
         cp = self.t.consumer_progress
         for (source, event_type), seq in sorted(highest.items()):
             where = (cp.c.consumer == self.service, cp.c.source == source, cp.c.event_type == event_type)
-            await session.execute(
-                pg_insert(cp)
-                .values(consumer=self.service, source=source, event_type=event_type)
-                .on_conflict_do_nothing(index_elements=[cp.c.consumer, cp.c.source, cp.c.event_type])
-            )
+            # One round trip creates the row or locks the one there (an upsert that updates
+            # locks the row, as SELECT … FOR UPDATE would) and reads it.
             row = (
                 await session.execute(
-                    select(cp.c.contiguous_upto, cp.c.max_seen, cp.c.gap_since)
-                    .where(*where)
-                    .with_for_update()
+                    pg_insert(cp)
+                    .values(consumer=self.service, source=source, event_type=event_type)
+                    .on_conflict_do_update(
+                        index_elements=[cp.c.consumer, cp.c.source, cp.c.event_type],
+                        set_={"consumer": cp.c.consumer},
+                    )
+                    .returning(cp.c.contiguous_upto, cp.c.max_seen, cp.c.gap_since)
                 )
             ).one()
             contiguous, max_seen = int(row.contiguous_upto), max(int(row.max_seen), seq)

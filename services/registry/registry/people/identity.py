@@ -100,6 +100,11 @@ def configure(keyring: Keyring) -> None:
     _configured["keyring"] = keyring
 
 
+def keyring() -> Keyring:
+    """The configured keys (for a worker process that encrypts and digests numbers too)."""
+    return _keys()
+
+
 def _keys() -> Keyring:
     keyring = _configured.get("keyring")
     if keyring is None:

@@ -321,7 +321,8 @@ async def _run(
         run_id = queued.json()["id"]
         probing = asyncio.create_task(reader(reads)) if probe else None
         while True:
-            runs = (await client.get(f"/rounds/{round_id}/runs", headers=tokens["draw"])).json()["items"]
+            listed = (await client.get(f"/rounds/{round_id}/runs", headers=tokens["draw"])).json()
+            runs = listed["items"] if isinstance(listed, dict) else listed  # the baseline: a bare list
             run = next(r for r in runs if r["id"] == run_id)
             if run.get("heartbeat_at"):
                 beats.add(run["heartbeat_at"])

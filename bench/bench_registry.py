@@ -389,7 +389,7 @@ async def _run(pg_url: str, nats_url: str) -> None:
 
         workbook = _people_workbook(IMPORT_ROWS)
         parse_started = time.perf_counter()
-        read_xlsx(workbook, PEOPLE_COLUMNS)
+        await read_xlsx(workbook, PEOPLE_COLUMNS)
         parse_seconds = time.perf_counter() - parse_started
         import_started = time.perf_counter()
         response = await client.post(

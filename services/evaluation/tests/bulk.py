@@ -159,16 +159,31 @@ async def insert_round(
 ) -> tuple[UUID, list[UUID]]:
     """A requested round (experts asked for: k, load, rules) with its items; its id and theirs."""
     round_id, ids = uuid4(), [uuid4() for _ in items]
+    values: dict[str, Any] = {
+        "id": round_id,
+        "call_id": uuid4(),
+        "name": name,
+        "status": "requested",
+        "k": k,
+        "max_load": max_load,
+        "reserve": 0,
+        "rules": json.dumps(rules),
+        "version": 1,
+        "candidates_per_item": candidates_per_item,
+    }
+    # the benchmark's baseline runs the per-pair service of before, whose rounds had no
+    # candidate setting: write the columns the schema has
+    present = set(
+        await conn.fetchval(
+            "SELECT array_agg(column_name::text) FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = 'review_rounds'"
+        )
+    )
+    columns = [c for c in values if c in present]
     await conn.execute(
-        "INSERT INTO review_rounds (id, call_id, name, status, k, max_load, reserve, rules, version,"
-        " candidates_per_item, created_at) VALUES ($1, $2, $3, 'requested', $4, $5, 0, $6, 1, $7, now())",
-        round_id,
-        uuid4(),
-        name,
-        k,
-        max_load,
-        json.dumps(rules),
-        candidates_per_item,
+        f"INSERT INTO review_rounds ({', '.join(columns)}, created_at)"
+        f" VALUES ({', '.join(f'${n}' for n in range(1, len(columns) + 1))}, now())",
+        *(values[c] for c in columns),
     )
     await conn.copy_records_to_table(
         "round_items",

@@ -7,6 +7,7 @@ application review. Each subject's result is finalized on its own and flows back
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -69,70 +70,50 @@ async def _already_assessed(uow: UnitOfWork, kind: str, period: str, subject_ids
     return [sid for sid in (await uow.session.execute(q)).scalars() if sid is not None]
 
 
+@dataclass(frozen=True)
+class _Assessed:
+    """What one kind of platform assessment takes, and how it words its refusals."""
+
+    round_kind: str
+    field: str  # the request's list: labs or platforms
+    kinds: tuple[str, ...]
+    other_kinds: tuple[str, ...]  # assessed by the other route, named in the refusal
+    not_here: tuple[str, str]
+    other_route: tuple[str, str]
+    duplicate: tuple[str, str]
+    taken: tuple[str, str]  # "{n} <noun>(s) …" in English, "{n} 个<noun>" in Chinese
+    name_zh: str
+
+
+LABS = _Assessed(
+    "lab_assessment",
+    "labs",
+    ASSESSED_LAB_KINDS,
+    ASSESSED_PLATFORM_KINDS,
+    ("is not assessed as a key lab", "该平台不属于在运行的重点实验室，不参加重点实验室考核评估"),
+    (" (assess it under /assessments/platforms)", "（请按创新平台考核评估）"),
+    ("a lab is listed twice", "实验室重复列出"),
+    ("lab(s)", "实验室"),
+    "重点实验室考核评估",
+)
+PLATFORMS = _Assessed(
+    "platform_assessment",
+    "platforms",
+    ASSESSED_PLATFORM_KINDS,
+    ASSESSED_LAB_KINDS,
+    ("is not assessed here", "该平台不在运行或不属于本类考核评估"),
+    (" (key labs: /assessments/labs)", "（重点实验室请按重点实验室考核评估）"),
+    ("a platform is listed twice", "平台重复列出"),
+    ("platform(s)", "平台"),
+    "创新平台考核评估",
+)
+
+
 async def start_lab_assessment(
     uow: UnitOfWork, *, period: str, name: str | None, labs: list[dict[str, Any]]
 ) -> ReviewRound:
     """A periodic assessment of key labs, each judged by the form of its orientation (分类评价)."""
-    issues: list[FieldIssue] = []
-    platforms: list[PlatformView] = []
-    for n, lab in enumerate(labs):
-        p = await uow.session.get(PlatformView, lab["platform_id"])
-        if p is None:
-            issues.append(FieldIssue(f"labs[{n}].platform_id", "unknown", "no such platform", "未找到该平台"))
-        elif p.kind not in ASSESSED_LAB_KINDS or p.state not in ASSESSED_LAB_STATES:
-            issues.append(
-                FieldIssue(
-                    f"labs[{n}].platform_id",
-                    "not_assessable",
-                    f"a {p.kind} in state {p.state} is not assessed as a key lab"
-                    + (
-                        " (assess it under /assessments/platforms)"
-                        if p.kind in ASSESSED_PLATFORM_KINDS
-                        else ""
-                    ),
-                    "该平台不属于在运行的重点实验室，不参加重点实验室考核评估"
-                    + ("（请按创新平台考核评估）" if p.kind in ASSESSED_PLATFORM_KINDS else ""),
-                )
-            )
-        else:
-            platforms.append(p)
-    ids = [lab["platform_id"] for lab in labs]
-    if len(set(ids)) != len(ids):
-        issues.append(FieldIssue("labs", "duplicate", "a lab is listed twice", "实验室重复列出"))
-    if issues:
-        raise ValidationFailed(issues)
-    taken = await _already_assessed(uow, "lab_assessment", period, ids)
-    if taken:
-        raise Conflict(
-            f"{len(taken)} lab(s) already have an assessment for {period}",
-            f"{len(taken)} 个实验室在 {period} 已有考核评估",
-            code="duplicate",
-            extra={"platform_ids": [str(t) for t in taken]},
-        )
-    rnd = await _new_round(uow, "lab_assessment", name or f"重点实验室考核评估（{period}）", period)
-    for lab, p in zip(labs, platforms, strict=True):
-        form = await form_for(uow, "lab_assessment", variant=lab["orientation"])
-        uow.session.add(
-            RoundItem(
-                id=uuid7(),
-                round_id=rnd.id,
-                subject_id=p.id,
-                code=p.code,
-                title=p.name,
-                keywords=lab["keywords"],
-                discipline_codes=lab["discipline_codes"],
-                applicant_person_id=p.director_person_id,
-                applicant_unit_id=p.host_unit_id,
-                team_person_ids=[],
-                team_unit_ids=list(p.co_builder_unit_ids),
-                avoid_person_ids=[],
-                orientation=lab["orientation"],
-                form_id=form.id,
-                details={"period": period, "field": p.field, "sub_field": p.sub_field, "kind": p.kind},
-            )
-        )
-    await uow.session.flush()
-    return rnd
+    return await _start_platform_round(uow, LABS, period=period, name=name, entries=labs)
 
 
 async def start_platform_assessment(
@@ -141,43 +122,50 @@ async def start_platform_assessment(
     """A periodic assessment of platforms other than key labs (技术创新中心, 临床医学研究中心,
     新型研发机构, 院士专家工作站 考核激励、动态管理, 中试基地 评估评价; seed 004), each judged by
     the form of its kind. Grades and their consequences in registry are those of key labs."""
+    return await _start_platform_round(uow, PLATFORMS, period=period, name=name, entries=platforms)
+
+
+async def _start_platform_round(
+    uow: UnitOfWork, what: _Assessed, *, period: str, name: str | None, entries: list[dict[str, Any]]
+) -> ReviewRound:
     issues: list[FieldIssue] = []
     views: list[PlatformView] = []
-    for n, entry in enumerate(platforms):
+    for n, entry in enumerate(entries):
         p = await uow.session.get(PlatformView, entry["platform_id"])
+        field = f"{what.field}[{n}].platform_id"
         if p is None:
-            issues.append(
-                FieldIssue(f"platforms[{n}].platform_id", "unknown", "no such platform", "未找到该平台")
-            )
-        elif p.kind not in ASSESSED_PLATFORM_KINDS or p.state not in ASSESSED_LAB_STATES:
+            issues.append(FieldIssue(field, "unknown", "no such platform", "未找到该平台"))
+        elif p.kind not in what.kinds or p.state not in ASSESSED_LAB_STATES:
+            elsewhere = p.kind in what.other_kinds
             issues.append(
                 FieldIssue(
-                    f"platforms[{n}].platform_id",
+                    field,
                     "not_assessable",
-                    f"a {p.kind} in state {p.state} is not assessed here"
-                    + (" (key labs: /assessments/labs)" if p.kind in ASSESSED_LAB_KINDS else ""),
-                    "该平台不在运行或不属于本类考核评估"
-                    + ("（重点实验室请按重点实验室考核评估）" if p.kind in ASSESSED_LAB_KINDS else ""),
+                    f"a {p.kind} in state {p.state} {what.not_here[0]}"
+                    + (what.other_route[0] if elsewhere else ""),
+                    what.not_here[1] + (what.other_route[1] if elsewhere else ""),
                 )
             )
         else:
             views.append(p)
-    ids = [entry["platform_id"] for entry in platforms]
+    ids = [entry["platform_id"] for entry in entries]
     if len(set(ids)) != len(ids):
-        issues.append(FieldIssue("platforms", "duplicate", "a platform is listed twice", "平台重复列出"))
+        issues.append(FieldIssue(what.field, "duplicate", *what.duplicate))
     if issues:
         raise ValidationFailed(issues)
-    taken = await _already_assessed(uow, "platform_assessment", period, ids)
+    taken = await _already_assessed(uow, what.round_kind, period, ids)
     if taken:
         raise Conflict(
-            f"{len(taken)} platform(s) already have an assessment for {period}",
-            f"{len(taken)} 个平台在 {period} 已有考核评估",
+            f"{len(taken)} {what.taken[0]} already have an assessment for {period}",
+            f"{len(taken)} 个{what.taken[1]}在 {period} 已有考核评估",
             code="duplicate",
             extra={"platform_ids": [str(t) for t in taken]},
         )
-    rnd = await _new_round(uow, "platform_assessment", name or f"创新平台考核评估（{period}）", period)
-    for entry, p in zip(platforms, views, strict=True):
-        form = await form_for(uow, "platform_assessment", variant=p.kind)
+    rnd = await _new_round(uow, what.round_kind, name or f"{what.name_zh}（{period}）", period)
+    for entry, p in zip(entries, views, strict=True):
+        # key labs are judged by the form of their orientation (分类评价), others by their kind's
+        orientation = entry.get("orientation")
+        form = await form_for(uow, what.round_kind, variant=orientation or p.kind)
         uow.session.add(
             RoundItem(
                 id=uuid7(),
@@ -192,6 +180,7 @@ async def start_platform_assessment(
                 team_person_ids=[],
                 team_unit_ids=list(p.co_builder_unit_ids),
                 avoid_person_ids=[],
+                orientation=orientation,
                 form_id=form.id,
                 details={"period": period, "field": p.field, "sub_field": p.sub_field, "kind": p.kind},
             )

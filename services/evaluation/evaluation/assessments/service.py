@@ -7,6 +7,7 @@ application review. Each subject's result is finalized on its own and flows back
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -76,8 +77,8 @@ class _Assessed:
 
     round_kind: str
     field: str  # the request's list: labs or platforms
-    kinds: tuple[str, ...]
-    other_kinds: tuple[str, ...]  # assessed by the other route, named in the refusal
+    kinds: Collection[str]
+    other_kinds: Collection[str]  # assessed by the other route, named in the refusal
     not_here: tuple[str, str]
     other_route: tuple[str, str]
     duplicate: tuple[str, str]

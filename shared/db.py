@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -198,6 +199,18 @@ def kit_tables(metadata: MetaData) -> KitTables:
 
 
 IDLE_PING_SECONDS = 1.0
+
+
+SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
+
+
+def where_equal(stmt: SelectT, *pairs: tuple[Any, object]) -> SelectT:
+    """``stmt`` narrowed to ``column == value`` for each pair whose value is given (not None):
+    a list route's optional equality filters."""
+    for column, value in pairs:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
 
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:

@@ -24,6 +24,7 @@ from projects.demands.schemas import (
 )
 from projects.organisations.models import OrganisationView
 from shared.auth import Principal
+from shared.db import where_equal
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
@@ -43,16 +44,14 @@ class DemandFilters:
     year: int | None
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
-        for column, value in (
+        return where_equal(
+            stmt,
             (TechnologyDemand.kind, self.kind),
             (TechnologyDemand.state, self.state),
             (TechnologyDemand.field, self.field),
             (TechnologyDemand.unit_id, self.unit_id),
             (TechnologyDemand.year, self.year),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        return stmt
+        )
 
 
 def _filters(

@@ -29,6 +29,7 @@ from projects.results.schemas import (
     TransferStatus,
 )
 from shared.auth import Principal
+from shared.db import where_equal
 from shared.excel import XLSX_MEDIA_TYPE, Column, export_xlsx
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
@@ -51,7 +52,8 @@ class ResultFilters:
     year: int | None
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
-        for column, value in (
+        return where_equal(
+            stmt,
             (ProjectResult.state, self.state),
             (ProjectResult.kind, self.kind),
             (ProjectResult.maturity, self.maturity),
@@ -60,10 +62,7 @@ class ResultFilters:
             (ProjectResult.project_id, self.project_id),
             (ProjectResult.unit_id, self.unit_id),
             (ProjectResult.year, self.year),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
-        return stmt
+        )
 
 
 def _filters(

@@ -28,6 +28,7 @@ from registry.sharing.schemas import (
     TopicOut,
     TopicUpdate,
 )
+from shared.db import where_equal
 from shared.errors import NotFound
 from shared.http.auth import PrincipalDep
 from shared.http.deps import PageDep, SessionDep, UnitOfWorkDep
@@ -137,15 +138,14 @@ async def list_instruments(
     shown = service.visible_instruments(principal)
     if shown is not None:
         stmt = stmt.where(shown)
-    for column, value in (
+    stmt = where_equal(
+        stmt,
         (Instrument.platform_id, platform_id),
         (Instrument.owner_unit_id, owner_unit_id),
         (Instrument.category, category),
         (Instrument.open_for_sharing, open_for_sharing),
         (Instrument.status, None if status_ == "all" else status_),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    )
     if q:
         stmt = stmt.where(Instrument.name.ilike(f"%{q}%"))
     fetched: paging.Fetched[Instrument] = await paging.fetch(
@@ -236,14 +236,13 @@ async def list_purchase_reviews(
     shown = purchase_reviews.visible_reviews(principal)
     if shown is not None:
         stmt = stmt.where(shown)
-    for column, value in (
+    stmt = where_equal(
+        stmt,
         (InstrumentPurchaseReview.state, state),
         (InstrumentPurchaseReview.region, region.value if region else None),
         (InstrumentPurchaseReview.category, category),
         (InstrumentPurchaseReview.instrument_id, instrument_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    )
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = await session.execute(
         stmt.order_by(InstrumentPurchaseReview.opened_at, InstrumentPurchaseReview.id)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from projects import names
@@ -85,6 +86,27 @@ def out(project: Project, principal: Principal) -> ProjectOut:
     o.result_zh = RESULTS_ZH.get(project.result) if project.result else None
     o.allowed_actions = PROJECT_MACHINE.allowed_actions(project.state, principal.roles)
     return o
+
+
+T = TypeVar("T")
+
+
+async def _of_project(
+    session: AsyncSession,
+    model: type[T],
+    child_id: UUID,
+    project: Project,
+    detail: str,
+    detail_zh: str,
+    *,
+    for_update: bool = False,
+) -> T:
+    """One of the project's own records (report, evaluation, tranche, change): 404 when it is
+    unknown or belongs to another project."""
+    child = await session.get(model, child_id, with_for_update=for_update)
+    if child is None or getattr(child, "project_id", None) != project.id:
+        raise NotFound(detail, detail_zh)
+    return child
 
 
 @router.get("/machine", response_model=MachineOut, summary="The project state machine with Chinese labels")
@@ -412,9 +434,15 @@ async def review_annual_report(
     principal: StaffDep,
 ) -> dict[str, Any]:
     project = await service.load(uow.session, project_id, principal, for_update=True)
-    report = await uow.session.get(AnnualReport, report_id, with_for_update=True)
-    if report is None or report.project_id != project.id:
-        raise NotFound("no such annual report of this project", "该项目无此年度报告")
+    report = await _of_project(
+        uow.session,
+        AnnualReport,
+        report_id,
+        project,
+        "no such annual report of this project",
+        "该项目无此年度报告",
+        for_update=True,
+    )
     await reports.review_annual(uow, project, report, action, body.comments)
     await uow.commit()
     return _report_out(report)
@@ -440,9 +468,14 @@ async def get_annual_report(
     project_id: UUID, report_id: UUID, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     project = await service.load(session, project_id, principal)
-    report = await session.get(AnnualReport, report_id)
-    if report is None or report.project_id != project.id:
-        raise NotFound("no such annual report of this project", "该项目无此年度报告")
+    report = await _of_project(
+        session,
+        AnnualReport,
+        report_id,
+        project,
+        "no such annual report of this project",
+        "该项目无此年度报告",
+    )
     return _report_out(report)
 
 
@@ -504,9 +537,14 @@ async def get_evaluation(
     project_id: UUID, request_id: UUID, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     project = await service.load(session, project_id, principal)
-    evaluation = await session.get(ProjectEvaluation, request_id)
-    if evaluation is None or evaluation.project_id != project.id:
-        raise NotFound("no such evaluation of this project", "该项目无此评价")
+    evaluation = await _of_project(
+        session,
+        ProjectEvaluation,
+        request_id,
+        project,
+        "no such evaluation of this project",
+        "该项目无此评价",
+    )
     return _evaluation_out(evaluation)
 
 
@@ -592,9 +630,9 @@ async def get_disbursement(
     project_id: UUID, disbursement_id: UUID, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     project = await service.load(session, project_id, principal)
-    disbursement = await session.get(Disbursement, disbursement_id)
-    if disbursement is None or disbursement.project_id != project.id:
-        raise NotFound("no such tranche of this project", "该项目无此笔拨款")
+    disbursement = await _of_project(
+        session, Disbursement, disbursement_id, project, "no such tranche of this project", "该项目无此笔拨款"
+    )
     return _disbursement_out(disbursement)
 
 
@@ -649,9 +687,14 @@ async def get_change(
     project_id: UUID, change_id: UUID, session: SessionDep, principal: PrincipalDep
 ) -> ChangeOut:
     project = await service.load(session, project_id, principal)
-    change = await session.get(ProjectChange, change_id)
-    if change is None or change.project_id != project.id:
-        raise NotFound("no such change request of this project", "该项目无此变更申请")
+    change = await _of_project(
+        session,
+        ProjectChange,
+        change_id,
+        project,
+        "no such change request of this project",
+        "该项目无此变更申请",
+    )
     return change_out(change)
 
 

@@ -83,21 +83,8 @@ class UnitOfWork:
         ``subject`` is the CloudEvents subject (e.g. ``organisation/<id>``); events with the same
         ``aggregate_key`` (default: the subject) are published in the order they were written.
         """
-        if not isinstance(payload, event_type.payload):
-            raise TypeError(f"{event_type.name} takes {event_type.payload.__name__}")
-        envelope = build_envelope(
-            event_type, payload, subject=subject, request_id=self.request_id, actor_id=self.on_behalf_of
-        )
-        await self.session.execute(
-            insert(self.tables.outbox),
-            {
-                "id": envelope.id,
-                "event_type": envelope.type,
-                "subject": subject,
-                "aggregate_key": aggregate_key or subject,
-                "envelope": envelope.model_dump(mode="json", exclude_none=True),
-            },
-        )
+        envelope, row = self._outbox_row(event_type, payload, subject, aggregate_key or subject)
+        await self.session.execute(insert(self.tables.outbox), row)
         outbox_written(self.session.sync_session)
         self.emitted.append(envelope)
         return envelope
@@ -105,29 +92,29 @@ class UnitOfWork:
     async def emit_many(self, event_type: EventType[P], events: Sequence[tuple[P, str]]) -> list[Envelope]:
         """Write many events of one type to the outbox in one statement, as ``emit`` would one
         by one (``events``: payload and subject each; the subject is the aggregate key)."""
-        envelopes = []
-        rows = []
-        for payload, subject in events:
-            if not isinstance(payload, event_type.payload):
-                raise TypeError(f"{event_type.name} takes {event_type.payload.__name__}")
-            envelope = build_envelope(
-                event_type, payload, subject=subject, request_id=self.request_id, actor_id=self.on_behalf_of
-            )
-            envelopes.append(envelope)
-            rows.append(
-                {
-                    "id": envelope.id,
-                    "event_type": envelope.type,
-                    "subject": subject,
-                    "aggregate_key": subject,
-                    "envelope": envelope.model_dump(mode="json", exclude_none=True),
-                }
-            )
-        if rows:
-            await self.session.execute(insert(self.tables.outbox), rows)
+        written = [self._outbox_row(event_type, payload, subject, subject) for payload, subject in events]
+        if written:
+            await self.session.execute(insert(self.tables.outbox), [row for _, row in written])
             outbox_written(self.session.sync_session)
-            self.emitted.extend(envelopes)
-        return envelopes
+            self.emitted.extend(envelope for envelope, _ in written)
+        return [envelope for envelope, _ in written]
+
+    def _outbox_row(
+        self, event_type: EventType[P], payload: P, subject: str, aggregate_key: str
+    ) -> tuple[Envelope, dict[str, Any]]:
+        if not isinstance(payload, event_type.payload):
+            raise TypeError(f"{event_type.name} takes {event_type.payload.__name__}")
+        envelope = build_envelope(
+            event_type, payload, subject=subject, request_id=self.request_id, actor_id=self.on_behalf_of
+        )
+        row = {
+            "id": envelope.id,
+            "event_type": envelope.type,
+            "subject": subject,
+            "aggregate_key": aggregate_key,
+            "envelope": envelope.model_dump(mode="json", exclude_none=True),
+        }
+        return envelope, row
 
     async def record(
         self,

@@ -200,6 +200,12 @@ class OutboxRelay:
             in_flight.discard(task)
             task.result()  # the claim failed: raise its error
             return 0
+        if claimed.result() == 0:
+            # Nothing claimed: the batch only ends its empty transaction. It is not a batch in
+            # flight that rows wait for; waiting on its end would wake the relay at once and
+            # keep an idle relay querying in a loop.
+            in_flight.discard(task)
+            await task
         return claimed.result()
 
     async def run_once(self) -> int:

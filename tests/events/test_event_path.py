@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from registry.organisations.schemas import OrganisationCreate
 from registry.organisations.service import register
@@ -296,3 +296,44 @@ async def test_two_relays_together_publish_each_event_once_in_order(start_servic
             assert seqs == list(range(1, expected + 1))
         unsent = rt.tables.outbox.c.sent_at.is_(None)
         assert await count_rows(registry, rt.tables.outbox, unsent) == 0
+
+
+async def test_an_idle_relay_waits_for_commits_instead_of_querying_in_a_loop(
+    start_service: Any, auth: Any
+) -> None:
+    """An idle service costs the database nothing but the relay's poll: a commit wakes the
+    relay, and an empty claim does not wake it again at once."""
+    async with start_service("registry") as registry, start_service("projects") as projects:
+        staff = auth("department_staff")
+        await post_orgs(registry, staff, range(1))
+        await eventually(lambda: _outbox_all_sent(registry), timeout=10)
+        relay = registry.runtime.relay
+        statements: list[str] = []
+
+        def count(*args: Any) -> None:
+            statements.append(" ".join(str(args[2]).split())[:30])
+
+        engine = relay.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            await asyncio.sleep(2.0)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        # One round per poll interval: a sequencing statement and a claim. A relay that
+        # claims again as soon as an empty claim ends runs hundreds of rounds in two seconds.
+        polls = 2.0 / relay.settings.relay_poll_interval_seconds + 1
+        assert len(statements) <= 2 * polls, (len(statements), sorted(set(statements)))
+        published = relay.published_total
+        [org_id] = await post_orgs(registry, staff, range(1, 2))
+        await eventually(lambda: _outbox_all_sent(registry), timeout=2)
+        assert relay.published_total == published + 1
+        await eventually(lambda: _in_read_model(projects, org_id), timeout=5)
+
+
+async def _outbox_all_sent(registry: Any) -> bool:
+    unsent = registry.runtime.tables.outbox.c.sent_at.is_(None)
+    return await count_rows(registry, registry.runtime.tables.outbox, unsent) == 0
+
+
+async def _in_read_model(svc: Any, org_id: str) -> bool:
+    return org_id in await read_model_ids(svc)

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,8 +29,9 @@ from typing import Any
 from uuid import UUID
 
 from opentelemetry.trace import Span, StatusCode
-from sqlalchemy import bindparam, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import BigInteger, String, bindparam, column, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import utcnow
@@ -51,7 +51,85 @@ class ClaimedRow:
     event_type: str
     aggregate_key: str
     sequence: int
-    envelope: dict[str, Any]
+    body: str  # the envelope with its ``producerseq``, as JSON: the message published
+    trace: dict[str, Any] | None  # the envelope's trace context fields, when it carries one
+
+    @property
+    def carrier(self) -> dict[str, Any]:
+        return {"id": self.id, **(self.trace or {})}
+
+
+# Numbers the next unsequenced rows in position order, per event type, in one round trip:
+# the rows are locked (skipping those another relay is numbering), each type's counter is
+# raised by its count (types in name order, so two relays never lock counters crosswise),
+# and each row gets its type's next number.
+_ASSIGN_SEQUENCES = text(
+    """
+    WITH picked AS (
+        SELECT id, event_type, position FROM outbox
+        WHERE sent_at IS NULL AND sequence IS NULL
+        ORDER BY position
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ), counts AS (
+        SELECT event_type, count(*) AS n FROM picked GROUP BY event_type
+    ), raised AS (
+        INSERT INTO event_sequence AS s (event_type, last_value)
+        SELECT event_type, n FROM counts ORDER BY event_type
+        ON CONFLICT (event_type) DO UPDATE SET last_value = s.last_value + excluded.last_value
+        RETURNING s.event_type, s.last_value
+    ), numbered AS (
+        SELECT id, event_type, row_number() OVER (PARTITION BY event_type ORDER BY position) AS k
+        FROM picked
+    )
+    UPDATE outbox AS o SET sequence = raised.last_value - counts.n + numbered.k
+    FROM numbered
+    JOIN counts ON counts.event_type = numbered.event_type
+    JOIN raised ON raised.event_type = numbered.event_type
+    WHERE o.id = numbered.id
+    """
+)
+
+# Claims the next sequenced rows (locked until they are marked sent; rows another relay holds
+# are skipped) and keeps only those with no earlier unsent row of their aggregate outside
+# the claim, so that the events of one aggregate go out in the order they were written.
+_CLAIM = text(
+    """
+    WITH claimed AS (
+        SELECT id, position, event_type, aggregate_key, sequence, envelope FROM outbox
+        WHERE sent_at IS NULL AND sequence IS NOT NULL
+        ORDER BY position
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ), held_back AS (
+        SELECT o.aggregate_key, min(o.position) AS before
+        FROM outbox AS o
+        WHERE o.sent_at IS NULL
+          AND o.aggregate_key IN (SELECT aggregate_key FROM claimed)
+          AND o.position < (SELECT max(position) FROM claimed)
+          AND o.id NOT IN (SELECT id FROM claimed)
+        GROUP BY o.aggregate_key
+    )
+    SELECT c.id, c.position, c.event_type, c.aggregate_key, c.sequence,
+           (c.envelope || jsonb_build_object('producerseq', c.sequence))::text AS body,
+           CASE WHEN c.envelope ? 'traceparent'
+                THEN jsonb_build_object('traceparent', c.envelope -> 'traceparent',
+                                        'tracestate', c.envelope -> 'tracestate')
+           END AS trace
+    FROM claimed AS c
+    LEFT JOIN held_back AS h ON h.aggregate_key = c.aggregate_key
+    WHERE h.before IS NULL OR c.position < h.before
+    ORDER BY c.position
+    """
+).columns(
+    column("id", PgUUID(as_uuid=True)),
+    column("position", BigInteger),
+    column("event_type", String),
+    column("aggregate_key", String),
+    column("sequence", BigInteger),
+    column("body", String),
+    column("trace", JSONB),
+)
 
 
 AfterPublish = Callable[[Sequence[ClaimedRow]], Awaitable[None]]
@@ -214,59 +292,23 @@ class OutboxRelay:
         return await self._publish_batch()
 
     async def _assign_sequences(self) -> None:
-        t = self.t.outbox
-        async with self.engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(t.c.id, t.c.event_type)
-                    .where(t.c.sent_at.is_(None), t.c.sequence.is_(None))
-                    .order_by(t.c.position)
-                    .limit(self.settings.relay_batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not rows:
-                return
-            by_type: dict[str, list[UUID]] = defaultdict(list)
-            for row in rows:
-                by_type[row.event_type].append(row.id)
-            assignments: list[dict[str, Any]] = []
-            for event_type in sorted(by_type):
-                ids = by_type[event_type]
-                seq = self.t.event_sequence
-                stmt = (
-                    pg_insert(seq)
-                    .values(event_type=event_type, last_value=len(ids))
-                    .on_conflict_do_update(
-                        index_elements=[seq.c.event_type],
-                        set_={"last_value": seq.c.last_value + len(ids)},
-                    )
-                    .returning(seq.c.last_value)
-                )
-                last = (await conn.execute(stmt)).scalar_one()
-                first = last - len(ids) + 1
-                assignments.extend({"b_id": event_id, "b_seq": first + i} for i, event_id in enumerate(ids))
-            await conn.execute(
-                update(t).where(t.c.id == bindparam("b_id")).values(sequence=bindparam("b_seq")),
-                assignments,
-            )
+        """Number the next unsequenced rows, per event type, in one statement of its own.
+
+        The numbers are committed before any of these rows is published, so a crash after a
+        publish re-publishes the row under the number it went out with.
+        """
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(_ASSIGN_SEQUENCES, {"limit": self.settings.relay_batch_size})
 
     async def _publish_batch(self, claimed_count: asyncio.Future[int] | None = None) -> int:
         t = self.t.outbox
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                select(t.c.id, t.c.position, t.c.event_type, t.c.aggregate_key, t.c.sequence, t.c.envelope)
-                .where(t.c.sent_at.is_(None), t.c.sequence.is_not(None))
-                .order_by(t.c.position)
-                .limit(self.settings.relay_batch_size)
-                .with_for_update(skip_locked=True)
-            )
+            result = await conn.execute(_CLAIM, {"limit": self.settings.relay_batch_size})
             claimed = [
-                ClaimedRow(r.id, r.position, r.event_type, r.aggregate_key, r.sequence, r.envelope)
+                ClaimedRow(r.id, r.position, r.event_type, r.aggregate_key, r.sequence, r.body, r.trace)
                 for r in result.all()
             ]
-            if claimed:
-                claimed = await self._hold_back_foreign_predecessors(conn, claimed)
             if claimed_count is not None:
                 claimed_count.set_result(len(claimed))
             if not claimed:
@@ -277,59 +319,32 @@ class OutboxRelay:
             if acked:
                 await conn.execute(
                     update(t)
-                    .where(t.c.id.in_([r.id for r in acked]))
-                    .values(sent_at=func.now(), publish_attempts=t.c.publish_attempts + 1)
+                    .where(t.c.id == func.any(bindparam("ids", type_=ARRAY(PgUUID(as_uuid=True)))))
+                    .values(sent_at=func.now(), publish_attempts=t.c.publish_attempts + 1),
+                    {"ids": [r.id for r in acked]},
                 )
         self.published_total += len(acked)
         if len(acked) < len(claimed):
             raise ConnectionError(f"{len(claimed) - len(acked)} events not acknowledged by JetStream")
         return len(acked)
 
-    async def _hold_back_foreign_predecessors(self, conn: Any, claimed: list[ClaimedRow]) -> list[ClaimedRow]:
-        """Drop rows whose aggregate has an earlier unsent row that this batch does not hold."""
-        t = self.t.outbox
-        keys = sorted({r.aggregate_key for r in claimed})
-        max_position = max(r.position for r in claimed)
-        earliest_foreign = dict(
-            (
-                await conn.execute(
-                    select(t.c.aggregate_key, func.min(t.c.position))
-                    .where(
-                        t.c.sent_at.is_(None),
-                        t.c.aggregate_key.in_(keys),
-                        t.c.position < max_position,
-                        t.c.id.not_in([r.id for r in claimed]),
-                    )
-                    .group_by(t.c.aggregate_key)
-                )
-            ).all()
-        )
-        if not earliest_foreign:
-            return claimed
-        return [
-            r
-            for r in claimed
-            if r.aggregate_key not in earliest_foreign or r.position < earliest_foreign[r.aggregate_key]
-        ]
-
     async def _publish(self, rows: Sequence[ClaimedRow]) -> list[ClaimedRow]:
         """Publish in position order (one connection keeps order); return the acknowledged."""
         js = self.bus.js
         futures = []
+        tracing = self.tracing if self.tracing is not None and self.tracing.enabled else None
         for row in rows:
-            envelope = dict(row.envelope)
-            envelope["producerseq"] = row.sequence
             subject = self.bus.subject_for(row.event_type)
             future = await js.publish_async(
                 subject,
-                json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode(),
+                row.body.encode(),
                 headers={"Nats-Msg-Id": str(row.id)},
                 # No stall timeout: asyncio.wait_for would yield to the event loop for
                 # every message, and a busy loop then stretches a batch to seconds.
                 # A batch never exceeds the client's pending limit.
                 wait_stall=None,
             )
-            if self.tracing is not None and (span := self.tracing.publishing(subject, envelope)):
+            if tracing is not None and row.trace and (span := tracing.publishing(subject, row.carrier)):
                 future.add_done_callback(_end_span_on_ack(span))
             futures.append(future)
         done, pending = await asyncio.wait(futures, timeout=self.settings.relay_publish_timeout_seconds)

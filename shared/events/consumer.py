@@ -505,14 +505,26 @@ class InboxConsumer:
 
     async def _track_sequences(self, session: AsyncSession, envelopes: list[Envelope]) -> None:
         """Advance ``consumer_progress`` for each producer/type these events belong to."""
-        highest: dict[tuple[str, str], int] = {}
+        arrived: dict[tuple[str, str], set[int]] = {}
         for envelope in envelopes:
             if envelope.producerseq is not None:
-                key = (envelope.source, envelope.type)
-                highest[key] = max(highest.get(key, 0), envelope.producerseq)
+                arrived.setdefault((envelope.source, envelope.type), set()).add(envelope.producerseq)
         cp = self.t.consumer_progress
-        for (source, event_type), seq in sorted(highest.items()):
+        for (source, event_type), numbers in sorted(arrived.items()):
+            seq = max(numbers)
             where = (cp.c.consumer == self.service, cp.c.source == source, cp.c.event_type == event_type)
+            lowest = min(numbers)
+            if len(numbers) == seq - lowest + 1:
+                # The common case in one round trip: these events continue the complete run
+                # exactly, and nothing beyond them was seen before (no hole to look into).
+                advanced = await session.execute(
+                    update(cp)
+                    .where(*where, cp.c.contiguous_upto == lowest - 1, cp.c.max_seen <= seq)
+                    .values(contiguous_upto=seq, max_seen=seq, gap_since=None, updated_at=func.now())
+                    .returning(cp.c.consumer)
+                )
+                if advanced.first() is not None:
+                    continue
             # One round trip creates the row or locks the one there (an upsert that updates
             # locks the row, as SELECT … FOR UPDATE would) and reads it.
             row = (

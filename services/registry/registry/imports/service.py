@@ -7,14 +7,16 @@ by resident ID number), so importing the same file twice changes nothing the sec
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import String, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from registry.access import is_staff, may_manage_unit
 from registry.codes import REGION_LABELS
@@ -29,7 +31,7 @@ from registry.platforms.schemas import PlatformCreate
 from registry.reference import FIELD_LABELS, LAB_TYPES, PLATFORM_KINDS, SUB_FIELD_LABELS, TITLES
 from shared.auth import Principal
 from shared.errors import DomainError
-from shared.excel import Column, SheetFormatError, SheetRow, export_xlsx, read_xlsx, read_xlsx_then
+from shared.excel import Column, SheetFormatError, SheetRow, export_xlsx, read_xlsx_then
 from shared.ids import uuid7
 from shared.uow import UnitOfWork
 
@@ -172,10 +174,18 @@ def _pydantic_issues(row: int, exc: ValidationError, headers: dict[str, str]) ->
     return issues
 
 
+def _any_of(name: str, values: set[str]) -> Any:
+    """``= ANY(:name)`` with one array parameter: the 20,000 values of a sheet as an ``IN``
+    list are 20,000 parameters rendered into the statement while the event loop waits."""
+    return func.any(bindparam(name, sorted(values), ARRAY(String)))
+
+
 async def _units_by_code(uow: UnitOfWork, codes: set[str]) -> dict[str, Organisation]:
     if not codes:
         return {}
-    rows = await uow.session.execute(select(Organisation).where(Organisation.credit_code.in_(codes)))
+    rows = await uow.session.execute(
+        select(Organisation).where(Organisation.credit_code == _any_of("codes", codes))
+    )
     return {o.credit_code: o for o in rows.scalars()}
 
 
@@ -192,70 +202,50 @@ async def _finish(uow: UnitOfWork, report: ImportReport) -> ImportReport:
     return report
 
 
-async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes, mode: Mode) -> ImportReport:
-    report = ImportReport(mode)
-    headers = {c.key: c.header_zh for c in PLATFORM_COLUMNS} | {
-        "host_unit_id": "依托单位统一社会信用代码",
-        "director": "主任身份证号码",
-        "person_id": "主任身份证号码",
-        "term_start": "主任任期开始",
-        "term_end": "主任任期结束",
-    }
-    try:
-        rows = await read_xlsx(content, PLATFORM_COLUMNS, required=PLATFORM_REQUIRED, max_rows=MAX_ROWS)
-    except SheetFormatError as exc:
-        report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
-        return report
-    report.rows = len(rows)
-    if not rows:
-        report.issues.append(RowIssue(2, "", "the sheet has no data rows", "工作表中没有数据行"))
-        return report
-    units = await _units_by_code(
-        uow, {str(r.values.get("host_unit_credit_code") or "").upper() for r in rows}
-    )
-    directors = await people.ids_by_hmac(
-        uow.session,
-        {
-            identity.lookup_digest(str(r.values["director_id_number"]))
-            for r in rows
-            if r.values.get("director_id_number")
-        },
-    )
-    parsed: list[tuple[int, BaseModel | None]] = []
+_PLATFORM_HEADERS = {c.key: c.header_zh for c in PLATFORM_COLUMNS} | {
+    "host_unit_id": "依托单位统一社会信用代码",
+    "director": "主任身份证号码",
+    "person_id": "主任身份证号码",
+    "term_start": "主任任期开始",
+    "term_end": "主任任期结束",
+}
+# Stands for the host unit and the director in the worker's validation; the event loop puts
+# the register's ids in their place.
+_RESOLVED_LATER = UUID(int=0)
+
+
+@dataclass(frozen=True)
+class CheckedPlatform:
+    """One row of a platform import as the parser's worker process leaves it: the platform
+    checked (host unit and director still to be found in the register), or what is wrong."""
+
+    number: int
+    unit_credit_code: str
+    director_lookup: str | None  # the lookup digest of the director's ID number, if given
+    issues: tuple[RowIssue, ...]
+    platform: PlatformCreate | None = None
+
+
+def check_platform_rows(rows: list[SheetRow], keyring: identity.Keyring) -> list[CheckedPlatform]:
+    """The checks of a platform import that need no database, in the parser's worker process:
+    mapping the labels, validating each platform and digesting the director's ID number."""
+    identity.configure(keyring)
+    headers = _PLATFORM_HEADERS
+    checked = []
     for r in rows:
         v = r.values
-        row_issues: list[RowIssue] = []
-        unit = units.get(str(v.get("host_unit_credit_code") or "").upper())
-        if unit is None:
-            row_issues.append(
-                RowIssue(
-                    r.number,
-                    headers["host_unit_credit_code"],
-                    "no unit with this credit code",
-                    "依托单位未在库中登记",
-                )
-            )
+        director_lookup = None
         director = None
         if v.get("director_id_number"):
-            person_id = directors.get(identity.lookup_digest(str(v["director_id_number"])))
-            if person_id is None:
-                row_issues.append(
-                    RowIssue(
-                        r.number,
-                        headers["director_id_number"],
-                        "no person with this ID number",
-                        "主任未在人员库中登记",
-                    )
-                )
-            else:
-                director = {
-                    "person_id": person_id,
-                    "term_start": _text(v.get("director_term_start")),
-                    "term_end": _text(v.get("director_term_end")),
-                    "full_time": _text(v.get("director_full_time")) in YES
-                    if v.get("director_full_time") is not None
-                    else True,
-                }
+            director_lookup = identity.lookup_digest(str(v["director_id_number"]))
+            director = {
+                "person_id": _RESOLVED_LATER,
+                "term_start": _text(v.get("director_term_start")),
+                "term_end": _text(v.get("director_term_end")),
+                "full_time": _text(v.get("director_full_time")) in YES
+                if v.get("director_full_time") is not None
+                else True,
+            }
         directions = [
             d.strip()
             for d in str(v.get("research_directions") or "").replace(";", "；").split("；")
@@ -265,7 +255,7 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
             "code": _text(v.get("code")),
             "name": _text(v.get("name")),
             "kind": _mapped(v.get("kind"), KIND_BY),
-            "host_unit_id": unit.id if unit else None,
+            "host_unit_id": _RESOLVED_LATER,
             "lab_type": _mapped(v.get("lab_type"), LAB_TYPE_BY),
             "field": _mapped(v.get("field"), FIELD_BY),
             "sub_field": _mapped(v.get("sub_field"), SUB_FIELD_BY),
@@ -277,17 +267,80 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
             "staff_count": _text(v.get("staff_count")) or 0,
             "initial_state": _mapped(v.get("initial_state"), STATE_BY_ZH) or "operating",
         }
+        unit_code = str(v.get("host_unit_credit_code") or "").upper()
+        issues: list[RowIssue] = []
+        platform = None
+        try:
+            platform = PlatformCreate.model_validate({k: val for k, val in data.items() if val is not None})
+        except ValidationError as exc:
+            issues.extend(_pydantic_issues(r.number, exc, headers))
+        except DomainError as exc:
+            for i in getattr(exc, "issues", []):
+                issues.append(RowIssue(r.number, headers.get(i.field, i.field), i.message, i.message_zh))
+        checked.append(CheckedPlatform(r.number, unit_code, director_lookup, tuple(issues), platform))
+    return checked
+
+
+async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes, mode: Mode) -> ImportReport:
+    """Platforms are checked row by row in the parser's worker process, matched to the
+    register's units and people here, then written in bulk (``platforms.register_many``)."""
+    report = ImportReport(mode)
+    headers = _PLATFORM_HEADERS
+    try:
+        rows = await read_xlsx_then(
+            check_platform_rows,
+            content,
+            PLATFORM_COLUMNS,
+            identity.keyring(),
+            required=PLATFORM_REQUIRED,
+            max_rows=MAX_ROWS,
+        )
+    except SheetFormatError as exc:
+        report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
+        return report
+    report.rows = len(rows)
+    if not rows:
+        report.issues.append(RowIssue(2, "", "the sheet has no data rows", "工作表中没有数据行"))
+        return report
+    units = await _units_by_code(uow, {r.unit_credit_code for r in rows})
+    directors = await people.ids_by_hmac(
+        uow.session, {r.director_lookup for r in rows if r.director_lookup is not None}
+    )
+    parsed: list[tuple[int, PlatformCreate | None]] = []
+    for i, r in enumerate(rows):
+        if i % 500 == 499:
+            await asyncio.sleep(0)  # 20,000 rows in one go would hold other requests back
+        row_issues: list[RowIssue] = []
+        unit = units.get(r.unit_credit_code)
+        if unit is None:
+            row_issues.append(
+                RowIssue(
+                    r.number,
+                    headers["host_unit_credit_code"],
+                    "no unit with this credit code",
+                    "依托单位未在库中登记",
+                )
+            )
+        person_id = directors.get(r.director_lookup) if r.director_lookup is not None else None
+        if r.director_lookup is not None and person_id is None:
+            row_issues.append(
+                RowIssue(
+                    r.number,
+                    headers["director_id_number"],
+                    "no person with this ID number",
+                    "主任未在人员库中登记",
+                )
+            )
+        row_issues.extend(r.issues)
         model = None
-        if not row_issues:
-            try:
-                model = PlatformCreate.model_validate({k: val for k, val in data.items() if val is not None})
-            except ValidationError as exc:
-                row_issues.extend(_pydantic_issues(r.number, exc, headers))
-            except DomainError as exc:
-                for i in getattr(exc, "issues", []):
-                    row_issues.append(
-                        RowIssue(r.number, headers.get(i.field, i.field), i.message, i.message_zh)
-                    )
+        if not row_issues and r.platform is not None and unit is not None:
+            director = r.platform.director
+            model = r.platform.model_copy(
+                update={
+                    "host_unit_id": unit.id,
+                    "director": director.model_copy(update={"person_id": person_id}) if director else None,
+                }
+            )
         if row_issues:
             report.issues.extend(row_issues)
             report.rejected_rows.append(r.number)
@@ -344,12 +397,19 @@ async def _existing_platforms(
     names = {m.name for m in models if not m.code}
     found_codes: set[str] = set()
     found_names: set[tuple[str, Any]] = set()
+    # One array parameter each: 20,000 names as an IN list are 20,000 parameters to render.
     if codes:
-        rows = await uow.session.execute(select(Platform.code).where(Platform.code.in_(codes)))
+        rows = await uow.session.execute(
+            select(Platform.code).where(
+                Platform.code == func.any(bindparam("codes", list(codes), ARRAY(String)))
+            )
+        )
         found_codes = set(rows.scalars())
     if names:
         rows2 = await uow.session.execute(
-            select(Platform.name, Platform.host_unit_id).where(Platform.name.in_(names))
+            select(Platform.name, Platform.host_unit_id).where(
+                Platform.name == func.any(bindparam("names", list(names), ARRAY(String)))
+            )
         )
         found_names = {(n, u) for n, u in rows2.all()}
     return found_codes, found_names

@@ -244,15 +244,3 @@ async def register_imported(
             reason=reason,
         )
     return len(created)
-    uow.session.add_all(created)
-    await uow.session.flush()
-    for person in created:
-        await uow.emit(PERSON_REGISTERED, PersonSnapshot(**snapshot(person)), subject=f"person/{person.id}")
-    await uow.record(
-        "people.imported",
-        entity_type="person_import",
-        entity_id=uuid7(),
-        changes={"created": [str(p.id) for p in created]},
-        reason=reason,
-    )
-    return created

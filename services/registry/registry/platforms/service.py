@@ -149,11 +149,12 @@ _PAYLOAD_COLUMNS = (
 
 
 async def register_many(
-    uow: UnitOfWork, principal: Principal, rows: list[PlatformCreate], *, reason: str
+    uow: UnitOfWork, principal: Principal, rows: list[PlatformCreate], *, reason: str, chunk: int = 500
 ) -> list[str]:
     """Bulk registration (Excel import): host units and people already resolved, duplicates
-    already excluded. One insert for all platforms and their first history rows, one
-    ``registry.platform.proposed`` event each, one audit row for the batch. The codes created."""
+    already excluded. Written ``chunk`` rows at a time (one insert each of the platforms, their
+    director appointments, first history rows and ``registry.platform.proposed`` events), one
+    audit row for the batch. The codes created."""
     for data in rows:
         require(
             may_manage_unit(principal, data.host_unit_id),
@@ -184,10 +185,30 @@ async def register_many(
             uow.session, prefix, year, len(members), at_least=explicit.get((prefix, year), 0)
         )
         codes.update({id(d): c for d, c in zip(members, fresh, strict=True)})
-    created = [_platform_values(data, data.code or codes[id(data)]) for data in rows]
-    if not created:
+    codes_created: list[str] = []
+    # In chunks (the platforms, their director appointments, first history rows and events,
+    # one insert each), handing the event loop back between them: 20,000 rows at once hold it
+    # for most of a second while their parameters are prepared.
+    for start in range(0, len(rows), chunk):
+        created = [
+            _platform_values(data, data.code or codes[id(data)]) for data in rows[start : start + chunk]
+        ]
+        await _insert_registered(uow, created, reason=reason)
+        codes_created.extend(values["code"] for values in created)
+    if not codes_created:
         return []
-    # Plain multi-row inserts: no ORM object per row (thousands of rows per import).
+    await uow.record(
+        "platforms.imported",
+        entity_type="platform_import",
+        entity_id=uuid7(),
+        changes={"created": codes_created},
+        reason=reason,
+    )
+    return codes_created
+
+
+async def _insert_registered(uow: UnitOfWork, created: list[dict[str, Any]], *, reason: str) -> None:
+    """Plain multi-row inserts of new platforms and what goes with them: no ORM object per row."""
     await uow.session.execute(insert(Platform), created)
     appointments = [
         {
@@ -224,27 +245,22 @@ async def register_many(
             for values in created
         ],
     )
-    for values in created:
-        await uow.emit(
-            PLATFORM_EVENTS["propose"],
-            PlatformEventPayload(
-                **{k: values[k] for k in _PAYLOAD_COLUMNS},
-                co_builder_unit_ids=[UUID(u) for u in values["co_builder_unit_ids"]],
-                action="propose",
-                reason=reason,
-                document_number=values["approval_document"],
-            ),
-            subject=f"platform/{values['id']}",
-        )
-    codes_created = [values["code"] for values in created]
-    await uow.record(
-        "platforms.imported",
-        entity_type="platform_import",
-        entity_id=uuid7(),
-        changes={"created": codes_created},
-        reason=reason,
+    await uow.emit_many(
+        PLATFORM_EVENTS["propose"],
+        [
+            (
+                PlatformEventPayload(
+                    **{k: values[k] for k in _PAYLOAD_COLUMNS},
+                    co_builder_unit_ids=[UUID(u) for u in values["co_builder_unit_ids"]],
+                    action="propose",
+                    reason=reason,
+                    document_number=values["approval_document"],
+                ),
+                f"platform/{values['id']}",
+            )
+            for values in created
+        ],
     )
-    return codes_created
 
 
 async def register(uow: UnitOfWork, principal: Principal, data: PlatformCreate) -> Platform:

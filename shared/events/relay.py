@@ -238,11 +238,14 @@ class OutboxRelay:
                     await self._maybe_purge()
                 except Exception as exc:  # noqa: BLE001 - housekeeping; publishing goes on
                     log.warning("outbox purge failed", extra={"error": repr(exc)})
-                # Until a commit wakes the relay, a batch in flight finishes (rows it held
-                # back may go now) or the poll interval passes.
+                # The claim took every row there was. With a batch still in flight, the rows
+                # committed meanwhile wait for its end and then go out together (under a
+                # stream of commits, one batch per round trip to JetStream rather than one
+                # per commit); with none, until a commit wakes the relay or the poll
+                # interval passes.
                 woken = asyncio.ensure_future(self._wake.wait())
                 await asyncio.wait(
-                    {woken, *in_flight},
+                    in_flight or {woken},
                     timeout=self.settings.relay_poll_interval_seconds,
                     return_when=asyncio.FIRST_COMPLETED,
                 )

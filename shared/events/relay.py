@@ -29,13 +29,13 @@ from typing import Any
 from uuid import UUID
 
 from opentelemetry.trace import Span, StatusCode
-from sqlalchemy import BigInteger, String, bindparam, column, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import BigInteger, String, column, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import utcnow
-from shared.db import KitTables
+from shared.db import KitTables, equals_any
 from shared.events.bus import EventBus
 from shared.events.wake import on_outbox_commit
 from shared.settings import ServiceSettings
@@ -322,9 +322,8 @@ class OutboxRelay:
             if acked:
                 await conn.execute(
                     update(t)
-                    .where(t.c.id == func.any(bindparam("ids", type_=ARRAY(PgUUID(as_uuid=True)))))
-                    .values(sent_at=func.now(), publish_attempts=t.c.publish_attempts + 1),
-                    {"ids": [r.id for r in acked]},
+                    .where(equals_any(t.c.id, [r.id for r in acked], "ids"))
+                    .values(sent_at=func.now(), publish_attempts=t.c.publish_attempts + 1)
                 )
         self.published_total += len(acked)
         if len(acked) < len(claimed):

@@ -16,22 +16,15 @@ from uuid import UUID
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import any_, bindparam, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import Uuid
+from sqlalchemy import or_, select
 
 from evaluation.coi.check import ExpertFacts, ItemFacts
 from evaluation.coi.rules import collaboration_cutoff, max_names
 from evaluation.experts.models import Collaboration, Declaration, Expert, IntegrityView, PersonView
 from evaluation.organisations.models import OrganisationView
 from evaluation.rounds.models import RoundItem
+from shared.db import equals_any
 from shared.uow import UnitOfWork
-
-
-def in_ids(column: Any, ids: Sequence[UUID], name: str) -> ColumnElement[bool]:
-    """``column = ANY($ids)``: one array parameter, however many ids."""
-    return column == any_(bindparam(name, list(ids), type_=ARRAY(Uuid())))  # type: ignore[no-any-return]
 
 
 def fold(raw: NDArray[np.uint8]) -> NDArray[np.uint64]:
@@ -52,12 +45,12 @@ async def items_facts(uow: UnitOfWork, items: Sequence[RoundItem]) -> dict[UUID,
     departments: dict[UUID, UUID] = {}
     if unit_ids:
         q = select(OrganisationView.id, OrganisationView.credit_code).where(
-            in_ids(OrganisationView.id, sorted(unit_ids), "unit_ids")
+            equals_any(OrganisationView.id, sorted(unit_ids), "unit_ids")
         )
         codes = {uid: code for uid, code in (await uow.session.execute(q)).all()}
     if person_ids:
         q2 = select(PersonView.id, PersonView.department_id).where(
-            in_ids(PersonView.id, sorted(person_ids), "person_ids"), PersonView.department_id.is_not(None)
+            equals_any(PersonView.id, sorted(person_ids), "person_ids"), PersonView.department_id.is_not(None)
         )
         departments = {pid: dept for pid, dept in (await uow.session.execute(q2)).all() if dept}
     out = {}
@@ -88,7 +81,7 @@ async def expert_facts(
             select(Expert, OrganisationView.credit_code, PersonView.department_id)
             .outerjoin(OrganisationView, OrganisationView.id == Expert.unit_id)
             .outerjoin(PersonView, PersonView.id == Expert.person_id)
-            .where(in_ids(Expert.id, expert_ids, "expert_ids"))
+            .where(equals_any(Expert.id, expert_ids, "expert_ids"))
         )
     ).all()
     experts = [e for e, _, _ in rows]
@@ -97,7 +90,7 @@ async def expert_facts(
         for e, code, dept in rows
     }
     by_person = {e.person_id: e.id for e in experts}
-    declared = select(Declaration).where(in_ids(Declaration.expert_id, expert_ids, "expert_ids"))
+    declared = select(Declaration).where(equals_any(Declaration.expert_id, expert_ids, "expert_ids"))
     for d in (await s.execute(declared)).scalars():
         if d.person_id:
             facts[d.expert_id].declared_persons.add(d.person_id)
@@ -105,7 +98,7 @@ async def expert_facts(
             facts[d.expert_id].declared_units.add(d.unit_id)
     today = date.today()
     barred = select(IntegrityView.person_id).where(
-        in_ids(IntegrityView.person_id, list(by_person), "person_ids"),
+        equals_any(IntegrityView.person_id, list(by_person), "person_ids"),
         IntegrityView.lifted.is_(False),
         IntegrityView.scope.overlap(["reviewing", "all"]),
         or_(IntegrityView.barred_until.is_(None), IntegrityView.barred_until >= today),

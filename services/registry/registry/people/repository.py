@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registry import paging, search
 from registry.access import scope_uuids
 from registry.people.models import Person
+from shared.db import equals_any
 
 SORTS = paging.sorts(
     ("name", Person.name, False),
@@ -75,14 +76,12 @@ async def all_matching(session: AsyncSession, f: PersonFilter, *, sort: str, lim
 
 
 async def ids_by_hmac(session: AsyncSession, digests: set[str]) -> dict[str, UUID]:
-    """Registered people among these keyed digests: digest → person id (batched)."""
-    found: dict[str, UUID] = {}
-    ordered = sorted(digests)
-    for start in range(0, len(ordered), 5000):
-        rows = await session.execute(
-            select(Person.id_number_hmac, Person.id).where(
-                Person.id_number_hmac.in_(ordered[start : start + 5000])
-            )
+    """Registered people among these keyed digests: digest → person id (one array parameter)."""
+    if not digests:
+        return {}
+    rows = await session.execute(
+        select(Person.id_number_hmac, Person.id).where(
+            equals_any(Person.id_number_hmac, sorted(digests), "digests")
         )
-        found.update({digest: person_id for digest, person_id in rows})
-    return found
+    )
+    return {digest: person_id for digest, person_id in rows}

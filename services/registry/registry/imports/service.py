@@ -8,15 +8,14 @@ by resident ID number), so importing the same file twice changes nothing the sec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import String, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 
 from registry.access import is_staff, may_manage_unit
 from registry.codes import REGION_LABELS
@@ -30,6 +29,7 @@ from registry.platforms.models import Platform
 from registry.platforms.schemas import PlatformCreate
 from registry.reference import FIELD_LABELS, LAB_TYPES, PLATFORM_KINDS, SUB_FIELD_LABELS, TITLES
 from shared.auth import Principal
+from shared.db import equals_any
 from shared.errors import DomainError
 from shared.excel import Column, SheetFormatError, SheetRow, export_xlsx, read_xlsx_then
 from shared.ids import uuid7
@@ -37,6 +37,7 @@ from shared.uow import UnitOfWork
 
 Mode = Literal["all_or_nothing", "valid_rows_only"]
 MAX_ROWS = 20_000
+R = TypeVar("R")
 
 PLATFORM_COLUMNS = [
     Column("code", "平台编号", 16),
@@ -174,17 +175,11 @@ def _pydantic_issues(row: int, exc: ValidationError, headers: dict[str, str]) ->
     return issues
 
 
-def _any_of(name: str, values: set[str]) -> Any:
-    """``= ANY(:name)`` with one array parameter: the 20,000 values of a sheet as an ``IN``
-    list are 20,000 parameters rendered into the statement while the event loop waits."""
-    return func.any(bindparam(name, sorted(values), ARRAY(String)))
-
-
 async def _units_by_code(uow: UnitOfWork, codes: set[str]) -> dict[str, Organisation]:
     if not codes:
         return {}
     rows = await uow.session.execute(
-        select(Organisation).where(Organisation.credit_code == _any_of("codes", codes))
+        select(Organisation).where(equals_any(Organisation.credit_code, sorted(codes), "codes"))
     )
     return {o.credit_code: o for o in rows.scalars()}
 
@@ -200,6 +195,28 @@ async def _finish(uow: UnitOfWork, report: ImportReport) -> ImportReport:
     await uow.commit()
     report.committed = True
     return report
+
+
+async def _checked_rows(
+    report: ImportReport,
+    check: Callable[[list[SheetRow], identity.Keyring], list[R]],
+    content: bytes,
+    columns: Sequence[Column],
+    required: Sequence[str],
+) -> list[R]:
+    """The sheet's rows as ``check`` leaves them in the parser's worker process; none, with the
+    reason in the report, when the file is not the template or has no data rows."""
+    try:
+        rows = await read_xlsx_then(
+            check, content, columns, identity.keyring(), required=required, max_rows=MAX_ROWS
+        )
+    except SheetFormatError as exc:
+        report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
+        return []
+    report.rows = len(rows)
+    if not rows:
+        report.issues.append(RowIssue(2, "", "the sheet has no data rows", "工作表中没有数据行"))
+    return rows
 
 
 _PLATFORM_HEADERS = {c.key: c.header_zh for c in PLATFORM_COLUMNS} | {
@@ -286,21 +303,8 @@ async def import_platforms(uow: UnitOfWork, principal: Principal, content: bytes
     register's units and people here, then written in bulk (``platforms.register_many``)."""
     report = ImportReport(mode)
     headers = _PLATFORM_HEADERS
-    try:
-        rows = await read_xlsx_then(
-            check_platform_rows,
-            content,
-            PLATFORM_COLUMNS,
-            identity.keyring(),
-            required=PLATFORM_REQUIRED,
-            max_rows=MAX_ROWS,
-        )
-    except SheetFormatError as exc:
-        report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
-        return report
-    report.rows = len(rows)
+    rows = await _checked_rows(report, check_platform_rows, content, PLATFORM_COLUMNS, PLATFORM_REQUIRED)
     if not rows:
-        report.issues.append(RowIssue(2, "", "the sheet has no data rows", "工作表中没有数据行"))
         return report
     units = await _units_by_code(uow, {r.unit_credit_code for r in rows})
     directors = await people.ids_by_hmac(
@@ -397,19 +401,14 @@ async def _existing_platforms(
     names = {m.name for m in models if not m.code}
     found_codes: set[str] = set()
     found_names: set[tuple[str, Any]] = set()
-    # One array parameter each: 20,000 names as an IN list are 20,000 parameters to render.
     if codes:
         rows = await uow.session.execute(
-            select(Platform.code).where(
-                Platform.code == func.any(bindparam("codes", list(codes), ARRAY(String)))
-            )
+            select(Platform.code).where(equals_any(Platform.code, codes, "codes"))
         )
         found_codes = set(rows.scalars())
     if names:
         rows2 = await uow.session.execute(
-            select(Platform.name, Platform.host_unit_id).where(
-                Platform.name == func.any(bindparam("names", list(names), ARRAY(String)))
-            )
+            select(Platform.name, Platform.host_unit_id).where(equals_any(Platform.name, names, "names"))
         )
         found_names = {(n, u) for n, u in rows2.all()}
     return found_codes, found_names
@@ -494,21 +493,8 @@ async def import_people(uow: UnitOfWork, principal: Principal, content: bytes, m
     here, then written in bulk (see ``register_imported``)."""
     report = ImportReport(mode)
     headers = _PEOPLE_HEADERS
-    try:
-        rows = await read_xlsx_then(
-            check_people_rows,
-            content,
-            PEOPLE_COLUMNS,
-            identity.keyring(),
-            required=PEOPLE_REQUIRED,
-            max_rows=MAX_ROWS,
-        )
-    except SheetFormatError as exc:
-        report.issues.append(RowIssue(1, "", str(exc), "文件不是有效的导入模板（缺少必填列或格式错误）"))
-        return report
-    report.rows = len(rows)
+    rows = await _checked_rows(report, check_people_rows, content, PEOPLE_COLUMNS, PEOPLE_REQUIRED)
     if not rows:
-        report.issues.append(RowIssue(2, "", "the sheet has no data rows", "工作表中没有数据行"))
         return report
     units = await _units_by_code(uow, {r.unit_credit_code for r in rows if r.unit_credit_code})
     registered = set(await people.ids_by_hmac(uow.session, {r.lookup for r in rows if r.lookup}))

@@ -118,6 +118,7 @@ async def _producer(settings: dict[str, Any], conn: Connection) -> None:
                     tasks.append(asyncio.create_task(emit(start + i, committed)))
                 await asyncio.gather(*tasks)
             else:
+                await rt.relay.stop()  # the one started here, which the service does not know of
                 return
             conn.send(committed)
 

@@ -229,6 +229,11 @@ async def test_events_lost_by_the_broker_show_as_a_gap_and_republishing_heals_it
             await eventually(lambda: _no_gaps(projects, admin), timeout=5)
             await asyncio.sleep(0.3)
             assert projects.runtime.consumer.applied_total == 10
+            # the run goes on past the lost events to what arrived after them
+            cp = projects.runtime.tables.consumer_progress
+            async with projects.runtime.sessionmaker() as session:
+                progress = (await session.execute(select(cp.c.contiguous_upto, cp.c.max_seen))).all()
+            assert [tuple(p) for p in progress] == [(10, 10)]
             views = projects.runtime.definition.metadata.tables["organisations"]
             assert await count_rows(projects, views) == 10
 
